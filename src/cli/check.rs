@@ -1,0 +1,250 @@
+//! `aipolicy check`: decide one query and explain it.
+
+use std::io::{Read, Write};
+
+use clap::Args;
+use serde_json::{Map, Value};
+
+use super::{report, EngineArgs, Exit, Format};
+use crate::decision::{Decision, Language, Verdict};
+use crate::error::InputError;
+use crate::query::{Action, Query};
+
+/// Arguments of `aipolicy check`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  aipolicy check --user anna --ai copilot-chat --data intern
+  aipolicy check --user t --role employee --ai some-public-chatbot --data oppen --lang en
+  aipolicy check --user bertil --ai lokal-sprakmodell --data socialtjanstarende \\
+      --action decide --context humanReview=true
+  aipolicy check --query '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}' --format json")]
+pub struct CheckArgs {
+    /// A user id of the register; with --role, a user given inline instead
+    #[arg(long, required_unless_present = "query", conflicts_with = "query")]
+    pub user: Option<String>,
+    /// Role of an inline user (employee, contractor, elected); repeat for several
+    #[arg(long = "role", value_name = "ROLE", requires = "user")]
+    pub roles: Vec<String>,
+    /// The AI system's id; one absent from the register is treated as public AI
+    #[arg(long, required_unless_present = "query", conflicts_with = "query")]
+    pub ai: Option<String>,
+    /// A data class id of the register; repeat for several (the strictest counts)
+    #[arg(long = "data", value_name = "CLASS", conflicts_with = "query")]
+    pub data: Vec<String>,
+    /// What the user wants to do
+    #[arg(long, value_enum, default_value_t = ActionArg::Use, conflicts_with = "query")]
+    pub action: ActionArg,
+    /// A context flag, e.g. humanReview=true; repeat for several
+    #[arg(long = "context", value_name = "KEY=VALUE", conflicts_with = "query")]
+    pub context: Vec<String>,
+    /// The whole query as JSON; `-` reads it from stdin, `@FILE` from a file
+    #[arg(long, value_name = "JSON")]
+    pub query: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Where policies, schema and register come from
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `--action` values: the pinned action names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ActionArg {
+    /// Process information with the AI
+    #[default]
+    #[value(name = "use")]
+    Use,
+    /// AI output supports a decision about an individual (needs humanReview=true)
+    #[value(name = "decide")]
+    Decide,
+    /// AI output is published (needs humanReviewed=true, aiDisclosure=true, open data)
+    #[value(name = "publish")]
+    Publish,
+    /// Deploy an AI service that residents interact with
+    #[value(name = "offerToResidents")]
+    OfferToResidents,
+    /// Build a new application or integration (needs the four reviews)
+    #[value(name = "develop")]
+    Develop,
+    /// Report a deviation, error or misuse (always allowed)
+    #[value(name = "reportIncident")]
+    ReportIncident,
+}
+
+impl From<ActionArg> for Action {
+    fn from(action: ActionArg) -> Action {
+        match action {
+            ActionArg::Use => Action::Use,
+            ActionArg::Decide => Action::Decide,
+            ActionArg::Publish => Action::Publish,
+            ActionArg::OfferToResidents => Action::OfferToResidents,
+            ActionArg::Develop => Action::Develop,
+            ActionArg::ReportIncident => Action::ReportIncident,
+        }
+    }
+}
+
+/// Runs `aipolicy check`: exit 0 allow, 1 deny, 2 input error.
+pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let engine = match args.engine.load() {
+        Ok(engine) => engine,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let language = engine.language();
+    let decided = args.to_query().and_then(|query| engine.decide(&query));
+    match decided {
+        Ok(decision) => {
+            let written = match args.format {
+                Format::Json => write_json(out, &decision),
+                Format::Text => write_text(out, &decision, language),
+            };
+            if let Err(e) = written {
+                if !super::is_broken_pipe(&e) {
+                    let _ = writeln!(err, "error: cannot write the decision: {e}");
+                    return Exit::InputError;
+                }
+            }
+            match decision.decision {
+                Verdict::Allow => Exit::Success,
+                Verdict::Deny => Exit::Failure,
+            }
+        }
+        Err(input_error) => {
+            if args.format == Format::Json {
+                let decision = Decision::input_error(
+                    input_error
+                        .problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    language,
+                );
+                let _ = write_json(out, &decision);
+            }
+            report(err, input_error);
+            Exit::InputError
+        }
+    }
+}
+
+impl CheckArgs {
+    /// The query these arguments describe, validated like any query JSON.
+    pub fn to_query(&self) -> Result<Query, InputError> {
+        if let Some(text) = &self.query {
+            return Query::from_json(&read_query_text(text)?);
+        }
+        let mut query = Map::new();
+        let user = self.user.clone().unwrap_or_default();
+        if self.roles.is_empty() {
+            query.insert("user".into(), Value::String(user));
+        } else {
+            let roles = self.roles.iter().cloned().map(Value::String).collect();
+            let inline = Map::from_iter([
+                ("id".to_string(), Value::String(user)),
+                ("roles".to_string(), Value::Array(roles)),
+            ]);
+            query.insert("user".into(), Value::Object(inline));
+        }
+        query.insert(
+            "ai".into(),
+            Value::String(self.ai.clone().unwrap_or_default()),
+        );
+        if !self.data.is_empty() {
+            let data = self.data.iter().cloned().map(Value::String).collect();
+            query.insert("data".into(), Value::Array(data));
+        }
+        query.insert(
+            "action".into(),
+            Value::String(Action::from(self.action).as_str().into()),
+        );
+        if !self.context.is_empty() {
+            let mut context = Map::new();
+            for pair in &self.context {
+                let (key, value) = parse_context_pair(pair)?;
+                context.insert(key, Value::Bool(value));
+            }
+            query.insert("context".into(), Value::Object(context));
+        }
+        Query::from_value(Value::Object(query))
+    }
+}
+
+fn read_query_text(arg: &str) -> Result<String, InputError> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| InputError::at("", format!("cannot read the query from stdin: {e}")))?;
+        Ok(text)
+    } else if let Some(path) = arg.strip_prefix('@') {
+        std::fs::read_to_string(path)
+            .map_err(|e| InputError::at("", format!("cannot read the query file `{path}`: {e}")))
+    } else {
+        Ok(arg.to_string())
+    }
+}
+
+fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {
+    let Some((key, value)) = pair.split_once('=') else {
+        return Err(InputError::at(
+            "context",
+            format!("`{pair}` is not KEY=VALUE, e.g. humanReview=true"),
+        ));
+    };
+    let value = match value.trim() {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(InputError::at(
+                format!("context.{key}"),
+                format!("expected true or false, found `{other}`"),
+            ))
+        }
+    };
+    Ok((key.trim().to_string(), value))
+}
+
+/// Writes the pinned Decision JSON on one line.
+pub fn write_json(out: &mut dyn Write, decision: &Decision) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, decision)?;
+    writeln!(out)
+}
+
+/// Writes a decision for a person.
+pub fn write_text(
+    out: &mut dyn Write,
+    decision: &Decision,
+    language: Language,
+) -> std::io::Result<()> {
+    let (allowed, denied, reasons, duties, errors) = match language {
+        Language::Sv => ("TILLÅTET", "NEKAT", "Skäl", "Skyldigheter", "Fel"),
+        Language::En => ("ALLOWED", "DENIED", "Reasons", "Duties", "Errors"),
+    };
+    match decision.decision {
+        Verdict::Allow => writeln!(out, "{allowed} (allow)")?,
+        Verdict::Deny => writeln!(out, "{denied} (deny)")?,
+    }
+    for (title, list) in [
+        (reasons, &decision.reasons),
+        (duties, &decision.obligations),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out, "{title}:")?;
+        for r in list {
+            writeln!(out, "  {:<3} {}  [{}]", r.paragraph, r.message, r.policy)?;
+        }
+    }
+    if !decision.errors.is_empty() {
+        writeln!(out, "{errors}:")?;
+        for e in &decision.errors {
+            writeln!(out, "  {e}")?;
+        }
+    }
+    Ok(())
+}

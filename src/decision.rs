@@ -1,0 +1,158 @@
+//! The engine's answer, with its explanations (pinned JSON shape, see DESIGN.md).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// The language of the explanations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Swedish, the policy's own language.
+    #[default]
+    Sv,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Both languages.
+    pub const ALL: [Language; 2] = [Language::Sv, Language::En];
+
+    /// `sv` or `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Sv => "sv",
+            Language::En => "en",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sv" => Ok(Language::Sv),
+            "en" => Ok(Language::En),
+            other => Err(format!("unknown language `{other}`; expected `sv` or `en`")),
+        }
+    }
+}
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The user may go ahead, with the decision's obligations.
+    Allow,
+    /// The user may not; the decision's reasons say why.
+    Deny,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+        })
+    }
+}
+
+/// One explanation: the policy behind it, the paragraph it comes from, and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reason {
+    /// The policy's `@id`.
+    pub policy: Arc<str>,
+    /// The policy's `@paragraph` (§1–§6, U0–U5).
+    pub paragraph: Arc<str>,
+    /// The explanation in the chosen language.
+    pub message: Arc<str>,
+}
+
+/// A duty that comes with an allow; the same shape as a [`Reason`].
+pub type Obligation = Reason;
+
+/// The answer to a [`Query`](crate::Query).
+///
+/// A deny always has at least one reason; an allow carries the obligations of the permits that
+/// applied. A non-empty `errors` always goes with a deny (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allow or deny.
+    pub decision: Verdict,
+    /// Why (for a deny): each forbid that applied, in policy order.
+    pub reasons: Vec<Reason>,
+    /// What the user takes on (for an allow).
+    pub obligations: Vec<Obligation>,
+    /// What went wrong, if the request could not be evaluated cleanly.
+    pub errors: Vec<String>,
+}
+
+impl Decision {
+    /// Whether the decision is an allow.
+    pub fn is_allowed(&self) -> bool {
+        self.decision == Verdict::Allow
+    }
+
+    /// The paragraph codes of the reasons (deny) or obligations (allow), in order, without repeats.
+    pub fn paragraphs(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = Vec::new();
+        for r in self.reasons.iter().chain(&self.obligations) {
+            if !codes.contains(&&*r.paragraph) {
+                codes.push(&r.paragraph);
+            }
+        }
+        codes
+    }
+
+    /// The policy ids of the reasons and obligations.
+    pub fn policies(&self) -> Vec<&str> {
+        self.reasons
+            .iter()
+            .chain(&self.obligations)
+            .map(|r| &*r.policy)
+            .collect()
+    }
+
+    /// A deny for input that could not be read; used by `batch` for a bad line.
+    pub fn input_error(errors: Vec<String>, language: Language) -> Decision {
+        Decision {
+            decision: Verdict::Deny,
+            reasons: vec![fail_closed_reason(language)],
+            obligations: Vec::new(),
+            errors,
+        }
+    }
+}
+
+/// The policy id of the reason given when a request could not be evaluated safely.
+pub const FAIL_CLOSED_POLICY: &str = "aipolicy-fail-closed";
+/// The policy id of the reason given when no permit applies to a request.
+pub const NO_PERMIT_POLICY: &str = "aipolicy-no-permit";
+
+pub(crate) fn fail_closed_reason(language: Language) -> Reason {
+    Reason {
+        policy: FAIL_CLOSED_POLICY.into(),
+        paragraph: "§3".into(),
+        message: match language {
+            Language::Sv => "Frågan kunde inte prövas säkert och nekas därför för att skydda informationen.",
+            Language::En => "The request could not be evaluated safely, so it is denied to protect the information.",
+        }
+        .into(),
+    }
+}
+
+pub(crate) fn no_permit_reason(language: Language) -> Reason {
+    Reason {
+        policy: NO_PERMIT_POLICY.into(),
+        paragraph: "U0".into(),
+        message: match language {
+            Language::Sv => "Ingen regel i policyn tillåter den här användningen av AI.",
+            Language::En => "No rule of the policy permits this use of AI.",
+        }
+        .into(),
+    }
+}

@@ -1,0 +1,627 @@
+//! The engine: loads policies, schema and register once, then decides many queries.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context as CedarContext, Effect, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, Request, RestrictedExpression, Schema,
+};
+
+use crate::decision::{fail_closed_reason, no_permit_reason, Decision, Language, Reason, Verdict};
+use crate::error::{FieldError, InputError, LoadError};
+use crate::policies::{self, Policies};
+use crate::query::{Action, Query, UserRef};
+use crate::register::{AiSystem, DataClass, PersonalData, Register, User};
+
+/// The strictest profile of the data classes named in a query: highest level, widest
+/// personal-data category, any secrecy. This is what Cedar sees as `context.data`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataProfile {
+    /// Whether the query named any data class.
+    pub named: bool,
+    /// Highest level.
+    pub level: u8,
+    /// Widest personal-data category.
+    pub personal_data: PersonalData,
+    /// Whether any class is covered by secrecy.
+    pub secrecy: bool,
+}
+
+impl DataProfile {
+    /// Folds data classes into their strictest profile.
+    ///
+    /// ```
+    /// use aipolicy::{DataProfile, PersonalData, Register};
+    /// let register = Register::bundled().unwrap();
+    /// let classes = ["intern", "sekretess"].map(|id| register.data_class(id).unwrap());
+    /// let profile = DataProfile::fold(classes);
+    /// assert_eq!((profile.level, profile.secrecy), (3, true));
+    /// assert_eq!(profile.personal_data, PersonalData::None);
+    /// ```
+    pub fn fold<'a>(classes: impl IntoIterator<Item = &'a DataClass>) -> DataProfile {
+        classes
+            .into_iter()
+            .fold(DataProfile::default(), |profile, class| DataProfile {
+                named: true,
+                level: profile.level.max(class.level),
+                personal_data: profile.personal_data.max(class.personal_data),
+                secrecy: profile.secrecy || class.secrecy,
+            })
+    }
+}
+
+/// A query turned into Cedar's terms: the request and the entities it needs.
+///
+/// Exposed so that a caller (or a benchmark) can ask Cedar directly with exactly what the
+/// engine asks it.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// The Cedar request.
+    pub request: Request,
+    /// The user and AI system entities.
+    pub entities: Entities,
+}
+
+/// A rule's explanations, built once at load in both languages.
+#[derive(Debug, Clone)]
+struct Explained {
+    effect: Effect,
+    reason: [Reason; 2],
+    obligation: Option<[Reason; 2]>,
+}
+
+fn pick(pair: &[Reason; 2], language: Language) -> Reason {
+    match language {
+        Language::Sv => pair[0].clone(),
+        Language::En => pair[1].clone(),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CedarNames {
+    user: EntityTypeName,
+    role: EntityTypeName,
+    ai: EntityTypeName,
+    /// Action entities with their groups (e.g. `use in anyUse`), from the schema: without them
+    /// `action in Action::"anyUse"` would be false and every such forbid silently skipped.
+    action_entities: HashMap<Action, Entity>,
+}
+
+/// Decides queries against a policy set, a schema and a register.
+///
+/// Load once, decide many times; `Send + Sync`, so one engine serves every thread.
+/// Fails closed: an evaluation error gives a deny whose `errors` say why.
+///
+/// ```
+/// use aipolicy::{Engine, Language, Query, UserRef, Verdict};
+/// let engine = Engine::bundled().unwrap();
+///
+/// let query = Query::new(UserRef::registered("anna"), "chatgpt", ["intern"]);
+/// let decision = engine.decide_in(&query, Language::En).unwrap();
+/// assert_eq!(decision.decision, Verdict::Deny);
+/// assert!(decision.reasons.iter().any(|r| &*r.paragraph == "U3"));
+///
+/// let query = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"]);
+/// let decision = engine.decide(&query).unwrap();
+/// assert!(decision.is_allowed());
+/// assert_eq!(&*decision.obligations[0].paragraph, "U1");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    policies: Policies,
+    schema: Schema,
+    register: Register,
+    explained: Vec<Explained>,
+    names: CedarNames,
+    ai_entities: HashMap<String, Entity>,
+    user_entities: HashMap<String, Entity>,
+    authorizer: Authorizer,
+    language: Language,
+}
+
+/// Chooses where an [`Engine`] gets its policies, schema and register; anything not given is
+/// the bundled Askersund default.
+///
+/// ```no_run
+/// let engine = aipolicy::Engine::builder()
+///     .register_file("other-municipality/register.yaml")
+///     .language(aipolicy::Language::En)
+///     .build()?;
+/// # Ok::<(), aipolicy::LoadError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    policies_dir: Option<PathBuf>,
+    schema_file: Option<PathBuf>,
+    register_file: Option<PathBuf>,
+    register: Option<Register>,
+    language: Language,
+}
+
+impl EngineBuilder {
+    /// Policies from every `*.cedar` file of this folder.
+    pub fn policies_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.policies_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The Cedar schema from this file.
+    pub fn schema_file(mut self, file: impl AsRef<Path>) -> Self {
+        self.schema_file = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// The register from this YAML file.
+    pub fn register_file(mut self, file: impl AsRef<Path>) -> Self {
+        self.register_file = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// A register already loaded.
+    pub fn register(mut self, register: Register) -> Self {
+        self.register = Some(register);
+        self
+    }
+
+    /// The language of [`Engine::decide`]'s explanations.
+    pub fn language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// Loads and validates everything.
+    pub fn build(self) -> Result<Engine, LoadError> {
+        let policies = match &self.policies_dir {
+            Some(dir) => Policies::from_dir(dir)?,
+            None => Policies::bundled()?,
+        };
+        let schema = match &self.schema_file {
+            Some(file) => {
+                let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+                    path: file.clone(),
+                    source,
+                })?;
+                policies::load_schema(&text, &file.display().to_string())?
+            }
+            None => policies::bundled_schema()?,
+        };
+        let register = match (self.register, &self.register_file) {
+            (Some(register), _) => register,
+            (None, Some(file)) => Register::from_file(file)?,
+            (None, None) => Register::bundled()?,
+        };
+        Ok(Engine::new(policies, schema, register)?.with_language(self.language))
+    }
+}
+
+impl Engine {
+    /// The bundled Askersund policies, schema and register, embedded in the binary.
+    pub fn bundled() -> Result<Engine, LoadError> {
+        Engine::builder().build()
+    }
+
+    /// Starts an [`EngineBuilder`].
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// An engine from loaded parts. The policies must validate against the schema in Cedar's
+    /// strict mode, so that no policy can meet a type error at decision time.
+    pub fn new(
+        policies: Policies,
+        schema: Schema,
+        register: Register,
+    ) -> Result<Engine, LoadError> {
+        let problems = policies.validate(&schema);
+        if !problems.is_empty() {
+            return Err(LoadError::Policies(problems));
+        }
+        let names = CedarNames::new(&schema)?;
+        let explained = policies
+            .rules()
+            .iter()
+            .map(|rule| {
+                let reason = |message: &std::sync::Arc<str>| Reason {
+                    policy: rule.id.clone(),
+                    paragraph: rule.paragraph.code().into(),
+                    message: message.clone(),
+                };
+                Explained {
+                    effect: rule.effect,
+                    reason: [reason(&rule.sv), reason(&rule.en)],
+                    obligation: match (&rule.obligation_sv, &rule.obligation_en) {
+                        (Some(sv), Some(en)) => Some([reason(sv), reason(en)]),
+                        _ => None,
+                    },
+                }
+            })
+            .collect();
+        let ai_entities = register
+            .ai_systems()
+            .iter()
+            .map(|ai| Ok((ai.id.clone(), names.ai_entity(ai, true)?)))
+            .collect::<Result<HashMap<_, _>, LoadError>>()?;
+        let user_entities = register
+            .users()
+            .iter()
+            .map(|user| Ok((user.id.clone(), names.user_entity(user)?)))
+            .collect::<Result<HashMap<_, _>, LoadError>>()?;
+        // Prove once, at load, that what the engine builds is what the schema declares.
+        Entities::from_entities(
+            ai_entities.values().chain(user_entities.values()).cloned(),
+            Some(&schema),
+        )
+        .map_err(|e| LoadError::Internal(format!("register entities against the schema: {e}")))?;
+        let engine = Engine {
+            policies,
+            schema,
+            register,
+            explained,
+            names,
+            ai_entities,
+            user_entities,
+            authorizer: Authorizer::new(),
+            language: Language::default(),
+        };
+        engine.check_request_shape()?;
+        Ok(engine)
+    }
+
+    /// The same engine with another default language.
+    pub fn with_language(mut self, language: Language) -> Engine {
+        self.language = language;
+        self
+    }
+
+    /// The default language of [`Engine::decide`].
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The loaded policies.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// The Cedar schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The register.
+    pub fn register(&self) -> &Register {
+        &self.register
+    }
+
+    /// Decides a query, explained in the engine's language.
+    pub fn decide(&self, query: &Query) -> Result<Decision, InputError> {
+        self.decide_in(query, self.language)
+    }
+
+    /// Decides a query, explained in `language`.
+    ///
+    /// `Err` only for input that cannot be decided (unknown user or data class, missing data);
+    /// everything else is a [`Decision`], and any evaluation error makes it a deny.
+    pub fn decide_in(&self, query: &Query, language: Language) -> Result<Decision, InputError> {
+        let prepared = self.prepare(query)?;
+        Ok(self.decide_prepared(&prepared, language))
+    }
+
+    /// Turns a query into Cedar's request and entities, checking it against the register.
+    pub fn prepare(&self, query: &Query) -> Result<PreparedRequest, InputError> {
+        let mut problems = Vec::new();
+        let user = match &query.user {
+            UserRef::Registered(id) => match self.user_entities.get(id) {
+                Some(entity) => Some(entity.clone()),
+                None => {
+                    problems.push(FieldError::new(
+                        "user",
+                        format!(
+                            "unknown user `{id}`; name a user of the register or give the user inline as {{\"id\": …, \"roles\": […]}}"
+                        ),
+                    ));
+                    None
+                }
+            },
+            UserRef::Inline(user) => match self.names.user_entity(user) {
+                Ok(entity) => Some(entity),
+                Err(e) => {
+                    problems.push(FieldError::new("user", e.to_string()));
+                    None
+                }
+            },
+        };
+        let mut classes = Vec::with_capacity(query.data.len());
+        for (i, id) in query.data.iter().enumerate() {
+            match self.register.data_class(id) {
+                Some(class) => classes.push(class),
+                None => problems.push(FieldError::new(
+                    format!("data[{i}]"),
+                    format!(
+                        "unknown data class `{id}`; expected one of {}",
+                        self.register
+                            .data_classes()
+                            .iter()
+                            .map(|c| c.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            }
+        }
+        if query.data.is_empty() && query.action.requires_data() {
+            problems.push(FieldError::new(
+                "data",
+                format!(
+                    "missing required field: action `{}` must name the data classes it handles (U2)",
+                    query.action
+                ),
+            ));
+        }
+        let ai = match self.ai_entities.get(&query.ai) {
+            Some(entity) => Ok(entity.clone()),
+            None => self
+                .names
+                .ai_entity(&AiSystem::unregistered(&query.ai), false),
+        };
+        let ai = match ai {
+            Ok(ai) => Some(ai),
+            Err(e) => {
+                problems.push(FieldError::new("ai", e.to_string()));
+                None
+            }
+        };
+        let (Some(user), Some(ai), true) = (user, ai, problems.is_empty()) else {
+            return Err(InputError { problems });
+        };
+        let profile = DataProfile::fold(classes);
+        self.build_request(user, ai, query, profile)
+            .map_err(|e| InputError::at("", e))
+    }
+
+    fn build_request(
+        &self,
+        user: Entity,
+        ai: Entity,
+        query: &Query,
+        profile: DataProfile,
+    ) -> Result<PreparedRequest, String> {
+        let action_entity = self
+            .names
+            .action_entities
+            .get(&query.action)
+            .ok_or_else(|| format!("no Cedar action for `{}`", query.action))?
+            .clone();
+        let action = action_entity.uid();
+        let data = RestrictedExpression::new_record([
+            (
+                "named".to_string(),
+                RestrictedExpression::new_bool(profile.named),
+            ),
+            (
+                "level".to_string(),
+                RestrictedExpression::new_long(profile.level.into()),
+            ),
+            (
+                "personalData".to_string(),
+                RestrictedExpression::new_long(profile.personal_data.rank()),
+            ),
+            (
+                "secrecy".to_string(),
+                RestrictedExpression::new_bool(profile.secrecy),
+            ),
+        ])
+        .map_err(|e| e.to_string())?;
+        let pairs = std::iter::once(("data".to_string(), data)).chain(
+            query
+                .context
+                .flags()
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), RestrictedExpression::new_bool(value))),
+        );
+        let context = CedarContext::from_pairs(pairs).map_err(|e| e.to_string())?;
+        let request =
+            Request::new(user.uid(), action, ai.uid(), context, None).map_err(|e| e.to_string())?;
+        let entities =
+            Entities::from_entities([user, ai, action_entity], None).map_err(|e| e.to_string())?;
+        Ok(PreparedRequest { request, entities })
+    }
+
+    /// Asks Cedar and explains its answer. Any evaluation error is a deny.
+    pub fn decide_prepared(&self, prepared: &PreparedRequest, language: Language) -> Decision {
+        let response = self.authorizer.is_authorized(
+            &prepared.request,
+            self.policies.set(),
+            &prepared.entities,
+        );
+        let diagnostics = response.diagnostics();
+        let mut applied: Vec<usize> = diagnostics
+            .reason()
+            .filter_map(|id| self.policies.position(id))
+            .collect();
+        applied.sort_unstable();
+        let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
+        let explained = applied.iter().filter_map(|&i| self.explained.get(i));
+        let allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
+        if allowed {
+            return Decision {
+                decision: Verdict::Allow,
+                reasons: Vec::new(),
+                obligations: explained
+                    .filter_map(|e| e.obligation.as_ref())
+                    .map(|pair| pick(pair, language))
+                    .collect(),
+                errors,
+            };
+        }
+        let mut reasons: Vec<Reason> = explained
+            .filter(|e| e.effect == Effect::Forbid)
+            .map(|e| pick(&e.reason, language))
+            .collect();
+        if !errors.is_empty() {
+            reasons.push(fail_closed_reason(language));
+        } else if reasons.is_empty() {
+            reasons.push(no_permit_reason(language));
+        }
+        Decision {
+            decision: Verdict::Deny,
+            reasons,
+            obligations: Vec::new(),
+            errors,
+        }
+    }
+
+    /// Builds one request per action with the schema's check, so that a schema and an engine
+    /// that disagree on the context's shape fail at load instead of erroring at decision time.
+    fn check_request_shape(&self) -> Result<(), LoadError> {
+        let user = self
+            .names
+            .user_entity(&User {
+                id: "load-check".into(),
+                roles: vec![],
+                unit: None,
+            })
+            .map_err(|e| LoadError::Internal(e.to_string()))?;
+        let ai = self
+            .names
+            .ai_entity(&AiSystem::unregistered("load-check"), false)?;
+        for action in Action::ALL {
+            let query = Query::new(UserRef::registered("load-check"), "load-check", ["-"])
+                .with_action(action);
+            let prepared = self
+                .build_request(user.clone(), ai.clone(), &query, DataProfile::default())
+                .map_err(LoadError::Internal)?;
+            let r = &prepared.request;
+            let (Some(p), Some(a), Some(res)) = (r.principal(), r.action(), r.resource()) else {
+                return Err(LoadError::Internal(
+                    "request without principal, action or resource".into(),
+                ));
+            };
+            let context = r
+                .context()
+                .cloned()
+                .ok_or_else(|| LoadError::Internal("request without context".into()))?;
+            Request::new(
+                p.clone(),
+                a.clone(),
+                res.clone(),
+                context,
+                Some(&self.schema),
+            )
+            .map_err(|e| {
+                LoadError::Internal(format!(
+                    "the request for action `{action}` does not match the Cedar schema: {e}"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl CedarNames {
+    fn new(schema: &Schema) -> Result<CedarNames, LoadError> {
+        let name =
+            |s: &str| EntityTypeName::from_str(s).map_err(|e| LoadError::Internal(e.to_string()));
+        let action_type = name("Action")?;
+        let actions = Action::ALL
+            .into_iter()
+            .map(|a| {
+                (
+                    a,
+                    EntityUid::from_type_name_and_id(
+                        action_type.clone(),
+                        EntityId::new(a.as_str()),
+                    ),
+                )
+            })
+            .collect::<HashMap<_, _>>();
+        let declared = schema
+            .action_entities()
+            .map_err(|e| LoadError::Internal(format!("action entities of the schema: {e}")))?;
+        let mut action_entities = HashMap::new();
+        for (action, uid) in &actions {
+            let entity = declared.get(uid).cloned().ok_or_else(|| {
+                LoadError::Internal(format!("the Cedar schema declares no action `{action}`"))
+            })?;
+            action_entities.insert(*action, entity);
+        }
+        Ok(CedarNames {
+            user: name("User")?,
+            role: name("Role")?,
+            ai: name("AiSystem")?,
+            action_entities,
+        })
+    }
+
+    fn role_uid(&self, role: crate::register::Role) -> EntityUid {
+        EntityUid::from_type_name_and_id(self.role.clone(), EntityId::new(role.as_str()))
+    }
+
+    fn user_entity(&self, user: &User) -> Result<Entity, LoadError> {
+        let uid = EntityUid::from_type_name_and_id(self.user.clone(), EntityId::new(&user.id));
+        let mut attrs = HashMap::new();
+        if let Some(unit) = &user.unit {
+            attrs.insert(
+                "unit".to_string(),
+                RestrictedExpression::new_string(unit.clone()),
+            );
+        }
+        let parents: HashSet<EntityUid> = user.roles.iter().map(|&r| self.role_uid(r)).collect();
+        Entity::new(uid, attrs, parents).map_err(|e| LoadError::Internal(e.to_string()))
+    }
+
+    fn ai_entity(&self, ai: &AiSystem, registered: bool) -> Result<Entity, LoadError> {
+        let uid = EntityUid::from_type_name_and_id(self.ai.clone(), EntityId::new(&ai.id));
+        let b = RestrictedExpression::new_bool;
+        let s = |v: &str| RestrictedExpression::new_string(v.to_string());
+        let mut attrs: HashMap<String, RestrictedExpression> = [
+            ("registered", b(registered)),
+            ("hosting", s(ai.hosting.as_str())),
+            ("approved", b(ai.approved)),
+            ("status", s(ai.status.as_str())),
+            ("verified", b(ai.verified)),
+            (
+                "maxDataLevel",
+                RestrictedExpression::new_long(ai.max_data_level.into()),
+            ),
+            (
+                "personalData",
+                RestrictedExpression::new_long(ai.personal_data.rank()),
+            ),
+            ("secrecy", b(ai.secrecy)),
+            (
+                "userGroups",
+                RestrictedExpression::new_set(
+                    ai.user_groups
+                        .iter()
+                        .map(|&r| RestrictedExpression::new_entity_uid(self.role_uid(r))),
+                ),
+            ),
+            ("decisionSupport", b(ai.decision_support)),
+            ("fairnessAssessed", b(ai.fairness_assessed)),
+            ("residentFacing", b(ai.resident_facing)),
+            ("transparencyNotice", b(ai.transparency_notice)),
+            ("accessibilityReviewed", b(ai.accessibility_reviewed)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(owner) = &ai.owner {
+            attrs.insert("owner".to_string(), s(owner));
+        }
+        Entity::new(uid, attrs, HashSet::new()).map_err(|e| LoadError::Internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Engine>();
+    }
+}

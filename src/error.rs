@@ -1,0 +1,217 @@
+//! Errors, one enum per phase: loading (policies, schema, register) and reading a query.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+/// One problem at one place in a JSON or YAML document, e.g. `aiSystems[3].maxDataLevel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Where: a dotted path such as `user.roles[0]`; empty for the whole document.
+    pub path: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+fn join(problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A query that cannot be decided: bad JSON, a missing or mistyped field, an unknown data class,
+/// user or role. Never an allow: the CLI exits 2, `batch` writes a deny with these errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+#[error("invalid query: {}", join(.problems))]
+#[diagnostic(
+    code(aipolicy::invalid_query),
+    help("the query format is in schemas/query.schema.json and README.md")
+)]
+pub struct InputError {
+    /// Every problem found, each with its JSON path.
+    pub problems: Vec<FieldError>,
+}
+
+impl InputError {
+    /// An input error with a single problem.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            problems: vec![FieldError::new(path, message)],
+        }
+    }
+}
+
+/// A diagnostic that points into a file: file name, line, column and a source snippet.
+///
+/// Cedar's own parse and validation errors, YAML syntax errors and lint findings are all turned
+/// into this one shape, so every tool renders them alike (with miette).
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+pub struct SourceDiagnostic {
+    /// One-line description.
+    pub message: String,
+    /// The file's name and text.
+    #[source_code]
+    pub source_code: NamedSource<Arc<str>>,
+    /// Marked places in the file.
+    #[label(collection)]
+    pub labels: Vec<LabeledSpan>,
+    /// What to do about it.
+    #[help]
+    pub help: Option<String>,
+}
+
+impl SourceDiagnostic {
+    /// A diagnostic with one label at `span` of `text`.
+    pub fn new(
+        file: &str,
+        text: Arc<str>,
+        span: SourceSpan,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        SourceDiagnostic {
+            message: message.into(),
+            source_code: NamedSource::new(file, text),
+            labels: vec![LabeledSpan::underline(span)],
+            help,
+        }
+    }
+
+    /// Copies message, labels and help of any diagnostic (e.g. Cedar's) that points into `text`.
+    pub fn from_diagnostic(diagnostic: &dyn Diagnostic, file: &str, text: Arc<str>) -> Self {
+        let len = text.len();
+        let labels = diagnostic
+            .labels()
+            .map(|labels| {
+                labels
+                    .filter(|l| l.offset() + l.len() <= len)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        SourceDiagnostic {
+            message: diagnostic.to_string(),
+            source_code: NamedSource::new(file, text),
+            labels,
+            help: diagnostic.help().map(|h| h.to_string()),
+        }
+    }
+
+    /// The file's name.
+    pub fn file(&self) -> &str {
+        self.source_code.name()
+    }
+
+    /// 1-based line and column of the first label, if any.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        let offset = self.labels.first()?.offset();
+        Some(line_column(self.source_code.inner(), offset))
+    }
+
+    /// `file:line:column: message`, for one-line output (JSON, logs).
+    pub fn headline(&self) -> String {
+        match self.line_column() {
+            Some((line, column)) => format!("{}:{line}:{column}: {}", self.file(), self.message),
+            None => format!("{}: {}", self.file(), self.message),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// Loading policies, schema or register failed. The engine never starts half-loaded.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LoadError {
+    /// A file or folder could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    #[diagnostic(code(aipolicy::read))]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The policy folder holds no `.cedar` file.
+    #[error("no `.cedar` files in `{}`", .0.display())]
+    #[diagnostic(
+        code(aipolicy::no_policies),
+        help("point --policies at the folder with the policy files")
+    )]
+    NoPolicies(PathBuf),
+    /// The policies do not parse, do not validate against the schema, or lack annotations.
+    #[error("{} problem(s) in the policies", .0.len())]
+    #[diagnostic(code(aipolicy::policies))]
+    Policies(#[related] Vec<SourceDiagnostic>),
+    /// The Cedar schema does not parse.
+    #[error("the Cedar schema is invalid")]
+    #[diagnostic(code(aipolicy::schema))]
+    Schema(#[related] Vec<SourceDiagnostic>),
+    /// The register is not valid YAML or breaks its JSON Schema.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Register(#[from] RegisterError),
+    /// An invariant of aipolicy itself was broken (a bug: please report it).
+    #[error("internal error: {0}")]
+    #[diagnostic(code(aipolicy::internal))]
+    Internal(String),
+}
+
+/// The register could not be used.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum RegisterError {
+    /// Not valid YAML.
+    #[error("register `{file}` is not valid YAML")]
+    #[diagnostic(code(aipolicy::register_syntax))]
+    Syntax {
+        /// The register's file name.
+        file: String,
+        /// Where the YAML broke.
+        #[related]
+        diagnostics: Vec<SourceDiagnostic>,
+    },
+    /// Valid YAML, but not a valid register.
+    #[error("register `{file}` is invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[diagnostic(
+        code(aipolicy::register),
+        help("the register format is in schemas/register.schema.json")
+    )]
+    Invalid {
+        /// The register's file name.
+        file: String,
+        /// Every problem, each with its path.
+        problems: Vec<FieldError>,
+    },
+}

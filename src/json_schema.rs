@@ -1,0 +1,112 @@
+//! JSON Schema validation of registers and queries, with errors at dotted paths.
+
+use std::borrow::Cow;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::{Location, LocationSegment};
+use jsonschema::Validator;
+use serde_json::Value;
+
+use crate::error::FieldError;
+
+/// The register's JSON Schema, as shipped in `schemas/register.schema.json`.
+pub const REGISTER_SCHEMA: &str = include_str!("../schemas/register.schema.json");
+/// The query's JSON Schema, as shipped in `schemas/query.schema.json`.
+pub const QUERY_SCHEMA: &str = include_str!("../schemas/query.schema.json");
+
+/// Compiles an embedded schema. Failing here is a bug in aipolicy, not in user input.
+pub(crate) fn compile(schema_text: &str) -> Result<Validator, String> {
+    let schema: Value = serde_json::from_str(schema_text).map_err(|e| e.to_string())?;
+    jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
+}
+
+/// Every schema violation of `instance`, each at its dotted path.
+pub(crate) fn violations(validator: &Validator, instance: &Value) -> Vec<FieldError> {
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
+    let mut problems: Vec<FieldError> = validator
+        .iter_errors(instance)
+        .flat_map(|error| {
+            let path = dotted_path(error.instance_path());
+            match error.kind() {
+                ValidationErrorKind::Required { property } => {
+                    let name = property
+                        .as_str()
+                        .map_or(Cow::Owned(property.to_string()), Cow::Borrowed);
+                    vec![FieldError::new(
+                        join(&path, &name),
+                        "missing required field",
+                    )]
+                }
+                ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+                    .iter()
+                    .map(|name| FieldError::new(join(&path, name), "unknown field"))
+                    .collect(),
+                ValidationErrorKind::Enum { options } => vec![FieldError::new(
+                    path,
+                    format!("{} is not one of {}", short(error.instance()), options),
+                )],
+                ValidationErrorKind::Type { kind } => vec![FieldError::new(
+                    path,
+                    format!(
+                        "expected {}, found {}",
+                        type_name(kind),
+                        short(error.instance())
+                    ),
+                )],
+                _ => vec![FieldError::new(path, shorten(error.to_string()))],
+            }
+        })
+        .collect();
+    problems.dedup();
+    problems
+}
+
+/// `/aiSystems/3/maxDataLevel` → `aiSystems[3].maxDataLevel`.
+pub fn dotted_path(location: &Location) -> String {
+    let mut path = String::new();
+    for segment in location.segments() {
+        match segment {
+            LocationSegment::Index(i) => path.push_str(&format!("[{i}]")),
+            LocationSegment::Property(name) => {
+                path = join(&path, &name);
+            }
+        }
+    }
+    path
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => format!("{t}"),
+        jsonschema::error::TypeKind::Multiple(ts) => ts
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// A value as shown in an error: JSON, cut to a readable length.
+fn short(value: &Value) -> String {
+    shorten(value.to_string())
+}
+
+const MAX_SHOWN: usize = 120;
+
+fn shorten(text: String) -> String {
+    if text.chars().count() <= MAX_SHOWN {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_SHOWN).collect();
+    format!("{cut}…")
+}

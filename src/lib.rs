@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod decision;
+pub mod engine;
+pub mod error;
+pub mod json_schema;
+pub mod paragraph;
+pub mod policies;
+pub mod query;
+pub mod register;
+
+pub use decision::{Decision, Language, Obligation, Reason, Verdict};
+pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};
+pub use error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};
+pub use paragraph::Paragraph;
+pub use policies::{Policies, PolicyFile, Rule};
+pub use query::{Action, Context, Query, UserRef};
+pub use register::{AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status, User};

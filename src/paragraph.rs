@@ -1,0 +1,140 @@
+//! The paragraph codes of Askersund's "Policy för ansvarsfull AI" (pinned in DESIGN.md).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A paragraph of the policy document that yields rules.
+///
+/// `§1`–`§6` are the principles, `U0`–`U5` the section "Användning av AI i tjänsten"
+/// (its introduction and its five points).
+///
+/// ```
+/// use aipolicy::Paragraph;
+/// let p: Paragraph = "U3".parse().unwrap();
+/// assert_eq!(p.code(), "U3");
+/// assert_eq!(p.title_sv(), "Användning, punkt 3: publik AI");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Paragraph {
+    /// §1 Rättvisa.
+    S1,
+    /// §2 Tillförlitlighet.
+    S2,
+    /// §3 Integritet och säkerhet.
+    S3,
+    /// §4 Inkludering och delaktighet.
+    S4,
+    /// §5 Transparens.
+    S5,
+    /// §6 Ansvarighet.
+    S6,
+    /// Användning av AI i tjänsten, inledning.
+    U0,
+    /// Användning, punkt 1.
+    U1,
+    /// Användning, punkt 2.
+    U2,
+    /// Användning, punkt 3.
+    U3,
+    /// Användning, punkt 4.
+    U4,
+    /// Användning, punkt 5.
+    U5,
+}
+
+/// Parts of the document that carry no rule; the traceability report lists them as context.
+pub const CONTEXT_SECTIONS: [&str; 4] = ["Bakgrund", "Syfte", "Mål", "Styrdokument"];
+
+impl Paragraph {
+    /// Every paragraph, in document order.
+    pub const ALL: [Paragraph; 12] = [
+        Paragraph::S1,
+        Paragraph::S2,
+        Paragraph::S3,
+        Paragraph::S4,
+        Paragraph::S5,
+        Paragraph::S6,
+        Paragraph::U0,
+        Paragraph::U1,
+        Paragraph::U2,
+        Paragraph::U3,
+        Paragraph::U4,
+        Paragraph::U5,
+    ];
+
+    /// The pinned code, as in `@paragraph("§3")`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Paragraph::S1 => "§1",
+            Paragraph::S2 => "§2",
+            Paragraph::S3 => "§3",
+            Paragraph::S4 => "§4",
+            Paragraph::S5 => "§5",
+            Paragraph::S6 => "§6",
+            Paragraph::U0 => "U0",
+            Paragraph::U1 => "U1",
+            Paragraph::U2 => "U2",
+            Paragraph::U3 => "U3",
+            Paragraph::U4 => "U4",
+            Paragraph::U5 => "U5",
+        }
+    }
+
+    /// The heading in the policy document (Swedish).
+    pub fn title_sv(self) -> &'static str {
+        match self {
+            Paragraph::S1 => "Rättvisa",
+            Paragraph::S2 => "Tillförlitlighet",
+            Paragraph::S3 => "Integritet och säkerhet",
+            Paragraph::S4 => "Inkludering och delaktighet",
+            Paragraph::S5 => "Transparens",
+            Paragraph::S6 => "Ansvarighet",
+            Paragraph::U0 => "Användning av AI i tjänsten, inledning",
+            Paragraph::U1 => "Användning, punkt 1: ansvar för resultatet",
+            Paragraph::U2 => "Användning, punkt 2: vilken information",
+            Paragraph::U3 => "Användning, punkt 3: publik AI",
+            Paragraph::U4 => "Användning, punkt 4: avvikelser",
+            Paragraph::U5 => "Användning, punkt 5: utveckling",
+        }
+    }
+
+    /// The rule the project reads from the paragraph (English, after DESIGN.md).
+    pub fn rule_en(self) -> &'static str {
+        match self {
+            Paragraph::S1 => "AI that supports decisions about individuals, or meets residents, must have a fairness assessment",
+            Paragraph::S2 => "an internal AI system must be tested and verified before use",
+            Paragraph::S3 => "data above the system's approval, and users outside its user groups, are denied; level-4 data never",
+            Paragraph::S4 => "AI offered to residents must have an accessibility review",
+            Paragraph::S5 => "AI offered to residents has a transparency notice; published AI output is disclosed; every decision explains itself",
+            Paragraph::S6 => "every internal AI system has an owner; suspended systems are denied; decisions need decision-support approval and a human reviewer",
+            Paragraph::U0 => "only employees, contractors and elected officials are users; only decided AI beyond open information",
+            Paragraph::U1 => "the user is responsible for the output; publishing needs human review",
+            Paragraph::U2 => "every query names the information it handles",
+            Paragraph::U3 => "public AI only with open information",
+            Paragraph::U4 => "reporting an incident is always allowed",
+            Paragraph::U5 => "development needs information-security, IT-security, data-protection and values reviews",
+        }
+    }
+}
+
+impl fmt::Display for Paragraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The error for a code that is not one of the pinned paragraph codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown paragraph code `{0}`; expected one of §1–§6, U0–U5")]
+pub struct UnknownParagraph(pub String);
+
+impl FromStr for Paragraph {
+    type Err = UnknownParagraph;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        Paragraph::ALL
+            .into_iter()
+            .find(|p| p.code() == code)
+            .ok_or_else(|| UnknownParagraph(code.to_string()))
+    }
+}

@@ -1,0 +1,342 @@
+//! Policy files: parsing, naming each policy after its `@id`, reading its annotations, and
+//! validating against the Cedar schema in strict mode.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use cedar_policy::{Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
+use miette::SourceSpan;
+
+use crate::error::{LoadError, SourceDiagnostic};
+use crate::paragraph::Paragraph;
+
+include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
+
+/// The Cedar schema that ships with aipolicy.
+pub const BUNDLED_SCHEMA: &str = include_str!("../schemas/aipolicy.cedarschema");
+/// The display name of the bundled Cedar schema.
+pub const BUNDLED_SCHEMA_NAME: &str = "schemas/aipolicy.cedarschema";
+
+/// A policy file's name and text.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    /// Display name, e.g. `policies/u3-publik-ai.cedar`.
+    pub name: String,
+    /// The file's text.
+    pub text: Arc<str>,
+}
+
+/// One policy with what a person needs to read it: its annotations and where it is written.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `@id`, also the Cedar policy id.
+    pub id: Arc<str>,
+    /// `@paragraph`.
+    pub paragraph: Paragraph,
+    /// Permit or forbid.
+    pub effect: Effect,
+    /// `@sv`: what the rule says, in Swedish.
+    pub sv: Arc<str>,
+    /// `@en`: what the rule says, in English.
+    pub en: Arc<str>,
+    /// `@obligation_sv` of a permit.
+    pub obligation_sv: Option<Arc<str>>,
+    /// `@obligation_en` of a permit.
+    pub obligation_en: Option<Arc<str>>,
+    /// The file it is written in.
+    pub file: String,
+    /// 1-based line of its first character (its first annotation).
+    pub line: usize,
+}
+
+/// A loaded set of policies: every policy named after its `@id`, with its [`Rule`].
+#[derive(Debug, Clone)]
+pub struct Policies {
+    files: Vec<PolicyFile>,
+    set: PolicySet,
+    rules: Vec<Rule>,
+    by_id: HashMap<PolicyId, usize>,
+    spans: HashMap<PolicyId, (usize, SourceSpan)>,
+}
+
+impl Policies {
+    /// The policies embedded in the binary (the `policies/` folder at build time).
+    pub fn bundled() -> Result<Policies, LoadError> {
+        Policies::from_files(
+            BUNDLED_POLICY_FILES
+                .iter()
+                .map(|(name, text)| PolicyFile {
+                    name: (*name).to_string(),
+                    text: Arc::from(*text),
+                })
+                .collect(),
+        )
+    }
+
+    /// Every `*.cedar` file of `dir`, in name order.
+    pub fn from_dir(dir: &Path) -> Result<Policies, LoadError> {
+        let read_error = |source| LoadError::Read {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(read_error)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(LoadError::NoPolicies(dir.to_path_buf()));
+        }
+        let files = paths
+            .into_iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(PolicyFile {
+                    name: path.display().to_string(),
+                    text: Arc::from(text),
+                })
+            })
+            .collect::<Result<Vec<_>, LoadError>>()?;
+        Policies::from_files(files)
+    }
+
+    /// Parses the files and reads every policy's annotations. Fails on a syntax error, a
+    /// missing or duplicate `@id`, an unknown `@paragraph`, an empty `@sv`/`@en`, or a permit
+    /// without obligations: a policy author's slip is found at load, never at decision time.
+    pub fn from_files(files: Vec<PolicyFile>) -> Result<Policies, LoadError> {
+        let mut problems = Vec::new();
+        let mut set = PolicySet::new();
+        let mut rules = Vec::new();
+        let mut by_id = HashMap::new();
+        let mut spans = HashMap::new();
+        for (file_index, file) in files.iter().enumerate() {
+            let parsed = match PolicySet::from_str(&file.text) {
+                Ok(parsed) => parsed,
+                Err(errors) => {
+                    problems.extend(errors.iter().map(|e| {
+                        SourceDiagnostic::from_diagnostic(e, &file.name, file.text.clone())
+                    }));
+                    continue;
+                }
+            };
+            let mut in_file: Vec<(usize, Policy)> = parsed
+                .policies()
+                .map(|p| (offset_of(&file.text, p), p.clone()))
+                .collect();
+            in_file.sort_by_key(|(offset, _)| *offset);
+            for (offset, policy) in in_file {
+                let span = SourceSpan::from((offset, policy.to_string().len()));
+                match read_rule(&policy, file, offset, span) {
+                    Ok(rule) => {
+                        let id = PolicyId::new(&*rule.id);
+                        if by_id.contains_key(&id) {
+                            problems.push(annotation_problem(
+                                file,
+                                &policy,
+                                offset,
+                                "id",
+                                format!("duplicate policy id `{}`", rule.id),
+                                "every @id must be unique across all policy files",
+                            ));
+                            continue;
+                        }
+                        if let Err(e) = set.add(policy.new_id(id.clone())) {
+                            problems.push(SourceDiagnostic::new(
+                                &file.name,
+                                file.text.clone(),
+                                span,
+                                e.to_string(),
+                                None,
+                            ));
+                            continue;
+                        }
+                        by_id.insert(id.clone(), rules.len());
+                        spans.insert(id, (file_index, span));
+                        rules.push(rule);
+                    }
+                    Err(problem) => problems.push(*problem),
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(LoadError::Policies(problems));
+        }
+        Ok(Policies {
+            files,
+            set,
+            rules,
+            by_id,
+            spans,
+        })
+    }
+
+    /// Validates the policies against `schema` in Cedar's strict mode; one diagnostic per error.
+    pub fn validate(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
+        let result = Validator::new(schema.clone()).validate(&self.set, ValidationMode::Strict);
+        result
+            .validation_errors()
+            .map(|e| self.diagnostic_for(e.policy_id(), e))
+            .collect()
+    }
+
+    /// Cedar's validation warnings (e.g. confusable identifiers), as diagnostics.
+    pub fn warnings(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
+        let result = Validator::new(schema.clone()).validate(&self.set, ValidationMode::Strict);
+        result
+            .validation_warnings()
+            .map(|w| self.diagnostic_for(w.policy_id(), w))
+            .collect()
+    }
+
+    fn diagnostic_for(&self, id: &PolicyId, e: &dyn miette::Diagnostic) -> SourceDiagnostic {
+        match self.spans.get(id).and_then(|(f, _)| self.files.get(*f)) {
+            Some(file) => SourceDiagnostic::from_diagnostic(e, &file.name, file.text.clone()),
+            None => SourceDiagnostic::from_diagnostic(e, "<policies>", Arc::from("")),
+        }
+    }
+
+    /// The Cedar policy set, every policy named after its `@id`.
+    pub fn set(&self) -> &PolicySet {
+        &self.set
+    }
+
+    /// Every rule, in file order and, within a file, in text order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The files the policies were read from.
+    pub fn files(&self) -> &[PolicyFile] {
+        &self.files
+    }
+
+    /// The rule with this `@id`.
+    pub fn rule(&self, id: &PolicyId) -> Option<&Rule> {
+        self.by_id.get(id).and_then(|&i| self.rules.get(i))
+    }
+
+    /// The position of the rule with this `@id` in [`Policies::rules`].
+    pub fn position(&self, id: &PolicyId) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The file and span of the policy with this `@id`, for diagnostics that point at it.
+    pub fn source(&self, id: &PolicyId) -> Option<(&PolicyFile, SourceSpan)> {
+        let (file, span) = self.spans.get(id)?;
+        Some((self.files.get(*file)?, *span))
+    }
+}
+
+/// Parses a Cedar schema; errors point into its text.
+pub fn load_schema(text: &str, file: &str) -> Result<Schema, LoadError> {
+    Schema::from_cedarschema_str(text)
+        .map(|(schema, _warnings)| schema)
+        .map_err(|e| {
+            LoadError::Schema(vec![SourceDiagnostic::from_diagnostic(
+                &e,
+                file,
+                Arc::from(text),
+            )])
+        })
+}
+
+/// The bundled Cedar schema.
+pub fn bundled_schema() -> Result<Schema, LoadError> {
+    load_schema(BUNDLED_SCHEMA, BUNDLED_SCHEMA_NAME)
+}
+
+/// Cedar keeps each policy's exact source text; finding it in the file gives its position.
+fn offset_of(text: &str, policy: &Policy) -> usize {
+    text.find(&policy.to_string()).unwrap_or(0)
+}
+
+fn read_rule(
+    policy: &Policy,
+    file: &PolicyFile,
+    offset: usize,
+    span: SourceSpan,
+) -> Result<Rule, Box<SourceDiagnostic>> {
+    let problem = |key: &str, message: String, help: &str| {
+        Box::new(annotation_problem(file, policy, offset, key, message, help))
+    };
+    let text = |key: &str| -> Result<Arc<str>, Box<SourceDiagnostic>> {
+        match policy.annotation(key).map(str::trim) {
+            Some(value) if !value.is_empty() => Ok(Arc::from(value)),
+            Some(_) => Err(problem(
+                key,
+                format!("`@{key}` is empty"),
+                "write what the rule means for a person",
+            )),
+            None => Err(problem(
+                key,
+                format!("policy has no `@{key}` annotation"),
+                "every policy needs @id, @paragraph, @sv and @en",
+            )),
+        }
+    };
+    let id = text("id").map_err(|mut d| {
+        d.labels = vec![miette::LabeledSpan::underline(span)];
+        d
+    })?;
+    let paragraph_code = text("paragraph")?;
+    let paragraph = Paragraph::from_str(&paragraph_code).map_err(|e| {
+        problem(
+            "paragraph",
+            e.to_string(),
+            "use a code of DESIGN.md's table",
+        )
+    })?;
+    let sv = text("sv")?;
+    let en = text("en")?;
+    let effect = policy.effect();
+    let (obligation_sv, obligation_en) = match effect {
+        Effect::Permit => (Some(text("obligation_sv")?), Some(text("obligation_en")?)),
+        Effect::Forbid => (None, None),
+    };
+    Ok(Rule {
+        id,
+        paragraph,
+        effect,
+        sv,
+        en,
+        obligation_sv,
+        obligation_en,
+        file: file.name.clone(),
+        line: crate::error::line_column(&file.text, offset).0,
+    })
+}
+
+/// A problem with one annotation, pointing at `@key(` in the policy if present.
+fn annotation_problem(
+    file: &PolicyFile,
+    policy: &Policy,
+    offset: usize,
+    key: &str,
+    message: String,
+    help: &str,
+) -> SourceDiagnostic {
+    let policy_text = policy.to_string();
+    let needle = format!("@{key}(");
+    let span: SourceSpan = match policy_text.find(&needle) {
+        Some(at) => {
+            let end = policy_text[at..].find(')').map_or(needle.len(), |e| e + 1);
+            (offset + at, end).into()
+        }
+        None => (offset, policy_text.len()).into(),
+    };
+    let id = policy.annotation("id").unwrap_or("<no @id>");
+    SourceDiagnostic::new(
+        &file.name,
+        file.text.clone(),
+        span,
+        format!("policy `{id}`: {message}"),
+        Some(help.to_string()),
+    )
+}

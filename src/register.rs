@@ -1,0 +1,411 @@
+//! The AI register: data classes, AI systems and users, read from YAML (pinned keys).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
+use crate::json_schema;
+
+/// The register that ships with aipolicy: Askersunds kommun's example register.
+pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.yaml");
+/// The display name of the bundled register.
+pub const BUNDLED_REGISTER_NAME: &str = "examples/askersund/register.yaml";
+
+/// A role of the policy's "Användning av AI i tjänsten".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    /// Anställd personal.
+    Employee,
+    /// Privat utförare.
+    Contractor,
+    /// Förtroendevald.
+    Elected,
+}
+
+impl Role {
+    /// All three roles.
+    pub const ALL: [Role; 3] = [Role::Employee, Role::Contractor, Role::Elected];
+
+    /// The pinned name (`employee`, `contractor`, `elected`), also the Cedar entity id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Employee => "employee",
+            Role::Contractor => "contractor",
+            Role::Elected => "elected",
+        }
+    }
+}
+
+/// How much personal data: the order is the strictness (`None < Ordinary < Sensitive`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum PersonalData {
+    /// No personal data.
+    #[default]
+    None,
+    /// Ordinary personal data.
+    Ordinary,
+    /// Special categories of GDPR art. 9.
+    Sensitive,
+}
+
+impl PersonalData {
+    /// The rank Cedar sees (0, 1, 2).
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+}
+
+/// Where an AI system runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Hosting {
+    /// Outside the municipality's agreements and security, e.g. a free chatbot on the web.
+    Public,
+    /// Within the municipality's agreements and security.
+    Internal,
+}
+
+impl Hosting {
+    /// The pinned name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hosting::Public => "public",
+            Hosting::Internal => "internal",
+        }
+    }
+}
+
+/// Whether an AI system may be used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// In use.
+    Active,
+    /// Suspended (§6).
+    Suspended,
+}
+
+impl Status {
+    /// The pinned name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
+}
+
+/// A class of information, after SKR's KLASSA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DataClass {
+    /// Id used in queries, e.g. `intern`.
+    pub id: String,
+    /// Swedish display name.
+    pub name: String,
+    /// Consequence level 0 (öppen) to 4 (säkerhetsskydd).
+    pub level: u8,
+    /// Personal data in the class.
+    pub personal_data: PersonalData,
+    /// Covered by offentlighets- och sekretesslagen.
+    pub secrecy: bool,
+    /// Free text for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An AI system and what it is approved for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AiSystem {
+    /// Id used in queries, e.g. `copilot-chat`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Public or internal.
+    pub hosting: Hosting,
+    /// Decided by the municipality.
+    pub approved: bool,
+    /// Active or suspended.
+    pub status: Status,
+    /// Accountable role or person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Tested and verified (§2).
+    #[serde(default)]
+    pub verified: bool,
+    /// Highest data level approved (0–4).
+    pub max_data_level: u8,
+    /// Widest personal-data category approved.
+    #[serde(default)]
+    pub personal_data: PersonalData,
+    /// Approved for secrecy data.
+    #[serde(default)]
+    pub secrecy: bool,
+    /// Roles that may use it.
+    #[serde(default = "all_roles")]
+    pub user_groups: Vec<Role>,
+    /// Approved as support for decisions about individuals.
+    #[serde(default)]
+    pub decision_support: bool,
+    /// Has a fairness (non-discrimination) assessment (§1).
+    #[serde(default)]
+    pub fairness_assessed: bool,
+    /// Meets residents.
+    #[serde(default)]
+    pub resident_facing: bool,
+    /// Has a published transparency notice (§5).
+    #[serde(default)]
+    pub transparency_notice: bool,
+    /// Has had an accessibility review (§4).
+    #[serde(default)]
+    pub accessibility_reviewed: bool,
+    /// Free text for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+fn all_roles() -> Vec<Role> {
+    Role::ALL.to_vec()
+}
+
+impl AiSystem {
+    /// How an AI system absent from the register is treated: public AI, open information only.
+    pub fn unregistered(id: &str) -> AiSystem {
+        AiSystem {
+            id: id.to_string(),
+            name: id.to_string(),
+            hosting: Hosting::Public,
+            approved: false,
+            status: Status::Active,
+            owner: None,
+            verified: false,
+            max_data_level: 0,
+            personal_data: PersonalData::None,
+            secrecy: false,
+            user_groups: all_roles(),
+            decision_support: false,
+            fairness_assessed: false,
+            resident_facing: false,
+            transparency_notice: false,
+            accessibility_reviewed: false,
+            description: None,
+        }
+    }
+}
+
+/// A person who uses AI on the municipality's behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// Id used in queries.
+    pub id: String,
+    /// Roles; empty means "not a user in the policy's sense" (U0).
+    pub roles: Vec<Role>,
+    /// Förvaltning or unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// A validated register: every id unique, every field as `schemas/register.schema.json` says.
+///
+/// ```
+/// let register = aipolicy::Register::bundled().unwrap();
+/// assert!(register.data_class("oppen").is_some());
+/// assert_eq!(register.data_class("intern").unwrap().level, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Register {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    municipality: Option<String>,
+    data_classes: Vec<DataClass>,
+    ai_systems: Vec<AiSystem>,
+    #[serde(default)]
+    users: Vec<User>,
+    #[serde(skip)]
+    index: RegisterIndex,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RegisterIndex {
+    data_classes: HashMap<String, usize>,
+    ai_systems: HashMap<String, usize>,
+    users: HashMap<String, usize>,
+}
+
+fn register_validator() -> Result<&'static jsonschema::Validator, LoadError> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| json_schema::compile(json_schema::REGISTER_SCHEMA))
+        .as_ref()
+        .map_err(|e| LoadError::Internal(format!("register schema: {e}")))
+}
+
+impl Register {
+    /// The bundled Askersund register.
+    pub fn bundled() -> Result<Register, LoadError> {
+        Register::from_yaml(BUNDLED_REGISTER, BUNDLED_REGISTER_NAME)
+    }
+
+    /// Reads and validates a register file.
+    pub fn from_file(path: &Path) -> Result<Register, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Register::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates register YAML; `file` names it in errors.
+    pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
+        let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            let offset = e.location().map_or(0, |l| l.index());
+            RegisterError::Syntax {
+                file: file.to_string(),
+                diagnostics: vec![SourceDiagnostic::new(
+                    file,
+                    Arc::from(text),
+                    offset.min(text.len()).into(),
+                    e.to_string(),
+                    None,
+                )],
+            }
+        })?;
+        let invalid = |problems| RegisterError::Invalid {
+            file: file.to_string(),
+            problems,
+        };
+        let json = serde_json::to_value(&yaml).map_err(|e| {
+            invalid(vec![FieldError::new(
+                "",
+                format!("cannot be read as JSON-like data: {e}"),
+            )])
+        })?;
+        Register::from_json_value(json, file)
+    }
+
+    /// Builds a register in code; it is validated exactly like a file.
+    pub fn new(
+        municipality: Option<String>,
+        data_classes: Vec<DataClass>,
+        ai_systems: Vec<AiSystem>,
+        users: Vec<User>,
+    ) -> Result<Register, LoadError> {
+        let register = Register {
+            municipality,
+            data_classes,
+            ai_systems,
+            users,
+            index: RegisterIndex::default(),
+        };
+        let json = serde_json::to_value(&register)
+            .map_err(|e| LoadError::Internal(format!("register to JSON: {e}")))?;
+        Register::from_json_value(json, "<register>")
+    }
+
+    fn from_json_value(json: serde_json::Value, file: &str) -> Result<Register, LoadError> {
+        let invalid = |problems| RegisterError::Invalid {
+            file: file.to_string(),
+            problems,
+        };
+        let problems = json_schema::violations(register_validator()?, &json);
+        if !problems.is_empty() {
+            return Err(invalid(problems).into());
+        }
+        let mut register: Register = serde_json::from_value(json)
+            .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
+        let problems = register.build_index();
+        if !problems.is_empty() {
+            return Err(invalid(problems).into());
+        }
+        Ok(register)
+    }
+
+    /// Display name of the municipality, if the register gives one.
+    pub fn municipality(&self) -> Option<&str> {
+        self.municipality.as_deref()
+    }
+
+    /// Data classes, in register order.
+    pub fn data_classes(&self) -> &[DataClass] {
+        &self.data_classes
+    }
+
+    /// AI systems, in register order.
+    pub fn ai_systems(&self) -> &[AiSystem] {
+        &self.ai_systems
+    }
+
+    /// Users, in register order.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    /// Indexes ids; every duplicate id is a problem.
+    fn build_index(&mut self) -> Vec<FieldError> {
+        let mut problems = Vec::new();
+        self.index.data_classes = index_ids(
+            "dataClasses",
+            self.data_classes.iter().map(|c| c.id.as_str()),
+            &mut problems,
+        );
+        self.index.ai_systems = index_ids(
+            "aiSystems",
+            self.ai_systems.iter().map(|a| a.id.as_str()),
+            &mut problems,
+        );
+        self.index.users = index_ids(
+            "users",
+            self.users.iter().map(|u| u.id.as_str()),
+            &mut problems,
+        );
+        problems
+    }
+
+    /// The data class with this id.
+    pub fn data_class(&self, id: &str) -> Option<&DataClass> {
+        self.index
+            .data_classes
+            .get(id)
+            .and_then(|&i| self.data_classes.get(i))
+    }
+
+    /// The AI system with this id.
+    pub fn ai_system(&self, id: &str) -> Option<&AiSystem> {
+        self.index
+            .ai_systems
+            .get(id)
+            .and_then(|&i| self.ai_systems.get(i))
+    }
+
+    /// The user with this id.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.index.users.get(id).and_then(|&i| self.users.get(i))
+    }
+}
+
+fn index_ids<'a>(
+    list: &str,
+    ids: impl Iterator<Item = &'a str>,
+    problems: &mut Vec<FieldError>,
+) -> HashMap<String, usize> {
+    let mut index = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if let Some(first) = index.insert(id.to_string(), i) {
+            index.insert(id.to_string(), first);
+            problems.push(FieldError::new(
+                format!("{list}[{i}].id"),
+                format!("duplicate id `{id}` (first used at {list}[{first}])"),
+            ));
+        }
+    }
+    index
+}
