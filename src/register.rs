@@ -266,7 +266,7 @@ impl Register {
 
     /// Parses and validates register YAML; `file` names it in errors.
     pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let syntax_error = |e: serde_yaml::Error| {
             let offset = e.location().map_or(0, |l| l.index());
             RegisterError::Syntax {
                 file: file.to_string(),
@@ -278,7 +278,10 @@ impl Register {
                     None,
                 )],
             }
-        })?;
+        };
+        let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax_error)?;
+        // `<<: *anchor` merge keys let a register describe variants of one system briefly.
+        yaml.apply_merge().map_err(syntax_error)?;
         let invalid = |problems| RegisterError::Invalid {
             file: file.to_string(),
             problems,

@@ -97,17 +97,13 @@ pub fn decide_lines(
             break;
         }
         number += 1;
-        let decision = decide_line(engine, number, &line, engine.language());
-        let Some(decision) = decision else { continue };
-        if !decision.errors.is_empty()
-            && decision
-                .reasons
-                .iter()
-                .any(|r| &*r.policy == crate::decision::FAIL_CLOSED_POLICY)
-        {
-            summary.input_errors += 1;
-        }
+        let (decision, input_error) = match decide_line(engine, number, &line, engine.language()) {
+            None => continue,
+            Some(Ok(decision)) => (decision, false),
+            Some(Err(decision)) => (decision, true),
+        };
         summary.decided += 1;
+        summary.input_errors += usize::from(input_error);
         serde_json::to_writer(&mut out, &decision)?;
         out.write_all(b"\n")?;
     }
@@ -115,27 +111,28 @@ pub fn decide_lines(
     Ok(summary)
 }
 
-/// Decides one input line; `None` for a blank line.
+/// Decides one input line: `None` for a blank line, `Err` with a deny naming the line and
+/// field for input that cannot be decided.
 pub fn decide_line(
     engine: &Engine,
     number: usize,
     line: &[u8],
     language: Language,
-) -> Option<Decision> {
+) -> Option<Result<Decision, Decision>> {
     let text = match std::str::from_utf8(line) {
         Ok(text) => text.trim(),
         Err(e) => {
-            return Some(Decision::input_error(
+            return Some(Err(Decision::input_error(
                 vec![format!("line {number}: not valid UTF-8: {e}")],
                 language,
-            ))
+            )))
         }
     };
     if text.is_empty() {
         return None;
     }
     let decided = Query::from_json(text).and_then(|q| engine.decide_in(&q, language));
-    Some(decided.unwrap_or_else(|e| {
+    Some(decided.map_err(|e| {
         Decision::input_error(
             e.problems
                 .iter()
