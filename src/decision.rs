@@ -121,7 +121,7 @@ impl Decision {
     pub fn input_error(errors: Vec<String>, language: Language) -> Decision {
         Decision {
             decision: Verdict::Deny,
-            reasons: vec![fail_closed_reason(language)],
+            reasons: vec![invalid_query_reason(language)],
             obligations: Vec::new(),
             errors,
         }
@@ -130,6 +130,8 @@ impl Decision {
 
 /// The policy id of the reason given when a request could not be evaluated safely.
 pub const FAIL_CLOSED_POLICY: &str = "aipolicy-fail-closed";
+/// The policy id of the reason given for a query that could not be read (`batch`, `check --format json`).
+pub const INVALID_QUERY_POLICY: &str = "aipolicy-invalid-query";
 /// The policy id of the reason given when no permit applies to a request.
 pub const NO_PERMIT_POLICY: &str = "aipolicy-no-permit";
 
@@ -152,6 +154,18 @@ pub(crate) fn no_permit_reason(language: Language) -> Reason {
         message: match language {
             Language::Sv => "Ingen regel i policyn tillåter den här användningen av AI.",
             Language::En => "No rule of the policy permits this use of AI.",
+        }
+        .into(),
+    }
+}
+
+fn invalid_query_reason(language: Language) -> Reason {
+    Reason {
+        policy: INVALID_QUERY_POLICY.into(),
+        paragraph: "U2".into(),
+        message: match language {
+            Language::Sv => "Frågan kunde inte läsas och nekas därför: ange användare, AI-system och information korrekt.",
+            Language::En => "The query could not be read, so it is denied: state the user, the AI system and the information correctly.",
         }
         .into(),
     }

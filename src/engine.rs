@@ -232,6 +232,7 @@ impl Engine {
                     effect: rule.effect,
                     reason: [reason(&rule.sv), reason(&rule.en)],
                     obligation: match (&rule.obligation_sv, &rule.obligation_en) {
+                        _ if rule.duty => Some([reason(&rule.sv), reason(&rule.en)]),
                         (Some(sv), Some(en)) => Some([reason(sv), reason(en)]),
                         _ => None,
                     },
@@ -441,10 +442,34 @@ impl Engine {
             .reason()
             .filter_map(|id| self.policies.position(id))
             .collect();
+        let mut errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
+        let mut allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
+        if allowed {
+            // The duties that come with this allow; one that cannot be evaluated fails closed.
+            let duties = self.authorizer.is_authorized(
+                &prepared.request,
+                self.policies.duties(),
+                &prepared.entities,
+            );
+            let duty_errors: Vec<String> = duties
+                .diagnostics()
+                .errors()
+                .map(ToString::to_string)
+                .collect();
+            if duty_errors.is_empty() {
+                applied.extend(
+                    duties
+                        .diagnostics()
+                        .reason()
+                        .filter_map(|id| self.policies.position(id)),
+                );
+            } else {
+                errors.extend(duty_errors);
+                allowed = false;
+            }
+        }
         applied.sort_unstable();
-        let errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
         let explained = applied.iter().filter_map(|&i| self.explained.get(i));
-        let allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
         if allowed {
             return Decision {
                 decision: Verdict::Allow,

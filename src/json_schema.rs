@@ -110,3 +110,6 @@ fn shorten(text: String) -> String {
     let cut: String = text.chars().take(MAX_SHOWN).collect();
     format!("{cut}…")
 }
+
+/// The scenario file's JSON Schema, as shipped in `schemas/scenarios.schema.json`.
+pub const SCENARIOS_SCHEMA: &str = include_str!("../schemas/scenarios.schema.json");

@@ -5,10 +5,15 @@ pub mod decision;
 pub mod engine;
 pub mod error;
 pub mod json_schema;
+pub mod lint;
+pub mod matrix;
 pub mod paragraph;
 pub mod policies;
 pub mod query;
 pub mod register;
+pub mod scenario;
+pub mod trace;
+pub mod verify;
 
 pub use decision::{Decision, Language, Obligation, Reason, Verdict};
 pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};

@@ -41,6 +41,9 @@ pub struct Rule {
     pub sv: Arc<str>,
     /// `@en`: what the rule says, in English.
     pub en: Arc<str>,
+    /// Whether this is a duty (`@kind("duty")`): a permit that grants nothing and only adds its
+    /// `@sv`/`@en` as an obligation to every allow it applies to.
+    pub duty: bool,
     /// `@obligation_sv` of a permit.
     pub obligation_sv: Option<Arc<str>>,
     /// `@obligation_en` of a permit.
@@ -56,6 +59,7 @@ pub struct Rule {
 pub struct Policies {
     files: Vec<PolicyFile>,
     set: PolicySet,
+    duties: PolicySet,
     rules: Vec<Rule>,
     by_id: HashMap<PolicyId, usize>,
     spans: HashMap<PolicyId, (usize, SourceSpan)>,
@@ -109,10 +113,12 @@ impl Policies {
 
     /// Parses the files and reads every policy's annotations. Fails on a syntax error, a
     /// missing or duplicate `@id`, an unknown `@paragraph`, an empty `@sv`/`@en`, or a permit
-    /// without obligations: a policy author's slip is found at load, never at decision time.
+    /// with only one of `@obligation_sv`/`@obligation_en`: a policy author's slip is found at
+    /// load, never at decision time.
     pub fn from_files(files: Vec<PolicyFile>) -> Result<Policies, LoadError> {
         let mut problems = Vec::new();
         let mut set = PolicySet::new();
+        let mut duties = PolicySet::new();
         let mut rules = Vec::new();
         let mut by_id = HashMap::new();
         let mut spans = HashMap::new();
@@ -147,7 +153,8 @@ impl Policies {
                             ));
                             continue;
                         }
-                        if let Err(e) = set.add(policy.new_id(id.clone())) {
+                        let target = if rule.duty { &mut duties } else { &mut set };
+                        if let Err(e) = target.add(policy.new_id(id.clone())) {
                             problems.push(SourceDiagnostic::new(
                                 &file.name,
                                 file.text.clone(),
@@ -171,6 +178,7 @@ impl Policies {
         Ok(Policies {
             files,
             set,
+            duties,
             rules,
             by_id,
             spans,
@@ -179,19 +187,31 @@ impl Policies {
 
     /// Validates the policies against `schema` in Cedar's strict mode; one diagnostic per error.
     pub fn validate(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
-        let result = Validator::new(schema.clone()).validate(&self.set, ValidationMode::Strict);
-        result
-            .validation_errors()
-            .map(|e| self.diagnostic_for(e.policy_id(), e))
+        let validator = Validator::new(schema.clone());
+        [&self.set, &self.duties]
+            .into_iter()
+            .flat_map(|set| {
+                let result = validator.validate(set, ValidationMode::Strict);
+                result
+                    .validation_errors()
+                    .map(|e| self.diagnostic_for(e.policy_id(), e))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
     /// Cedar's validation warnings (e.g. confusable identifiers), as diagnostics.
     pub fn warnings(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
-        let result = Validator::new(schema.clone()).validate(&self.set, ValidationMode::Strict);
-        result
-            .validation_warnings()
-            .map(|w| self.diagnostic_for(w.policy_id(), w))
+        let validator = Validator::new(schema.clone());
+        [&self.set, &self.duties]
+            .into_iter()
+            .flat_map(|set| {
+                let result = validator.validate(set, ValidationMode::Strict);
+                result
+                    .validation_warnings()
+                    .map(|w| self.diagnostic_for(w.policy_id(), w))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -202,9 +222,15 @@ impl Policies {
         }
     }
 
-    /// The Cedar policy set, every policy named after its `@id`.
+    /// The Cedar policy set that decides allow or deny, every policy named after its `@id`.
+    /// Duties are not in it: they grant nothing.
     pub fn set(&self) -> &PolicySet {
         &self.set
+    }
+
+    /// The duties (`@kind("duty")`), evaluated on an allow to find the obligations that apply.
+    pub fn duties(&self) -> &PolicySet {
+        &self.duties
     }
 
     /// Every rule, in file order and, within a file, in text order.
@@ -296,9 +322,52 @@ fn read_rule(
     let sv = text("sv")?;
     let en = text("en")?;
     let effect = policy.effect();
-    let (obligation_sv, obligation_en) = match effect {
-        Effect::Permit => (Some(text("obligation_sv")?), Some(text("obligation_en")?)),
-        Effect::Forbid => (None, None),
+    let duty = match policy.annotation("kind") {
+        None => false,
+        Some("duty") if effect == Effect::Permit => true,
+        Some("duty") => {
+            return Err(problem(
+                "kind",
+                "a duty must be a `permit`".into(),
+                "write the duty as `permit (...) when { ... }`; it grants nothing, it adds an obligation",
+            ))
+        }
+        Some(other) => {
+            return Err(problem(
+                "kind",
+                format!("unknown `@kind(\"{other}\")`"),
+                "the only kind is `duty`; leave @kind out for an ordinary permit or forbid",
+            ))
+        }
+    };
+    let optional = |key: &str| match policy.annotation(key) {
+        Some(_) => text(key).map(Some),
+        None => Ok(None),
+    };
+    let (obligation_sv, obligation_en) = match (optional("obligation_sv")?, optional("obligation_en")?) {
+        (Some(sv), Some(en)) if effect == Effect::Permit => (Some(sv), Some(en)),
+        (None, None) => (None, None),
+        (Some(_), Some(_)) => {
+            return Err(problem(
+                "obligation_sv",
+                "a forbid has no obligations".into(),
+                "obligations belong on permits (or write a duty)",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(problem(
+                "obligation_sv",
+                "`@obligation_sv` without `@obligation_en`".into(),
+                "give every obligation in Swedish and English",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(problem(
+                "obligation_en",
+                "`@obligation_en` without `@obligation_sv`".into(),
+                "give every obligation in Swedish and English",
+            ))
+        }
     };
     Ok(Rule {
         id,
@@ -306,10 +375,16 @@ fn read_rule(
         effect,
         sv,
         en,
+        duty,
         obligation_sv,
         obligation_en,
         file: file.name.clone(),
-        line: crate::error::line_column(&file.text, offset).0,
+        // The line of `@id(`, where an author looks for the rule (comments may come before it).
+        line: crate::error::line_column(
+            &file.text,
+            offset + policy.to_string().find("@id(").unwrap_or(0),
+        )
+        .0,
     })
 }
 

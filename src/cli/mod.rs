@@ -13,6 +13,12 @@ use crate::error::LoadError;
 
 pub mod batch;
 pub mod check;
+pub mod fmt;
+pub mod matrix;
+pub mod test;
+pub mod trace;
+pub mod validate;
+pub mod verify;
 
 /// The exit codes of every command, one per outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +69,18 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Decide JSON Lines queries (stdin or a file), one JSON decision per line, in order.
     Batch(batch::BatchArgs),
+    /// Run scenario files (YAML cases of what the policy must decide) and report coverage.
+    Test(test::TestArgs),
+    /// Check policies, schema and register, and lint the policies (for policy authors).
+    Validate(validate::ValidateArgs),
+    /// Format .cedar policy files with Cedar's formatter, or check that they are formatted.
+    Fmt(fmt::FmtArgs),
+    /// Traceability: each paragraph of the policy document, its policies and their test cases.
+    Trace(trace::TraceArgs),
+    /// The access matrix: each AI system × data class × role, allowed or denied and why.
+    Matrix(matrix::MatrixArgs),
+    /// Prove the policy's invariants for every possible request (needs the SMT solver cvc5).
+    Verify(verify::VerifyArgs),
 }
 
 /// Output format of decisions.
@@ -151,5 +169,11 @@ pub fn main() -> Exit {
             let stdin = std::io::stdin();
             batch::run(&args, &mut stdin.lock(), &mut out, &mut err)
         }
+        Command::Test(args) => test::run(&args, &mut out, &mut err),
+        Command::Validate(args) => validate::run(&args, &mut out, &mut err),
+        Command::Fmt(args) => fmt::run(&args, &mut out, &mut err),
+        Command::Trace(args) => trace::run(&args, &mut out, &mut err),
+        Command::Matrix(args) => matrix::run(&args, &mut out, &mut err),
+        Command::Verify(args) => verify::run(&args, &mut out, &mut err),
     }
 }

@@ -1,0 +1,152 @@
+//! `aipolicy fmt`: format `.cedar` files with Cedar's formatter, or check that they are.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{report, Exit};
+use crate::lint::format_cedar;
+
+/// Arguments of `aipolicy fmt`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    after_help = "Formats with Cedar's own formatter (line width 80, indent 2), keeping every
+annotation and comment; the formatter proves it changed nothing but layout.
+
+Exit codes: 0 done (or, with --check, everything already formatted), 1 with --check: some file
+would change, 2 a file cannot be read, parsed or written.
+
+Examples:
+  aipolicy fmt                              # rewrite every .cedar file under ./policies
+  aipolicy fmt --check                      # in CI: fail and name the files that would change
+  aipolicy fmt policies/u3-publik-ai.cedar  # one file
+  aipolicy fmt --check other/policies"
+)]
+pub struct FmtArgs {
+    /// Do not write: exit 1 and name the files that would change
+    #[arg(long)]
+    pub check: bool,
+    /// .cedar files, or folders searched for them [default: ./policies]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Runs `aipolicy fmt`.
+pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let paths = if args.paths.is_empty() {
+        let default = PathBuf::from("policies");
+        if !default.is_dir() {
+            let here = std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".into());
+            let _ = writeln!(
+                err,
+                "error: there is no `policies/` folder in `{here}`; name the .cedar files or \
+                 folders to format, e.g. `aipolicy fmt path/to/policies`"
+            );
+            return Exit::InputError;
+        }
+        vec![default]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    for path in &paths {
+        if let Err(e) = collect(path, &mut files) {
+            let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
+            return Exit::InputError;
+        }
+    }
+    if files.is_empty() {
+        let _ = writeln!(
+            err,
+            "error: no .cedar files in {}",
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Exit::InputError;
+    }
+
+    let (mut changed, mut unchanged, mut failed) = (0usize, 0usize, 0usize);
+    for file in &files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot read `{name}`: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let formatted = match format_cedar(&text, &name) {
+            Ok(formatted) => formatted,
+            Err(diagnostics) => {
+                for d in diagnostics {
+                    report(err, d);
+                }
+                failed += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            unchanged += 1;
+            continue;
+        }
+        changed += 1;
+        if args.check {
+            let _ = writeln!(out, "would reformat {name}");
+        } else if let Err(e) = std::fs::write(file, formatted) {
+            let _ = writeln!(err, "error: cannot write `{name}`: {e}");
+            failed += 1;
+        } else {
+            let _ = writeln!(out, "reformatted {name}");
+        }
+    }
+    let _ = if args.check {
+        writeln!(
+            err,
+            "{changed} file(s) would be reformatted, {unchanged} already formatted"
+        )
+    } else {
+        writeln!(
+            err,
+            "{changed} file(s) reformatted, {unchanged} already formatted"
+        )
+    };
+    if failed > 0 {
+        let _ = writeln!(err, "{failed} file(s) could not be formatted");
+        Exit::InputError
+    } else if args.check && changed > 0 {
+        let _ = writeln!(err, "run `aipolicy fmt` to format them");
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+/// A file as given, or the `.cedar` files under a folder (recursively, in name order).
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !path.is_dir() {
+        // Reading it reports a missing file precisely.
+        std::fs::metadata(path)?;
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, files)?;
+        } else if entry.extension().is_some_and(|x| x == "cedar") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}

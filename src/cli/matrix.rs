@@ -1,0 +1,107 @@
+//! `aipolicy matrix`: the access matrix (AI system × data class × role), computed by the engine.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+
+use super::check::ActionArg;
+use super::{report, EngineArgs, Exit};
+use crate::matrix::Matrix;
+use crate::query::{Action, Context};
+
+/// Arguments of `aipolicy matrix`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Every cell is decided by the engine, exactly as `aipolicy check` would decide
+it for a user with that one role (employee, contractor, elected). A deny names its paragraphs.
+
+Examples:
+  aipolicy matrix                                    # Markdown, action `use`
+  aipolicy matrix --format html > ai-matris.html     # one self-contained page for the intranet
+  aipolicy matrix --format csv > matris.csv         # one line per cell, for spreadsheets
+  aipolicy matrix --action publish --context humanReviewed=true --context aiDisclosure=true
+  aipolicy matrix --register other/register.yaml --policies policies"
+)]
+pub struct MatrixArgs {
+    /// The action decided in every cell
+    #[arg(long, value_enum, default_value_t = ActionArg::Use)]
+    pub action: ActionArg,
+    /// A context flag every query carries, e.g. humanReview=true; repeat for several
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Md)]
+    pub format: MatrixFormat,
+    /// Where policies, schema and register come from (--lang sets the language of the reasons)
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `--format` values of `matrix`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    /// Markdown: a table per role, a row per AI system, a column per data class.
+    #[default]
+    Md,
+    /// CSV: one line per cell, for spreadsheets.
+    Csv,
+    /// One self-contained HTML page, readable and printable.
+    Html,
+}
+
+/// Runs `aipolicy matrix`: exit 0 when written, 2 on input errors.
+pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let engine = match args.engine.load() {
+        Ok(engine) => engine,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let mut context = Context::default();
+    for pair in &args.context {
+        let parsed = pair
+            .split_once('=')
+            .map(|(key, value)| (key.trim(), value.trim()));
+        let result = match parsed {
+            Some((key, "true")) => context.set(key, true),
+            Some((key, "false")) => context.set(key, false),
+            _ => {
+                let _ = writeln!(
+                    err,
+                    "error: --context `{pair}` is not KEY=true or KEY=false, e.g. humanReview=true"
+                );
+                return Exit::InputError;
+            }
+        };
+        if let Err(e) = result {
+            report(err, e);
+            return Exit::InputError;
+        }
+    }
+    let matrix = match Matrix::compute(
+        &engine,
+        Action::from(args.action),
+        context,
+        engine.language(),
+    ) {
+        Ok(matrix) => matrix,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let text = match args.format {
+        MatrixFormat::Md => matrix.to_markdown(),
+        MatrixFormat::Csv => matrix.to_csv(),
+        MatrixFormat::Html => matrix.to_html(),
+    };
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => Exit::Success,
+        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the matrix: {e}");
+            Exit::InputError
+        }
+    }
+}

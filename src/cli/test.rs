@@ -1,0 +1,290 @@
+//! `aipolicy test`: run scenario files, show what broke and why, and report coverage.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{report, EngineArgs, Exit};
+use crate::decision::Decision;
+use crate::engine::Engine;
+use crate::scenario::{self, Actual, CaseResult, Outcome, RunReport};
+
+/// The default place of the scenario suite.
+pub const DEFAULT_SCENARIOS: &str = "tests/scenarios";
+
+/// Arguments of `aipolicy test`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "A scenario file:
+  register: ../../examples/askersund/register.yaml   # optional, relative to this file
+  cases:
+    - name: Public chatbot with internal information
+      query: {user: anna, ai: chatgpt, data: intern}
+      expect: {decision: deny, paragraphs: [U3]}      # or: allow | deny | error
+
+Exit codes: 0 every case passed, 1 a case failed (or a policy is unexercised with
+--require-full-coverage), 2 a scenario file could not be read.
+
+Examples:
+  aipolicy test
+  aipolicy test tests/scenarios/u3-publik-ai.yaml --verbose
+  aipolicy test --format junit > scenarios.xml")]
+pub struct TestArgs {
+    /// Scenario files or folders [default: tests/scenarios]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+    /// Exit 1 when some policy is exercised by no case
+    #[arg(long)]
+    pub require_full_coverage: bool,
+    /// Also list the cases that passed
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Where policies, schema and register come from
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `aipolicy test --format` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// Failures, coverage and a summary line, for a person.
+    #[default]
+    Text,
+    /// JUnit XML for CI systems (the summary goes to stderr).
+    Junit,
+    /// The whole report as JSON.
+    Json,
+}
+
+/// Runs `aipolicy test`.
+pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let engine = match args.engine.load() {
+        Ok(engine) => engine,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_SCENARIOS)]
+    } else {
+        args.paths.clone()
+    };
+    let run = match scenario::run_paths(&engine, &paths) {
+        Ok(run) => run,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let written = match args.format {
+        TestFormat::Text => write_text(out, &run, &engine, args.verbose),
+        TestFormat::Junit => write_junit(out, &run).and_then(|()| write_summary(err, &run)),
+        TestFormat::Json => serde_json::to_writer_pretty(&mut *out, &run)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| write_summary(err, &run)),
+    };
+    if let Err(e) = written {
+        if !super::is_broken_pipe(&e) {
+            let _ = writeln!(err, "error: cannot write the report: {e}");
+        }
+    }
+    let uncovered = run.coverage.unexercised();
+    if args.require_full_coverage && !uncovered.is_empty() {
+        let _ = writeln!(
+            err,
+            "error: {} policies are exercised by no case (--require-full-coverage): {}",
+            uncovered.len(),
+            uncovered.join(", ")
+        );
+        return Exit::Failure;
+    }
+    if run.failed() > 0 {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+fn write_summary(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> {
+    writeln!(out, "{} passed, {} failed", run.passed(), run.failed())
+}
+
+/// The text report: each failure with query, expected and actual; coverage; summary line.
+pub fn write_text(
+    out: &mut dyn Write,
+    run: &RunReport,
+    engine: &Engine,
+    verbose: bool,
+) -> std::io::Result<()> {
+    for result in &run.results {
+        if result.passed() {
+            if verbose {
+                writeln!(out, "ok    {}  {}", result.location(), result.name)?;
+            }
+            continue;
+        }
+        write_failure(out, result)?;
+    }
+    if run.failed() > 0 || verbose {
+        writeln!(out)?;
+    }
+    let total = run.coverage.by_policy.len();
+    let uncovered = run.coverage.unexercised();
+    writeln!(
+        out,
+        "Coverage: {} of {total} policies exercised",
+        total - uncovered.len()
+    )?;
+    for rule in engine.policies().rules() {
+        let cases = run.coverage.by_policy.get(&*rule.id).map_or(0, Vec::len);
+        let mark = if cases == 0 { "!!" } else { "  " };
+        writeln!(
+            out,
+            "  {mark} {:<3} {:<36} {cases:>3} case(s)",
+            rule.paragraph.code(),
+            rule.id
+        )?;
+    }
+    if !uncovered.is_empty() {
+        writeln!(out, "Not exercised by any case:")?;
+        for rule in engine.policies().rules() {
+            if uncovered.contains(&&*rule.id) {
+                writeln!(
+                    out,
+                    "  {} {}  ({}:{})",
+                    rule.paragraph.code(),
+                    rule.id,
+                    rule.file,
+                    rule.line
+                )?;
+            }
+        }
+    }
+    writeln!(out)?;
+    write_summary(out, run)
+}
+
+fn write_failure(out: &mut dyn Write, result: &CaseResult) -> std::io::Result<()> {
+    writeln!(out, "FAIL  {}  {}", result.location(), result.name)?;
+    writeln!(out, "  query:    {}", result.query)?;
+    let expect = &result.expect;
+    let mut expected = match expect.decision {
+        Outcome::Allow => "allow".to_string(),
+        Outcome::Deny => "deny".to_string(),
+        Outcome::Error => "an input error".to_string(),
+    };
+    if !expect.paragraphs.is_empty() {
+        expected.push_str(&format!(
+            " with paragraphs [{}]",
+            expect.paragraphs.join(", ")
+        ));
+    }
+    if !expect.policies.is_empty() {
+        expected.push_str(&format!(" by policies [{}]", expect.policies.join(", ")));
+    }
+    writeln!(out, "  expected: {expected}")?;
+    match &result.actual {
+        Actual::InputError(errors) => {
+            writeln!(out, "  actual:   input error")?;
+            for e in errors {
+                writeln!(out, "            {e}")?;
+            }
+        }
+        Actual::Decision(decision) => write_actual(out, decision)?,
+    }
+    for failure in &result.failures {
+        writeln!(out, "  ✗ {failure}")?;
+    }
+    writeln!(out)
+}
+
+fn write_actual(out: &mut dyn Write, decision: &Decision) -> std::io::Result<()> {
+    writeln!(out, "  actual:   {}", decision.decision)?;
+    for r in &decision.reasons {
+        writeln!(
+            out,
+            "            reason     {:<3} {}  {}",
+            r.paragraph, r.policy, r.message
+        )?;
+    }
+    for o in &decision.obligations {
+        writeln!(
+            out,
+            "            obligation {:<3} {}  {}",
+            o.paragraph, o.policy, o.message
+        )?;
+    }
+    for e in &decision.errors {
+        writeln!(out, "            error      {e}")?;
+    }
+    Ok(())
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            // XML 1.0 cannot carry other control characters at all.
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => escaped.push('\u{FFFD}'),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// JUnit XML: one `<testsuite>` per scenario file, one `<testcase>` per case.
+pub fn write_junit(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> {
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="aipolicy" tests="{}" failures="{}">"#,
+        run.results.len(),
+        run.failed()
+    )?;
+    let mut files: Vec<&str> = run.results.iter().map(|r| r.file.as_str()).collect();
+    files.dedup();
+    for file in files {
+        let cases: Vec<&CaseResult> = run.results.iter().filter(|r| r.file == file).collect();
+        let failed = cases.iter().filter(|r| !r.passed()).count();
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{failed}">"#,
+            xml_escape(file),
+            cases.len()
+        )?;
+        for case in cases {
+            write!(
+                out,
+                r#"    <testcase name="{}" classname="{}""#,
+                xml_escape(&case.name),
+                xml_escape(file)
+            )?;
+            if case.passed() {
+                writeln!(out, "/>")?;
+                continue;
+            }
+            writeln!(out, ">")?;
+            let mut detail = Vec::new();
+            write_failure(&mut detail, case)?;
+            writeln!(
+                out,
+                r#"      <failure message="{}">{}</failure>"#,
+                xml_escape(&case.failures.join("; ")),
+                xml_escape(&String::from_utf8_lossy(&detail))
+            )?;
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}

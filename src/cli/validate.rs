@@ -1,0 +1,141 @@
+//! `aipolicy validate`: check policies, schema and register together, and lint the policies.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{report, Exit};
+use crate::lint::{self, FindingRecord, Sources, Validation};
+
+/// Arguments of `aipolicy validate`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(after_help = "What is checked, every problem of every file at once:
+  - each .cedar file parses, and every policy validates against the Cedar schema (strict mode)
+  - every policy has a unique @id, a @paragraph among §1–§6 and U0–U5, non-empty @sv and @en
+    (a permit also @obligation_sv and @obligation_en)
+  - every rule-bearing paragraph (§1–§6, U0–U5) has at least one policy
+  - no policy is useless: Cedar's validator proves its condition or scope can never apply
+  - the register is valid YAML and follows schemas/register.schema.json
+  - the engine builds from the three together
+Errors show file:line:column and the lines concerned; warnings do not fail.
+
+Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 output could not be written.
+
+Examples:
+  aipolicy validate                                  # the embedded policies, schema and register
+  aipolicy validate --policies policies              # the policy files you are editing
+  aipolicy validate --policies policies --register examples/askersund/register.yaml
+  aipolicy validate --policies policies --format json | jq '.findings[]'")]
+pub struct ValidateArgs {
+    /// Folder of .cedar policy files [default: the embedded policies]
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Cedar schema file [default: the embedded schemas/aipolicy.cedarschema]
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Register YAML [default: the embedded examples/askersund/register.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
+    /// Output format: text (diagnostics on stderr, summary on stdout) or json (all on stdout)
+    #[arg(long, value_enum, default_value_t = super::Format::Text)]
+    pub format: super::Format,
+}
+
+/// The JSON output of `validate --format json`.
+#[derive(Debug, Serialize)]
+struct JsonReport<'a> {
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    policies: &'a str,
+    schema: &'a str,
+    register: &'a str,
+    files: usize,
+    rules: usize,
+    findings: Vec<FindingRecord>,
+}
+
+/// Runs `aipolicy validate`: exit 0 when there is no error, 1 otherwise.
+pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let validation = lint::validate(&Sources {
+        policies: args.policies.clone(),
+        schema: args.schema.clone(),
+        register: args.register.clone(),
+    });
+    let written = match args.format {
+        super::Format::Json => write_json(out, &validation),
+        super::Format::Text => {
+            for finding in &validation.report.findings {
+                report(err, finding.clone());
+            }
+            write_summary(out, &validation)
+        }
+    };
+    if let Err(e) = written {
+        if !super::is_broken_pipe(&e) {
+            let _ = writeln!(err, "error: cannot write the result: {e}");
+            return Exit::InputError;
+        }
+    }
+    if validation.report.has_errors() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+fn write_json(out: &mut dyn Write, validation: &Validation) -> std::io::Result<()> {
+    let report = &validation.report;
+    let json = JsonReport {
+        ok: !report.has_errors(),
+        errors: report.errors().count(),
+        warnings: report.warnings().count(),
+        policies: &validation.policies,
+        schema: &validation.schema,
+        register: &validation.register,
+        files: report.files,
+        rules: report.policies,
+        findings: report.findings.iter().map(FindingRecord::from).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    writeln!(out)
+}
+
+/// Writes what was checked and the outcome, for a person.
+pub fn write_summary(out: &mut dyn Write, validation: &Validation) -> std::io::Result<()> {
+    let report = &validation.report;
+    writeln!(
+        out,
+        "policies: {} ({} files, {} policies)",
+        validation.policies, report.files, report.policies
+    )?;
+    writeln!(out, "schema:   {}", validation.schema)?;
+    match &validation.loaded_register {
+        Some(register) => writeln!(
+            out,
+            "register: {} ({} data classes, {} AI systems, {} users)",
+            validation.register,
+            register.data_classes().len(),
+            register.ai_systems().len(),
+            register.users().len()
+        )?,
+        None => writeln!(out, "register: {} (invalid)", validation.register)?,
+    }
+    let coverage: Vec<String> = report
+        .coverage
+        .iter()
+        .map(|(paragraph, ids)| format!("{paragraph} {}", ids.len()))
+        .collect();
+    writeln!(out, "policies per paragraph: {}", coverage.join(", "))?;
+    let (errors, warnings) = (report.errors().count(), report.warnings().count());
+    if errors == 0 {
+        writeln!(out, "ok: no errors, {warnings} warning(s)")
+    } else {
+        writeln!(
+            out,
+            "failed: {errors} error(s), {warnings} warning(s) (details on stderr)"
+        )
+    }
+}

@@ -1,0 +1,238 @@
+//! `aipolicy verify`: prove the invariants of the policy with Cedar's symbolic compiler.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{report, Exit, LangArg};
+use crate::decision::Language;
+use crate::error::LoadError;
+use crate::policies::{self, Policies};
+use crate::verify::{
+    self, CheckResult, Invariants, Options, Outcome, Report, VerifyError, ASSUMPTIONS,
+};
+
+/// Arguments of `aipolicy verify`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Every invariant is proved for every request the Cedar schema allows and that
+aipolicy can build from a valid register and query. A violation is shown with a
+counterexample: register entries and a scenario case, ready to paste, which the
+engine has replayed to confirm the decision.
+
+Needs the SMT solver cvc5 (`apt-get install cvc5`, or set CVC5 to its path).
+
+Exit codes: 0 every invariant proved, 1 a violation, 2 invalid input or no solver.
+
+Examples:
+  aipolicy verify
+  aipolicy verify --lang en
+  aipolicy verify --policies my-policies/ --invariants my-policies/invariants.yaml
+  CVC5=/opt/cvc5/bin/cvc5 aipolicy verify --no-generic"
+)]
+pub struct VerifyArgs {
+    /// Folder of .cedar policy files [default: the embedded policies]
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Invariants YAML [default: the embedded policies/invariants.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub invariants: Option<PathBuf>,
+    /// Cedar schema file [default: the embedded schema]
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Skip the generic checks (no policy errors, no action trivially decided)
+    #[arg(long)]
+    pub no_generic: bool,
+    /// Language of the statements
+    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    pub lang: LangArg,
+}
+
+/// Runs `aipolicy verify`: exit 0 all proved, 1 a violation, 2 input error or missing solver.
+pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let loaded = load(args);
+    let (policies, schema, invariants) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let options = Options {
+        generic: !args.no_generic,
+        replay: true,
+    };
+    let result = match verify::verify(&policies, &schema, &invariants, &options) {
+        Ok(result) => result,
+        Err(e) => {
+            report(err, e);
+            return Exit::InputError;
+        }
+    };
+    let policies_from = args
+        .policies
+        .as_ref()
+        .map_or("the embedded policies".to_string(), |d| {
+            d.display().to_string()
+        });
+    if let Err(e) = write_report(
+        out,
+        &result,
+        &policies_from,
+        invariants.file(),
+        args.lang.into(),
+    ) {
+        if !super::is_broken_pipe(&e) {
+            let _ = writeln!(err, "error: cannot write the report: {e}");
+            return Exit::InputError;
+        }
+    }
+    if result.all_proved() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    }
+}
+
+fn load(args: &VerifyArgs) -> Result<(Policies, cedar_policy::Schema, Invariants), VerifyError> {
+    let policies = match &args.policies {
+        Some(dir) => Policies::from_dir(dir)?,
+        None => Policies::bundled()?,
+    };
+    let schema = match &args.schema {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            policies::load_schema(&text, &file.display().to_string())?
+        }
+        None => policies::bundled_schema()?,
+    };
+    let invariants = match &args.invariants {
+        Some(file) => Invariants::from_file(file)?,
+        None => Invariants::bundled()?,
+    };
+    Ok((policies, schema, invariants))
+}
+
+fn millis(d: Duration) -> String {
+    if d.as_millis() >= 1000 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// Writes the report for a person: one line per check, and each violation's counterexample.
+pub fn write_report(
+    out: &mut dyn Write,
+    report: &Report,
+    policies_from: &str,
+    invariants_from: &str,
+    language: Language,
+) -> std::io::Result<()> {
+    let actions: Vec<String> = report.actions.iter().map(ToString::to_string).collect();
+    writeln!(
+        out,
+        "Verifying {policies_from} against {invariants_from} with {}",
+        report.solver
+    )?;
+    writeln!(
+        out,
+        "for every request of the actions {} under {} well-formedness assumptions (docs/verify.md).",
+        actions.join(", "),
+        ASSUMPTIONS.len()
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Invariants:")?;
+    for check in &report.invariants {
+        write_check(out, check, language)?;
+    }
+    if !report.generic.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Generic checks:")?;
+        for check in &report.generic {
+            write_check(out, check, language)?;
+        }
+    }
+    let proved = report.checks().filter(|c| c.is_proved()).count();
+    let violated = report.checks().count() - proved;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{proved} proved, {violated} violated in {}",
+        millis(report.elapsed)
+    )?;
+    Ok(())
+}
+
+fn write_check(
+    out: &mut dyn Write,
+    check: &CheckResult,
+    language: Language,
+) -> std::io::Result<()> {
+    let status = if check.is_proved() {
+        "proved  "
+    } else {
+        "VIOLATED"
+    };
+    let paragraph = check
+        .paragraph
+        .map_or(String::new(), |p| format!("{} ", p.code()));
+    let statement = match language {
+        Language::Sv => &check.sv,
+        Language::En => &check.en,
+    };
+    writeln!(
+        out,
+        "  {status} {}  ({})\n           {paragraph}{statement}",
+        check.id,
+        millis(check.elapsed)
+    )?;
+    let Outcome::Violated(violation) = &check.outcome else {
+        return Ok(());
+    };
+    writeln!(out, "           {}", violation.message)?;
+    if let Some(cex) = &violation.counterexample {
+        let replay = match &cex.replayed {
+            Some(Ok(verdict)) if *verdict == cex.decision => {
+                format!("the engine confirms: {}", verdict_name(*verdict))
+            }
+            Some(Ok(verdict)) => format!(
+                "the engine decides {} instead: the well-formedness assumptions may be incomplete",
+                verdict_name(*verdict)
+            ),
+            Some(Err(e)) => format!("the engine cannot replay it: {e}"),
+            None => "not replayed".to_string(),
+        };
+        writeln!(
+            out,
+            "           counterexample: Cedar decides {}; {replay}",
+            verdict_name(cex.decision)
+        )?;
+        match cex.to_yaml(&format!("counterexample to {}", check.id)) {
+            Ok(yaml) => {
+                for line in yaml.lines() {
+                    writeln!(out, "             {line}")?;
+                }
+            }
+            Err(e) => writeln!(out, "             <cannot render: {e}>")?,
+        }
+    }
+    if let Some(raw) = &violation.raw {
+        for line in raw.lines() {
+            writeln!(out, "             {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn verdict_name(verdict: crate::decision::Verdict) -> &'static str {
+    match verdict {
+        crate::decision::Verdict::Allow => "allow",
+        crate::decision::Verdict::Deny => "deny",
+    }
+}

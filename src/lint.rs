@@ -1,0 +1,1111 @@
+//! Everything `aipolicy validate` checks, collected at once: a policy author sees every problem
+//! of every file in one run, each with file, line, column and a source snippet.
+//!
+//! The checks, each with a stable name (shown as `lint::<name>` and in JSON):
+//!
+//! | name | severity | what it finds |
+//! |---|---|---|
+//! | `syntax` | error | a `.cedar` file that does not parse |
+//! | `schema` | error | a policy that breaks the Cedar schema in strict mode |
+//! | `missing-annotation` | error | no `@id`, `@paragraph`, `@sv` or `@en`; or only one of `@obligation_sv`/`@obligation_en` |
+//! | `empty-annotation` | error | one of those annotations is empty |
+//! | `duplicate-id` | error | an `@id` used twice, in any files |
+//! | `unknown-paragraph` | error | a `@paragraph` that is not §1–§6 or U0–U5 |
+//! | `obligations` | error | obligations on a `forbid` (they belong on permits) |
+//! | `kind` | error | a `@kind` other than `duty`, or a duty that is not a `permit` |
+//! | `uncovered-paragraph` | error | a rule-bearing paragraph without any policy |
+//! | `never-applies` | error | Cedar's validator proves the policy can never apply (impossible condition, or a scope no request can meet) |
+//! | `unknown-annotation` | warning | an annotation aipolicy does not read (often a typo, e.g. `@se`) |
+//! | `cedar-warning` | warning | any other warning of Cedar's validator (e.g. confusable characters) |
+//! | `schema-file` | error | the Cedar schema does not parse or cannot be read |
+//! | `register` | error | the register is not valid YAML or breaks its JSON Schema |
+//! | `read` | error | a file or folder cannot be read |
+//! | `engine` | error | the parts are each valid but the engine cannot be built from them |
+//!
+//! ```
+//! use aipolicy::lint::{self, Sources};
+//! let validation = lint::validate(&Sources::default());
+//! assert!(!validation.report.has_errors(), "{:?}", validation.report.findings);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use cedar_policy::{
+    Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
+};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::{LoadError, RegisterError, SourceDiagnostic};
+use crate::paragraph::Paragraph;
+use crate::policies::{self, Policies, PolicyFile};
+use crate::register::{self, Register};
+
+/// The annotations aipolicy reads; any other is reported as `unknown-annotation`.
+pub const KNOWN_ANNOTATIONS: [&str; 7] = [
+    "id",
+    "paragraph",
+    "sv",
+    "en",
+    "obligation_sv",
+    "obligation_en",
+    "kind",
+];
+
+/// How bad a finding is: errors make `validate` fail, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Must be fixed: the policies would not load, or would not mean what they should.
+    Error,
+    /// Worth a look; does not fail `validate`.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// Which check produced a finding (see the table in the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// A `.cedar` file does not parse.
+    Syntax,
+    /// A policy breaks the Cedar schema (strict mode).
+    Schema,
+    /// A required annotation is missing.
+    MissingAnnotation,
+    /// A required annotation is empty.
+    EmptyAnnotation,
+    /// An `@id` is used more than once.
+    DuplicateId,
+    /// A `@paragraph` is not a known code.
+    UnknownParagraph,
+    /// Obligations on a forbid.
+    Obligations,
+    /// A bad `@kind`.
+    Kind,
+    /// A rule-bearing paragraph has no policy.
+    UncoveredParagraph,
+    /// Cedar's validator proves the policy can never apply.
+    NeverApplies,
+    /// An annotation aipolicy does not read.
+    UnknownAnnotation,
+    /// Another warning of Cedar's validator.
+    CedarWarning,
+    /// The Cedar schema file does not parse or cannot be read.
+    SchemaFile,
+    /// The register is invalid.
+    Register,
+    /// A file or folder cannot be read.
+    Read,
+    /// The engine cannot be built from parts that are each valid.
+    Engine,
+}
+
+impl Check {
+    /// The stable kebab-case name, e.g. `unknown-paragraph`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Syntax => "syntax",
+            Check::Schema => "schema",
+            Check::MissingAnnotation => "missing-annotation",
+            Check::EmptyAnnotation => "empty-annotation",
+            Check::DuplicateId => "duplicate-id",
+            Check::UnknownParagraph => "unknown-paragraph",
+            Check::Obligations => "obligations",
+            Check::Kind => "kind",
+            Check::UncoveredParagraph => "uncovered-paragraph",
+            Check::NeverApplies => "never-applies",
+            Check::UnknownAnnotation => "unknown-annotation",
+            Check::CedarWarning => "cedar-warning",
+            Check::SchemaFile => "schema-file",
+            Check::Register => "register",
+            Check::Read => "read",
+            Check::Engine => "engine",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One problem found, pointing into a file where it can.
+///
+/// Renders with miette like Cedar's own errors (file:line:column and a snippet with a caret);
+/// [`Finding::headline`] gives the one-line form.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .diagnostic.message)]
+pub struct Finding {
+    /// The check that found it.
+    pub check: Check,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Message, file, marked places and help.
+    pub diagnostic: SourceDiagnostic,
+}
+
+impl Finding {
+    /// A finding from a diagnostic.
+    pub fn new(check: Check, severity: Severity, diagnostic: SourceDiagnostic) -> Finding {
+        Finding {
+            check,
+            severity,
+            diagnostic,
+        }
+    }
+
+    /// An error that concerns a whole file (or folder) rather than a place in it.
+    pub fn about_file(
+        check: Check,
+        severity: Severity,
+        file: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Finding {
+        Finding::new(
+            check,
+            severity,
+            SourceDiagnostic {
+                message: message.into(),
+                source_code: NamedSource::new(file, Arc::from("")),
+                labels: Vec::new(),
+                help,
+            },
+        )
+    }
+
+    /// The file the finding is about.
+    pub fn file(&self) -> &str {
+        self.diagnostic.file()
+    }
+
+    /// 1-based line and column, when the finding points at a place.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        self.diagnostic.line_column()
+    }
+
+    /// `error[unknown-paragraph] policies/u3-publik-ai.cedar:8:1: …`, for logs and tests.
+    pub fn headline(&self) -> String {
+        format!(
+            "{}[{}] {}",
+            self.severity,
+            self.check,
+            self.diagnostic.headline()
+        )
+    }
+}
+
+impl Diagnostic for Finding {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("lint::{}", self.check)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.diagnostic.labels.is_empty() {
+            None
+        } else {
+            Some(&self.diagnostic.source_code)
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diagnostic.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.diagnostic.labels.iter().cloned()))
+        }
+    }
+}
+
+/// A finding as plain data, for JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRecord {
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// The check's name.
+    pub check: Check,
+    /// The file.
+    pub file: String,
+    /// 1-based line, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl From<&Finding> for FindingRecord {
+    fn from(finding: &Finding) -> FindingRecord {
+        let position = finding.line_column();
+        FindingRecord {
+            severity: finding.severity,
+            check: finding.check,
+            file: finding.file().to_string(),
+            line: position.map(|(line, _)| line),
+            column: position.map(|(_, column)| column),
+            message: finding.diagnostic.message.clone(),
+            help: finding.diagnostic.help.clone(),
+        }
+    }
+}
+
+/// What [`lint_policies`] found, and what it looked at.
+#[derive(Debug, Clone, Default)]
+pub struct LintReport {
+    /// Every finding, errors and warnings, in file order.
+    pub findings: Vec<Finding>,
+    /// How many policy files were read.
+    pub files: usize,
+    /// How many policies parsed.
+    pub policies: usize,
+    /// The `@id`s of the policies of each paragraph (every paragraph is a key, maybe empty).
+    pub coverage: BTreeMap<Paragraph, Vec<String>>,
+}
+
+impl LintReport {
+    /// The findings that are errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    /// The findings that are warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+    }
+
+    /// Whether anything must be fixed.
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+}
+
+/// A policy as parsed from one file, with where it stands.
+struct Parsed<'a> {
+    file: &'a PolicyFile,
+    offset: usize,
+    text: String,
+    policy: Policy,
+}
+
+/// Lints policy files: parses every file, checks every policy's annotations, the paragraph
+/// coverage, and (with a schema) Cedar's strict validation and its warnings. Never stops at the
+/// first problem. `folder` names the policy set in findings that concern no single file.
+pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str) -> LintReport {
+    let mut report = LintReport {
+        files: files.len(),
+        coverage: Paragraph::ALL.iter().map(|p| (*p, Vec::new())).collect(),
+        ..LintReport::default()
+    };
+    let mut parsed = Vec::new();
+    for file in files {
+        match PolicySet::from_str(&file.text) {
+            Ok(set) => parsed.extend(in_text_order(file, &set)),
+            Err(errors) => report.findings.extend(errors.iter().map(|e| {
+                Finding::new(
+                    Check::Syntax,
+                    Severity::Error,
+                    SourceDiagnostic::from_diagnostic(e, &file.name, file.text.clone()),
+                )
+            })),
+        }
+    }
+    report.policies = parsed.len();
+
+    // Annotations, and a unique Cedar id for each policy (its @id where it has a usable one).
+    let mut first_seen: HashMap<String, (String, usize)> = HashMap::new();
+    let mut set = PolicySet::new();
+    let mut origin: HashMap<PolicyId, usize> = HashMap::new();
+    for (index, p) in parsed.iter().enumerate() {
+        let id = check_annotations(p, &mut report, &mut first_seen);
+        let cedar_id = PolicyId::new(
+            id.unwrap_or_else(|| format!("{}#{}", p.file.name, line_of(p.file, p.offset))),
+        );
+        if set.add(p.policy.new_id(cedar_id.clone())).is_ok() {
+            origin.insert(cedar_id, index);
+        }
+    }
+
+    for (paragraph, ids) in &report.coverage {
+        if ids.is_empty() {
+            report.findings.push(Finding::about_file(
+                Check::UncoveredParagraph,
+                Severity::Error,
+                folder,
+                format!(
+                    "paragraph `{}` ({}) has no policy",
+                    paragraph.code(),
+                    paragraph.title_sv()
+                ),
+                Some(format!(
+                    "every rule-bearing paragraph needs at least one policy with @paragraph(\"{}\"); \
+                     its rule: {}",
+                    paragraph.code(),
+                    paragraph.rule_en()
+                )),
+            ));
+        }
+    }
+
+    if let Some(schema) = schema {
+        validate_strict(&parsed, &set, &origin, schema, &mut report);
+    }
+    report.findings = merge_per_action(std::mem::take(&mut report.findings));
+    // In file order, then position; findings about no place in a file last.
+    report.findings.sort_by_key(|f| {
+        let offset = f.diagnostic.labels.first().map(LabeledSpan::offset);
+        (offset.is_none(), f.file().to_string(), offset)
+    });
+    report
+}
+
+/// Cedar reports a type error once per action a policy's scope covers; one finding per place,
+/// naming every action, is what a person wants to read.
+fn merge_per_action(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut merged: Vec<(Finding, Vec<String>)> = Vec::new();
+    for finding in findings {
+        let key = |f: &Finding| {
+            let (generic, _) = split_action(&f.diagnostic.message);
+            let label = f.diagnostic.labels.first().map(|l| (l.offset(), l.len()));
+            (f.check, f.file().to_string(), label, generic)
+        };
+        let (_, action) = split_action(&finding.diagnostic.message);
+        match merged.iter_mut().find(|(m, _)| key(m) == key(&finding)) {
+            Some((_, actions)) if action.is_some() => actions.extend(action),
+            _ => merged.push((finding, action.into_iter().collect())),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut finding, mut actions)| {
+            if actions.len() > 1 {
+                actions.sort();
+                let (generic, _) = split_action(&finding.diagnostic.message);
+                finding.diagnostic.message = generic.replace("\u{0}", &actions.join(", "));
+            }
+            finding
+        })
+        .collect()
+}
+
+/// The message with its first `Action::"…"` replaced by a placeholder, and that action.
+fn split_action(message: &str) -> (String, Option<String>) {
+    let Some(start) = message.find("Action::\"") else {
+        return (message.to_string(), None);
+    };
+    let name_start = start + "Action::\"".len();
+    let Some(len) = message.get(name_start..).and_then(|rest| rest.find('"')) else {
+        return (message.to_string(), None);
+    };
+    let end = name_start + len + 1;
+    let action = message.get(start..end).map(str::to_string);
+    let generic = format!(
+        "{}\u{0}{}",
+        message.get(..start).unwrap_or(""),
+        message.get(end..).unwrap_or("")
+    );
+    (generic, action)
+}
+
+/// Cedar's strict validation: errors are errors; an impossible policy or one whose scope no
+/// request can meet is an error too (it is useless); other warnings stay warnings.
+fn validate_strict(
+    parsed: &[Parsed<'_>],
+    set: &PolicySet,
+    origin: &HashMap<PolicyId, usize>,
+    schema: &Schema,
+    report: &mut LintReport,
+) {
+    let result = Validator::new(schema.clone()).validate(set, ValidationMode::Strict);
+    let diagnostic = |id: &PolicyId, d: &dyn Diagnostic| -> SourceDiagnostic {
+        let Some(p) = origin.get(id).and_then(|&i| parsed.get(i)) else {
+            return SourceDiagnostic::from_diagnostic(d, "<policies>", Arc::from(""));
+        };
+        let mut diagnostic =
+            SourceDiagnostic::from_diagnostic(d, &p.file.name, p.file.text.clone());
+        if diagnostic.labels.is_empty() {
+            diagnostic.labels = vec![LabeledSpan::underline(policy_span(p))];
+        }
+        if !diagnostic.message.contains(&format!("policy `{id}`")) {
+            diagnostic.message = format!("policy `{id}`: {}", diagnostic.message);
+        }
+        diagnostic
+    };
+    for error in result.validation_errors() {
+        report.findings.push(Finding::new(
+            Check::Schema,
+            Severity::Error,
+            diagnostic(error.policy_id(), error),
+        ));
+    }
+    for warning in result.validation_warnings() {
+        let (check, severity, help) = match warning {
+            ValidationWarning::ImpossiblePolicy(_) => (
+                Check::NeverApplies,
+                Severity::Error,
+                "its condition is false for every request the schema allows, so the policy is \
+                 useless; fix the condition or remove the policy",
+            ),
+            ValidationWarning::InvalidActionApplication(_) => (
+                Check::NeverApplies,
+                Severity::Error,
+                "no action of its scope applies to the principal and resource types of its \
+                 scope, so the policy is useless; check the scope against the schema",
+            ),
+            _ => (
+                Check::CedarWarning,
+                Severity::Warning,
+                "Cedar's validator warns about this policy",
+            ),
+        };
+        let mut d = diagnostic(warning.policy_id(), warning);
+        if d.help.is_none() {
+            d.help = Some(help.to_string());
+        }
+        report.findings.push(Finding::new(check, severity, d));
+    }
+}
+
+/// The policies of one file in the order they are written, each with its byte offset.
+fn in_text_order<'a>(file: &'a PolicyFile, set: &PolicySet) -> Vec<Parsed<'a>> {
+    // Cedar names the policies of a parsed text policy0, policy1, … in text order.
+    let mut policies: Vec<(usize, Policy)> = set
+        .policies()
+        .map(|p| {
+            let n = p
+                .id()
+                .to_string()
+                .strip_prefix("policy")
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            (n, p.clone())
+        })
+        .collect();
+    policies.sort_by_key(|(n, _)| *n);
+    let mut from = 0;
+    policies
+        .into_iter()
+        .map(|(_, policy)| {
+            let text = policy.to_string();
+            let offset = file
+                .text
+                .get(from..)
+                .and_then(|rest| rest.find(&text))
+                .map_or(from, |at| from + at);
+            from = offset + text.len();
+            Parsed {
+                file,
+                offset,
+                text,
+                policy,
+            }
+        })
+        .collect()
+}
+
+/// Checks the annotations of one policy; returns its `@id` if it is usable as a unique id.
+fn check_annotations(
+    p: &Parsed<'_>,
+    report: &mut LintReport,
+    first_seen: &mut HashMap<String, (String, usize)>,
+) -> Option<String> {
+    let line = line_of(p.file, p.offset);
+    let raw_id = p.policy.annotation("id").map(str::trim);
+    let label = match raw_id {
+        Some(id) if !id.is_empty() => format!("policy `{id}`"),
+        _ => format!("the policy at line {line}"),
+    };
+    let effect = p.policy.effect();
+    let mut required = vec!["id", "paragraph", "sv", "en"];
+    // Obligations are optional, but always in both languages, and only on a permit.
+    let (obligation_sv, obligation_en) = (
+        p.policy.annotation("obligation_sv"),
+        p.policy.annotation("obligation_en"),
+    );
+    if effect == Effect::Forbid {
+        for key in ["obligation_sv", "obligation_en"] {
+            if p.policy.annotation(key).is_some() {
+                report.findings.push(Finding::new(
+                    Check::Obligations,
+                    Severity::Error,
+                    at(
+                        p,
+                        annotation_span(p, key),
+                        format!("{label}: a forbid has no obligations, but has `@{key}`"),
+                        "obligations belong on permits; for a duty that comes with every allow, \
+                         write a permit with @kind(\"duty\")"
+                            .to_string(),
+                    ),
+                ));
+            }
+        }
+    } else if obligation_sv.is_some() || obligation_en.is_some() {
+        required.extend(["obligation_sv", "obligation_en"]);
+    }
+    match p.policy.annotation("kind").map(str::trim) {
+        None => {}
+        Some("duty") if effect == Effect::Permit => {}
+        Some(kind) => report.findings.push(Finding::new(
+            Check::Kind,
+            Severity::Error,
+            at(
+                p,
+                annotation_span(p, "kind"),
+                if kind == "duty" {
+                    format!("{label}: a duty must be a `permit`")
+                } else {
+                    format!("{label}: unknown `@kind(\"{kind}\")`")
+                },
+                "the only kind is `duty`: a permit that grants nothing and adds its @sv/@en as \
+                 an obligation to every allow it applies to; leave @kind out otherwise"
+                    .to_string(),
+            ),
+        )),
+    }
+    for key in required {
+        match p.policy.annotation(key).map(str::trim) {
+            None => report.findings.push(Finding::new(
+                Check::MissingAnnotation,
+                Severity::Error,
+                at(
+                    p,
+                    policy_head_span(p),
+                    format!("{label} has no `@{key}` annotation"),
+                    annotation_help(key, effect),
+                ),
+            )),
+            Some("") => report.findings.push(Finding::new(
+                Check::EmptyAnnotation,
+                Severity::Error,
+                at(
+                    p,
+                    annotation_span(p, key),
+                    format!("{label}: `@{key}` is empty"),
+                    annotation_help(key, effect),
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+
+    if let Some(code) = p.policy.annotation("paragraph").map(str::trim) {
+        match Paragraph::from_str(code) {
+            Ok(paragraph) => {
+                if let Some(id) = raw_id.filter(|id| !id.is_empty()) {
+                    report
+                        .coverage
+                        .entry(paragraph)
+                        .or_default()
+                        .push(id.to_string());
+                }
+            }
+            Err(_) if code.is_empty() => {}
+            Err(e) => report.findings.push(Finding::new(
+                Check::UnknownParagraph,
+                Severity::Error,
+                at(
+                    p,
+                    annotation_span(p, "paragraph"),
+                    format!("{label}: {e}"),
+                    "use a code of the table in DESIGN.md: §1 Rättvisa … §6 Ansvarighet, \
+                     U0 Användning (inledning) … U5 (utveckling)"
+                        .to_string(),
+                ),
+            )),
+        }
+    }
+
+    for (key, _) in p.policy.annotations() {
+        if !KNOWN_ANNOTATIONS.contains(&key) {
+            let suggestion = KNOWN_ANNOTATIONS
+                .iter()
+                .find(|known| near(key, known))
+                .map_or_else(String::new, |known| format!("did you mean `@{known}`? "));
+            report.findings.push(Finding::new(
+                Check::UnknownAnnotation,
+                Severity::Warning,
+                at(
+                    p,
+                    annotation_span(p, key),
+                    format!("{label}: aipolicy does not read the annotation `@{key}`"),
+                    format!(
+                        "{suggestion}the annotations aipolicy reads are {}",
+                        KNOWN_ANNOTATIONS.map(|k| format!("@{k}")).join(", ")
+                    ),
+                ),
+            ));
+        }
+    }
+
+    let id = raw_id.filter(|id| !id.is_empty())?.to_string();
+    if let Some((file, first_line)) = first_seen.get(&id) {
+        report.findings.push(Finding::new(
+            Check::DuplicateId,
+            Severity::Error,
+            at(
+                p,
+                annotation_span(p, "id"),
+                format!("duplicate policy id `{id}`"),
+                format!(
+                    "first used at {file}:{first_line}; every @id must be unique across all policy files"
+                ),
+            ),
+        ));
+        return None;
+    }
+    first_seen.insert(id.clone(), (p.file.name.clone(), line));
+    Some(id)
+}
+
+fn annotation_help(key: &str, effect: Effect) -> String {
+    match key {
+        "id" => "give the policy a unique @id(\"…\"), e.g. @id(\"u3-public-ai-open-only\"); \
+                 reasons name the policy by it"
+            .into(),
+        "paragraph" => "name the paragraph of the policy document the rule comes from, \
+                        e.g. @paragraph(\"U3\"); codes §1–§6, U0–U5"
+            .into(),
+        "sv" => "write what the rule means for a person, in Swedish: @sv(\"…\")".into(),
+        "en" => "write what the rule means for a person, in English: @en(\"…\")".into(),
+        _ if effect == Effect::Permit => format!(
+            "an obligation is given in both languages: @{key}(\"…\") (Swedish in \
+             @obligation_sv, English in @obligation_en), or not at all"
+        ),
+        _ => format!("write @{key}(\"…\")"),
+    }
+}
+
+/// A diagnostic at `span` of the policy's file.
+fn at(p: &Parsed<'_>, span: SourceSpan, message: String, help: String) -> SourceDiagnostic {
+    SourceDiagnostic::new(&p.file.name, p.file.text.clone(), span, message, Some(help))
+}
+
+/// The whole policy.
+fn policy_span(p: &Parsed<'_>) -> SourceSpan {
+    (p.offset, p.text.len()).into()
+}
+
+/// The policy's first line: where a missing annotation belongs.
+fn policy_head_span(p: &Parsed<'_>) -> SourceSpan {
+    let len = p.text.find('\n').unwrap_or(p.text.len());
+    (p.offset, len).into()
+}
+
+/// `@key(…)` in the policy (not in a comment), or the policy's first line.
+fn annotation_span(p: &Parsed<'_>, key: &str) -> SourceSpan {
+    let needle = format!("@{key}");
+    let mut from = 0;
+    while let Some(found) = p.text.get(from..).and_then(|rest| rest.find(&needle)) {
+        let start = from + found;
+        from = start + needle.len();
+        let after = p.text.get(from..).unwrap_or("").trim_start();
+        let line_start = p
+            .text
+            .get(..start)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let in_comment = p
+            .text
+            .get(line_start..start)
+            .is_some_and(|before| before.contains("//"));
+        if after.starts_with('(') && !in_comment {
+            let rest = p.text.get(start..).unwrap_or("");
+            let end = rest
+                .find("\")")
+                .map(|e| e + 2)
+                .or_else(|| rest.find('\n'))
+                .unwrap_or(rest.len());
+            return (p.offset + start, end).into();
+        }
+    }
+    policy_head_span(p)
+}
+
+fn line_of(file: &PolicyFile, offset: usize) -> usize {
+    crate::error::line_column(&file.text, offset).0
+}
+
+/// Whether two annotation names are one typo apart (edit distance ≤ 1, or a prefix).
+fn near(a: &str, b: &str) -> bool {
+    if a.len() >= 2 && (b.starts_with(a) || a.starts_with(b)) {
+        return true;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
+            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
+            let insert = current.get(j).copied().unwrap_or(0) + 1;
+            current.push(substitute.min(delete).min(insert));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(usize::MAX) <= 1
+}
+
+/// Formats Cedar policy text with Cedar's own formatter (`cedar-policy-formatter`), keeping
+/// annotations and comments: line width 80, indent 2, as `cedar format` does. A text that does
+/// not parse gives diagnostics pointing into it.
+///
+/// ```
+/// let text = "@id(\"x\")\nforbid(principal,action,resource) when {context.data.level>0};\n";
+/// let formatted = aipolicy::lint::format_cedar(text, "x.cedar").unwrap();
+/// assert_eq!(formatted, "@id(\"x\")\nforbid (principal, action, resource)\nwhen { context.data.level > 0 };\n");
+/// ```
+pub fn format_cedar(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
+    if let Err(errors) = PolicySet::from_str(text) {
+        let text: Arc<str> = Arc::from(text);
+        return Err(errors
+            .iter()
+            .map(|e| SourceDiagnostic::from_diagnostic(e, file, text.clone()))
+            .collect());
+    }
+    let config = cedar_policy_formatter::Config {
+        line_width: 80,
+        indent_width: 2,
+    };
+    cedar_policy_formatter::policies_str_to_pretty(text, &config).map_err(|report| {
+        vec![SourceDiagnostic::from_diagnostic(
+            report.as_ref(),
+            file,
+            Arc::from(text),
+        )]
+    })
+}
+
+/// Where `validate` reads policies, schema and register; `None` is the embedded default.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Folder of `.cedar` files.
+    pub policies: Option<PathBuf>,
+    /// Cedar schema file.
+    pub schema: Option<PathBuf>,
+    /// Register YAML.
+    pub register: Option<PathBuf>,
+}
+
+/// What [`validate`] looked at and found.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// The policy lint, with the schema, register and engine findings added.
+    pub report: LintReport,
+    /// The policies' folder, or `embedded policies/`.
+    pub policies: String,
+    /// The schema's file name.
+    pub schema: String,
+    /// The register's file name.
+    pub register: String,
+    /// The register, when it is valid.
+    pub loaded_register: Option<Register>,
+}
+
+/// Validates policies, schema and register together, as `aipolicy validate` does: every
+/// problem of every file at once. When each part is clean, also builds the [`Engine`] from
+/// them, so a clean validation means the engine loads.
+pub fn validate(sources: &Sources) -> Validation {
+    let mut findings = Vec::new();
+
+    let (schema_name, schema) = match &sources.schema {
+        Some(path) => {
+            let name = path.display().to_string();
+            let schema = std::fs::read_to_string(path)
+                .map_err(|source| LoadError::Read {
+                    path: path.clone(),
+                    source,
+                })
+                .and_then(|text| policies::load_schema(&text, &name));
+            (name, schema)
+        }
+        None => (
+            policies::BUNDLED_SCHEMA_NAME.to_string(),
+            policies::bundled_schema(),
+        ),
+    };
+    let schema = schema
+        .map_err(|e| findings.extend(load_findings(e, Check::SchemaFile, &schema_name)))
+        .ok();
+
+    let (policies_name, files) = match &sources.policies {
+        Some(dir) => (dir.display().to_string(), read_policy_dir(dir)),
+        None => (
+            "embedded policies/".to_string(),
+            Ok(policies::BUNDLED_POLICY_FILES
+                .iter()
+                .map(|(name, text)| PolicyFile {
+                    name: (*name).to_string(),
+                    text: Arc::from(*text),
+                })
+                .collect()),
+        ),
+    };
+    let (files, mut report) = match files {
+        Ok(files) => {
+            let report = lint_policies(&files, schema.as_ref(), &policies_name);
+            (Some(files), report)
+        }
+        Err(e) => {
+            findings.extend(load_findings(e, Check::Read, &policies_name));
+            (None, LintReport::default())
+        }
+    };
+
+    let (register_name, register) = match &sources.register {
+        Some(path) => (path.display().to_string(), Register::from_file(path)),
+        None => (
+            register::BUNDLED_REGISTER_NAME.to_string(),
+            Register::bundled(),
+        ),
+    };
+    let register = register
+        .map_err(|e| findings.extend(load_findings(e, Check::Register, &register_name)))
+        .ok();
+
+    report.findings.extend(findings);
+    if let (false, Some(files), Some(schema), Some(register)) =
+        (report.has_errors(), files, schema, register.clone())
+    {
+        let built = Policies::from_files(files).and_then(|p| Engine::new(p, schema, register));
+        if let Err(e) = built {
+            report
+                .findings
+                .extend(load_findings(e, Check::Engine, &policies_name));
+        }
+    }
+    Validation {
+        report,
+        policies: policies_name,
+        schema: schema_name,
+        register: register_name,
+        loaded_register: register,
+    }
+}
+
+/// Every `*.cedar` file of `dir`, in name order; an empty folder is an error.
+pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(LoadError::NoPolicies(dir.to_path_buf()));
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(PolicyFile {
+                name: path.display().to_string(),
+                text: Arc::from(text),
+            })
+        })
+        .collect()
+}
+
+/// Turns a load error into findings, keeping every file position it carries.
+pub fn load_findings(error: LoadError, check: Check, file: &str) -> Vec<Finding> {
+    let error_at = |d: SourceDiagnostic| Finding::new(check, Severity::Error, d);
+    match error {
+        LoadError::Policies(diagnostics) | LoadError::Schema(diagnostics) => {
+            diagnostics.into_iter().map(error_at).collect()
+        }
+        LoadError::Register(RegisterError::Syntax { diagnostics, .. }) => {
+            diagnostics.into_iter().map(error_at).collect()
+        }
+        LoadError::Register(RegisterError::Invalid { file, problems }) => problems
+            .into_iter()
+            .map(|p| {
+                Finding::about_file(
+                    check,
+                    Severity::Error,
+                    &file,
+                    if p.path.is_empty() {
+                        p.message
+                    } else {
+                        format!("`{}`: {}", p.path, p.message)
+                    },
+                    Some("the register format is in schemas/register.schema.json".into()),
+                )
+            })
+            .collect(),
+        LoadError::Read { ref path, .. } | LoadError::NoPolicies(ref path) => {
+            let name = path.display().to_string();
+            vec![Finding::about_file(
+                check,
+                Severity::Error,
+                &name,
+                error.to_string(),
+                error.help().map(|h| h.to_string()),
+            )]
+        }
+        LoadError::Internal(_) => vec![Finding::about_file(
+            check,
+            Severity::Error,
+            file,
+            error.to_string(),
+            None,
+        )],
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> PolicyFile {
+        PolicyFile {
+            name: name.into(),
+            text: Arc::from(text),
+        }
+    }
+
+    #[test]
+    fn bundled_sources_are_clean() {
+        let validation = validate(&Sources::default());
+        let headlines: Vec<_> = validation
+            .report
+            .findings
+            .iter()
+            .map(Finding::headline)
+            .collect();
+        assert!(headlines.is_empty(), "{headlines:#?}");
+        assert!(validation.report.policies > 12);
+    }
+
+    #[test]
+    fn all_annotation_problems_of_a_policy_are_found() {
+        let text = "// c\n@id(\"x\")\n@paragraph(\"Z9\")\n@se(\"hej\")\nforbid (principal, action, resource);\n";
+        let report = lint_policies(&[file("a.cedar", text)], None, "p");
+        let checks: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.check, f.line_column()))
+            .collect();
+        assert!(
+            checks.contains(&(Check::UnknownParagraph, Some((3, 1)))),
+            "{checks:?}"
+        );
+        assert!(
+            checks.contains(&(Check::MissingAnnotation, Some((2, 1)))),
+            "{checks:?}"
+        );
+        assert!(
+            checks.contains(&(Check::UnknownAnnotation, Some((4, 1)))),
+            "{checks:?}"
+        );
+        assert!(report.findings.iter().any(|f| f
+            .diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("did you mean `@sv`"))));
+        // every paragraph is uncovered here
+        assert_eq!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.check == Check::UncoveredParagraph)
+                .count(),
+            12
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_across_files() {
+        let policy = "@id(\"x\")\n@paragraph(\"U4\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource);\n";
+        let report = lint_policies(
+            &[file("a.cedar", policy), file("b.cedar", policy)],
+            None,
+            "p",
+        );
+        let duplicate: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == Check::DuplicateId)
+            .collect();
+        assert_eq!(duplicate.len(), 1);
+        assert_eq!(duplicate[0].file(), "b.cedar");
+        assert!(duplicate[0]
+            .diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("a.cedar:1")));
+    }
+
+    #[test]
+    fn impossible_policy_is_an_error() {
+        let schema = policies::bundled_schema().unwrap();
+        let mut files: Vec<PolicyFile> = policies::BUNDLED_POLICY_FILES
+            .iter()
+            .map(|(n, t)| file(n, t))
+            .collect();
+        files.push(file(
+            "z.cedar",
+            "@id(\"never\")\n@paragraph(\"U4\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource)\nwhen { false };\n",
+        ));
+        let report = lint_policies(&files, Some(&schema), "p");
+        let never: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == Check::NeverApplies)
+            .collect();
+        assert_eq!(never.len(), 1, "{:?}", report.findings);
+        assert_eq!(never[0].file(), "z.cedar");
+        assert_eq!(never[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn near_names() {
+        assert!(near("se", "sv"));
+        assert!(near("paragrap", "paragraph"));
+        assert!(!near("author", "sv"));
+    }
+}

@@ -1,0 +1,1254 @@
+//! Proved invariants: `aipolicy verify` with Cedar's symbolic compiler.
+//!
+//! Tests show what the policy decides for the cases someone thought of; this module proves what
+//! it decides for **every** request. Each [`Invariant`] of `policies/invariants.yaml` is a Cedar
+//! condition `C` with a kind:
+//!
+//! * [`Kind::Never`]: no request meeting `C` is ever allowed. Proved as "the policy set plus
+//!   `forbid (principal, action, resource) unless { A && C };` denies every request";
+//! * [`Kind::Always`]: every request meeting `C` is allowed. Proved as "`permit (principal,
+//!   action, resource) when { A && C };` implies the policy set".
+//!
+//! `A` is the conjunction of the [`ASSUMPTIONS`]: what every request built by the
+//! [`Engine`](crate::Engine) from a valid register and query satisfies (levels 0–4, hosting
+//! `public` or `internal`, user groups among the three roles, …). The solver ranges over every
+//! value the Cedar schema permits, which is wider than that; with the assumptions every
+//! counterexample is a real register and query, and [`verify`] replays each one through the
+//! engine to confirm it.
+//!
+//! The solver is cvc5 (`apt-get install cvc5`), found on `PATH` or through the `CVC5`
+//! environment variable.
+//!
+//! ```no_run
+//! use aipolicy::verify::{self, Invariants};
+//! let policies = aipolicy::Policies::bundled()?;
+//! let schema = aipolicy::policies::bundled_schema()?;
+//! let invariants = Invariants::bundled()?;
+//! let report = verify::verify(&policies, &schema, &invariants, &verify::Options::default())?;
+//! assert!(report.all_proved());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use cedar_policy::{
+    Entities, EntityUid, EvalResult, Policy, PolicyId, PolicySet, Request, RequestEnv, Schema,
+    ValidationMode, Validator,
+};
+use cedar_policy_symcc::solver::LocalSolver;
+use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicy, CompiledPolicySet, Env};
+use miette::Diagnostic;
+use serde::{Deserialize, Serialize};
+
+use crate::decision::Verdict;
+use crate::engine::Engine;
+use crate::error::{FieldError, LoadError, SourceDiagnostic};
+use crate::json_schema;
+use crate::paragraph::Paragraph;
+use crate::policies::Policies;
+use crate::query::{Action, Context, Query, UserRef};
+use crate::register::{AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status, User};
+
+/// The invariants that ship with aipolicy.
+pub const BUNDLED_INVARIANTS: &str = include_str!("../policies/invariants.yaml");
+/// The display name of the bundled invariants.
+pub const BUNDLED_INVARIANTS_NAME: &str = "policies/invariants.yaml";
+/// The JSON Schema of an invariants file, as shipped in `schemas/invariants.schema.json`.
+pub const INVARIANTS_SCHEMA: &str = include_str!("../schemas/invariants.schema.json");
+
+/// What an invariant claims about the requests meeting its condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// No request meeting the condition is ever allowed.
+    Never,
+    /// Every request meeting the condition is allowed.
+    Always,
+}
+
+impl Kind {
+    /// `never` or `always`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Never => "never",
+            Kind::Always => "always",
+        }
+    }
+}
+
+/// One invariant of the invariants file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invariant {
+    /// Unique id, shown in the output.
+    pub id: String,
+    /// The paragraph code it protects (`§1`–`§6`, `U0`–`U5`).
+    pub paragraph: String,
+    /// `never` or `always`.
+    pub kind: Kind,
+    /// The statement in Swedish.
+    pub sv: String,
+    /// The statement in English.
+    pub en: String,
+    /// A Cedar condition over `principal`, `action`, `resource` and `context`.
+    pub when: String,
+}
+
+/// Actions whose decision is intended not to depend on the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntendedActions {
+    /// Allowed for every request (Askersund: `reportIncident`, U4).
+    #[serde(default)]
+    pub always_allowed: Vec<Action>,
+    /// Denied for every request.
+    #[serde(default)]
+    pub always_denied: Vec<Action>,
+}
+
+/// A validated invariants file: the schema holds, ids are unique, every condition parses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invariants {
+    /// Actions intended to be always allowed or always denied.
+    #[serde(default)]
+    pub actions: IntendedActions,
+    /// The invariants, in file order.
+    pub invariants: Vec<Invariant>,
+    #[serde(skip)]
+    file: String,
+}
+
+/// A fact about every request the engine can build, conjoined to every invariant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assumption {
+    /// Short id.
+    pub id: &'static str,
+    /// Why it holds, in English.
+    pub en: &'static str,
+    /// The Cedar condition.
+    pub when: &'static str,
+}
+
+/// What the engine guarantees about every request it builds from a valid register and query
+/// (see `Engine::prepare`, `schemas/register.schema.json` and `AiSystem::unregistered`).
+///
+/// The solver only knows the Cedar schema, which allows e.g. `level == -7` or
+/// `hosting == ""`; these facts narrow it to requests that exist, so that every counterexample
+/// maps back to a register and a query. An assumption that the engine did not guarantee would
+/// hide real violations: `tests/verify.rs` checks every one against the requests the engine
+/// builds from the bundled register.
+pub const ASSUMPTIONS: &[Assumption] = &[
+    Assumption {
+        id: "data-ranges",
+        en: "the data profile has level 0–4 and personal data 0–2 (the register's data classes)",
+        when: "context.data.level >= 0 && context.data.level <= 4 && \
+               context.data.personalData >= 0 && context.data.personalData <= 2",
+    },
+    Assumption {
+        id: "no-data-empty-profile",
+        en: "a query naming no data class has the empty profile (level 0, none, no secrecy)",
+        when: "context.data.named || (context.data.level == 0 && \
+               context.data.personalData == 0 && !context.data.secrecy)",
+    },
+    Assumption {
+        id: "data-required",
+        en: "use, decide and publish always name their data (U2: otherwise an input error)",
+        when: "!(action in [Action::\"use\", Action::\"decide\", Action::\"publish\"]) || \
+               context.data.named",
+    },
+    Assumption {
+        id: "ai-hosting-status",
+        en: "hosting is \"public\" or \"internal\", status \"active\" or \"suspended\"",
+        when: "(resource.hosting == \"public\" || resource.hosting == \"internal\") && \
+               (resource.status == \"active\" || resource.status == \"suspended\")",
+    },
+    Assumption {
+        id: "ai-ranges",
+        en: "an AI system's maxDataLevel is 0–4 and its personalData 0–2",
+        when: "resource.maxDataLevel >= 0 && resource.maxDataLevel <= 4 && \
+               resource.personalData >= 0 && resource.personalData <= 2",
+    },
+    Assumption {
+        id: "ai-owner",
+        en: "an owner, when given, is not empty",
+        when: "!(resource has owner && resource.owner == \"\")",
+    },
+    Assumption {
+        id: "ai-user-groups",
+        en: "user groups are among employee, contractor and elected",
+        when: "[Role::\"employee\", Role::\"contractor\", Role::\"elected\"]\
+               .containsAll(resource.userGroups)",
+    },
+    Assumption {
+        id: "unregistered-ai",
+        en: "an AI system not in the register is public AI with open information only \
+             (AiSystem::unregistered)",
+        when: "resource.registered || (resource.hosting == \"public\" && !resource.approved && \
+               resource.status == \"active\" && !(resource has owner) && !resource.verified && \
+               resource.maxDataLevel == 0 && resource.personalData == 0 && !resource.secrecy && \
+               resource.userGroups.containsAll([Role::\"employee\", Role::\"contractor\", \
+               Role::\"elected\"]) && !resource.decisionSupport && !resource.fairnessAssessed && \
+               !resource.residentFacing && !resource.transparencyNotice && \
+               !resource.accessibilityReviewed)",
+    },
+];
+
+/// The conjunction of the [`ASSUMPTIONS`], as one Cedar condition.
+pub fn assumptions_condition() -> String {
+    ASSUMPTIONS
+        .iter()
+        .map(|a| format!("({})", a.when))
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+/// Why verification could not run (a violation is not an error: it is in the [`Report`]).
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum VerifyError {
+    /// The invariants file could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    #[diagnostic(code(aipolicy::read))]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The invariants file is not valid YAML.
+    #[error("invariants `{file}` are not valid YAML")]
+    #[diagnostic(code(aipolicy::invariants_syntax))]
+    Syntax {
+        /// The file's name.
+        file: String,
+        /// Where the YAML broke.
+        #[related]
+        diagnostics: Vec<SourceDiagnostic>,
+    },
+    /// Valid YAML, but not valid invariants.
+    #[error("invariants `{file}` are invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[diagnostic(
+        code(aipolicy::invariants),
+        help("the invariants format is in schemas/invariants.schema.json; `when` is a Cedar condition over principal, action, resource and context")
+    )]
+    Invalid {
+        /// The file's name.
+        file: String,
+        /// Every problem, each with its path.
+        problems: Vec<FieldError>,
+    },
+    /// Policies or schema could not be loaded.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Load(#[from] LoadError),
+    /// cvc5 could not be started.
+    #[error("the SMT solver cvc5 could not be started (`{command}`): {source}")]
+    #[diagnostic(
+        code(aipolicy::solver_missing),
+        help("install it with `apt-get install cvc5`, or set the environment variable CVC5 to the path of a cvc5 executable")
+    )]
+    SolverMissing {
+        /// What was run.
+        command: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The symbolic compiler or the solver failed on a check.
+    #[error("cannot check `{check}`: {message}")]
+    #[diagnostic(
+        code(aipolicy::solver),
+        help("a type error names the policy or invariant to fix; for a solver failure, note that cedar-policy-symcc is tested with cvc5 1.3 (`cvc5 --version` shows yours)")
+    )]
+    Solver {
+        /// The check.
+        check: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn invariants_validator() -> Result<&'static jsonschema::Validator, LoadError> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| json_schema::compile(INVARIANTS_SCHEMA))
+        .as_ref()
+        .map_err(|e| LoadError::Internal(format!("invariants schema: {e}")))
+}
+
+impl Invariants {
+    /// The bundled invariants (`policies/invariants.yaml`).
+    pub fn bundled() -> Result<Invariants, VerifyError> {
+        Invariants::from_yaml(BUNDLED_INVARIANTS, BUNDLED_INVARIANTS_NAME)
+    }
+
+    /// Reads and validates an invariants file.
+    pub fn from_file(path: &Path) -> Result<Invariants, VerifyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Invariants::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates invariants YAML; `file` names it in errors. Every condition must
+    /// parse as Cedar; it is checked against the Cedar schema by [`Invariants::check`].
+    pub fn from_yaml(text: &str, file: &str) -> Result<Invariants, VerifyError> {
+        let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            let offset = e.location().map_or(0, |l| l.index());
+            VerifyError::Syntax {
+                file: file.to_string(),
+                diagnostics: vec![SourceDiagnostic::new(
+                    file,
+                    Arc::from(text),
+                    offset.min(text.len()).into(),
+                    e.to_string(),
+                    None,
+                )],
+            }
+        })?;
+        let invalid = |problems| VerifyError::Invalid {
+            file: file.to_string(),
+            problems,
+        };
+        let json = serde_json::to_value(&yaml).map_err(|e| {
+            invalid(vec![FieldError::new(
+                "",
+                format!("cannot be read as JSON-like data: {e}"),
+            )])
+        })?;
+        let problems = json_schema::violations(invariants_validator()?, &json);
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        let mut invariants: Invariants = serde_json::from_value(json)
+            .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
+        invariants.file = file.to_string();
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for (i, invariant) in invariants.invariants.iter().enumerate() {
+            if let Some(first) = seen.insert(invariant.id.as_str(), i) {
+                problems.push(FieldError::new(
+                    format!("invariants[{i}].id"),
+                    format!(
+                        "duplicate id `{}` (first used at invariants[{first}])",
+                        invariant.id
+                    ),
+                ));
+            }
+            if let Err(e) = Paragraph::from_str(&invariant.paragraph) {
+                problems.push(FieldError::new(
+                    format!("invariants[{i}].paragraph"),
+                    e.to_string(),
+                ));
+            }
+            if let Err(e) = invariant_policy(invariant, "true") {
+                problems.push(FieldError::new(format!("invariants[{i}].when"), e));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        Ok(invariants)
+    }
+
+    /// The file the invariants were read from.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Type-checks every condition against the Cedar schema (strict mode), so that a typo such
+    /// as `resource.hostng` is an error at its path instead of a vacuous proof.
+    pub fn check(&self, schema: &Schema) -> Result<(), VerifyError> {
+        let mut problems = Vec::new();
+        for (i, invariant) in self.invariants.iter().enumerate() {
+            let policy = match invariant_policy(invariant, "true") {
+                Ok(policy) => policy,
+                Err(e) => {
+                    problems.push(FieldError::new(format!("invariants[{i}].when"), e));
+                    continue;
+                }
+            };
+            let mut set = PolicySet::new();
+            if let Err(e) = set.add(policy) {
+                problems.push(FieldError::new(
+                    format!("invariants[{i}].when"),
+                    e.to_string(),
+                ));
+                continue;
+            }
+            let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+            problems.extend(result.validation_errors().map(|e| {
+                FieldError::new(
+                    format!("invariants[{i}].when"),
+                    format!("does not type-check against the Cedar schema: {e}"),
+                )
+            }));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError::Invalid {
+                file: self.file.clone(),
+                problems,
+            })
+        }
+    }
+}
+
+/// The Cedar policy that turns an invariant into a question for the solver, with
+/// `assumptions` conjoined.
+fn invariant_policy(invariant: &Invariant, assumptions: &str) -> Result<Policy, String> {
+    let when = &invariant.when;
+    let text = match invariant.kind {
+        Kind::Never => {
+            format!(
+                "forbid (principal, action, resource) unless {{ ({assumptions}) && ({when}) }};"
+            )
+        }
+        Kind::Always => {
+            format!("permit (principal, action, resource) when {{ ({assumptions}) && ({when}) }};")
+        }
+    };
+    Policy::parse(
+        Some(PolicyId::new(format!("invariant:{}", invariant.id))),
+        text,
+    )
+    .map_err(|e| format!("not a valid Cedar condition: {e}"))
+}
+
+/// How [`verify`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Also run the generic checks: no policy can error, no action is trivially decided.
+    pub generic: bool,
+    /// Replay every counterexample through the [`Engine`].
+    pub replay: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            generic: true,
+            replay: true,
+        }
+    }
+}
+
+/// What kind of check a [`CheckResult`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// An invariant of the invariants file.
+    Invariant(Kind),
+    /// Generic: no policy can error at evaluation.
+    NeverErrors,
+    /// Generic: an action is decided by the request (or is intended not to be).
+    ActionNotTrivial,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Holds for every request.
+    Proved,
+    /// Does not hold.
+    Violated(Box<Violation>),
+}
+
+/// Why a check failed, with a request that shows it where one exists.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    /// What is wrong, in English.
+    pub message: String,
+    /// The counterexample in aipolicy's terms: a register and a query.
+    pub counterexample: Option<Counterexample>,
+    /// The solver's request and entities in Cedar's JSON, when they could not be put in
+    /// aipolicy's terms (with the reason).
+    pub raw: Option<String>,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// The invariant's id, or the generic check's name.
+    pub id: String,
+    /// The paragraph it protects, for invariants.
+    pub paragraph: Option<Paragraph>,
+    /// What kind of check.
+    pub kind: CheckKind,
+    /// The statement in Swedish.
+    pub sv: String,
+    /// The statement in English.
+    pub en: String,
+    /// Proved or violated.
+    pub outcome: Outcome,
+    /// Time taken (compilation and solving).
+    pub elapsed: Duration,
+}
+
+impl CheckResult {
+    /// Whether the check was proved.
+    pub fn is_proved(&self) -> bool {
+        matches!(self.outcome, Outcome::Proved)
+    }
+
+    /// The violation, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        match &self.outcome {
+            Outcome::Proved => None,
+            Outcome::Violated(v) => Some(v),
+        }
+    }
+}
+
+/// Everything [`verify`] found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The solver's version line, e.g. `This is cvc5 version 1.0.3`.
+    pub solver: String,
+    /// The actions (request environments of the schema) checked.
+    pub actions: Vec<Action>,
+    /// Invariant checks, in file order.
+    pub invariants: Vec<CheckResult>,
+    /// Generic checks (empty unless [`Options::generic`]).
+    pub generic: Vec<CheckResult>,
+    /// Total time.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Whether every check was proved.
+    pub fn all_proved(&self) -> bool {
+        self.checks().all(CheckResult::is_proved)
+    }
+
+    /// Every check: invariants first, then the generic ones.
+    pub fn checks(&self) -> impl Iterator<Item = &CheckResult> {
+        self.invariants.iter().chain(&self.generic)
+    }
+
+    /// The result for the invariant or check with this id.
+    pub fn check(&self, id: &str) -> Option<&CheckResult> {
+        self.checks().find(|c| c.id == id)
+    }
+}
+
+/// A request that breaks a check, in aipolicy's terms: the register entries and the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counterexample {
+    /// The query (user given inline).
+    pub query: Query,
+    /// The data class of the query's data profile (always one: the register needs one).
+    pub data_class: DataClass,
+    /// The AI system; `None` when the query names an AI system that is not in the register.
+    pub ai_system: Option<AiSystem>,
+    /// The user, as a register entry (the query gives the same user inline).
+    pub user: User,
+    /// What Cedar decides for this request: `allow` for a `never` invariant, `deny` for an
+    /// `always` one.
+    pub decision: Verdict,
+    /// What the engine decided when the counterexample was replayed through it; `None` when
+    /// not replayed, `Err` when the engine refused the register or the query.
+    pub replayed: Option<Result<Verdict, String>>,
+}
+
+/// Ids used in counterexamples (the solver's own ids are often empty strings).
+pub const COUNTEREXAMPLE_USER: &str = "counterexample-user";
+/// The AI system's id in a counterexample.
+pub const COUNTEREXAMPLE_AI: &str = "counterexample-ai";
+/// The data class's id in a counterexample.
+pub const COUNTEREXAMPLE_DATA: &str = "counterexample-data";
+
+impl Counterexample {
+    /// The register holding the counterexample's data class, AI system and user.
+    pub fn register(&self) -> Result<Register, LoadError> {
+        Register::new(
+            None,
+            vec![self.data_class.clone()],
+            self.ai_system.iter().cloned().collect(),
+            vec![self.user.clone()],
+        )
+    }
+
+    /// Replays the counterexample through an engine with these policies and schema.
+    pub fn replay(&self, policies: &Policies, schema: &Schema) -> Result<Verdict, String> {
+        let register = self.register().map_err(|e| e.to_string())?;
+        let engine =
+            Engine::new(policies.clone(), schema.clone(), register).map_err(|e| e.to_string())?;
+        engine
+            .decide(&self.query)
+            .map(|d| d.decision)
+            .map_err(|e| e.to_string())
+    }
+
+    /// YAML ready to paste: `register` is a register file, `case` a case of a scenario file
+    /// that uses that register.
+    pub fn to_yaml(&self, name: &str) -> Result<String, String> {
+        #[derive(Serialize)]
+        struct Case<'a> {
+            name: &'a str,
+            query: &'a Query,
+            expect: Verdict,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct RegisterEntries<'a> {
+            data_classes: [&'a DataClass; 1],
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            ai_systems: Vec<&'a AiSystem>,
+            users: [&'a User; 1],
+        }
+        #[derive(Serialize)]
+        struct Paste<'a> {
+            register: RegisterEntries<'a>,
+            case: Case<'a>,
+        }
+        serde_yaml::to_string(&Paste {
+            register: RegisterEntries {
+                data_classes: [&self.data_class],
+                ai_systems: self.ai_system.iter().collect(),
+                users: [&self.user],
+            },
+            case: Case {
+                name,
+                query: &self.query,
+                expect: self.decision,
+            },
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// Reads the solver's request and entities back into a register and a query.
+    fn from_env(env: &Env, action: Action, decision: Verdict) -> Result<Counterexample, String> {
+        let request = &env.request;
+        let entities = &env.entities;
+        let principal = request.principal().ok_or("the request has no principal")?;
+        let resource = request.resource().ok_or("the request has no resource")?;
+        let context = request.context().ok_or("the request has no context")?;
+
+        let roles: BTreeSet<Role> = entities
+            .ancestors(principal)
+            .into_iter()
+            .flatten()
+            .filter(|uid| uid.type_name().to_string() == "Role")
+            .filter_map(|uid| {
+                Role::ALL
+                    .into_iter()
+                    .find(|r| r.as_str() == uid.id().unescaped())
+            })
+            .collect();
+        let unit = match entity_attr(entities, principal, "unit")? {
+            Some(EvalResult::String(unit)) => Some(unit),
+            _ => None,
+        };
+        let user = User {
+            id: COUNTEREXAMPLE_USER.into(),
+            roles: roles.into_iter().collect(),
+            unit,
+        };
+
+        let ai = read_ai_system(entities, resource)?;
+        let registered = ai.1;
+        let ai = ai.0;
+        if !registered && ai != AiSystem::unregistered(COUNTEREXAMPLE_AI) {
+            return Err(format!(
+                "an AI system not in the register must be built as AiSystem::unregistered; found {ai:?}"
+            ));
+        }
+
+        let data = match context.get("data") {
+            Some(EvalResult::Record(record)) => record,
+            other => return Err(format!("context.data is not a record: {other:?}")),
+        };
+        let field = |name: &str| {
+            data.get(name)
+                .cloned()
+                .ok_or_else(|| format!("context.data.{name} is missing"))
+        };
+        let named = as_bool(field("named")?, "context.data.named")?;
+        let level = as_level(field("level")?, "context.data.level")?;
+        let personal_data = as_personal_data(field("personalData")?, "context.data.personalData")?;
+        let secrecy = as_bool(field("secrecy")?, "context.data.secrecy")?;
+        if !named && (level, personal_data, secrecy) != (0, PersonalData::None, false) {
+            return Err("a query naming no data class has the empty data profile".into());
+        }
+        let data_class = DataClass {
+            id: COUNTEREXAMPLE_DATA.into(),
+            name: format!("Motexempel, nivå {level}"),
+            level,
+            personal_data,
+            secrecy,
+            description: (!named).then(|| "Not named by the query.".to_string()),
+        };
+
+        let mut flags = Context::default();
+        for key in Context::KEYS {
+            let value = match context.get(key) {
+                Some(v) => as_bool(v, &format!("context.{key}"))?,
+                None => false,
+            };
+            flags.set(key, value).map_err(|e| e.to_string())?;
+        }
+
+        Ok(Counterexample {
+            query: Query {
+                user: UserRef::Inline(user.clone()),
+                ai: COUNTEREXAMPLE_AI.into(),
+                data: if named {
+                    vec![COUNTEREXAMPLE_DATA.into()]
+                } else {
+                    Vec::new()
+                },
+                action,
+                context: flags,
+            },
+            data_class,
+            ai_system: registered.then_some(ai),
+            user,
+            decision,
+            replayed: None,
+        })
+    }
+}
+
+fn entity_attr(
+    entities: &Entities,
+    uid: &EntityUid,
+    name: &str,
+) -> Result<Option<EvalResult>, String> {
+    let entity = entities
+        .get(uid)
+        .ok_or_else(|| format!("entity `{uid}` is missing"))?;
+    match entity.attr(name) {
+        None => Ok(None),
+        Some(Ok(value)) => Ok(Some(value)),
+        Some(Err(e)) => Err(format!("{uid}.{name}: {e}")),
+    }
+}
+
+fn as_bool(value: EvalResult, path: &str) -> Result<bool, String> {
+    match value {
+        EvalResult::Bool(b) => Ok(b),
+        other => Err(format!("{path}: expected a Bool, found {other:?}")),
+    }
+}
+
+fn as_level(value: EvalResult, path: &str) -> Result<u8, String> {
+    match value {
+        EvalResult::Long(n) if (0..=4).contains(&n) => u8::try_from(n).map_err(|e| e.to_string()),
+        other => Err(format!("{path}: expected a level 0–4, found {other:?}")),
+    }
+}
+
+fn as_personal_data(value: EvalResult, path: &str) -> Result<PersonalData, String> {
+    match value {
+        EvalResult::Long(0) => Ok(PersonalData::None),
+        EvalResult::Long(1) => Ok(PersonalData::Ordinary),
+        EvalResult::Long(2) => Ok(PersonalData::Sensitive),
+        other => Err(format!("{path}: expected 0, 1 or 2, found {other:?}")),
+    }
+}
+
+/// The AI system entity as a register entry, and its `registered` flag.
+fn read_ai_system(entities: &Entities, uid: &EntityUid) -> Result<(AiSystem, bool), String> {
+    let attr = |name: &str| -> Result<EvalResult, String> {
+        entity_attr(entities, uid, name)?.ok_or_else(|| format!("resource.{name} is missing"))
+    };
+    let flag =
+        |name: &str| -> Result<bool, String> { as_bool(attr(name)?, &format!("resource.{name}")) };
+    let string = |name: &str| -> Result<String, String> {
+        match attr(name)? {
+            EvalResult::String(s) => Ok(s),
+            other => Err(format!(
+                "resource.{name}: expected a String, found {other:?}"
+            )),
+        }
+    };
+    let hosting = match string("hosting")?.as_str() {
+        "public" => Hosting::Public,
+        "internal" => Hosting::Internal,
+        other => {
+            return Err(format!(
+                "resource.hosting: `{other}` is neither public nor internal"
+            ))
+        }
+    };
+    let status = match string("status")?.as_str() {
+        "active" => Status::Active,
+        "suspended" => Status::Suspended,
+        other => {
+            return Err(format!(
+                "resource.status: `{other}` is neither active nor suspended"
+            ))
+        }
+    };
+    let owner = match entity_attr(entities, uid, "owner")? {
+        None => None,
+        Some(EvalResult::String(s)) if !s.is_empty() => Some(s),
+        Some(other) => {
+            return Err(format!(
+                "resource.owner: expected a non-empty String, found {other:?}"
+            ))
+        }
+    };
+    let user_groups = match attr("userGroups")? {
+        EvalResult::Set(set) => set
+            .iter()
+            .map(|v| match v {
+                EvalResult::EntityUid(role) => Role::ALL
+                    .into_iter()
+                    .find(|r| r.as_str() == role.id().unescaped())
+                    .ok_or_else(|| format!("resource.userGroups: unknown role `{role}`")),
+                other => Err(format!(
+                    "resource.userGroups: expected a Role, found {other:?}"
+                )),
+            })
+            .collect::<Result<BTreeSet<Role>, String>>()?
+            .into_iter()
+            .collect(),
+        other => {
+            return Err(format!(
+                "resource.userGroups: expected a set, found {other:?}"
+            ))
+        }
+    };
+    let ai = AiSystem {
+        id: COUNTEREXAMPLE_AI.into(),
+        name: COUNTEREXAMPLE_AI.into(),
+        hosting,
+        approved: flag("approved")?,
+        status,
+        owner,
+        verified: flag("verified")?,
+        max_data_level: as_level(attr("maxDataLevel")?, "resource.maxDataLevel")?,
+        personal_data: as_personal_data(attr("personalData")?, "resource.personalData")?,
+        secrecy: flag("secrecy")?,
+        user_groups,
+        decision_support: flag("decisionSupport")?,
+        fairness_assessed: flag("fairnessAssessed")?,
+        resident_facing: flag("residentFacing")?,
+        transparency_notice: flag("transparencyNotice")?,
+        accessibility_reviewed: flag("accessibilityReviewed")?,
+        description: None,
+    };
+    Ok((ai, flag("registered")?))
+}
+
+/// The solver's request and entities as Cedar JSON, for a counterexample that could not be
+/// read back.
+fn raw_env(env: &Env) -> String {
+    let request = request_text(&env.request);
+    let entities = env
+        .entities
+        .to_json_value()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|e| format!("<entities: {e}>"));
+    format!("request: {request}\nentities: {entities}")
+}
+
+fn request_text(request: &Request) -> String {
+    let uid = |u: Option<&EntityUid>| u.map_or("?".to_string(), ToString::to_string);
+    let context = request
+        .context()
+        .and_then(|c| c.clone().to_json_value().ok())
+        .map_or("?".to_string(), |v| v.to_string());
+    format!(
+        "principal {}, action {}, resource {}, context {}",
+        uid(request.principal()),
+        uid(request.action()),
+        uid(request.resource()),
+        context
+    )
+}
+
+/// Proves every invariant (and, with [`Options::generic`], the generic checks) for every
+/// request environment of `schema`.
+///
+/// `Err` only when verification could not run: an invalid invariant condition, a policy set
+/// the symbolic compiler rejects, or a missing or failing solver. Violations are in the
+/// [`Report`].
+pub fn verify(
+    policies: &Policies,
+    schema: &Schema,
+    invariants: &Invariants,
+    options: &Options,
+) -> Result<Report, VerifyError> {
+    let problems = policies.validate(schema);
+    if !problems.is_empty() {
+        return Err(LoadError::Policies(problems).into());
+    }
+    invariants.check(schema)?;
+    let solver = solver_version()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| VerifyError::Solver {
+            check: "start".into(),
+            message: format!("cannot start the async runtime: {e}"),
+        })?;
+    runtime.block_on(run(policies, schema, invariants, options, solver))
+}
+
+/// The first line of `cvc5 --version`, or [`VerifyError::SolverMissing`].
+pub fn solver_version() -> Result<String, VerifyError> {
+    let command = std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into());
+    let output = std::process::Command::new(&command)
+        .arg("--version")
+        .output()
+        .map_err(|source| VerifyError::SolverMissing {
+            command: command.clone(),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text.lines().next().unwrap_or("cvc5").trim().to_string())
+}
+
+struct Run<'a> {
+    compiler: CedarSymCompiler<LocalSolver>,
+    policies: &'a Policies,
+    schema: &'a Schema,
+    options: &'a Options,
+    envs: Vec<(Action, RequestEnv)>,
+}
+
+fn solver_error(check: &str, e: impl fmt::Display) -> VerifyError {
+    VerifyError::Solver {
+        check: check.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// A symbolic-compiler error with its related diagnostics (e.g. the type errors).
+fn symcc_error(check: &str, e: cedar_policy_symcc::err::Error) -> VerifyError {
+    let mut message = e.to_string();
+    if let Some(related) = e.related() {
+        for r in related {
+            message.push_str(&format!("; {r}"));
+        }
+    }
+    solver_error(check, message)
+}
+
+async fn run(
+    policies: &Policies,
+    schema: &Schema,
+    invariants: &Invariants,
+    options: &Options,
+    solver: String,
+) -> Result<Report, VerifyError> {
+    let started = Instant::now();
+    let cvc5 = LocalSolver::cvc5().map_err(|e| match e {
+        cedar_policy_symcc::solver::SolverError::Io(source) => VerifyError::SolverMissing {
+            command: std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into()),
+            source,
+        },
+        other => solver_error("start", other),
+    })?;
+    let compiler = CedarSymCompiler::new(cvc5).map_err(|e| solver_error("start", e))?;
+    let mut envs = Vec::new();
+    for env in schema.request_envs() {
+        let name = env.action().id().unescaped().to_string();
+        let action = Action::from_str(&name).map_err(|_| {
+            VerifyError::Load(LoadError::Internal(format!(
+                "the Cedar schema has action `{name}`, which aipolicy does not know"
+            )))
+        })?;
+        envs.push((action, env));
+    }
+    envs.sort_by_key(|(action, _)| Action::ALL.iter().position(|a| a == action));
+    let mut run = Run {
+        compiler,
+        policies,
+        schema,
+        options,
+        envs,
+    };
+    let assumptions = assumptions_condition();
+    let mut results = Vec::new();
+    for invariant in &invariants.invariants {
+        results.push(run.invariant(invariant, &assumptions).await?);
+    }
+    let mut generic = Vec::new();
+    if options.generic {
+        generic.push(run.never_errors().await?);
+        for i in 0..run.envs.len() {
+            generic.push(
+                run.action_not_trivial(i, &invariants.actions, &assumptions)
+                    .await?,
+            );
+        }
+    }
+    Ok(Report {
+        solver,
+        actions: run.envs.iter().map(|(a, _)| *a).collect(),
+        invariants: results,
+        generic,
+        elapsed: started.elapsed(),
+    })
+}
+
+impl Run<'_> {
+    fn compile(
+        &self,
+        check: &str,
+        set: &PolicySet,
+        env: &RequestEnv,
+    ) -> Result<CompiledPolicySet, VerifyError> {
+        CompiledPolicySet::compile(set, env, self.schema).map_err(|e| symcc_error(check, e))
+    }
+
+    fn with_policy(&self, check: &str, policy: Policy) -> Result<PolicySet, VerifyError> {
+        let mut set = self.policies.set().clone();
+        set.add(policy).map_err(|e| solver_error(check, e))?;
+        Ok(set)
+    }
+
+    /// A counterexample read back and replayed, or the raw request when that fails.
+    fn violation(
+        &self,
+        message: String,
+        env: &Env,
+        action: Action,
+        decision: Verdict,
+    ) -> Violation {
+        match Counterexample::from_env(env, action, decision) {
+            Ok(mut cex) => {
+                if self.options.replay {
+                    cex.replayed = Some(cex.replay(self.policies, self.schema));
+                }
+                Violation {
+                    message,
+                    counterexample: Some(cex),
+                    raw: None,
+                }
+            }
+            Err(why) => Violation {
+                message,
+                counterexample: None,
+                raw: Some(format!(
+                    "cannot be read as a register and query ({why}); a well-formedness assumption may be missing\n{}",
+                    raw_env(env)
+                )),
+            },
+        }
+    }
+
+    async fn invariant(
+        &mut self,
+        invariant: &Invariant,
+        assumptions: &str,
+    ) -> Result<CheckResult, VerifyError> {
+        let started = Instant::now();
+        let check = invariant.id.as_str();
+        let policy =
+            invariant_policy(invariant, assumptions).map_err(|e| solver_error(check, e))?;
+        let mut outcome = Outcome::Proved;
+        // `never`: policies + forbid-unless-(A && C) must deny everything.
+        // `always`: permit-when-(A && C) must imply the policies.
+        let (combined, alone) = match invariant.kind {
+            Kind::Never => (self.with_policy(check, policy)?, None),
+            Kind::Always => {
+                let mut alone = PolicySet::new();
+                alone.add(policy).map_err(|e| solver_error(check, e))?;
+                (self.policies.set().clone(), Some(alone))
+            }
+        };
+        for i in 0..self.envs.len() {
+            let Some((action, env)) = self.envs.get(i).cloned() else {
+                continue;
+            };
+            let counterexample = match &alone {
+                None => {
+                    let compiled = self.compile(check, &combined, &env)?;
+                    self.compiler
+                        .check_always_denies_with_counterexample_opt(&compiled)
+                        .await
+                }
+                Some(alone) => {
+                    let lhs = self.compile(check, alone, &env)?;
+                    let rhs = self.compile(check, &combined, &env)?;
+                    self.compiler
+                        .check_implies_with_counterexample_opt(&lhs, &rhs)
+                        .await
+                }
+            }
+            .map_err(|e| solver_error(check, e))?;
+            if let Some(found) = counterexample {
+                let (message, decision) = match invariant.kind {
+                    Kind::Never => (
+                        format!("a request for `{action}` meeting the condition is allowed"),
+                        Verdict::Allow,
+                    ),
+                    Kind::Always => (
+                        format!("a request for `{action}` meeting the condition is denied"),
+                        Verdict::Deny,
+                    ),
+                };
+                outcome =
+                    Outcome::Violated(Box::new(self.violation(message, &found, action, decision)));
+                break;
+            }
+        }
+        Ok(CheckResult {
+            id: invariant.id.clone(),
+            paragraph: Paragraph::from_str(&invariant.paragraph).ok(),
+            kind: CheckKind::Invariant(invariant.kind),
+            sv: invariant.sv.clone(),
+            en: invariant.en.clone(),
+            outcome,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    async fn never_errors(&mut self) -> Result<CheckResult, VerifyError> {
+        let started = Instant::now();
+        let check = "never-errors";
+        let mut outcome = Outcome::Proved;
+        let policies: Vec<Policy> = self.policies.set().policies().cloned().collect();
+        'outer: for policy in &policies {
+            for i in 0..self.envs.len() {
+                let Some((action, env)) = self.envs.get(i).cloned() else {
+                    continue;
+                };
+                let compiled = CompiledPolicy::compile(policy, &env, self.schema)
+                    .map_err(|e| solver_error(check, e))?;
+                let found = self
+                    .compiler
+                    .check_never_errors_with_counterexample_opt(&compiled)
+                    .await
+                    .map_err(|e| solver_error(check, e))?;
+                if let Some(found) = found {
+                    let message = format!(
+                        "policy `{}` errors at evaluation for a request for `{action}` (the engine then denies and reports the error)",
+                        policy.id()
+                    );
+                    outcome = Outcome::Violated(Box::new(self.violation(
+                        message,
+                        &found,
+                        action,
+                        Verdict::Deny,
+                    )));
+                    break 'outer;
+                }
+            }
+        }
+        Ok(CheckResult {
+            id: check.into(),
+            paragraph: None,
+            kind: CheckKind::NeverErrors,
+            sv: "Ingen policy kan ge fel vid utvärdering, för någon begäran.".into(),
+            en: "No policy can error at evaluation, for any request.".into(),
+            outcome,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    async fn action_not_trivial(
+        &mut self,
+        index: usize,
+        intended: &IntendedActions,
+        assumptions: &str,
+    ) -> Result<CheckResult, VerifyError> {
+        let started = Instant::now();
+        let Some((action, env)) = self.envs.get(index).cloned() else {
+            return Err(solver_error("actions", "no such request environment"));
+        };
+        let check = format!("action-{action}");
+        let parse = |text: String| {
+            Policy::parse(Some(PolicyId::new(format!("assumptions:{action}"))), text)
+                .map_err(|e| solver_error(&check, e))
+        };
+        // Allowed for every request ⇔ `permit when { A }` implies the policies.
+        let mut permit_a = PolicySet::new();
+        permit_a
+            .add(parse(format!(
+                "permit (principal, action, resource) when {{ {assumptions} }};"
+            ))?)
+            .map_err(|e| solver_error(&check, e))?;
+        let lhs = self.compile(&check, &permit_a, &env)?;
+        let rhs = self.compile(&check, self.policies.set(), &env)?;
+        let denied = self
+            .compiler
+            .check_implies_with_counterexample_opt(&lhs, &rhs)
+            .await
+            .map_err(|e| solver_error(&check, e))?;
+        // Denied for every request ⇔ the policies plus `forbid unless { A }` deny everything.
+        let forbid_a = self.with_policy(
+            &check,
+            parse(format!(
+                "forbid (principal, action, resource) unless {{ {assumptions} }};"
+            ))?,
+        )?;
+        let compiled = self.compile(&check, &forbid_a, &env)?;
+        let allowed = self
+            .compiler
+            .check_always_denies_with_counterexample_opt(&compiled)
+            .await
+            .map_err(|e| solver_error(&check, e))?;
+        let want_allow = intended.always_allowed.contains(&action);
+        let want_deny = intended.always_denied.contains(&action);
+        let (sv, en) = if want_allow {
+            (
+                format!("`{action}` är alltid tillåten (avsett)."),
+                format!("`{action}` is allowed for every request (intended)."),
+            )
+        } else if want_deny {
+            (
+                format!("`{action}` är alltid nekad (avsett)."),
+                format!("`{action}` is denied for every request (intended)."),
+            )
+        } else {
+            (
+                format!("`{action}` är varken alltid tillåten eller alltid nekad."),
+                format!(
+                    "`{action}` is neither allowed for every request nor denied for every request."
+                ),
+            )
+        };
+        let violation = match (want_allow, want_deny, &denied, &allowed) {
+            (true, _, Some(found), _) => Some(self.violation(
+                format!("`{action}` is meant to be always allowed, but this request is denied"),
+                found,
+                action,
+                Verdict::Deny,
+            )),
+            (_, true, _, Some(found)) => Some(self.violation(
+                format!("`{action}` is meant to be always denied, but this request is allowed"),
+                found,
+                action,
+                Verdict::Allow,
+            )),
+            (false, false, None, _) => Some(Violation {
+                message: format!(
+                    "every request for `{action}` is allowed: no forbid can apply (list it under actions.alwaysAllowed if intended)"
+                ),
+                counterexample: None,
+                raw: None,
+            }),
+            (false, false, _, None) => Some(Violation {
+                message: format!(
+                    "no request for `{action}` is ever allowed: its permit is missing or can never apply (list it under actions.alwaysDenied if intended)"
+                ),
+                counterexample: None,
+                raw: None,
+            }),
+            _ => None,
+        };
+        Ok(CheckResult {
+            id: check,
+            paragraph: None,
+            kind: CheckKind::ActionNotTrivial,
+            sv,
+            en,
+            outcome: match violation {
+                None => Outcome::Proved,
+                Some(v) => Outcome::Violated(Box::new(v)),
+            },
+            elapsed: started.elapsed(),
+        })
+    }
+}
