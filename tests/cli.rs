@@ -1,6 +1,8 @@
 //! The `aipolicy` binary as a user runs it: from a directory outside the project (the
 //! embedded default must work anywhere), with exit codes 0 allow, 1 deny, 2 input error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -6,6 +6,8 @@
 //! register written to the pinned keys, whose AI systems each differ from `full` in exactly
 //! one attribute: the same query on `full` is allowed, so the deny is that one rule's doing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

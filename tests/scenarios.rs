@@ -2,6 +2,8 @@
 //! and each file's full decisions (reasons and duties in Swedish and English) are snapshotted,
 //! so that any change of a decision or of its wording shows up in `cargo insta review`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
 use std::path::{Path, PathBuf};
 
 use aipolicy::scenario::{self, ScenarioFile};
