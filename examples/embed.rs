@@ -23,9 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // `decide` never panics on input: an unknown data class or user is an `Err`,
         // and anything that goes wrong inside evaluation is a deny (fail closed).
         let decision = engine.decide_in(query, Language::En)?;
-        println!("{} with {} on {:?}: {}", query.action, query.ai, query.data, decision.decision);
+        println!(
+            "{} with {} on {:?}: {}",
+            query.action, query.ai, query.data, decision.decision
+        );
         for reason in &decision.reasons {
-            println!("  because {} ({}): {}", reason.paragraph, reason.policy, reason.message);
+            println!(
+                "  because {} ({}): {}",
+                reason.paragraph, reason.policy, reason.message
+            );
         }
         for duty in &decision.obligations {
             println!("  duty {}: {}", duty.paragraph, duty.message);

@@ -16,11 +16,14 @@
 //! | `uncovered-paragraph` | error | a rule-bearing paragraph without any policy |
 //! | `never-applies` | error | Cedar's validator proves the policy can never apply (impossible condition, or a scope no request can meet) |
 //! | `unknown-annotation` | warning | an annotation aipolicy does not read (often a typo, e.g. `@se`) |
+//! | `paragraph-file` | warning | a policy in a file named for another paragraph (`s3-….cedar` holds §3) |
 //! | `cedar-warning` | warning | any other warning of Cedar's validator (e.g. confusable characters) |
 //! | `schema-file` | error | the Cedar schema does not parse or cannot be read |
 //! | `register` | error | the register is not valid YAML or breaks its JSON Schema |
 //! | `read` | error | a file or folder cannot be read |
 //! | `engine` | error | the parts are each valid but the engine cannot be built from them |
+//!
+//! [`format_cedar`] is the formatter behind `aipolicy fmt`.
 //!
 //! ```
 //! use aipolicy::lint::{self, Sources};
@@ -102,6 +105,8 @@ pub enum Check {
     NeverApplies,
     /// An annotation aipolicy does not read.
     UnknownAnnotation,
+    /// A policy in the file of another paragraph.
+    ParagraphFile,
     /// Another warning of Cedar's validator.
     CedarWarning,
     /// The Cedar schema file does not parse or cannot be read.
@@ -129,6 +134,7 @@ impl Check {
             Check::UncoveredParagraph => "uncovered-paragraph",
             Check::NeverApplies => "never-applies",
             Check::UnknownAnnotation => "unknown-annotation",
+            Check::ParagraphFile => "paragraph-file",
             Check::CedarWarning => "cedar-warning",
             Check::SchemaFile => "schema-file",
             Check::Register => "register",
@@ -408,8 +414,9 @@ fn merge_per_action(findings: Vec<Finding>) -> Vec<Finding> {
         };
         let (_, action) = split_action(&finding.diagnostic.message);
         match merged.iter_mut().find(|(m, _)| key(m) == key(&finding)) {
-            Some((_, actions)) if action.is_some() => actions.extend(action),
-            _ => merged.push((finding, action.into_iter().collect())),
+            // The same finding again (for another action, or twice): keep one.
+            Some((_, actions)) => actions.extend(action),
+            None => merged.push((finding, action.into_iter().collect())),
         }
     }
     merged
@@ -417,6 +424,7 @@ fn merge_per_action(findings: Vec<Finding>) -> Vec<Finding> {
         .map(|(mut finding, mut actions)| {
             if actions.len() > 1 {
                 actions.sort();
+                actions.dedup();
                 let (generic, _) = split_action(&finding.diagnostic.message);
                 finding.diagnostic.message = generic.replace("\u{0}", &actions.join(", "));
             }
@@ -475,7 +483,18 @@ fn validate_strict(
             diagnostic(error.policy_id(), error),
         ));
     }
+    // A scope no request can meet also makes the policy "impossible": report it once.
+    let inapplicable: Vec<&PolicyId> = result
+        .validation_warnings()
+        .filter(|w| matches!(w, ValidationWarning::InvalidActionApplication(_)))
+        .map(ValidationWarning::policy_id)
+        .collect();
     for warning in result.validation_warnings() {
+        if matches!(warning, ValidationWarning::ImpossiblePolicy(_))
+            && inapplicable.contains(&warning.policy_id())
+        {
+            continue;
+        }
         let (check, severity, help) = match warning {
             ValidationWarning::ImpossiblePolicy(_) => (
                 Check::NeverApplies,
@@ -635,6 +654,25 @@ fn check_annotations(
                         .or_default()
                         .push(id.to_string());
                 }
+                if let Some(named) = paragraph_of_file(&p.file.name).filter(|f| *f != paragraph) {
+                    report.findings.push(Finding::new(
+                        Check::ParagraphFile,
+                        Severity::Warning,
+                        at(
+                            p,
+                            annotation_span(p, "paragraph"),
+                            format!(
+                                "{label} belongs to paragraph `{paragraph}`, but its file is named \
+                                 for `{named}`"
+                            ),
+                            format!(
+                                "keep one file per paragraph: move the policy to the file for \
+                                 {paragraph} ({}), or correct @paragraph",
+                                paragraph.title_sv()
+                            ),
+                        ),
+                    ));
+                }
             }
             Err(_) if code.is_empty() => {}
             Err(e) => report.findings.push(Finding::new(
@@ -758,6 +796,18 @@ fn annotation_span(p: &Parsed<'_>, key: &str) -> SourceSpan {
     policy_head_span(p)
 }
 
+/// The paragraph a policy file is named for (`s3-….cedar` → §3, `u2-….cedar` → U2), if any.
+fn paragraph_of_file(name: &str) -> Option<Paragraph> {
+    let stem = Path::new(name).file_name()?.to_str()?;
+    let mut chars = stem.chars();
+    let code = match (chars.next()?, chars.next()?, chars.next()?) {
+        ('s', digit, '-') => format!("§{digit}"),
+        ('u', digit, '-') => format!("U{digit}"),
+        _ => return None,
+    };
+    Paragraph::from_str(&code).ok()
+}
+
 fn line_of(file: &PolicyFile, offset: usize) -> usize {
     crate::error::line_column(&file.text, offset).0
 }
@@ -792,12 +842,17 @@ fn near(a: &str, b: &str) -> bool {
 /// assert_eq!(formatted, "@id(\"x\")\nforbid (principal, action, resource)\nwhen { context.data.level > 0 };\n");
 /// ```
 pub fn format_cedar(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
-    if let Err(errors) = PolicySet::from_str(text) {
-        let text: Arc<str> = Arc::from(text);
-        return Err(errors
-            .iter()
-            .map(|e| SourceDiagnostic::from_diagnostic(e, file, text.clone()))
-            .collect());
+    match PolicySet::from_str(text) {
+        Err(errors) => {
+            let text: Arc<str> = Arc::from(text);
+            return Err(errors
+                .iter()
+                .map(|e| SourceDiagnostic::from_diagnostic(e, file, text.clone()))
+                .collect());
+        }
+        // Nothing to lay out (an empty or comment-only file): leave it as it is.
+        Ok(set) if set.is_empty() => return Ok(text.to_string()),
+        Ok(_) => {}
     }
     let config = cedar_policy_formatter::Config {
         line_width: 80,
@@ -895,9 +950,21 @@ pub fn validate(sources: &Sources) -> Validation {
             Register::bundled(),
         ),
     };
-    let register = register
-        .map_err(|e| findings.extend(load_findings(e, Check::Register, &register_name)))
-        .ok();
+    let register = match register {
+        Ok(register) => Some(register),
+        Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
+            let text = match &sources.register {
+                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+                None => register::BUNDLED_REGISTER.to_string(),
+            };
+            findings.extend(register_findings(&file, &text, &problems));
+            None
+        }
+        Err(e) => {
+            findings.extend(load_findings(e, Check::Register, &register_name));
+            None
+        }
+    };
 
     report.findings.extend(findings);
     if let (false, Some(files), Some(schema), Some(register)) =
@@ -948,6 +1015,109 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
             })
         })
         .collect()
+}
+
+/// Findings for a register that is valid YAML but breaks its schema: each problem points at
+/// the line its path (e.g. `aiSystems[3].maxDataLevel`) names in `text`, where it can be found.
+pub fn register_findings(
+    file: &str,
+    text: &str,
+    problems: &[crate::error::FieldError],
+) -> Vec<Finding> {
+    let source: Arc<str> = Arc::from(text);
+    problems
+        .iter()
+        .map(|p| {
+            let message = if p.path.is_empty() {
+                p.message.clone()
+            } else {
+                format!("`{}`: {}", p.path, p.message)
+            };
+            let help = Some("the register format is in schemas/register.schema.json".to_string());
+            match locate_yaml_path(text, &p.path) {
+                Some(span) => Finding::new(
+                    Check::Register,
+                    Severity::Error,
+                    SourceDiagnostic::new(file, source.clone(), span, message, help),
+                ),
+                None => Finding::about_file(Check::Register, Severity::Error, file, message, help),
+            }
+        })
+        .collect()
+}
+
+/// The line of block-style YAML `text` that a dotted path such as `aiSystems[3].maxDataLevel`
+/// names, as a span over that line (the deepest part of the path that could be found).
+pub fn locate_yaml_path(text: &str, path: &str) -> Option<SourceSpan> {
+    if path.is_empty() {
+        return None;
+    }
+    // (indent, offset of the first non-space character, trimmed content) of each line.
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end();
+        let trimmed = content.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let indent = content.len() - trimmed.len();
+            lines.push((indent, offset + indent, trimmed));
+        }
+        offset += line.len();
+    }
+    let mut segments = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !key.is_empty() {
+            segments.push(Err(key));
+        }
+        for index in rest.split('[') {
+            if let Ok(i) = index.trim_end_matches(']').parse::<usize>() {
+                segments.push(Ok(i));
+            }
+        }
+    }
+    // Search lines[from..to] for each segment in turn, narrowing to the block it opens.
+    let (mut from, mut to) = (0, lines.len());
+    let mut found: Option<usize> = None;
+    for segment in segments {
+        let line = |i: usize| lines.get(i).copied().unwrap_or((0, 0, ""));
+        let hit = match segment {
+            Err(key) => (from..to).find(|&i| {
+                let t = line(i).2;
+                let t = t.strip_prefix("- ").unwrap_or(t);
+                t.starts_with(&format!("{key}:"))
+                    || t.contains(&format!("{{{key}:"))
+                    || t.contains(&format!(", {key}:"))
+                    || t.contains(&format!("{{ {key}:"))
+            }),
+            Ok(index) => {
+                let item_indent = (from..to)
+                    .map(line)
+                    .find(|l| l.2.starts_with('-'))
+                    .map(|l| l.0);
+                (from..to)
+                    .filter(|&i| Some(line(i).0) == item_indent && line(i).2.starts_with('-'))
+                    .nth(index)
+            }
+        };
+        let Some(i) = hit else { break };
+        let (indent, _, content) = line(i);
+        let is_item = content.starts_with('-');
+        // A list item's block: lines indented deeper. A key's: deeper lines, and list items at
+        // its own indent (`key:` followed by `- …` without extra indent is valid YAML).
+        let end = (i + 1..to)
+            .find(|&j| {
+                let (d, _, t) = line(j);
+                d < indent || (d == indent && (is_item || !t.starts_with('-')))
+            })
+            .unwrap_or(to);
+        found = Some(i);
+        // The next segment may sit on this very line (`- id: x`, or a flow mapping).
+        from = i;
+        to = end;
+    }
+    let (_, start, content) = lines.get(found?)?;
+    Some((*start, content.len()).into())
 }
 
 /// Turns a load error into findings, keeping every file position it carries.
@@ -1100,6 +1270,75 @@ mod tests {
         assert_eq!(never.len(), 1, "{:?}", report.findings);
         assert_eq!(never[0].file(), "z.cedar");
         assert_eq!(never[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn obligations_and_kinds() {
+        let text =
+            "@id(\"a\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@obligation_sv(\"o\")\n\
+                    forbid (principal, action, resource);\n\n\
+                    @id(\"b\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@kind(\"duty\")\n\
+                    forbid (principal, action, resource);\n\n\
+                    @id(\"c\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@obligation_en(\"o\")\n\
+                    permit (principal, action, resource);\n\n\
+                    @id(\"d\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@kind(\"duty\")\n\
+                    permit (principal, action, resource);\n";
+        let report = lint_policies(&[file("a.cedar", text)], None, "p");
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check != Check::UncoveredParagraph)
+            .map(|f| (f.check, f.line_column().map(|(line, _)| line)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Check::Obligations, Some(5)),
+                (Check::Kind, Some(12)),
+                (Check::MissingAnnotation, Some(15)),
+            ]
+        );
+    }
+
+    #[test]
+    fn yaml_paths_are_found() {
+        let text = "# c\ndataClasses:\n  - {id: a, level: 0}\n  - id: b\n    level: 7\naiSystems:\n- id: x\n  maxDataLevel: 9\n  userGroups: [nobody]\n";
+        let line = |path: &str| {
+            locate_yaml_path(text, path)
+                .map(|span| crate::error::line_column(text, span.offset()).0)
+        };
+        assert_eq!(line("dataClasses[1].level"), Some(5));
+        assert_eq!(line("dataClasses[0].level"), Some(3));
+        assert_eq!(line("dataClasses[1]"), Some(4));
+        assert_eq!(line("aiSystems[0].maxDataLevel"), Some(8));
+        assert_eq!(line("aiSystems[0].userGroups[0]"), Some(9));
+        assert_eq!(line("aiSystems[3].owner"), Some(6));
+        assert_eq!(line("users"), None);
+    }
+
+    #[test]
+    fn a_policy_in_the_file_of_another_paragraph_is_a_warning() {
+        let policy = "@id(\"x\")\n@paragraph(\"U3\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource);\n";
+        let report = lint_policies(
+            &[
+                file("policies/s3-integritet.cedar", policy),
+                file(
+                    "policies/u3-publik-ai.cedar",
+                    &policy.replace("\"x\"", "\"y\""),
+                ),
+            ],
+            None,
+            "p",
+        );
+        let misplaced: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == Check::ParagraphFile)
+            .collect();
+        assert_eq!(misplaced.len(), 1, "{misplaced:?}");
+        assert_eq!(misplaced[0].file(), "policies/s3-integritet.cedar");
+        assert_eq!(misplaced[0].severity, Severity::Warning);
+        assert_eq!(paragraph_of_file("other/name.cedar"), None);
     }
 
     #[test]

@@ -344,31 +344,32 @@ fn read_rule(
         Some(_) => text(key).map(Some),
         None => Ok(None),
     };
-    let (obligation_sv, obligation_en) = match (optional("obligation_sv")?, optional("obligation_en")?) {
-        (Some(sv), Some(en)) if effect == Effect::Permit => (Some(sv), Some(en)),
-        (None, None) => (None, None),
-        (Some(_), Some(_)) => {
-            return Err(problem(
-                "obligation_sv",
-                "a forbid has no obligations".into(),
-                "obligations belong on permits (or write a duty)",
-            ))
-        }
-        (Some(_), None) => {
-            return Err(problem(
-                "obligation_sv",
-                "`@obligation_sv` without `@obligation_en`".into(),
-                "give every obligation in Swedish and English",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(problem(
-                "obligation_en",
-                "`@obligation_en` without `@obligation_sv`".into(),
-                "give every obligation in Swedish and English",
-            ))
-        }
-    };
+    let (obligation_sv, obligation_en) =
+        match (optional("obligation_sv")?, optional("obligation_en")?) {
+            (Some(sv), Some(en)) if effect == Effect::Permit => (Some(sv), Some(en)),
+            (None, None) => (None, None),
+            (Some(_), Some(_)) => {
+                return Err(problem(
+                    "obligation_sv",
+                    "a forbid has no obligations".into(),
+                    "obligations belong on permits (or write a duty)",
+                ))
+            }
+            (Some(_), None) => {
+                return Err(problem(
+                    "obligation_sv",
+                    "`@obligation_sv` without `@obligation_en`".into(),
+                    "give every obligation in Swedish and English",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(problem(
+                    "obligation_en",
+                    "`@obligation_en` without `@obligation_sv`".into(),
+                    "give every obligation in Swedish and English",
+                ))
+            }
+        };
     Ok(Rule {
         id,
         paragraph,

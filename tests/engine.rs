@@ -223,7 +223,10 @@ fn s6_owner_suspension_and_decisions() {
         &["s6-approved-for-decision-support"],
     );
     let allowed = decide(exempelby(), set_ai(&decide_query, "full"));
-    assert_eq!(allowed.policies(), ["s6-permit-decide", "u1-duty-responsible-for-result"]);
+    assert_eq!(
+        allowed.policies(),
+        ["s6-permit-decide", "u1-duty-responsible-for-result"]
+    );
 
     let unreviewed = json!({"user": "emp", "ai": "full", "data": "halsa", "action": "decide"});
     let denied = decide(exempelby(), unreviewed);
@@ -278,7 +281,10 @@ fn u1_publishing_needs_human_review_and_every_allow_carries_the_duty() {
         engine,
         json!({"user": "emp", "ai": "full", "data": "intern"}),
     );
-    assert_eq!(used.policies(), ["u1-duty-responsible-for-result", "u2-permit-use"]);
+    assert_eq!(
+        used.policies(),
+        ["u1-duty-responsible-for-result", "u2-permit-use"]
+    );
     assert!(
         used.obligations[0].message.contains("responsible"),
         "{used:?}"
@@ -582,10 +588,9 @@ fn without_a_permit_the_deny_still_explains_itself() {
     let dir = policies_copy("no-permit", |files| {
         for (name, text) in files.iter_mut() {
             if name.starts_with("u2-") {
-                *text = text.replace(
-                    "permit (principal, action == Action::\"use\", resource);",
-                    "permit (principal, action == Action::\"use\", resource) when { false };",
-                );
+                let scope = "action == Action::\"use\",\n  resource\n);";
+                assert!(text.contains(scope), "the use permit's scope, as formatted");
+                *text = text.replace(scope, "action == Action::\"use\",\n  resource\n)\nwhen { false };");
             }
         }
     });
@@ -642,7 +647,10 @@ fn the_bundled_policies_validate_in_strict_mode() {
         .count();
     assert_eq!(permits, aipolicy::Action::ALL.len());
     // Every allow of a governed action carries U1's duty.
-    assert!(policies.rules().iter().any(|r| r.duty && r.paragraph.code() == "U1"));
+    assert!(policies
+        .rules()
+        .iter()
+        .any(|r| r.duty && r.paragraph.code() == "U1"));
 }
 
 mod input_errors {

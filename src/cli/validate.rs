@@ -14,12 +14,14 @@ use crate::lint::{self, FindingRecord, Sources, Validation};
 #[command(after_help = "What is checked, every problem of every file at once:
   - each .cedar file parses, and every policy validates against the Cedar schema (strict mode)
   - every policy has a unique @id, a @paragraph among §1–§6 and U0–U5, non-empty @sv and @en
-    (a permit also @obligation_sv and @obligation_en)
+    (obligations in both languages, only on permits; @kind is `duty` on a permit, or absent)
   - every rule-bearing paragraph (§1–§6, U0–U5) has at least one policy
   - no policy is useless: Cedar's validator proves its condition or scope can never apply
   - the register is valid YAML and follows schemas/register.schema.json
   - the engine builds from the three together
-Errors show file:line:column and the lines concerned; warnings do not fail.
+Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in the file of
+another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator.
+Errors and warnings show file:line:column and the lines concerned; warnings do not fail.
 
 Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 output could not be written.
 
@@ -54,7 +56,16 @@ struct JsonReport<'a> {
     register: &'a str,
     files: usize,
     rules: usize,
+    /// Each paragraph, in document order, with the `@id`s of its policies.
+    coverage: Vec<CoverageEntry<'a>>,
     findings: Vec<FindingRecord>,
+}
+
+/// One paragraph's policies in the JSON output.
+#[derive(Debug, Serialize)]
+struct CoverageEntry<'a> {
+    paragraph: &'static str,
+    policies: &'a [String],
 }
 
 /// Runs `aipolicy validate`: exit 0 when there is no error, 1 otherwise.
@@ -69,6 +80,13 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         super::Format::Text => {
             for finding in &validation.report.findings {
                 report(err, finding.clone());
+            }
+            if args.policies.is_none() && std::path::Path::new("policies").is_dir() {
+                let _ = writeln!(
+                    err,
+                    "note: these are the policies embedded in aipolicy; to check the files you \
+                     edit in ./policies, run `aipolicy validate --policies policies`"
+                );
             }
             write_summary(out, &validation)
         }
@@ -97,6 +115,14 @@ fn write_json(out: &mut dyn Write, validation: &Validation) -> std::io::Result<(
         register: &validation.register,
         files: report.files,
         rules: report.policies,
+        coverage: report
+            .coverage
+            .iter()
+            .map(|(paragraph, ids)| CoverageEntry {
+                paragraph: paragraph.code(),
+                policies: ids,
+            })
+            .collect(),
         findings: report.findings.iter().map(FindingRecord::from).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &json)?;
@@ -128,7 +154,14 @@ pub fn write_summary(out: &mut dyn Write, validation: &Validation) -> std::io::R
         .iter()
         .map(|(paragraph, ids)| format!("{paragraph} {}", ids.len()))
         .collect();
-    writeln!(out, "policies per paragraph: {}", coverage.join(", "))?;
+    if coverage.is_empty() {
+        writeln!(
+            out,
+            "policies per paragraph: (the policies could not be read)"
+        )?;
+    } else {
+        writeln!(out, "policies per paragraph: {}", coverage.join(", "))?;
+    }
     let (errors, warnings) = (report.errors().count(), report.warnings().count());
     if errors == 0 {
         writeln!(out, "ok: no errors, {warnings} warning(s)")
