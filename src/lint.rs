@@ -986,36 +986,7 @@ pub fn validate(sources: &Sources) -> Validation {
     }
 }
 
-/// Every `*.cedar` file of `dir`, in name order; an empty folder is an error.
-pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
-    let read_error = |source| LoadError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(read_error)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(LoadError::NoPolicies(dir.to_path_buf()));
-    }
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            Ok(PolicyFile {
-                name: path.display().to_string(),
-                text: Arc::from(text),
-            })
-        })
-        .collect()
-}
+pub use crate::policies::read_policy_dir;
 
 /// Findings for a register that is valid YAML but breaks its schema: each problem points at
 /// the line its path (e.g. `aiSystems[3].maxDataLevel`) names in `text`, where it can be found.

@@ -435,8 +435,8 @@ footer { margin-top: 2rem; font-size: .85rem; }
 }
 ";
 
-/// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
+/// Escapes text for HTML or XML content and attribute values (also JUnit XML of `aipolicy test`).
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -446,6 +446,8 @@ fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\n' => out.push_str("&#10;"),
+            // XML 1.0 cannot carry other control characters at all.
+            c if c.is_control() && !matches!(c, '\t' | '\r') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -81,34 +81,7 @@ impl Policies {
 
     /// Every `*.cedar` file of `dir`, in name order.
     pub fn from_dir(dir: &Path) -> Result<Policies, LoadError> {
-        let read_error = |source| LoadError::Read {
-            path: dir.to_path_buf(),
-            source,
-        };
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(read_error)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            return Err(LoadError::NoPolicies(dir.to_path_buf()));
-        }
-        let files = paths
-            .into_iter()
-            .map(|path| {
-                let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                Ok(PolicyFile {
-                    name: path.display().to_string(),
-                    text: Arc::from(text),
-                })
-            })
-            .collect::<Result<Vec<_>, LoadError>>()?;
-        Policies::from_files(files)
+        Policies::from_files(read_policy_dir(dir)?)
     }
 
     /// Parses the files and reads every policy's annotations. Fails on a syntax error, a
@@ -187,32 +160,32 @@ impl Policies {
 
     /// Validates the policies against `schema` in Cedar's strict mode; one diagnostic per error.
     pub fn validate(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
-        let validator = Validator::new(schema.clone());
-        [&self.set, &self.duties]
-            .into_iter()
-            .flat_map(|set| {
-                let result = validator.validate(set, ValidationMode::Strict);
-                result
-                    .validation_errors()
-                    .map(|e| self.diagnostic_for(e.policy_id(), e))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        self.strict_validation(schema).0
     }
 
     /// Cedar's validation warnings (e.g. confusable identifiers), as diagnostics.
     pub fn warnings(&self, schema: &Schema) -> Vec<SourceDiagnostic> {
+        self.strict_validation(schema).1
+    }
+
+    /// Errors and warnings of Cedar's strict validation of both sets (decisions and duties).
+    fn strict_validation(&self, schema: &Schema) -> (Vec<SourceDiagnostic>, Vec<SourceDiagnostic>) {
         let validator = Validator::new(schema.clone());
-        [&self.set, &self.duties]
-            .into_iter()
-            .flat_map(|set| {
-                let result = validator.validate(set, ValidationMode::Strict);
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        for set in [&self.set, &self.duties] {
+            let result = validator.validate(set, ValidationMode::Strict);
+            errors.extend(
+                result
+                    .validation_errors()
+                    .map(|e| self.diagnostic_for(e.policy_id(), e)),
+            );
+            warnings.extend(
                 result
                     .validation_warnings()
-                    .map(|w| self.diagnostic_for(w.policy_id(), w))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+                    .map(|w| self.diagnostic_for(w.policy_id(), w)),
+            );
+        }
+        (errors, warnings)
     }
 
     fn diagnostic_for(&self, id: &PolicyId, e: &dyn miette::Diagnostic) -> SourceDiagnostic {
@@ -258,6 +231,37 @@ impl Policies {
         let (file, span) = self.spans.get(id)?;
         Some((self.files.get(*file)?, *span))
     }
+}
+
+/// Every `*.cedar` file of `dir`, in name order; an empty folder is an error.
+pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(LoadError::NoPolicies(dir.to_path_buf()));
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(PolicyFile {
+                name: path.display().to_string(),
+                text: Arc::from(text),
+            })
+        })
+        .collect()
 }
 
 /// Parses a Cedar schema; errors point into its text.

@@ -225,23 +225,6 @@ fn write_actual(out: &mut dyn Write, decision: &Decision) -> std::io::Result<()>
     Ok(())
 }
 
-fn xml_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            // XML 1.0 cannot carry other control characters at all.
-            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => escaped.push('\u{FFFD}'),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// JUnit XML: one `<testsuite>` per scenario file, one `<testcase>` per case.
 pub fn write_junit(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -259,15 +242,15 @@ pub fn write_junit(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> 
         writeln!(
             out,
             r#"  <testsuite name="{}" tests="{}" failures="{failed}">"#,
-            xml_escape(file),
+            crate::matrix::esc(file),
             cases.len()
         )?;
         for case in cases {
             write!(
                 out,
                 r#"    <testcase name="{}" classname="{}""#,
-                xml_escape(&case.name),
-                xml_escape(file)
+                crate::matrix::esc(&case.name),
+                crate::matrix::esc(file)
             )?;
             if case.passed() {
                 writeln!(out, "/>")?;
@@ -279,8 +262,8 @@ pub fn write_junit(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> 
             writeln!(
                 out,
                 r#"      <failure message="{}">{}</failure>"#,
-                xml_escape(&case.failures.join("; ")),
-                xml_escape(&String::from_utf8_lossy(&detail))
+                crate::matrix::esc(&case.failures.join("; ")),
+                crate::matrix::esc(&String::from_utf8_lossy(&detail))
             )?;
             writeln!(out, "    </testcase>")?;
         }
