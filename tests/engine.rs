@@ -590,7 +590,10 @@ fn without_a_permit_the_deny_still_explains_itself() {
             if name.starts_with("u2-") {
                 let scope = "action == Action::\"use\",\n  resource\n);";
                 assert!(text.contains(scope), "the use permit's scope, as formatted");
-                *text = text.replace(scope, "action == Action::\"use\",\n  resource\n)\nwhen { false };");
+                *text = text.replace(
+                    scope,
+                    "action == Action::\"use\",\n  resource\n)\nwhen { false };",
+                );
             }
         }
     });
