@@ -10,7 +10,7 @@
 //!   action, resource) when { A && C };` implies the policy set".
 //!
 //! `A` is the conjunction of the [`ASSUMPTIONS`]: what every request built by the
-//! [`Engine`](crate::Engine) from a valid register and query satisfies (levels 0–4, hosting
+//! [`Engine`] from a valid register and query satisfies (levels 0–4, hosting
 //! `public` or `internal`, user groups among the three roles, …). The solver ranges over every
 //! value the Cedar schema permits, which is wider than that; with the assumptions every
 //! counterexample is a real register and query, and [`verify`] replays each one through the
@@ -37,8 +37,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cedar_policy::{
-    Entities, EntityUid, EvalResult, Policy, PolicyId, PolicySet, Request, RequestEnv, Schema,
-    ValidationMode, Validator,
+    Authorizer, Entities, EntityUid, EvalResult, Policy, PolicyId, PolicySet, Request, RequestEnv,
+    Schema, ValidationMode, Validator,
 };
 use cedar_policy_symcc::solver::LocalSolver;
 use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicy, CompiledPolicySet, Env};
@@ -247,7 +247,7 @@ pub enum VerifyError {
     #[diagnostic(transparent)]
     Load(#[from] LoadError),
     /// cvc5 could not be started.
-    #[error("the SMT solver cvc5 could not be started (`{command}`): {source}")]
+    #[error("the SMT solver cvc5 could not be started (`{command}`)")]
     #[diagnostic(
         code(aipolicy::solver_missing),
         help("install it with `apt-get install cvc5`, or set the environment variable CVC5 to the path of a cvc5 executable")
@@ -428,6 +428,10 @@ pub struct Options {
     pub generic: bool,
     /// Replay every counterexample through the [`Engine`].
     pub replay: bool,
+    /// Simplify every counterexample before it is replayed (fewer flags, fewer roles, lower
+    /// levels, defaults), keeping only changes after which the engine still decides the same
+    /// and the invariant's condition still holds.
+    pub simplify: bool,
 }
 
 impl Default for Options {
@@ -435,6 +439,7 @@ impl Default for Options {
         Options {
             generic: true,
             replay: true,
+            simplify: true,
         }
     }
 }
@@ -508,7 +513,7 @@ impl CheckResult {
 /// Everything [`verify`] found.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// The solver's version line, e.g. `This is cvc5 version 1.0.3`.
+    /// The solver's version, e.g. `cvc5 version 1.0.3`.
     pub solver: String,
     /// The actions (request environments of the schema) checked.
     pub actions: Vec<Action>,
@@ -583,6 +588,11 @@ impl Counterexample {
             .decide(&self.query)
             .map(|d| d.decision)
             .map_err(|e| e.to_string())
+    }
+
+    /// The query as the pinned query JSON on one line, e.g. for `aipolicy check --query`.
+    pub fn query_json(&self) -> Result<String, String> {
+        serde_json::to_string(&self.query).map_err(|e| e.to_string())
     }
 
     /// YAML ready to paste: `register` is a register file, `case` a case of a scenario file
@@ -678,7 +688,7 @@ impl Counterexample {
         }
         let data_class = DataClass {
             id: COUNTEREXAMPLE_DATA.into(),
-            name: format!("Motexempel, nivå {level}"),
+            name: data_class_name(level),
             level,
             personal_data,
             secrecy,
@@ -838,6 +848,162 @@ fn read_ai_system(entities: &Entities, uid: &EntityUid) -> Result<(AiSystem, boo
     Ok((ai, flag("registered")?))
 }
 
+/// One way to make a counterexample simpler; `false` when it changes nothing.
+type Simplification = fn(&mut Counterexample) -> bool;
+
+fn set_flag(flag: &mut bool) -> bool {
+    std::mem::replace(flag, false)
+}
+
+/// Sets the user's roles when that is simpler: fewer roles, then earlier ones.
+fn set_roles(cex: &mut Counterexample, roles: &[Role]) -> bool {
+    if (roles.len(), roles) >= (cex.user.roles.len(), cex.user.roles.as_slice()) {
+        return false;
+    }
+    cex.user.roles = roles.to_vec();
+    cex.query.user = UserRef::Inline(cex.user.clone());
+    true
+}
+
+fn on_ai(cex: &mut Counterexample, change: impl FnOnce(&mut AiSystem) -> bool) -> bool {
+    cex.ai_system.as_mut().is_some_and(change)
+}
+
+/// Simplifications tried in order, each kept only when the counterexample still breaks the
+/// invariant: fewer flags set, defaults where the register has them, fewer roles, lower levels.
+const SIMPLIFICATIONS: &[Simplification] = &[
+    |c| c.ai_system.take().is_some(),
+    |c| {
+        let unnamed = !c.query.data.is_empty() && !c.query.action.requires_data();
+        if unnamed {
+            c.query.data.clear();
+            c.data_class.description = Some("Not named by the query.".into());
+        }
+        unnamed
+    },
+    |c| set_flag(&mut c.query.context.human_review),
+    |c| set_flag(&mut c.query.context.human_reviewed),
+    |c| set_flag(&mut c.query.context.ai_disclosure),
+    |c| set_flag(&mut c.query.context.security_review),
+    |c| set_flag(&mut c.query.context.it_security_review),
+    |c| set_flag(&mut c.query.context.data_protection_review),
+    |c| set_flag(&mut c.query.context.values_review),
+    |c| set_flag(&mut c.data_class.secrecy),
+    |c| {
+        std::mem::replace(&mut c.data_class.personal_data, PersonalData::None) != PersonalData::None
+    },
+    |c| lower(&mut c.data_class.level, 0),
+    |c| lower(&mut c.data_class.level, 1),
+    |c| lower(&mut c.data_class.level, 2),
+    |c| lower(&mut c.data_class.level, 3),
+    |c| set_roles(c, &[Role::Employee]),
+    |c| set_roles(c, &[Role::Contractor]),
+    |c| set_roles(c, &[Role::Elected]),
+    |c| c.user.unit.take().is_some(),
+    |c| {
+        on_ai(c, |a| {
+            a.user_groups != Role::ALL && {
+                a.user_groups = Role::ALL.to_vec();
+                true
+            }
+        })
+    },
+    |c| {
+        on_ai(c, |a| {
+            std::mem::replace(&mut a.status, Status::Active) != Status::Active
+        })
+    },
+    |c| on_ai(c, |a| set_flag(&mut a.decision_support)),
+    |c| on_ai(c, |a| set_flag(&mut a.fairness_assessed)),
+    |c| on_ai(c, |a| set_flag(&mut a.resident_facing)),
+    |c| on_ai(c, |a| set_flag(&mut a.transparency_notice)),
+    |c| on_ai(c, |a| set_flag(&mut a.accessibility_reviewed)),
+    |c| on_ai(c, |a| set_flag(&mut a.secrecy)),
+    |c| {
+        on_ai(c, |a| {
+            std::mem::replace(&mut a.personal_data, PersonalData::None) != PersonalData::None
+        })
+    },
+    |c| on_ai(c, |a| set_flag(&mut a.verified)),
+    |c| on_ai(c, |a| set_flag(&mut a.approved)),
+    |c| on_ai(c, |a| a.owner.take().is_some()),
+    |c| {
+        on_ai(c, |a| {
+            a.owner.is_some() && a.owner.replace("IT-chef".into()).as_deref() != Some("IT-chef")
+        })
+    },
+    |c| on_ai(c, |a| lower(&mut a.max_data_level, 0)),
+    |c| on_ai(c, |a| lower(&mut a.max_data_level, 1)),
+    |c| on_ai(c, |a| lower(&mut a.max_data_level, 2)),
+    |c| on_ai(c, |a| lower(&mut a.max_data_level, 3)),
+];
+
+fn lower(level: &mut u8, to: u8) -> bool {
+    if *level > to {
+        *level = to;
+        true
+    } else {
+        false
+    }
+}
+
+/// Makes a counterexample easier to read: tries each of [`SIMPLIFICATIONS`] and keeps it when
+/// the engine still decides the same and the request still meets the assumptions and
+/// `condition`. A counterexample the engine does not confirm is returned unchanged.
+fn simplify(
+    cex: Counterexample,
+    condition: &str,
+    policies: &Policies,
+    schema: &Schema,
+) -> Counterexample {
+    let text = format!(
+        "permit (principal, action, resource) when {{ ({}) && ({condition}) }};",
+        assumptions_condition()
+    );
+    let Ok(meets) = PolicySet::from_str(&text) else {
+        return cex;
+    };
+    let authorizer = Authorizer::new();
+    let still_breaks = |c: &Counterexample| -> bool {
+        let Ok(register) = c.register() else {
+            return false;
+        };
+        let Ok(engine) = Engine::new(policies.clone(), schema.clone(), register) else {
+            return false;
+        };
+        let decided = engine.decide(&c.query).map(|d| d.decision);
+        let Ok(prepared) = engine.prepare(&c.query) else {
+            return false;
+        };
+        let response = authorizer.is_authorized(&prepared.request, &meets, &prepared.entities);
+        decided == Ok(c.decision) && response.decision() == cedar_policy::Decision::Allow
+    };
+    if !still_breaks(&cex) {
+        return cex;
+    }
+    let mut best = cex;
+    // Until nothing changes: one simplification can make an earlier one possible.
+    for _pass in 0..4 {
+        let mut changed = false;
+        for simplification in SIMPLIFICATIONS {
+            let mut candidate = best.clone();
+            if simplification(&mut candidate) && still_breaks(&candidate) {
+                best = candidate;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    best.data_class.name = data_class_name(best.data_class.level);
+    best
+}
+
+fn data_class_name(level: u8) -> String {
+    format!("Motexempel, nivå {level}")
+}
+
 /// The solver's request and entities as Cedar JSON, for a counterexample that could not be
 /// read back.
 fn raw_env(env: &Env) -> String {
@@ -904,7 +1070,8 @@ pub fn solver_version() -> Result<String, VerifyError> {
             source,
         })?;
     let text = String::from_utf8_lossy(&output.stdout);
-    Ok(text.lines().next().unwrap_or("cvc5").trim().to_string())
+    let first = text.lines().next().unwrap_or("cvc5").trim();
+    Ok(first.trim_start_matches("This is ").to_string())
 }
 
 struct Run<'a> {
@@ -1007,16 +1174,23 @@ impl Run<'_> {
         Ok(set)
     }
 
-    /// A counterexample read back and replayed, or the raw request when that fails.
+    /// A counterexample read back, simplified and replayed, or the raw request when it cannot
+    /// be read back. `condition` is the invariant's condition (`None`: do not simplify).
     fn violation(
         &self,
         message: String,
         env: &Env,
         action: Action,
         decision: Verdict,
+        condition: Option<&str>,
     ) -> Violation {
         match Counterexample::from_env(env, action, decision) {
             Ok(mut cex) => {
+                if self.options.simplify {
+                    if let Some(condition) = condition {
+                        cex = simplify(cex, condition, self.policies, self.schema);
+                    }
+                }
                 if self.options.replay {
                     cex.replayed = Some(cex.replay(self.policies, self.schema));
                 }
@@ -1030,7 +1204,12 @@ impl Run<'_> {
                 message,
                 counterexample: None,
                 raw: Some(format!(
-                    "cannot be read as a register and query ({why}); a well-formedness assumption may be missing\n{}",
+                    "cannot be read as a register and query ({why}); {}\n{}",
+                    if condition.is_some() {
+                        "a well-formedness assumption may be missing"
+                    } else {
+                        "this check covers every request the Cedar schema allows, not only those the engine builds"
+                    },
                     raw_env(env)
                 )),
             },
@@ -1088,8 +1267,13 @@ impl Run<'_> {
                         Verdict::Deny,
                     ),
                 };
-                outcome =
-                    Outcome::Violated(Box::new(self.violation(message, &found, action, decision)));
+                outcome = Outcome::Violated(Box::new(self.violation(
+                    message,
+                    &found,
+                    action,
+                    decision,
+                    Some(&invariant.when),
+                )));
                 break;
             }
         }
@@ -1131,6 +1315,7 @@ impl Run<'_> {
                         &found,
                         action,
                         Verdict::Deny,
+                        None,
                     )));
                     break 'outer;
                 }
@@ -1215,12 +1400,14 @@ impl Run<'_> {
                 found,
                 action,
                 Verdict::Deny,
+                Some("true"),
             )),
             (_, true, _, Some(found)) => Some(self.violation(
                 format!("`{action}` is meant to be always denied, but this request is allowed"),
                 found,
                 action,
                 Verdict::Allow,
+                Some("true"),
             )),
             (false, false, None, _) => Some(Violation {
                 message: format!(

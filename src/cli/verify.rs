@@ -63,6 +63,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
     let options = Options {
         generic: !args.no_generic,
         replay: true,
+        simplify: true,
     };
     let result = match verify::verify(&policies, &schema, &invariants, &options) {
         Ok(result) => result,
@@ -213,6 +214,16 @@ fn write_check(
             "           counterexample: Cedar decides {}; {replay}",
             verdict_name(cex.decision)
         )?;
+        if let Ok(json) = cex.query_json() {
+            writeln!(out, "           query: {json}")?;
+        }
+        if cex.ai_system.is_none() {
+            writeln!(
+                out,
+                "           (`{}` is not in the register: the engine treats it as public AI)",
+                cex.query.ai
+            )?;
+        }
         match cex.to_yaml(&format!("counterexample to {}", check.id)) {
             Ok(yaml) => {
                 for line in yaml.lines() {
