@@ -178,13 +178,7 @@ impl EngineBuilder {
             None => Policies::bundled()?,
         };
         let schema = match &self.schema_file {
-            Some(file) => {
-                let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
-                    path: file.clone(),
-                    source,
-                })?;
-                policies::load_schema(&text, &file.display().to_string())?
-            }
+            Some(file) => policies::load_schema_file(file)?,
             None => policies::bundled_schema()?,
         };
         let register = match (self.register, &self.register_file) {

@@ -277,6 +277,15 @@ pub fn load_schema(text: &str, file: &str) -> Result<Schema, LoadError> {
         })
 }
 
+/// Reads and parses a Cedar schema file.
+pub fn load_schema_file(path: &Path) -> Result<Schema, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_schema(&text, &path.display().to_string())
+}
+
 /// The bundled Cedar schema.
 pub fn bundled_schema() -> Result<Schema, LoadError> {
     load_schema(BUNDLED_SCHEMA, BUNDLED_SCHEMA_NAME)

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::{report, Exit, LangArg};
 use crate::decision::Language;
-use crate::error::LoadError;
 use crate::policies::{self, Policies};
 use crate::verify::{
     self, CheckResult, Invariants, Options, Outcome, Report, VerifyError, ASSUMPTIONS,
@@ -103,13 +102,7 @@ fn load(args: &VerifyArgs) -> Result<(Policies, cedar_policy::Schema, Invariants
         None => Policies::bundled()?,
     };
     let schema = match &args.schema {
-        Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
-                path: file.clone(),
-                source,
-            })?;
-            policies::load_schema(&text, &file.display().to_string())?
-        }
+        Some(file) => policies::load_schema_file(file)?,
         None => policies::bundled_schema()?,
     };
     let invariants = match &args.invariants {
