@@ -1,5 +1,6 @@
 //! The engine: loads policies, schema and register once, then decides many queries.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -57,11 +58,13 @@ impl DataProfile {
 /// Exposed so that a caller (or a benchmark) can ask Cedar directly with exactly what the
 /// engine asks it.
 #[derive(Debug, Clone)]
-pub struct PreparedRequest {
+pub struct PreparedRequest<'e> {
     /// The Cedar request.
     pub request: Request,
-    /// The user and AI system entities.
-    pub entities: Entities,
+    /// The entities: the engine's own store of every register entity when the user and the AI
+    /// system are both registered (nothing is built per request), else a small store with the
+    /// user, the AI system and the action.
+    pub entities: Cow<'e, Entities>,
 }
 
 /// A rule's explanations, built once at load in both languages.
@@ -115,8 +118,10 @@ pub struct Engine {
     register: Register,
     explained: Vec<Explained>,
     names: CedarNames,
-    ai_entities: HashMap<String, Entity>,
-    user_entities: HashMap<String, Entity>,
+    /// Every register user and AI system, and the actions, with their hierarchy: built once.
+    store: Entities,
+    ai_uids: HashMap<String, EntityUid>,
+    user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
     language: Language,
 }
@@ -243,9 +248,14 @@ impl Engine {
             .iter()
             .map(|user| Ok((user.id.clone(), names.user_entity(user)?)))
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
-        // Prove once, at load, that what the engine builds is what the schema declares.
-        Entities::from_entities(
-            ai_entities.values().chain(user_entities.values()).cloned(),
+        let ai_uids = ai_entities.iter().map(|(id, e)| (id.clone(), e.uid())).collect();
+        let user_uids = user_entities.iter().map(|(id, e)| (id.clone(), e.uid())).collect();
+        // Checked once, at load, against the schema: what the engine builds is what it declares.
+        let store = Entities::from_entities(
+            ai_entities
+                .into_values()
+                .chain(user_entities.into_values())
+                .chain(names.action_entities.values().cloned()),
             Some(&schema),
         )
         .map_err(|e| LoadError::Internal(format!("register entities against the schema: {e}")))?;
@@ -255,8 +265,9 @@ impl Engine {
             register,
             explained,
             names,
-            ai_entities,
-            user_entities,
+            store,
+            ai_uids,
+            user_uids,
             authorizer: Authorizer::new(),
             language: Language::default(),
         };
@@ -305,11 +316,11 @@ impl Engine {
     }
 
     /// Turns a query into Cedar's request and entities, checking it against the register.
-    pub fn prepare(&self, query: &Query) -> Result<PreparedRequest, InputError> {
+    pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
         let mut problems = Vec::new();
         let user = match &query.user {
-            UserRef::Registered(id) => match self.user_entities.get(id) {
-                Some(entity) => Some(entity.clone()),
+            UserRef::Registered(id) => match self.user_uids.get(id) {
+                Some(uid) => Some(Party::Registered(uid)),
                 None => {
                     problems.push(FieldError::new(
                         "user",
@@ -321,7 +332,7 @@ impl Engine {
                 }
             },
             UserRef::Inline(user) => match self.names.user_entity(user) {
-                Ok(entity) => Some(entity),
+                Ok(entity) => Some(Party::Built(entity)),
                 Err(e) => {
                     problems.push(FieldError::new("user", e.to_string()));
                     None
@@ -355,18 +366,18 @@ impl Engine {
                 ),
             ));
         }
-        let ai = match self.ai_entities.get(&query.ai) {
-            Some(entity) => Ok(entity.clone()),
-            None => self
+        let ai = match self.ai_uids.get(&query.ai) {
+            Some(uid) => Some(Party::Registered(uid)),
+            None => match self
                 .names
-                .ai_entity(&AiSystem::unregistered(&query.ai), false),
-        };
-        let ai = match ai {
-            Ok(ai) => Some(ai),
-            Err(e) => {
-                problems.push(FieldError::new("ai", e.to_string()));
-                None
-            }
+                .ai_entity(&AiSystem::unregistered(&query.ai), false)
+            {
+                Ok(entity) => Some(Party::Built(entity)),
+                Err(e) => {
+                    problems.push(FieldError::new("ai", e.to_string()));
+                    None
+                }
+            },
         };
         let (Some(user), Some(ai), true) = (user, ai, problems.is_empty()) else {
             return Err(InputError { problems });
@@ -378,18 +389,16 @@ impl Engine {
 
     fn build_request(
         &self,
-        user: Entity,
-        ai: Entity,
+        user: Party<'_>,
+        ai: Party<'_>,
         query: &Query,
         profile: DataProfile,
-    ) -> Result<PreparedRequest, String> {
+    ) -> Result<PreparedRequest<'_>, String> {
         let action_entity = self
             .names
             .action_entities
             .get(&query.action)
-            .ok_or_else(|| format!("no Cedar action for `{}`", query.action))?
-            .clone();
-        let action = action_entity.uid();
+            .ok_or_else(|| format!("no Cedar action for `{}`", query.action))?;
         let data = RestrictedExpression::new_record([
             (
                 "named".to_string(),
@@ -417,10 +426,24 @@ impl Engine {
                 .map(|(key, value)| (key.to_string(), RestrictedExpression::new_bool(value))),
         );
         let context = CedarContext::from_pairs(pairs).map_err(|e| e.to_string())?;
-        let request =
-            Request::new(user.uid(), action, ai.uid(), context, None).map_err(|e| e.to_string())?;
-        let entities =
-            Entities::from_entities([user, ai, action_entity], None).map_err(|e| e.to_string())?;
+        let request = Request::new(user.uid(), action_entity.uid(), ai.uid(), context, None)
+            .map_err(|e| e.to_string())?;
+        let entities = match (user, ai) {
+            (Party::Registered(_), Party::Registered(_)) => Cow::Borrowed(&self.store),
+            (user, ai) => {
+                let owned = [user, ai]
+                    .into_iter()
+                    .map(|party| party.into_entity(&self.store))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Cow::Owned(
+                    Entities::from_entities(
+                        owned.into_iter().chain([action_entity.clone()]),
+                        None,
+                    )
+                    .map_err(|e| e.to_string())?,
+                )
+            }
+        };
         Ok(PreparedRequest { request, entities })
     }
 
@@ -510,7 +533,12 @@ impl Engine {
             let query = Query::new(UserRef::registered("load-check"), "load-check", ["-"])
                 .with_action(action);
             let prepared = self
-                .build_request(user.clone(), ai.clone(), &query, DataProfile::default())
+                .build_request(
+                    Party::Built(user.clone()),
+                    Party::Built(ai.clone()),
+                    &query,
+                    DataProfile::default(),
+                )
                 .map_err(LoadError::Internal)?;
             let r = &prepared.request;
             let (Some(p), Some(a), Some(res)) = (r.principal(), r.action(), r.resource()) else {
@@ -536,6 +564,32 @@ impl Engine {
             })?;
         }
         Ok(())
+    }
+}
+
+/// The user or the AI system of a request: one of the register (in the engine's store), or one
+/// built for this request (an inline user, an AI system not in the register).
+enum Party<'a> {
+    Registered(&'a EntityUid),
+    Built(Entity),
+}
+
+impl Party<'_> {
+    fn uid(&self) -> EntityUid {
+        match self {
+            Party::Registered(uid) => (*uid).clone(),
+            Party::Built(entity) => entity.uid(),
+        }
+    }
+
+    fn into_entity(self, store: &Entities) -> Result<Entity, String> {
+        match self {
+            Party::Built(entity) => Ok(entity),
+            Party::Registered(uid) => store
+                .get(uid)
+                .cloned()
+                .ok_or_else(|| format!("`{uid}` is missing from the engine's store")),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `aipolicy batch`: JSON Lines in, one JSON decision per line out, in order.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::time::{Duration, Instant};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -30,7 +31,8 @@ pub struct BatchArgs {
     pub engine: EngineArgs,
 }
 
-/// Runs `aipolicy batch` on `stdin` (or the file named in `args`).
+/// Runs `aipolicy batch` on `stdin` (or the file named in `args`). Shows progress on stderr
+/// when stderr is a terminal.
 pub fn run(
     args: &BatchArgs,
     stdin: &mut dyn BufRead,
@@ -44,16 +46,30 @@ pub fn run(
             return Exit::InputError;
         }
     };
+    let show_progress = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut last_shown = started;
+    let mut progress = |summary: &BatchSummary| {
+        if show_progress && last_shown.elapsed() >= Duration::from_millis(500) {
+            last_shown = Instant::now();
+            let rate = summary.decided as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let _ = write!(err, "\r{} line(s) decided ({rate:.0}/s)", summary.decided);
+            let _ = err.flush();
+        }
+    };
     let result = match &args.input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => decide_lines(&engine, &mut BufReader::new(file), out),
+            Ok(file) => decide_lines_with_progress(&engine, &mut BufReader::new(file), out, &mut progress),
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
                 return Exit::InputError;
             }
         },
-        None => decide_lines(&engine, stdin, out),
+        None => decide_lines_with_progress(&engine, stdin, out, &mut progress),
     };
+    if show_progress && last_shown > started {
+        let _ = writeln!(err);
+    }
     match result {
         Ok(summary) if summary.input_errors == 0 => Exit::Success,
         Ok(summary) => {
@@ -81,34 +97,110 @@ pub struct BatchSummary {
     pub input_errors: usize,
 }
 
-/// Decides every line of `input`, writing one Decision JSON per non-blank line.
+/// Lines read, decided in parallel and written, per round: memory stays bounded by one chunk
+/// whatever the input's size.
+pub const CHUNK_LINES: usize = 4096;
+
+/// Decides every line of `input`, writing one Decision JSON per non-blank line, in input order.
 pub fn decide_lines(
     engine: &Engine,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> std::io::Result<BatchSummary> {
-    let mut out = BufWriter::new(out);
+    decide_lines_with_progress(engine, input, out, &mut |_| {})
+}
+
+/// [`decide_lines`], calling `progress` after each chunk. The lines of a chunk are decided
+/// on every core; their decisions are written in input order.
+pub fn decide_lines_with_progress(
+    engine: &Engine,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(&BatchSummary),
+) -> std::io::Result<BatchSummary> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let language = engine.language();
+    let mut out = BufWriter::with_capacity(1 << 16, out);
     let mut summary = BatchSummary::default();
-    let mut line = Vec::new();
-    let mut number = 0usize;
+    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_LINES);
+    let mut first_line = 1usize;
     loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        let read = read_chunk(input, &mut chunk)?;
+        if read == 0 {
             break;
         }
-        number += 1;
-        let (decision, input_error) = match decide_line(engine, number, &line, engine.language()) {
+        let slices: Vec<&[Vec<u8>]> = chunk[..read].chunks(read.div_ceil(workers)).collect();
+        let mut starts = Vec::with_capacity(slices.len());
+        let mut next = first_line;
+        for slice in &slices {
+            starts.push(next);
+            next += slice.len();
+        }
+        let decided: Vec<std::io::Result<(Vec<u8>, BatchSummary)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = slices
+                .iter()
+                .zip(&starts)
+                .map(|(lines, &start)| scope.spawn(move || decide_slice(engine, lines, start, language)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("a batch worker failed"))))
+                .collect()
+        });
+        for part in decided {
+            let (bytes, part_summary) = part?;
+            out.write_all(&bytes)?;
+            summary.decided += part_summary.decided;
+            summary.input_errors += part_summary.input_errors;
+        }
+        first_line = next;
+        progress(&summary);
+        if read < CHUNK_LINES {
+            break;
+        }
+    }
+    out.flush()?;
+    Ok(summary)
+}
+
+/// Reads up to [`CHUNK_LINES`] lines into `chunk` (reusing its buffers); returns how many.
+fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<Vec<u8>>) -> std::io::Result<usize> {
+    let mut read = 0;
+    while read < CHUNK_LINES {
+        if chunk.len() <= read {
+            chunk.push(Vec::new());
+        }
+        let line = &mut chunk[read];
+        line.clear();
+        if input.read_until(b'\n', line)? == 0 {
+            break;
+        }
+        read += 1;
+    }
+    Ok(read)
+}
+
+/// Decides consecutive lines (numbered from `first`) into their JSON output.
+fn decide_slice(
+    engine: &Engine,
+    lines: &[Vec<u8>],
+    first: usize,
+    language: Language,
+) -> std::io::Result<(Vec<u8>, BatchSummary)> {
+    let mut bytes = Vec::with_capacity(lines.len() * 256);
+    let mut summary = BatchSummary::default();
+    for (offset, line) in lines.iter().enumerate() {
+        let (decision, input_error) = match decide_line(engine, first + offset, line, language) {
             None => continue,
             Some(Ok(decision)) => (decision, false),
             Some(Err(decision)) => (decision, true),
         };
         summary.decided += 1;
         summary.input_errors += usize::from(input_error);
-        serde_json::to_writer(&mut out, &decision)?;
-        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut bytes, &decision)?;
+        bytes.push(b'\n');
     }
-    out.flush()?;
-    Ok(summary)
+    Ok((bytes, summary))
 }
 
 /// Decides one input line: `None` for a blank line, `Err` with a deny naming the line and

@@ -1,0 +1,266 @@
+//! Benchmarks of issue 6: `Engine::decide` against raw Cedar on the same prepared request,
+//! batch throughput, start-up, and memory per 10,000 users.
+//!
+//! Run: `cargo bench --bench engine`. Criterion measures each function; the summary at the
+//! end prints the ratios and rates measured in this one run, beside their targets.
+
+use std::io::Cursor;
+use std::time::{Duration, Instant};
+
+use aipolicy::{
+    AiSystem, Action, DataClass, Engine, Hosting, Language, PersonalData, Policies, Query,
+    Register, Role, Status, User, UserRef,
+};
+use cedar_policy::Authorizer;
+use criterion::{criterion_group, criterion_main, Criterion};
+
+/// Resident memory of this process in bytes (Linux), for the memory figure.
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A small deterministic generator, so every run measures the same register and queries.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn personal(rank: u64) -> PersonalData {
+    match rank {
+        0 => PersonalData::None,
+        1 => PersonalData::Ordinary,
+        _ => PersonalData::Sensitive,
+    }
+}
+
+/// A register of `ais` AI systems, 10 data classes and `users` users.
+fn generated_register(ais: usize, users: usize) -> Register {
+    let mut rng = Lcg(7);
+    let data_classes = (0..10)
+        .map(|i| DataClass {
+            id: format!("klass-{i}"),
+            name: format!("Klass {i}"),
+            level: (i % 5) as u8,
+            personal_data: personal((i as u64) % 3),
+            secrecy: i % 4 == 3,
+            description: None,
+        })
+        .collect();
+    let ai_systems = (0..ais)
+        .map(|i| {
+            let mut groups: Vec<Role> = Role::ALL.into_iter().filter(|_| rng.chance(70)).collect();
+            if groups.is_empty() {
+                groups.push(Role::Employee);
+            }
+            AiSystem {
+                id: format!("ai-{i}"),
+                name: format!("AI-system {i}"),
+                hosting: if rng.chance(20) { Hosting::Public } else { Hosting::Internal },
+                approved: rng.chance(80),
+                status: if rng.chance(5) { Status::Suspended } else { Status::Active },
+                owner: rng.chance(90).then(|| format!("Ägare {i}")),
+                verified: rng.chance(85),
+                max_data_level: rng.below(5) as u8,
+                personal_data: personal(rng.below(3)),
+                secrecy: rng.chance(30),
+                user_groups: groups,
+                decision_support: rng.chance(30),
+                fairness_assessed: rng.chance(60),
+                resident_facing: rng.chance(10),
+                transparency_notice: rng.chance(60),
+                accessibility_reviewed: rng.chance(60),
+                description: None,
+            }
+        })
+        .collect();
+    let users = (0..users)
+        .map(|i| User {
+            id: format!("user-{i}"),
+            roles: Role::ALL.into_iter().filter(|_| rng.chance(45)).collect(),
+            unit: Some(format!("Förvaltning {}", i % 12)),
+        })
+        .collect();
+    match Register::new(Some("Benchmark".into()), data_classes, ai_systems, users) {
+        Ok(register) => register,
+        Err(e) => panic!("the generated register is valid: {e}"),
+    }
+}
+
+fn generated_engine(ais: usize, users: usize) -> Engine {
+    Engine::builder()
+        .register(generated_register(ais, users))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Mixed queries: registered and inline users, registered and unknown AI, 1–3 data classes,
+/// every action, random context flags.
+fn generated_queries(n: usize, ais: usize, users: usize) -> Vec<Query> {
+    let mut rng = Lcg(11);
+    (0..n)
+        .map(|_| {
+            let user = if rng.chance(70) {
+                UserRef::registered(format!("user-{}", rng.below(users as u64)))
+            } else {
+                UserRef::inline(format!("inline-{}", rng.below(1000)), [Role::Employee])
+            };
+            let ai = if rng.chance(95) {
+                format!("ai-{}", rng.below(ais as u64))
+            } else {
+                format!("unknown-{}", rng.below(100))
+            };
+            let data: Vec<String> = (0..=rng.below(3)).map(|_| format!("klass-{}", rng.below(10))).collect();
+            let action = Action::ALL[rng.below(6) as usize];
+            let mut query = Query::new(user, ai, data).with_action(action);
+            for key in aipolicy::Context::KEYS {
+                if rng.chance(70) {
+                    query.context.set(key, true).unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            query
+        })
+        .collect()
+}
+
+const AIS: usize = 1_000;
+const USERS: usize = 10_000;
+
+fn bench_decide(c: &mut Criterion) {
+    let engine = generated_engine(AIS, USERS);
+    let queries = generated_queries(1024, AIS, USERS);
+    let prepared: Vec<_> = queries.iter().map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let authorizer = Authorizer::new();
+    let mut group = c.benchmark_group("decide");
+    group.bench_function("engine (query → explained decision)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            engine.decide_in(&queries[i], Language::Sv)
+        })
+    });
+    group.bench_function("raw cedar is_authorized (prepared request)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % prepared.len();
+            authorizer.is_authorized(&prepared[i].request, engine.policies().set(), &prepared[i].entities)
+        })
+    });
+    group.finish();
+}
+
+fn bench_startup(c: &mut Criterion) {
+    c.bench_function("start-up: Engine::bundled (load, validate, index)", |b| {
+        b.iter(|| Engine::bundled().unwrap_or_else(|e| panic!("{e}")))
+    });
+}
+
+/// Time per call of `f` over all `items`, best of several rounds (less noise from neighbours).
+fn per_call<T>(items: &[T], rounds: usize, mut f: impl FnMut(&T)) -> Duration {
+    (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for item in items {
+                f(item);
+            }
+            start.elapsed() / items.len() as u32
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn batch_input(n: usize) -> Vec<u8> {
+    let queries = generated_queries(4096, AIS, USERS);
+    let mut input = Vec::with_capacity(n * 120);
+    for i in 0..n {
+        serde_json::to_writer(&mut input, &queries[i % queries.len()]).unwrap_or_else(|e| panic!("{e}"));
+        input.push(b'\n');
+    }
+    input
+}
+
+/// The figures of issue 6, measured in this one run, beside their targets.
+fn summary(_: &mut Criterion) {
+    let engine = generated_engine(AIS, USERS);
+    let queries = generated_queries(4096, AIS, USERS);
+    let prepared: Vec<_> = queries.iter().map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let authorizer = Authorizer::new();
+    let policies = engine.policies().set();
+    let raw = per_call(&prepared, 15, |p| {
+        std::hint::black_box(authorizer.is_authorized(&p.request, policies, &p.entities));
+    });
+    let decide = per_call(&queries, 15, |q| {
+        std::hint::black_box(engine.decide_in(q, Language::Sv).ok());
+    });
+    let ratio = decide.as_secs_f64() / raw.as_secs_f64();
+
+    let lines = 1_000_000;
+    let input = batch_input(lines);
+    let start = Instant::now();
+    let summary = aipolicy::cli::batch::decide_lines(&engine, &mut Cursor::new(&input), &mut std::io::sink())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let batch_rate = summary.decided as f64 / start.elapsed().as_secs_f64();
+
+    let startup = (0..20)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(Engine::bundled().unwrap_or_else(|e| panic!("{e}")));
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+
+    // Built in this order the engine without users is freed before the one with them is
+    // built, so the second RSS growth is what 10,000 users add on top of 1,000 AI systems.
+    let before = resident_bytes();
+    let with_users = generated_engine(AIS, USERS);
+    let large = resident_bytes().saturating_sub(before);
+    drop(with_users);
+    let before = resident_bytes();
+    let without_users = generated_engine(AIS, 0);
+    let small = resident_bytes().saturating_sub(before);
+    drop(without_users);
+    let per_10k_users = large.saturating_sub(small) as f64 / (1024.0 * 1024.0);
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!();
+    println!("aipolicy figures ({AIS} AI systems, 10 data classes, {USERS} users; {cores} cores; one run)");
+    println!("  decide (query → explained decision) {:>9.2?}   raw Cedar is_authorized {:>9.2?}", decide, raw);
+    println!("  decide / raw Cedar                  {ratio:>9.2}×  target ≤ 1.25×  {}", verdict(ratio <= 1.25));
+    println!("  batch throughput ({lines} lines)    {batch_rate:>9.0}/s  target ≥ 200000/s  {}", verdict(batch_rate >= 200_000.0));
+    println!("  start-up, bundled policy            {:>9.2?}   target < 50 ms  {}", startup, verdict(startup < Duration::from_millis(50)));
+    println!("  memory per {USERS} users             {per_10k_users:>9.1} MiB  target < 50 MiB  {}", verdict(per_10k_users < 50.0));
+    let _ = Policies::bundled();
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT MET"
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = bench_decide, bench_startup, summary
+}
+criterion_main!(benches);
