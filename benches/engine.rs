@@ -8,7 +8,7 @@ use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use aipolicy::{
-    AiSystem, Action, DataClass, Engine, Hosting, Language, PersonalData, Policies, Query,
+    Action, AiSystem, DataClass, Engine, Hosting, Language, PersonalData, Policies, Query,
     Register, Role, Status, User, UserRef,
 };
 use cedar_policy::Authorizer;
@@ -32,7 +32,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -73,9 +76,17 @@ fn generated_register(ais: usize, users: usize) -> Register {
             AiSystem {
                 id: format!("ai-{i}"),
                 name: format!("AI-system {i}"),
-                hosting: if rng.chance(20) { Hosting::Public } else { Hosting::Internal },
+                hosting: if rng.chance(20) {
+                    Hosting::Public
+                } else {
+                    Hosting::Internal
+                },
                 approved: rng.chance(80),
-                status: if rng.chance(5) { Status::Suspended } else { Status::Active },
+                status: if rng.chance(5) {
+                    Status::Suspended
+                } else {
+                    Status::Active
+                },
                 owner: rng.chance(90).then(|| format!("Ägare {i}")),
                 verified: rng.chance(85),
                 max_data_level: rng.below(5) as u8,
@@ -127,12 +138,17 @@ fn generated_queries(n: usize, ais: usize, users: usize) -> Vec<Query> {
             } else {
                 format!("unknown-{}", rng.below(100))
             };
-            let data: Vec<String> = (0..=rng.below(3)).map(|_| format!("klass-{}", rng.below(10))).collect();
+            let data: Vec<String> = (0..=rng.below(3))
+                .map(|_| format!("klass-{}", rng.below(10)))
+                .collect();
             let action = Action::ALL[rng.below(6) as usize];
             let mut query = Query::new(user, ai, data).with_action(action);
             for key in aipolicy::Context::KEYS {
                 if rng.chance(70) {
-                    query.context.set(key, true).unwrap_or_else(|e| panic!("{e}"));
+                    query
+                        .context
+                        .set(key, true)
+                        .unwrap_or_else(|e| panic!("{e}"));
                 }
             }
             query
@@ -146,7 +162,10 @@ const USERS: usize = 10_000;
 fn bench_decide(c: &mut Criterion) {
     let engine = generated_engine(AIS, USERS);
     let queries = generated_queries(1024, AIS, USERS);
-    let prepared: Vec<_> = queries.iter().map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let prepared: Vec<_> = queries
+        .iter()
+        .map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
     let authorizer = Authorizer::new();
     let mut group = c.benchmark_group("decide");
     group.bench_function("engine (query → explained decision)", |b| {
@@ -160,7 +179,11 @@ fn bench_decide(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % prepared.len();
-            authorizer.is_authorized(&prepared[i].request, engine.policies().set(), &prepared[i].entities)
+            authorizer.is_authorized(
+                &prepared[i].request,
+                engine.policies().set(),
+                &prepared[i].entities,
+            )
         })
     });
     group.finish();
@@ -190,7 +213,8 @@ fn batch_input(n: usize) -> Vec<u8> {
     let queries = generated_queries(4096, AIS, USERS);
     let mut input = Vec::with_capacity(n * 120);
     for i in 0..n {
-        serde_json::to_writer(&mut input, &queries[i % queries.len()]).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::to_writer(&mut input, &queries[i % queries.len()])
+            .unwrap_or_else(|e| panic!("{e}"));
         input.push(b'\n');
     }
     input
@@ -200,7 +224,10 @@ fn batch_input(n: usize) -> Vec<u8> {
 fn summary(_: &mut Criterion) {
     let engine = generated_engine(AIS, USERS);
     let queries = generated_queries(4096, AIS, USERS);
-    let prepared: Vec<_> = queries.iter().map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let prepared: Vec<_> = queries
+        .iter()
+        .map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
     let authorizer = Authorizer::new();
     let policies = engine.policies().set();
     let raw = per_call(&prepared, 15, |p| {
@@ -214,8 +241,9 @@ fn summary(_: &mut Criterion) {
     let lines = 1_000_000;
     let input = batch_input(lines);
     let start = Instant::now();
-    let summary = aipolicy::cli::batch::decide_lines(&engine, &mut Cursor::new(&input), &mut std::io::sink())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let summary =
+        aipolicy::cli::batch::decide_lines(&engine, &mut Cursor::new(&input), &mut std::io::sink())
+            .unwrap_or_else(|e| panic!("{e}"));
     let batch_rate = summary.decided as f64 / start.elapsed().as_secs_f64();
 
     let startup = (0..20)
@@ -242,11 +270,27 @@ fn summary(_: &mut Criterion) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!();
     println!("aipolicy figures ({AIS} AI systems, 10 data classes, {USERS} users; {cores} cores; one run)");
-    println!("  decide (query → explained decision) {:>9.2?}   raw Cedar is_authorized {:>9.2?}", decide, raw);
-    println!("  decide / raw Cedar                  {ratio:>9.2}×  target ≤ 1.25×  {}", verdict(ratio <= 1.25));
-    println!("  batch throughput ({lines} lines)    {batch_rate:>9.0}/s  target ≥ 200000/s  {}", verdict(batch_rate >= 200_000.0));
-    println!("  start-up, bundled policy            {:>9.2?}   target < 50 ms  {}", startup, verdict(startup < Duration::from_millis(50)));
-    println!("  memory per {USERS} users             {per_10k_users:>9.1} MiB  target < 50 MiB  {}", verdict(per_10k_users < 50.0));
+    println!(
+        "  decide (query → explained decision) {:>9.2?}   raw Cedar is_authorized {:>9.2?}",
+        decide, raw
+    );
+    println!(
+        "  decide / raw Cedar                  {ratio:>9.2}×  target ≤ 1.25×  {}",
+        verdict(ratio <= 1.25)
+    );
+    println!(
+        "  batch throughput ({lines} lines)    {batch_rate:>9.0}/s  target ≥ 200000/s  {}",
+        verdict(batch_rate >= 200_000.0)
+    );
+    println!(
+        "  start-up, bundled policy            {:>9.2?}   target < 50 ms  {}",
+        startup,
+        verdict(startup < Duration::from_millis(50))
+    );
+    println!(
+        "  memory per {USERS} users             {per_10k_users:>9.1} MiB  target < 50 MiB  {}",
+        verdict(per_10k_users < 50.0)
+    );
     let _ = Policies::bundled();
 }
 

@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use cedar_policy::{
     Authorizer, Context as CedarContext, Effect, Entities, Entity, EntityId, EntityTypeName,
-    EntityUid, Request, RestrictedExpression, Schema,
+    EntityUid, PolicySet, PrincipalConstraint, Request, ResourceConstraint, RestrictedExpression,
+    Schema,
 };
 
 use crate::decision::{fail_closed_reason, no_permit_reason, Decision, Language, Reason, Verdict};
@@ -65,6 +66,8 @@ pub struct PreparedRequest<'e> {
     /// system are both registered (nothing is built per request), else a small store with the
     /// user, the AI system and the action.
     pub entities: Cow<'e, Entities>,
+    /// The action asked about.
+    pub action: Action,
 }
 
 /// A rule's explanations, built once at load in both languages.
@@ -120,6 +123,14 @@ pub struct Engine {
     names: CedarNames,
     /// Every register user and AI system, and the actions, with their hierarchy: built once.
     store: Entities,
+    /// Per registered AI system, a store with it and the actions: an inline user is added to a
+    /// copy of it instead of building every entity anew.
+    ai_stores: HashMap<EntityUid, Entities>,
+    /// Duties that apply to a whole action whatever the request (no condition, any principal and
+    /// resource), by action: found once at load, not evaluated per request.
+    static_duties: HashMap<Action, Vec<usize>>,
+    /// The other duties, evaluated on every allow.
+    conditional_duties: PolicySet,
     ai_uids: HashMap<String, EntityUid>,
     user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
@@ -248,8 +259,25 @@ impl Engine {
             .iter()
             .map(|user| Ok((user.id.clone(), names.user_entity(user)?)))
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
-        let ai_uids = ai_entities.iter().map(|(id, e)| (id.clone(), e.uid())).collect();
-        let user_uids = user_entities.iter().map(|(id, e)| (id.clone(), e.uid())).collect();
+        let ai_uids = ai_entities
+            .iter()
+            .map(|(id, e)| (id.clone(), e.uid()))
+            .collect();
+        let ai_stores = ai_entities
+            .values()
+            .map(|ai| {
+                let store = Entities::from_entities(
+                    std::iter::once(ai.clone()).chain(names.action_entities.values().cloned()),
+                    None,
+                )
+                .map_err(|e| LoadError::Internal(format!("store of `{}`: {e}", ai.uid())))?;
+                Ok((ai.uid(), store))
+            })
+            .collect::<Result<HashMap<_, _>, LoadError>>()?;
+        let user_uids = user_entities
+            .iter()
+            .map(|(id, e)| (id.clone(), e.uid()))
+            .collect();
         // Checked once, at load, against the schema: what the engine builds is what it declares.
         let store = Entities::from_entities(
             ai_entities
@@ -259,19 +287,22 @@ impl Engine {
             Some(&schema),
         )
         .map_err(|e| LoadError::Internal(format!("register entities against the schema: {e}")))?;
-        let engine = Engine {
+        let mut engine = Engine {
             policies,
             schema,
             register,
             explained,
             names,
             store,
+            ai_stores,
+            static_duties: HashMap::new(),
+            conditional_duties: PolicySet::new(),
             ai_uids,
             user_uids,
             authorizer: Authorizer::new(),
             language: Language::default(),
         };
-        engine.check_request_shape()?;
+        engine.check_requests_and_index_duties()?;
         Ok(engine)
     }
 
@@ -430,21 +461,30 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         let entities = match (user, ai) {
             (Party::Registered(_), Party::Registered(_)) => Cow::Borrowed(&self.store),
+            (Party::Built(user), Party::Registered(ai)) if self.ai_stores.contains_key(ai) => {
+                let store = self.ai_stores.get(ai).cloned().unwrap_or_default();
+                Cow::Owned(
+                    store
+                        .add_entities([user], None)
+                        .map_err(|e| e.to_string())?,
+                )
+            }
             (user, ai) => {
                 let owned = [user, ai]
                     .into_iter()
                     .map(|party| party.into_entity(&self.store))
                     .collect::<Result<Vec<_>, _>>()?;
                 Cow::Owned(
-                    Entities::from_entities(
-                        owned.into_iter().chain([action_entity.clone()]),
-                        None,
-                    )
-                    .map_err(|e| e.to_string())?,
+                    Entities::from_entities(owned.into_iter().chain([action_entity.clone()]), None)
+                        .map_err(|e| e.to_string())?,
                 )
             }
         };
-        Ok(PreparedRequest { request, entities })
+        Ok(PreparedRequest {
+            request,
+            entities,
+            action: query.action,
+        })
     }
 
     /// Asks Cedar and explains its answer. Any evaluation error is a deny.
@@ -462,10 +502,15 @@ impl Engine {
         let mut errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
         let mut allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
         if allowed {
+            if let Some(duties) = self.static_duties.get(&prepared.action) {
+                applied.extend(duties);
+            }
+        }
+        if allowed && !self.conditional_duties.is_empty() {
             // The duties that come with this allow; one that cannot be evaluated fails closed.
             let duties = self.authorizer.is_authorized(
                 &prepared.request,
-                self.policies.duties(),
+                &self.conditional_duties,
                 &prepared.entities,
             );
             let duty_errors: Vec<String> = duties
@@ -517,7 +562,28 @@ impl Engine {
 
     /// Builds one request per action with the schema's check, so that a schema and an engine
     /// that disagree on the context's shape fail at load instead of erroring at decision time.
-    fn check_request_shape(&self) -> Result<(), LoadError> {
+    ///
+    /// Also sorts the duties: one without a condition and with any principal and resource
+    /// applies to whole actions, so which actions is found here, once.
+    fn check_requests_and_index_duties(&mut self) -> Result<(), LoadError> {
+        let mut static_duties: Vec<(usize, PolicySet)> = Vec::new();
+        let mut by_action: HashMap<Action, Vec<usize>> = HashMap::new();
+        for duty in self.policies.duties().policies() {
+            let is_static = !duty.has_non_scope_constraint()
+                && matches!(duty.principal_constraint(), PrincipalConstraint::Any)
+                && matches!(duty.resource_constraint(), ResourceConstraint::Any);
+            match (is_static, self.policies.position(duty.id())) {
+                (true, Some(position)) => {
+                    let alone = PolicySet::from_policies([duty.clone()])
+                        .map_err(|e| LoadError::Internal(e.to_string()))?;
+                    static_duties.push((position, alone));
+                }
+                _ => self
+                    .conditional_duties
+                    .add(duty.clone())
+                    .map_err(|e| LoadError::Internal(e.to_string()))?,
+            }
+        }
         let user = self
             .names
             .user_entity(&User {
@@ -550,6 +616,12 @@ impl Engine {
                 .context()
                 .cloned()
                 .ok_or_else(|| LoadError::Internal("request without context".into()))?;
+            for (position, alone) in &static_duties {
+                let applies = self.authorizer.is_authorized(r, alone, &prepared.entities);
+                if response_allows_cleanly(&applies) {
+                    by_action.entry(action).or_default().push(*position);
+                }
+            }
             Request::new(
                 p.clone(),
                 a.clone(),
@@ -563,6 +635,7 @@ impl Engine {
                 ))
             })?;
         }
+        self.static_duties = by_action;
         Ok(())
     }
 }
@@ -686,6 +759,11 @@ impl CedarNames {
         }
         Entity::new(uid, attrs, HashSet::new()).map_err(|e| LoadError::Internal(e.to_string()))
     }
+}
+
+fn response_allows_cleanly(response: &cedar_policy::Response) -> bool {
+    response.decision() == cedar_policy::Decision::Allow
+        && response.diagnostics().errors().next().is_none()
 }
 
 #[cfg(test)]

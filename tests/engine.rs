@@ -868,3 +868,68 @@ mod register_errors {
         );
     }
 }
+
+#[test]
+fn conditional_duties_apply_only_when_their_condition_holds_and_fail_closed() {
+    let dir = policies_copy("duties", |files| {
+        files.push((
+            "zz-duty.cedar".into(),
+            r#"
+@id("log-personal-data")
+@paragraph("§6")
+@kind("duty")
+@sv("Logga behandlingen av personuppgifter.")
+@en("Log the processing of personal data.")
+permit (principal, action == Action::"use", resource)
+when { context.data.personalData > 0 };
+
+@id("overflowing-duty")
+@paragraph("§6")
+@kind("duty")
+@sv("Test")
+@en("Test")
+permit (principal, action == Action::"decide", resource)
+when { context.data.level + 9223372036854775807 > 0 };
+"#
+            .into(),
+        ));
+    });
+    let engine = Engine::builder()
+        .policies_dir(&dir)
+        .register_file(fixture("exempelby-register.yaml"))
+        .build()
+        .unwrap();
+    let with_personal = decide(
+        &engine,
+        json!({"user": "emp", "ai": "full", "data": "person"}),
+    );
+    assert!(with_personal.is_allowed());
+    assert!(
+        with_personal.policies().contains(&"log-personal-data"),
+        "{with_personal:?}"
+    );
+    let without = decide(
+        &engine,
+        json!({"user": "emp", "ai": "full", "data": "intern"}),
+    );
+    assert!(without.is_allowed());
+    assert!(
+        !without.policies().contains(&"log-personal-data"),
+        "{without:?}"
+    );
+    // A duty that cannot be evaluated leaves the duties unknown: deny.
+    let decided = decide(
+        &engine,
+        json!({"user": "emp", "ai": "full", "data": "halsa", "action": "decide",
+        "context": {"humanReview": true}}),
+    );
+    assert_eq!(decided.decision, Verdict::Deny, "{decided:?}");
+    assert!(
+        decided
+            .errors
+            .iter()
+            .any(|e| e.contains("overflowing-duty")),
+        "{decided:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

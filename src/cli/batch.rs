@@ -1,8 +1,8 @@
 //! `aipolicy batch`: JSON Lines in, one JSON decision per line out, in order.
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::time::{Duration, Instant};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -59,7 +59,9 @@ pub fn run(
     };
     let result = match &args.input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => decide_lines_with_progress(&engine, &mut BufReader::new(file), out, &mut progress),
+            Ok(file) => {
+                decide_lines_with_progress(&engine, &mut BufReader::new(file), out, &mut progress)
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
                 return Exit::InputError;
@@ -140,11 +142,16 @@ pub fn decide_lines_with_progress(
             let handles: Vec<_> = slices
                 .iter()
                 .zip(&starts)
-                .map(|(lines, &start)| scope.spawn(move || decide_slice(engine, lines, start, language)))
+                .map(|(lines, &start)| {
+                    scope.spawn(move || decide_slice(engine, lines, start, language))
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("a batch worker failed"))))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("a batch worker failed")))
+                })
                 .collect()
         });
         for part in decided {
