@@ -4,6 +4,8 @@
 //! Run: `cargo bench --bench engine`. Criterion measures each function; the summary at the
 //! end prints the ratios and rates measured in this one run, beside their targets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // a benchmark may stop loudly
+
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 

@@ -363,7 +363,7 @@ impl Engine {
                 }
             },
             UserRef::Inline(user) => match self.names.user_entity(user) {
-                Ok(entity) => Some(Party::Built(entity)),
+                Ok(entity) => Some(Party::Built(Box::new(entity))),
                 Err(e) => {
                     problems.push(FieldError::new("user", e.to_string()));
                     None
@@ -403,7 +403,7 @@ impl Engine {
                 .names
                 .ai_entity(&AiSystem::unregistered(&query.ai), false)
             {
-                Ok(entity) => Some(Party::Built(entity)),
+                Ok(entity) => Some(Party::Built(Box::new(entity))),
                 Err(e) => {
                     problems.push(FieldError::new("ai", e.to_string()));
                     None
@@ -465,7 +465,7 @@ impl Engine {
                 let store = self.ai_stores.get(ai).cloned().unwrap_or_default();
                 Cow::Owned(
                     store
-                        .add_entities([user], None)
+                        .add_entities([*user], None)
                         .map_err(|e| e.to_string())?,
                 )
             }
@@ -600,8 +600,8 @@ impl Engine {
                 .with_action(action);
             let prepared = self
                 .build_request(
-                    Party::Built(user.clone()),
-                    Party::Built(ai.clone()),
+                    Party::Built(Box::new(user.clone())),
+                    Party::Built(Box::new(ai.clone())),
                     &query,
                     DataProfile::default(),
                 )
@@ -644,7 +644,7 @@ impl Engine {
 /// built for this request (an inline user, an AI system not in the register).
 enum Party<'a> {
     Registered(&'a EntityUid),
-    Built(Entity),
+    Built(Box<Entity>),
 }
 
 impl Party<'_> {
@@ -657,7 +657,7 @@ impl Party<'_> {
 
     fn into_entity(self, store: &Entities) -> Result<Entity, String> {
         match self {
-            Party::Built(entity) => Ok(entity),
+            Party::Built(entity) => Ok(*entity),
             Party::Registered(uid) => store
                 .get(uid)
                 .cloned()

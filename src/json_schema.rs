@@ -55,7 +55,10 @@ pub(crate) fn violations(validator: &Validator, instance: &Value) -> Vec<FieldEr
                         short(error.instance())
                     ),
                 )],
-                _ => vec![FieldError::new(path, shorten(error.to_string()))],
+                _ => vec![FieldError::new(
+                    path,
+                    shorten_instance(error.to_string(), error.instance()),
+                )],
             }
         })
         .collect();
@@ -102,6 +105,29 @@ fn short(value: &Value) -> String {
 }
 
 const MAX_SHOWN: usize = 120;
+
+/// A validator's message with the offending value in it cut to a readable length, so that what
+/// was expected (`is longer than 256 characters`) is never what gets cut off.
+fn shorten_instance(message: String, instance: &Value) -> String {
+    let shown = instance.to_string();
+    if shown.chars().count() <= MAX_SHOWN {
+        return shorten_keeping_end(message);
+    }
+    if message.contains(&shown) {
+        shorten_keeping_end(message.replacen(&shown, &shorten(shown.clone()), 1))
+    } else {
+        shorten(message)
+    }
+}
+
+/// Messages are short once their value is; a long one is kept whole up to a generous bound.
+fn shorten_keeping_end(message: String) -> String {
+    if message.chars().count() <= 4 * MAX_SHOWN {
+        message
+    } else {
+        shorten(message)
+    }
+}
 
 fn shorten(text: String) -> String {
     if text.chars().count() <= MAX_SHOWN {

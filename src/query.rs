@@ -245,6 +245,76 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
+/// The largest query JSON [`Query::from_json`] reads (and so the longest `batch` line): 64 KiB.
+/// Checked before parsing; a valid query is far smaller (ids ≤ 256 characters, ≤ 100 classes).
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// The deepest nesting of arrays and objects in a query; a valid query nests 3 levels
+/// (`{"user": {"roles": [...]}}`). Checked before parsing JSON text and on a JSON value.
+pub const MAX_QUERY_DEPTH: usize = 16;
+
+/// The query's size and nesting, checked before the JSON is parsed.
+fn check_text_limits(text: &str) -> Result<(), InputError> {
+    if text.len() > MAX_QUERY_BYTES {
+        return Err(InputError::at(
+            "",
+            format!(
+                "query is {} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)",
+                text.len()
+            ),
+        ));
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (offset, byte) in text.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_QUERY_DEPTH {
+                    let (line, column) = crate::error::line_column(text, offset);
+                    return Err(InputError::at(
+                        "",
+                        format!(
+                            "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep (at line {line} column {column}); the limit is {MAX_QUERY_DEPTH}"
+                        ),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `value` nests arrays and objects more than [`MAX_QUERY_DEPTH`] levels deep
+/// (iteratively, so that a value of any depth is measured without recursion).
+fn too_deep(value: &Value) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        match value {
+            Value::Array(items) if depth < MAX_QUERY_DEPTH => {
+                stack.extend(items.iter().map(|child| (child, depth + 1)));
+            }
+            Value::Object(map) if depth < MAX_QUERY_DEPTH => {
+                stack.extend(map.values().map(|child| (child, depth + 1)));
+            }
+            Value::Array(_) | Value::Object(_) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 fn query_validator() -> Result<&'static jsonschema::Validator, InputError> {
     static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
     VALIDATOR
@@ -282,7 +352,11 @@ impl Query {
     }
 
     /// Parses a query from JSON text, validated against `schemas/query.schema.json`.
+    ///
+    /// A text over [`MAX_QUERY_BYTES`] or nested over [`MAX_QUERY_DEPTH`] levels is an input
+    /// error that names the limit, found before any parsing.
     pub fn from_json(text: &str) -> Result<Query, InputError> {
+        check_text_limits(text)?;
         let value: Value = serde_json::from_str(text).map_err(|e| {
             InputError::at(
                 "",
@@ -298,6 +372,14 @@ impl Query {
 
     /// Reads a query from a JSON value, validated against `schemas/query.schema.json`.
     pub fn from_value(value: Value) -> Result<Query, InputError> {
+        if too_deep(&value) {
+            return Err(InputError::at(
+                "",
+                format!(
+                    "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep; the limit is {MAX_QUERY_DEPTH}"
+                ),
+            ));
+        }
         let problems = json_schema::violations(query_validator()?, &value);
         if !problems.is_empty() {
             return Err(InputError { problems });

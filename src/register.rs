@@ -14,6 +14,24 @@ pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.
 /// The display name of the bundled register.
 pub const BUNDLED_REGISTER_NAME: &str = "examples/askersund/register.yaml";
 
+/// The largest register [`Register::from_yaml`] and [`Register::from_file`] read: 64 MiB,
+/// room for the schema's 1,000,000 users. Checked before parsing (a file is not read past it).
+pub const MAX_REGISTER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The deepest nesting of YAML collections in a register; a valid one nests 4 levels
+/// (`aiSystems` → a system → `userGroups`).
+pub const MAX_REGISTER_DEPTH: usize = 32;
+
+/// The most YAML values (scalars, lists and maps) a register may hold once its aliases are
+/// expanded: 16,000,000, room for the schema's largest register. An alias bomb ("billion
+/// laughs") is stopped by this count before anything is built.
+pub const MAX_REGISTER_VALUES: usize = 16_000_000;
+
+/// And at most this many YAML values per byte of the register's text, aliases expanded (text
+/// without aliases holds about one value per byte or less; merge keys add a few): a small
+/// alias bomb is stopped after a small count.
+pub const MAX_REGISTER_VALUES_PER_BYTE: usize = 16;
+
 /// A role of the policy's "Användning av AI i tjänsten".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -255,17 +273,38 @@ impl Register {
         Register::from_yaml(BUNDLED_REGISTER, BUNDLED_REGISTER_NAME)
     }
 
-    /// Reads and validates a register file.
+    /// Reads and validates a register file (UTF-8, at most [`MAX_REGISTER_BYTES`]).
     pub fn from_file(path: &Path) -> Result<Register, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Register::from_yaml(&text, &path.display().to_string())
+        let file = path.display().to_string();
+        let text = read_text_file(path, "register", MAX_REGISTER_BYTES)
+            .map_err(|source| LoadError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .map_err(|problem| RegisterError::Invalid {
+                file: file.clone(),
+                problems: vec![problem],
+            })?;
+        Register::from_yaml(&text, &file)
     }
 
-    /// Parses and validates register YAML; `file` names it in errors.
+    /// Parses and validates register YAML; `file` names it in errors. A text over
+    /// [`MAX_REGISTER_BYTES`], nested over [`MAX_REGISTER_DEPTH`] or with more than
+    /// [`MAX_REGISTER_VALUES`] (or [`MAX_REGISTER_VALUES_PER_BYTE`]) values, aliases expanded,
+    /// is invalid, found before it is built.
     pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
+        check_yaml_limits(
+            text,
+            "register",
+            MAX_REGISTER_BYTES,
+            MAX_REGISTER_DEPTH,
+            MAX_REGISTER_VALUES,
+            MAX_REGISTER_VALUES_PER_BYTE,
+        )
+        .map_err(|problem| RegisterError::Invalid {
+            file: file.to_string(),
+            problems: vec![problem],
+        })?;
         let syntax_error = |e: serde_yaml::Error| {
             let offset = e.location().map_or(0, |l| l.index());
             RegisterError::Syntax {
@@ -286,12 +325,13 @@ impl Register {
             file: file.to_string(),
             problems,
         };
-        let json = serde_json::to_value(&yaml).map_err(|e| {
+        let mut json = serde_json::to_value(&yaml).map_err(|e| {
             invalid(vec![FieldError::new(
                 "",
                 format!("cannot be read as JSON-like data: {e}"),
             )])
         })?;
+        whole_numbers_as_integers(&mut json);
         Register::from_json_value(json, file)
     }
 
@@ -411,4 +451,273 @@ fn index_ids<'a>(
         }
     }
     index
+}
+
+/// `level: 2.0` is the integer 2, as the JSON Schema already counts it: without this, the
+/// schema would pass it and reading it as a `u8` would fail with no path to show.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                // Within ±2^53 an f64 holds whole numbers exactly.
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *value = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// Reads a UTF-8 text file of at most `max_bytes` bytes without reading past the limit: the
+/// outer `Err` is an I/O error, the inner one a file too large or not UTF-8 (`what` names it).
+pub(crate) fn read_text_file(
+    path: &Path,
+    what: &str,
+    max_bytes: usize,
+) -> std::io::Result<Result<String, FieldError>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    file.take(limit).read_to_end(&mut bytes)?;
+    if bytes.len() > max_bytes {
+        let size = size.map_or_else(|| "larger".to_string(), |n| format!("{n} bytes"));
+        return Ok(Err(FieldError::new(
+            "",
+            format!("{what} is {size}; the limit is {max_bytes} bytes"),
+        )));
+    }
+    Ok(String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = e
+            .as_bytes()
+            .get(..valid)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("");
+        let (line, column) = crate::error::line_column(prefix, prefix.len());
+        FieldError::new(
+            "",
+            format!(
+                "not valid UTF-8 at line {line} column {column} (byte {valid}); a {what} file must be UTF-8 text"
+            ),
+        )
+    }))
+}
+
+/// Checks YAML text against a size limit and, without building anything, a nesting and a value
+/// limit (aliases expanded, so that an alias bomb is stopped here). YAML that does not parse
+/// passes: the real parse reports it with its line. `what` names the document in the errors.
+pub(crate) fn check_yaml_limits(
+    text: &str,
+    what: &str,
+    max_bytes: usize,
+    max_depth: usize,
+    max_values: usize,
+    values_per_byte: usize,
+) -> Result<(), FieldError> {
+    use serde::de::DeserializeSeed;
+    if text.len() > max_bytes {
+        return Err(FieldError::new(
+            "",
+            format!(
+                "{what} is {} bytes; the limit is {max_bytes} bytes",
+                text.len()
+            ),
+        ));
+    }
+    let values = text
+        .len()
+        .saturating_mul(values_per_byte)
+        .max(1_000)
+        .min(max_values);
+    let budget = yaml_budget::Budget::new(max_depth, values);
+    let _ = yaml_budget::Node {
+        budget: &budget,
+        depth: 0,
+    }
+    .deserialize(serde_yaml::Deserializer::from_str(text));
+    match budget.exceeded() {
+        Some(yaml_budget::Exceeded::Depth) => Err(FieldError::new(
+            "",
+            format!(
+                "{what} nests lists and maps more than {max_depth} levels deep; the limit is {max_depth}"
+            ),
+        )),
+        Some(yaml_budget::Exceeded::Values) => Err(FieldError::new(
+            "",
+            if values == max_values {
+                format!(
+                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values}"
+                )
+            } else {
+                format!(
+                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values} ({values_per_byte} per byte of its {} bytes)",
+                    text.len()
+                )
+            },
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Counts YAML values and nesting while serde_yaml replays the document, building nothing.
+mod yaml_budget {
+    use std::cell::Cell;
+    use std::fmt;
+
+    use serde::de::{
+        self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor,
+    };
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Exceeded {
+        Depth,
+        Values,
+    }
+
+    pub(super) struct Budget {
+        max_depth: usize,
+        values_left: Cell<usize>,
+        exceeded: Cell<Option<Exceeded>>,
+    }
+
+    impl Budget {
+        pub(super) fn new(max_depth: usize, max_values: usize) -> Budget {
+            Budget {
+                max_depth,
+                values_left: Cell::new(max_values),
+                exceeded: Cell::new(None),
+            }
+        }
+
+        pub(super) fn exceeded(&self) -> Option<Exceeded> {
+            self.exceeded.get()
+        }
+
+        fn spend<E: de::Error>(&self, depth: usize) -> Result<(), E> {
+            let left = self.values_left.get();
+            if left == 0 {
+                self.exceeded.set(Some(Exceeded::Values));
+                return Err(E::custom("too many values"));
+            }
+            self.values_left.set(left - 1);
+            if depth > self.max_depth {
+                self.exceeded.set(Some(Exceeded::Depth));
+                return Err(E::custom("too deep"));
+            }
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Node<'a> {
+        pub(super) budget: &'a Budget,
+        /// Collections around this value.
+        pub(super) depth: usize,
+    }
+
+    impl Node<'_> {
+        fn child(self) -> Self {
+            Node {
+                budget: self.budget,
+                depth: self.depth + 1,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Node<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Node<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any YAML value")
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_char<E: de::Error>(self, _: char) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            self.budget.spend(self.depth)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            self.deserialize(d)
+        }
+
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            self.deserialize(d)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.budget.spend(self.depth + 1)?;
+            while seq.next_element_seed(self.child())?.is_some() {}
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.budget.spend(self.depth + 1)?;
+            while map.next_key_seed(self.child())?.is_some() {
+                map.next_value_seed(self.child())?;
+            }
+            Ok(())
+        }
+
+        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+            // A tagged value (`!tag value`): the tag, then the value.
+            use serde::de::VariantAccess;
+            self.budget.spend(self.depth)?;
+            let ((), variant) = data.variant_seed(self)?;
+            variant.newtype_variant_seed(self)
+        }
+    }
 }

@@ -15,6 +15,20 @@ use crate::json_schema;
 use crate::query::Query;
 use crate::register::Register;
 
+/// The largest scenario file [`ScenarioFile::parse`] and [`ScenarioFile::load`] read: 16 MiB.
+pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
+
+/// The deepest nesting of YAML collections in a scenario file; a valid one nests 6 levels
+/// (`cases` → a case → `query` → `user` → `roles`).
+pub const MAX_SCENARIO_DEPTH: usize = 32;
+
+/// The most YAML values a scenario file may hold once its aliases are expanded: 4,000,000
+/// (over 100,000 cases). An alias bomb is stopped by this count before anything is built.
+pub const MAX_SCENARIO_VALUES: usize = 4_000_000;
+
+/// And at most this many YAML values per byte of the file's text, aliases expanded.
+pub const MAX_SCENARIO_VALUES_PER_BYTE: usize = 16;
+
 /// What a case expects to happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,18 +196,38 @@ fn scenarios_validator() -> Result<&'static jsonschema::Validator, String> {
 }
 
 impl ScenarioFile {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file (UTF-8, at most [`MAX_SCENARIO_BYTES`]).
     pub fn load(path: &Path) -> Result<ScenarioFile, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::register::read_text_file(path, "scenario", MAX_SCENARIO_BYTES)
+            .map_err(|source| ScenarioError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .map_err(|problem| ScenarioError::Invalid {
+                file: path.display().to_string(),
+                problems: vec![problem],
+            })?;
         ScenarioFile::parse(&text, path)
     }
 
     /// Parses scenario YAML; `path` names it in errors and anchors a relative `register`.
+    /// A text over [`MAX_SCENARIO_BYTES`], nested over [`MAX_SCENARIO_DEPTH`] or with more
+    /// than [`MAX_SCENARIO_VALUES`] (or [`MAX_SCENARIO_VALUES_PER_BYTE`]) values, aliases
+    /// expanded, is invalid, found before it is built.
     pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ScenarioError> {
         let file = path.display().to_string();
+        crate::register::check_yaml_limits(
+            text,
+            "scenario file",
+            MAX_SCENARIO_BYTES,
+            MAX_SCENARIO_DEPTH,
+            MAX_SCENARIO_VALUES,
+            MAX_SCENARIO_VALUES_PER_BYTE,
+        )
+        .map_err(|problem| ScenarioError::Invalid {
+            file: file.clone(),
+            problems: vec![problem],
+        })?;
         let syntax_error = |e: serde_yaml::Error| ScenarioError::Syntax {
             file: file.clone(),
             diagnostics: vec![SourceDiagnostic::new(

@@ -1,6 +1,6 @@
 //! `aipolicy batch`: JSON Lines in, one JSON decision per line out, in order.
 
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -179,12 +179,43 @@ fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<Vec<u8>>) -> std::io::Res
         }
         let line = &mut chunk[read];
         line.clear();
-        if input.read_until(b'\n', line)? == 0 {
+        if read_capped_line(input, line)? == 0 {
             break;
         }
         read += 1;
     }
     Ok(read)
+}
+
+/// Reads one line, keeping at most one byte more than a query may have (so that the query's
+/// own size check rejects it) and skipping the rest: a line of gigabytes without a newline
+/// never sits in memory.
+fn read_capped_line(input: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let cap = crate::query::MAX_QUERY_BYTES as u64 + 1;
+    let read = Read::take(&mut *input, cap).read_until(b'\n', line)?;
+    if read == 0 || line.last() == Some(&b'\n') {
+        return Ok(read);
+    }
+    let mut skipped = 0;
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            break;
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                input.consume(at + 1);
+                skipped += at + 1;
+                break;
+            }
+            None => {
+                let len = buffer.len();
+                input.consume(len);
+                skipped += len;
+            }
+        }
+    }
+    Ok(read + skipped)
 }
 
 /// Decides consecutive lines (numbered from `first`) into their JSON output.

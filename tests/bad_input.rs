@@ -1,0 +1,1421 @@
+//! The bad-input catalogue: each input gives a clear error (naming its field, path or line and
+//! what was expected) or a deny — never a panic, never an allow — and `aipolicy batch` goes on
+//! past it. Queries go through `Query::from_json` + `Engine::decide` and through the batch CLI;
+//! registers through `Register::from_yaml`/`from_file`; scenario files through
+//! `ScenarioFile::parse`/`load`. The limits (query, register and scenario size, nesting, values
+//! after alias expansion) are checked here too, with the numbers their errors must name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use aipolicy::query::{MAX_QUERY_BYTES, MAX_QUERY_DEPTH};
+use aipolicy::register::{MAX_REGISTER_BYTES, MAX_REGISTER_DEPTH, MAX_REGISTER_VALUES_PER_BYTE};
+use aipolicy::scenario::{ScenarioError, ScenarioFile, MAX_SCENARIO_BYTES, MAX_SCENARIO_DEPTH};
+use aipolicy::{
+    Decision, Engine, FieldError, InputError, LoadError, Query, Register, RegisterError, Role,
+    UserRef, Verdict,
+};
+use serde_json::{json, Value};
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::bundled().expect("the bundled engine loads"))
+}
+
+/// What became of a query: an input error, or a decision.
+#[derive(Debug)]
+enum Outcome {
+    Error(InputError),
+    Decided(Decision),
+}
+
+/// Reads and decides `text` with the bundled engine; an allow here is the caller's to expect.
+fn outcome(text: &str) -> Outcome {
+    match Query::from_json(text).and_then(|q| engine().decide(&q)) {
+        Ok(decision) => Outcome::Decided(decision),
+        Err(error) => Outcome::Error(error),
+    }
+}
+
+/// `text` is an input error with a problem at `path` whose message contains `needle`.
+#[track_caller]
+fn assert_error(text: &str, path: &str, needle: &str) -> InputError {
+    match outcome(text) {
+        Outcome::Error(error) => {
+            assert!(!error.problems.is_empty(), "an error says what is wrong");
+            assert!(
+                error
+                    .problems
+                    .iter()
+                    .any(|p| p.path == path && p.message.contains(needle)),
+                "expected a problem at `{path}` containing `{needle}`; got {:?} for {}",
+                error.problems,
+                cut(text)
+            );
+            error
+        }
+        Outcome::Decided(decision) => panic!(
+            "expected an input error, got {decision:?} for {}",
+            cut(text)
+        ),
+    }
+}
+
+/// `text` is decided, and denied without errors (a valid query that the policy forbids).
+#[track_caller]
+fn assert_denied(text: &str) -> Decision {
+    match outcome(text) {
+        Outcome::Decided(decision) => {
+            assert_eq!(
+                decision.decision,
+                Verdict::Deny,
+                "{}: {decision:?}",
+                cut(text)
+            );
+            assert!(!decision.reasons.is_empty());
+            assert!(decision.errors.is_empty(), "{decision:?}");
+            decision
+        }
+        Outcome::Error(error) => panic!("expected a deny, got {error} for {}", cut(text)),
+    }
+}
+
+#[track_caller]
+fn assert_allowed(text: &str) -> Decision {
+    match outcome(text) {
+        Outcome::Decided(decision) if decision.is_allowed() => decision,
+        other => panic!("expected an allow, got {other:?} for {}", cut(text)),
+    }
+}
+
+/// The start of a long text, for messages.
+fn cut(text: &str) -> String {
+    text.chars().take(200).collect()
+}
+
+fn paragraphs(decision: &Decision) -> Vec<&str> {
+    decision.paragraphs()
+}
+
+// ------------------------------------------------------------------------------------------
+// Queries through the library
+// ------------------------------------------------------------------------------------------
+
+const ALLOWED: &str = r#"{"user": {"id": "t", "roles": ["employee"], "unit": "IT"}, "ai": "copilot-chat", "data": ["intern", "oppen"], "action": "use", "context": {"humanReview": false}}"#;
+
+#[test]
+fn the_base_query_of_these_tests_is_allowed() {
+    assert_allowed(ALLOWED);
+}
+
+#[test]
+fn truncated_json_is_an_error_at_every_cut_point() {
+    for (cut_at, _) in ALLOWED.char_indices() {
+        let prefix = &ALLOWED[..cut_at];
+        let error = assert_error(prefix, "", "JSON");
+        let message = &error.problems[0].message;
+        assert!(
+            message.starts_with("invalid JSON at line 1 column"),
+            "cut at {cut_at}: {message}"
+        );
+    }
+    // Cut inside a multi-byte character: the bytes are not even UTF-8 (see the batch test);
+    // cut after a complete value with trailing garbage:
+    assert_error(&format!("{ALLOWED}}}"), "", "invalid JSON");
+    assert_error(&format!("{ALLOWED} {ALLOWED}"), "", "invalid JSON");
+}
+
+#[test]
+fn deeply_nested_json_is_refused_before_parsing() {
+    // 100,000 `[` are over the size limit, which is checked first.
+    assert_error(&"[".repeat(100_000), "", "the limit is 65536 bytes");
+    let limit = format!("the limit is {MAX_QUERY_DEPTH}");
+    for text in [
+        "[".repeat(60_000),
+        "{\"a\":".repeat(10_000),
+        format!("{{\"user\": {}", "[".repeat(60_000)),
+        format!("{}{}", "[".repeat(30_000), "]".repeat(30_000)),
+        format!(
+            r#"{{"user": "anna", "ai": "copilot-chat", "data": "intern", "context": {}1{}}}"#,
+            "{\"humanReview\": ".repeat(MAX_QUERY_DEPTH),
+            "}".repeat(MAX_QUERY_DEPTH)
+        ),
+    ] {
+        assert_error(&text, "", &limit);
+    }
+    // Nesting up to the limit is only a schema error, at its path.
+    let nested = format!(
+        r#"{{"user": "anna", "ai": "copilot-chat", "data": {}"intern"{}}}"#,
+        "[".repeat(MAX_QUERY_DEPTH - 1),
+        "]".repeat(MAX_QUERY_DEPTH - 1)
+    );
+    assert_error(&nested, "data[0]", "");
+    // Brackets inside strings are text, not nesting.
+    let text = format!(
+        r#"{{"user": "{}\"{}", "ai": "copilot-chat", "data": "intern"}}"#,
+        "[{".repeat(60),
+        "[".repeat(100)
+    );
+    assert_error(&text, "user", "unknown user");
+}
+
+#[test]
+fn deeply_nested_json_values_are_refused_without_recursion() {
+    let mut value = json!("intern");
+    for _ in 0..1_000 {
+        value = json!([value]);
+    }
+    let query = json!({"user": "anna", "ai": "copilot-chat", "data": value});
+    let error = Query::from_value(query).unwrap_err();
+    assert_eq!(error.problems[0].path, "");
+    assert!(
+        error.problems[0]
+            .message
+            .contains(&format!("the limit is {MAX_QUERY_DEPTH}")),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_query_size_limit_is_checked_before_parsing_and_named() {
+    // Valid JSON just over the limit: the size, not the content, is the error.
+    let padding = " ".repeat(MAX_QUERY_BYTES);
+    let text = format!(r#"{{"user": "anna", "ai": "copilot-chat", "data": "intern"{padding}}}"#);
+    let error = assert_error(&text, "", "");
+    assert_eq!(
+        error.problems[0].message,
+        format!(
+            "query is {} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)",
+            text.len()
+        )
+    );
+    // Exactly at the limit is read.
+    let base = r#"{"user": "anna", "ai": "copilot-chat", "data": "intern"}"#;
+    let at_limit = format!(
+        "{}{}}}",
+        &base[..base.len() - 1],
+        " ".repeat(MAX_QUERY_BYTES - base.len())
+    );
+    assert_eq!(at_limit.len(), MAX_QUERY_BYTES);
+    assert_allowed(&at_limit);
+}
+
+#[test]
+fn huge_strings_and_arrays_in_query_json_hit_the_size_limit() {
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let limit = format!("the limit is {MAX_QUERY_BYTES} bytes");
+    for text in [
+        format!(r#"{{"user": "{huge}", "ai": "copilot-chat", "data": "intern"}}"#),
+        format!(
+            r#"{{"user": {{"id": "{huge}", "roles": ["employee"]}}, "ai": "x", "data": "oppen"}}"#
+        ),
+        format!(r#"{{"user": "anna", "ai": "{huge}", "data": "intern"}}"#),
+        format!(r#"{{"user": "anna", "ai": "copilot-chat", "data": "{huge}"}}"#),
+        format!(
+            r#"{{"user": "anna", "ai": "copilot-chat", "data": [{}"intern"]}}"#,
+            "\"intern\", ".repeat(1_000_000)
+        ),
+    ] {
+        assert_error(&text, "", &limit);
+    }
+    // Under the size limit, the schema's own caps name the field.
+    let long_id = "x".repeat(257);
+    assert_error(
+        &format!(r#"{{"user": "{long_id}", "ai": "copilot-chat", "data": "intern"}}"#),
+        "user",
+        "longer than 256",
+    );
+    assert_error(
+        &format!(r#"{{"user": "anna", "ai": "{long_id}", "data": "intern"}}"#),
+        "ai",
+        "longer than 256",
+    );
+    assert_error(
+        &format!(r#"{{"user": "anna", "ai": "copilot-chat", "data": "{long_id}"}}"#),
+        "data",
+        "longer than 128",
+    );
+    let many = vec!["intern"; 101];
+    let text = json!({"user": "anna", "ai": "copilot-chat", "data": many}).to_string();
+    assert_error(&text, "data", "more than 100 items");
+}
+
+#[test]
+fn huge_strings_and_arrays_through_the_typed_api_are_decided_or_refused() {
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let inline = UserRef::inline(huge.clone(), [Role::Employee]);
+    // A huge unregistered AI id is public AI: denied for internal information.
+    let decision = engine()
+        .decide(&Query::new(inline.clone(), huge.clone(), ["intern"]))
+        .unwrap();
+    assert_eq!(decision.decision, Verdict::Deny);
+    assert!(paragraphs(&decision).contains(&"U3"), "{decision:?}");
+    // A huge registered-user id or data class id is unknown: an error at its field.
+    let error = engine()
+        .decide(&Query::new(
+            UserRef::registered(huge.clone()),
+            "copilot-chat",
+            ["intern"],
+        ))
+        .unwrap_err();
+    assert_eq!(error.problems[0].path, "user");
+    let error = engine()
+        .decide(&Query::new(inline.clone(), "copilot-chat", [huge.as_str()]))
+        .unwrap_err();
+    assert_eq!(error.problems[0].path, "data[0]");
+    // A million data classes fold like one.
+    let many = vec!["intern"; 1_000_000];
+    let decision = engine()
+        .decide(&Query::new(inline.clone(), "copilot-chat", many.clone()))
+        .unwrap();
+    assert!(decision.is_allowed(), "{decision:?}");
+    let mut strict = many;
+    strict.push("sakerhetsskydd");
+    let decision = engine()
+        .decide(&Query::new(inline, "copilot-chat", strict))
+        .unwrap();
+    assert_eq!(decision.decision, Verdict::Deny);
+}
+
+#[test]
+fn nul_bytes_in_ids_are_plain_characters() {
+    // Escaped NUL: a valid JSON string, and an id like any other.
+    assert_error(
+        r#"{"user": "anna\u0000", "ai": "copilot-chat", "data": "intern"}"#,
+        "user",
+        "unknown user",
+    );
+    assert_error(
+        r#"{"user": "anna", "ai": "copilot-chat", "data": "intern\u0000"}"#,
+        "data[0]",
+        "unknown data class",
+    );
+    // An AI id with a NUL is not in the register: public AI.
+    let decision =
+        assert_denied(r#"{"user": "anna", "ai": "copilot-chat\u0000", "data": "intern"}"#);
+    assert!(paragraphs(&decision).contains(&"U3"), "{decision:?}");
+    assert_allowed(r#"{"user": "anna", "ai": "copilot-chat\u0000", "data": "oppen"}"#);
+    assert_allowed(
+        r#"{"user": {"id": "\u0000", "roles": ["employee"]}, "ai": "\u0000", "data": "oppen"}"#,
+    );
+    // A raw NUL byte is not JSON.
+    assert_error(
+        "{\"user\": \"anna\0\", \"ai\": \"copilot-chat\", \"data\": \"intern\"}",
+        "",
+        "invalid JSON",
+    );
+    assert_error("\0", "", "invalid JSON");
+}
+
+#[test]
+fn wrong_types_in_every_query_field_name_the_field() {
+    let cases: &[(Value, &str)] = &[
+        (json!({"user": 5, "ai": "x", "data": "oppen"}), "user"),
+        (json!({"user": true, "ai": "x", "data": "oppen"}), "user"),
+        (json!({"user": null, "ai": "x", "data": "oppen"}), "user"),
+        (
+            json!({"user": ["anna"], "ai": "x", "data": "oppen"}),
+            "user",
+        ),
+        (json!({"user": "", "ai": "x", "data": "oppen"}), "user"),
+        (
+            json!({"user": {"id": 5, "roles": []}, "ai": "x", "data": "oppen"}),
+            "user.id",
+        ),
+        (
+            json!({"user": {"id": "", "roles": []}, "ai": "x", "data": "oppen"}),
+            "user.id",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": "employee"}, "ai": "x", "data": "oppen"}),
+            "user.roles",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": [1]}, "ai": "x", "data": "oppen"}),
+            "user.roles[0]",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": ["admin"]}, "ai": "x", "data": "oppen"}),
+            "user.roles[0]",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": ["employee", "employee"]}, "ai": "x", "data": "oppen"}),
+            "user.roles",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": null}, "ai": "x", "data": "oppen"}),
+            "user.roles",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": [], "unit": 5}, "ai": "x", "data": "oppen"}),
+            "user.unit",
+        ),
+        (
+            json!({"user": {"id": "t"}, "ai": "x", "data": "oppen"}),
+            "user.roles",
+        ),
+        (
+            json!({"user": {"roles": []}, "ai": "x", "data": "oppen"}),
+            "user.id",
+        ),
+        (json!({"user": "anna", "ai": 5, "data": "oppen"}), "ai"),
+        (json!({"user": "anna", "ai": null, "data": "oppen"}), "ai"),
+        (
+            json!({"user": "anna", "ai": {"id": "x"}, "data": "oppen"}),
+            "ai",
+        ),
+        (json!({"user": "anna", "ai": ["x"], "data": "oppen"}), "ai"),
+        (json!({"user": "anna", "ai": "", "data": "oppen"}), "ai"),
+        (json!({"user": "anna", "data": "oppen"}), "ai"),
+        (json!({"ai": "x", "data": "oppen"}), "user"),
+        (json!({"user": "anna", "ai": "x", "data": 5}), "data"),
+        (json!({"user": "anna", "ai": "x", "data": true}), "data"),
+        (json!({"user": "anna", "ai": "x", "data": null}), "data"),
+        (
+            json!({"user": "anna", "ai": "x", "data": {"id": "oppen"}}),
+            "data",
+        ),
+        (json!({"user": "anna", "ai": "x", "data": []}), "data"),
+        (json!({"user": "anna", "ai": "x", "data": [5]}), "data[0]"),
+        (
+            json!({"user": "anna", "ai": "x", "data": [null]}),
+            "data[0]",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": ["oppen", ["intern"]]}),
+            "data[1]",
+        ),
+        (json!({"user": "anna", "ai": "x", "data": ""}), "data"),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "action": 5}),
+            "action",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "action": null}),
+            "action",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "action": "USE"}),
+            "action",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "action": ["use"]}),
+            "action",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": []}),
+            "context",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": "humanReview"}),
+            "context",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": null}),
+            "context",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": 1}),
+            "context",
+        ),
+        (json!([]), ""),
+        (json!("anna"), ""),
+        (json!(null), ""),
+        (json!(5), ""),
+    ];
+    for (query, path) in cases {
+        assert_error(&query.to_string(), path, "");
+    }
+    for key in aipolicy::Context::KEYS {
+        for wrong in [
+            json!("true"),
+            json!(1),
+            json!(null),
+            json!([true]),
+            json!({}),
+        ] {
+            let query =
+                json!({"user": "anna", "ai": "x", "data": "oppen", "context": {key: wrong}});
+            assert_error(
+                &query.to_string(),
+                &format!("context.{key}"),
+                "expected boolean",
+            );
+        }
+    }
+}
+
+#[test]
+fn unknown_fields_in_queries_are_errors_at_their_path() {
+    for (query, path) in [
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "admin": true}),
+            "admin",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "decision": "allow"}),
+            "decision",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": {"override": true}}),
+            "context.override",
+        ),
+        (
+            json!({"user": "anna", "ai": "x", "data": "oppen", "context": {"humanreview": true}}),
+            "context.humanreview",
+        ),
+        (
+            json!({"user": {"id": "t", "roles": [], "admin": true}, "ai": "x", "data": "oppen"}),
+            "user.admin",
+        ),
+    ] {
+        assert_error(&query.to_string(), path, "unknown field");
+    }
+}
+
+const CEDAR_LOOKALIKES: [&str; 8] = [
+    r#"x" || true || ""#,
+    r#"User::"admin""#,
+    "principal",
+    "*",
+    r#"" } permit(principal, action, resource); // "#,
+    "resource.hosting == \"internal\"",
+    "Action::\"reportIncident\"",
+    "copilot-chat\" || resource.approved",
+];
+
+#[test]
+fn ids_that_look_like_cedar_are_plain_ids() {
+    for id in CEDAR_LOOKALIKES {
+        // As an AI id: not in the register, so public AI — open data only.
+        let query = json!({"user": "anna", "ai": id, "data": "intern"});
+        let decision = assert_denied(&query.to_string());
+        assert!(
+            decision.policies().contains(&"u3-public-ai-open-only"),
+            "{id}: {decision:?}"
+        );
+        let query = json!({"user": {"id": "t", "roles": ["employee"]}, "ai": id, "data": "oppen"});
+        assert_allowed(&query.to_string());
+        for action in ["decide", "publish", "offerToResidents", "develop"] {
+            let query = json!({"user": "anna", "ai": id, "data": "intern", "action": action,
+                "context": {"humanReview": true, "humanReviewed": true, "aiDisclosure": true,
+                    "securityReview": true, "itSecurityReview": true,
+                    "dataProtectionReview": true, "valuesReview": true}});
+            assert_denied(&query.to_string());
+        }
+        // As a registered user's id: unknown.
+        let query = json!({"user": id, "ai": "copilot-chat", "data": "intern"});
+        assert_error(&query.to_string(), "user", "unknown user");
+        // As an inline user's id: decided exactly like any other id.
+        for roles in [json!([]), json!(["employee"]), json!(["contractor"])] {
+            let with = |user_id: &str| {
+                let query = json!({"user": {"id": user_id, "roles": roles}, "ai": "copilot-chat", "data": "intern"});
+                match outcome(&query.to_string()) {
+                    Outcome::Decided(d) => d,
+                    Outcome::Error(e) => panic!("{e}"),
+                }
+            };
+            assert_eq!(with(id), with("plain-user"), "{id} with roles {roles}");
+        }
+        let query =
+            json!({"user": {"id": id, "roles": []}, "ai": "copilot-chat", "data": "intern"});
+        let decision = assert_denied(&query.to_string());
+        assert!(paragraphs(&decision).contains(&"U0"), "{decision:?}");
+        // As a data class id: unknown.
+        let query = json!({"user": "anna", "ai": "copilot-chat", "data": ["oppen", id]});
+        assert_error(&query.to_string(), "data[1]", "unknown data class");
+    }
+}
+
+#[test]
+fn reporting_an_incident_stays_allowed_for_odd_ids() {
+    for id in CEDAR_LOOKALIKES.into_iter().chain(["\u{0}", "x"]) {
+        let query = json!({"user": {"id": id, "roles": []}, "ai": id, "action": "reportIncident"});
+        assert_allowed(&query.to_string());
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Queries through `aipolicy batch`
+// ------------------------------------------------------------------------------------------
+
+/// Runs `aipolicy batch --lang en` on `input`; the exit code and the parsed output lines.
+fn batch(input: Vec<u8>) -> (Option<i32>, Vec<Value>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(["batch", "--lang", "en"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Written from another thread, so that a full output pipe cannot block the input.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stdout = String::from_utf8(output.stdout).expect("batch writes UTF-8");
+    let lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (
+        output.status.code(),
+        lines,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What one batch line must give: allow, deny (no errors), or an input error whose first
+/// message starts with `line N: ` and contains the text.
+enum Expect {
+    Allow,
+    Deny,
+    Error(&'static str),
+    Blank,
+}
+
+#[test]
+fn batch_goes_on_past_every_bad_line_in_order() {
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let good = br#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#.to_vec();
+    let lines: Vec<(Vec<u8>, Expect)> = vec![
+        (good.clone(), Expect::Allow),
+        (br#"{"user":"anna","ai":"copilot-chat","da"#.to_vec(), Expect::Error("invalid JSON")),
+        ("[".repeat(60_000).into_bytes(), Expect::Error("levels deep")),
+        ("[".repeat(100_000).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        (b"{\"user\":\"anna\xff\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("not valid UTF-8")),
+        // A multi-byte character cut in half.
+        ("{\"user\":\"Å".as_bytes()[..10].to_vec(), Expect::Error("not valid UTF-8")),
+        (format!(r#"{{"user":"{huge}","ai":"copilot-chat","data":"intern"}}"#).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        (Vec::new(), Expect::Blank),
+        (br#"{"user":"anna","ai":"copilot-chat\u0000","data":"intern"}"#.to_vec(), Expect::Deny),
+        (b"{\"user\":\"anna\0\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("invalid JSON")),
+        (br#"{"user":"anna","ai":5,"data":"intern"}"#.to_vec(), Expect::Error("ai: expected string")),
+        (br#"{"user":"anna","ai":"x\" || true || \"","data":"intern"}"#.to_vec(), Expect::Deny),
+        (br#"{"user":"User::\"admin\"","ai":"copilot-chat","data":"intern"}"#.to_vec(), Expect::Error("user: unknown user")),
+        (br#"{"user":"anna","ai":"*","data":"intern"}"#.to_vec(), Expect::Deny),
+        (br#"{"user":"anna","ai":"copilot-chat","data":"intern","admin":true}"#.to_vec(), Expect::Error("admin: unknown field")),
+        (format!(r#"{{"user":"anna","ai":"copilot-chat","data":[{}"intern"]}}"#, "\"intern\",".repeat(1_000_000)).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        (json!({"user": "anna", "ai": "copilot-chat", "data": vec!["intern"; 101]}).to_string().into_bytes(), Expect::Error("data: ")),
+        (br#"{"user":"anna","ai":"copilot-chat","data":"intern","context":{"humanReview":"true"}}"#.to_vec(), Expect::Error("context.humanReview: expected boolean")),
+        (b"   \t ".to_vec(), Expect::Blank),
+        (good.clone(), Expect::Allow),
+        (br#"{"user":{"id":"*","roles":[]},"ai":"principal","action":"reportIncident"}"#.to_vec(), Expect::Allow),
+        (br#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#.to_vec(), Expect::Allow),
+    ];
+    let mut input = Vec::new();
+    for (i, (line, _)) in lines.iter().enumerate() {
+        input.extend_from_slice(line);
+        if i + 1 < lines.len() {
+            input.push(b'\n'); // the last line has no newline
+        }
+    }
+    let (code, output, stderr) = batch(input);
+    let expected: Vec<(usize, &Expect)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, e))| !matches!(e, Expect::Blank))
+        .map(|(i, (_, e))| (i + 1, e))
+        .collect();
+    assert_eq!(
+        output.len(),
+        expected.len(),
+        "one output line per non-blank input line"
+    );
+    for ((number, expect), decision) in expected.iter().zip(&output) {
+        let verdict = decision["decision"].as_str().unwrap();
+        let errors = decision["errors"].as_array().unwrap();
+        match expect {
+            Expect::Allow => {
+                assert_eq!(verdict, "allow", "line {number}: {decision}");
+                assert!(errors.is_empty());
+            }
+            Expect::Deny => {
+                assert_eq!(verdict, "deny", "line {number}: {decision}");
+                assert!(errors.is_empty(), "line {number}: {decision}");
+                let reasons = decision["reasons"].as_array().unwrap();
+                assert!(
+                    reasons
+                        .iter()
+                        .any(|r| r["policy"] == "u3-public-ai-open-only"),
+                    "line {number}: {decision}"
+                );
+            }
+            Expect::Error(needle) => {
+                assert_eq!(verdict, "deny", "line {number}: {decision}");
+                assert_eq!(decision["reasons"][0]["policy"], "aipolicy-invalid-query");
+                let first = errors[0].as_str().unwrap();
+                assert!(
+                    first.starts_with(&format!("line {number}: ")) && first.contains(needle),
+                    "line {number}: expected `{needle}` in {first:.300}"
+                );
+                assert!(first.len() < 2_000, "the error does not echo a huge line");
+            }
+            Expect::Blank => unreachable!(),
+        }
+    }
+    assert_eq!(code, Some(2), "input errors make exit code 2");
+    let input_errors = expected
+        .iter()
+        .filter(|(_, e)| matches!(e, Expect::Error(_)))
+        .count();
+    assert!(
+        stderr.contains(&format!("{input_errors} of {} line(s)", expected.len())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn batch_of_only_good_lines_exits_0_and_truncated_lines_exit_2() {
+    let good = r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;
+    let (code, output, _) = batch(format!("{good}\n{good}\n").into_bytes());
+    assert_eq!((code, output.len()), (Some(0), 2));
+    // Every cut of a good line, one per line: each an input error, in order.
+    let input: Vec<String> = (1..good.len()).map(|i| good[..i].to_string()).collect();
+    let (code, output, _) = batch(input.join("\n").into_bytes());
+    assert_eq!(code, Some(2));
+    assert_eq!(output.len(), input.len());
+    for (i, decision) in output.iter().enumerate() {
+        assert_eq!(decision["decision"], "deny");
+        let first = decision["errors"][0].as_str().unwrap();
+        assert!(
+            first.starts_with(&format!("line {}: invalid JSON", i + 1)),
+            "{first}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Registers
+// ------------------------------------------------------------------------------------------
+
+/// A small valid register as JSON, to break one field at a time.
+fn base_register() -> Value {
+    json!({
+        "municipality": "Testby",
+        "dataClasses": [
+            {"id": "oppen", "name": "Öppen", "level": 0, "personalData": "none", "secrecy": false, "description": "d"},
+            {"id": "intern", "name": "Intern", "level": 1, "personalData": "none", "secrecy": false}
+        ],
+        "aiSystems": [
+            {"id": "full", "name": "Full", "hosting": "internal", "approved": true, "status": "active",
+             "owner": "IT", "verified": true, "maxDataLevel": 1, "personalData": "none", "secrecy": false,
+             "userGroups": ["employee"], "decisionSupport": false, "fairnessAssessed": false,
+             "residentFacing": false, "transparencyNotice": false, "accessibilityReviewed": false,
+             "description": "d"}
+        ],
+        "users": [{"id": "emp", "roles": ["employee"], "unit": "IT"}]
+    })
+}
+
+fn yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap()
+}
+
+/// The register's problems, or a panic if it loads.
+#[track_caller]
+fn register_problems(text: &str) -> Vec<FieldError> {
+    match Register::from_yaml(text, "test.yaml") {
+        Ok(_) => panic!("expected an invalid register: {}", cut(text)),
+        Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
+            assert_eq!(file, "test.yaml");
+            assert!(!problems.is_empty());
+            problems
+        }
+        Err(other) => panic!("expected RegisterError::Invalid, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_register_problem(text: &str, path: &str, needle: &str) {
+    let problems = register_problems(text);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == path && p.message.contains(needle)),
+        "expected a problem at `{path}` containing `{needle}`; got {problems:?}"
+    );
+}
+
+/// Loading the register fails with some error (syntax or invalid) whose text contains `needle`.
+#[track_caller]
+fn assert_register_fails(text: &str, needle: &str) {
+    match Register::from_yaml(text, "test.yaml") {
+        Ok(_) => panic!("expected an error: {}", cut(text)),
+        Err(e) => {
+            let shown = format!("{e} {e:?}");
+            assert!(
+                shown.contains(needle),
+                "expected `{needle}` in {}",
+                cut(&shown)
+            );
+        }
+    }
+}
+
+fn with(mut register: Value, pointer: &str, value: Value) -> String {
+    *register.pointer_mut(pointer).unwrap() = value;
+    yaml(&register)
+}
+
+#[test]
+fn the_base_register_loads() {
+    Register::from_yaml(&yaml(&base_register()), "test.yaml").unwrap();
+}
+
+#[test]
+fn wrong_types_in_every_register_field_name_the_path() {
+    let string = [
+        json!(5),
+        json!(["x"]),
+        json!({"a": 1}),
+        json!(null),
+        json!(true),
+    ];
+    let boolean = [
+        json!("true"),
+        json!(1),
+        json!(null),
+        json!(["x"]),
+        json!("yes"),
+    ];
+    let level = [
+        json!("2"),
+        json!(1.5),
+        json!(-1),
+        json!(5),
+        json!(null),
+        json!(true),
+    ];
+    let personal = [json!("some"), json!(1), json!(null), json!(["none"])];
+    let mut cases: Vec<(&str, Vec<Value>)> = vec![
+        ("/dataClasses/0/id", string.to_vec()),
+        ("/dataClasses/0/name", string.to_vec()),
+        ("/dataClasses/0/description", string.to_vec()),
+        ("/dataClasses/0/level", level.to_vec()),
+        ("/dataClasses/0/personalData", personal.to_vec()),
+        ("/dataClasses/0/secrecy", boolean.to_vec()),
+        ("/aiSystems/0/id", string.to_vec()),
+        ("/aiSystems/0/name", string.to_vec()),
+        ("/aiSystems/0/owner", string.to_vec()),
+        ("/aiSystems/0/description", string.to_vec()),
+        (
+            "/aiSystems/0/hosting",
+            vec![json!("cloud"), json!(1), json!(null), json!(true)],
+        ),
+        (
+            "/aiSystems/0/status",
+            vec![json!("paused"), json!(1), json!(null), json!(false)],
+        ),
+        ("/aiSystems/0/maxDataLevel", level.to_vec()),
+        ("/aiSystems/0/personalData", personal.to_vec()),
+        (
+            "/aiSystems/0/userGroups",
+            vec![
+                json!("employee"),
+                json!(1),
+                json!(null),
+                json!({"employee": true}),
+            ],
+        ),
+        (
+            "/aiSystems/0/userGroups/0",
+            vec![json!("admin"), json!(1), json!(null), json!(["employee"])],
+        ),
+        ("/users/0/id", string.to_vec()),
+        (
+            "/users/0/roles",
+            vec![json!("employee"), json!(1), json!(null)],
+        ),
+        (
+            "/users/0/roles/0",
+            vec![json!("admin"), json!(1), json!(null)],
+        ),
+        (
+            "/users/0/unit",
+            vec![json!(5), json!(["x"]), json!(null), json!(true)],
+        ),
+        ("/municipality", string.to_vec()),
+        (
+            "/dataClasses",
+            vec![json!({}), json!("oppen"), json!(null), json!([5])],
+        ),
+        (
+            "/aiSystems",
+            vec![json!({}), json!("full"), json!(null), json!([5])],
+        ),
+        (
+            "/users",
+            vec![json!({}), json!("emp"), json!(null), json!([5])],
+        ),
+    ];
+    for key in [
+        "approved",
+        "verified",
+        "secrecy",
+        "decisionSupport",
+        "fairnessAssessed",
+        "residentFacing",
+        "transparencyNotice",
+        "accessibilityReviewed",
+    ] {
+        cases.push((
+            Box::leak(format!("/aiSystems/0/{key}").into_boxed_str()),
+            boolean.to_vec(),
+        ));
+    }
+    for (pointer, values) in cases {
+        // `/aiSystems/0/userGroups/0` → `aiSystems[0].userGroups[0]`
+        let mut path = String::new();
+        for part in pointer.trim_start_matches('/').split('/') {
+            if part.parse::<usize>().is_ok() {
+                path.push_str(&format!("[{part}]"));
+            } else {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(part);
+            }
+        }
+        for value in values {
+            let text = with(base_register(), pointer, value.clone());
+            let problems = register_problems(&text);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.path == path || p.path.starts_with(&format!("{path}["))),
+                "{pointer} = {value}: expected a problem at `{path}`; got {problems:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn levels_out_of_range_or_not_integers_are_errors() {
+    for (pointer, path, value, needle) in [
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!(-1),
+            "less than the minimum of 0",
+        ),
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!(5),
+            "greater than the maximum of 4",
+        ),
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!(1.5),
+            "integer",
+        ),
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!("2"),
+            "expected integer",
+        ),
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!(256),
+            "greater than the maximum of 4",
+        ),
+        (
+            "/dataClasses/1/level",
+            "dataClasses[1].level",
+            json!(1e300),
+            "greater than the maximum of 4",
+        ),
+        (
+            "/aiSystems/0/maxDataLevel",
+            "aiSystems[0].maxDataLevel",
+            json!(99),
+            "greater than the maximum of 4",
+        ),
+        (
+            "/aiSystems/0/maxDataLevel",
+            "aiSystems[0].maxDataLevel",
+            json!(-1),
+            "less than the minimum of 0",
+        ),
+        (
+            "/aiSystems/0/maxDataLevel",
+            "aiSystems[0].maxDataLevel",
+            json!(i64::MIN),
+            "less than the minimum of 0",
+        ),
+        (
+            "/aiSystems/0/maxDataLevel",
+            "aiSystems[0].maxDataLevel",
+            json!(u64::MAX),
+            "greater than the maximum of 4",
+        ),
+    ] {
+        assert_register_problem(&with(base_register(), pointer, value), path, needle);
+    }
+    // In YAML as people write it, too.
+    for (level, needle) in [
+        ("-1", "less than the minimum"),
+        ("5", "greater than the maximum"),
+        ("1.5", "integer"),
+        ("\"2\"", "expected integer"),
+        ("'2'", "expected integer"),
+        ("two", "expected integer"),
+        (".inf", "expected integer"),
+        (".nan", "expected integer"),
+        ("~", "expected integer"),
+    ] {
+        let text = format!(
+            "dataClasses:\n  - {{id: oppen, name: Öppen, level: {level}, personalData: none, secrecy: false}}\naiSystems: []\n"
+        );
+        assert_register_problem(&text, "dataClasses[0].level", needle);
+    }
+    // Too large even for a 64-bit number: YAML's own error, at its path and line.
+    let text = "dataClasses:\n  - {id: oppen, name: Öppen, level: 99999999999999999999999, personalData: none, secrecy: false}\naiSystems: []\n";
+    assert_register_fails(text, "dataClasses[0].level");
+    assert_register_fails(text, "line 2");
+}
+
+#[test]
+fn a_whole_number_written_as_a_decimal_is_read_as_that_number() {
+    // `level: 2.0` is the integer 2 to the JSON Schema; it must load as 2 or fail at its path,
+    // never as an error without a path.
+    let text = "dataClasses:\n  - {id: x, name: X, level: 2.0, personalData: none, secrecy: false}\naiSystems: []\n";
+    match Register::from_yaml(text, "test.yaml") {
+        Ok(register) => assert_eq!(register.data_class("x").unwrap().level, 2),
+        Err(LoadError::Register(RegisterError::Invalid { problems, .. })) => {
+            assert!(
+                problems.iter().all(|p| p.path == "dataClasses[0].level"),
+                "{problems:?}"
+            );
+        }
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_fields_in_registers_are_errors_at_their_path() {
+    for (pointer, key, path) in [
+        ("", "admins", "admins"),
+        ("/dataClasses/0", "levle", "dataClasses[0].levle"),
+        ("/aiSystems/0", "maxDatalevel", "aiSystems[0].maxDatalevel"),
+        ("/aiSystems/0", "allowAll", "aiSystems[0].allowAll"),
+        ("/users/0", "role", "users[0].role"),
+    ] {
+        let mut register = base_register();
+        register
+            .pointer_mut(pointer)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.to_string(), json!(true));
+        assert_register_problem(&yaml(&register), path, "unknown field");
+    }
+}
+
+#[test]
+fn duplicate_ids_in_the_register_are_errors() {
+    for (list, path) in [
+        ("dataClasses", "dataClasses[2].id"),
+        ("aiSystems", "aiSystems[1].id"),
+        ("users", "users[1].id"),
+    ] {
+        let mut register = base_register();
+        let items = register[list].as_array_mut().unwrap();
+        let first = items[0].clone();
+        items.push(first);
+        assert_register_problem(&yaml(&register), path, "duplicate id");
+    }
+}
+
+#[test]
+fn empty_register_lists() {
+    // No data class: nothing could ever be asked about.
+    assert_register_problem(
+        &with(base_register(), "/dataClasses", json!([])),
+        "dataClasses",
+        "",
+    );
+    let mut register = base_register();
+    register.as_object_mut().unwrap().remove("aiSystems");
+    assert_register_problem(&yaml(&register), "aiSystems", "missing required field");
+    // No AI system and no user: every AI is public, every user inline.
+    let mut register = base_register();
+    register["aiSystems"] = json!([]);
+    register["users"] = json!([]);
+    let register = Register::from_yaml(&yaml(&register), "test.yaml").unwrap();
+    let engine = Engine::builder().register(register).build().unwrap();
+    let decide = |query: Value| {
+        let query = Query::from_value(query).unwrap();
+        engine.decide(&query)
+    };
+    let employee = json!({"id": "t", "roles": ["employee"]});
+    let denied = decide(json!({"user": employee, "ai": "full", "data": "intern"})).unwrap();
+    assert!(
+        denied.policies().contains(&"u3-public-ai-open-only"),
+        "{denied:?}"
+    );
+    assert!(
+        decide(json!({"user": employee, "ai": "full", "data": "oppen"}))
+            .unwrap()
+            .is_allowed()
+    );
+    let error = decide(json!({"user": "emp", "ai": "full", "data": "oppen"})).unwrap_err();
+    assert_eq!(error.problems[0].path, "user");
+}
+
+#[test]
+fn an_unknown_role_in_user_groups_is_an_error() {
+    let text = with(
+        base_register(),
+        "/aiSystems/0/userGroups",
+        json!(["employee", "admin"]),
+    );
+    assert_register_problem(
+        &text,
+        "aiSystems[0].userGroups[1]",
+        "\"admin\" is not one of",
+    );
+    let text = with(
+        base_register(),
+        "/aiSystems/0/userGroups",
+        json!(["employee", "employee"]),
+    );
+    assert_register_problem(&text, "aiSystems[0].userGroups", "");
+}
+
+#[test]
+fn register_ids_with_cedar_syntax_nul_or_huge_are_refused_or_plain() {
+    for id in [
+        r#"x" || true || ""#,
+        r#"User::"admin""#,
+        "*",
+        "a\u{0}b",
+        "",
+        " x",
+    ] {
+        for pointer in ["/dataClasses/0/id", "/aiSystems/0/id", "/users/0/id"] {
+            let path = pointer.trim_start_matches('/').replacen("/0/", "[0].", 1);
+            assert_register_problem(&with(base_register(), pointer, json!(id)), &path, "");
+        }
+    }
+    let huge = "x".repeat(10 * 1024 * 1024);
+    assert_register_problem(
+        &with(base_register(), "/dataClasses/0/id", json!(huge)),
+        "dataClasses[0].id",
+        "is longer than 128 characters",
+    );
+    let long = "x".repeat(100_000);
+    for pointer in [
+        "/aiSystems/0/id",
+        "/users/0/id",
+        "/aiSystems/0/name",
+        "/aiSystems/0/owner",
+        "/users/0/unit",
+    ] {
+        let path = pointer.trim_start_matches('/').replacen("/0/", "[0].", 1);
+        assert_register_problem(
+            &with(base_register(), pointer, json!(long)),
+            &path,
+            "longer than",
+        );
+    }
+    // `principal` is a valid id, and only an id.
+    let mut register = base_register();
+    register["aiSystems"][0]["id"] = json!("principal");
+    register["users"][0]["id"] = json!("principal");
+    let register = Register::from_yaml(&yaml(&register), "test.yaml").unwrap();
+    let engine = Engine::builder().register(register).build().unwrap();
+    let query =
+        Query::from_json(r#"{"user": "principal", "ai": "principal", "data": "intern"}"#).unwrap();
+    assert!(engine.decide(&query).unwrap().is_allowed());
+    let query =
+        Query::from_json(r#"{"user": "principal", "ai": "resource", "data": "intern"}"#).unwrap();
+    assert_eq!(engine.decide(&query).unwrap().decision, Verdict::Deny);
+}
+
+#[test]
+fn a_huge_array_in_a_register_is_refused_at_its_path() {
+    // 1,001 data classes: over the schema's 1,000.
+    let mut register = base_register();
+    register["dataClasses"] = Value::Array(
+        (0..1_001)
+            .map(|i| json!({"id": format!("c{i}"), "name": "C", "level": 0, "personalData": "none", "secrecy": false}))
+            .collect(),
+    );
+    assert_register_problem(&yaml(&register), "dataClasses", "more than 1000 items");
+    // A user with a million roles.
+    let text = format!(
+        "dataClasses: [{{id: x, name: X, level: 0, personalData: none, secrecy: false}}]\naiSystems: []\nusers: [{{id: u, roles: [{}]}}]\n",
+        "employee, ".repeat(100_000)
+    );
+    assert_register_problem(&text, "users[0].roles", "");
+}
+
+#[test]
+fn deeply_nested_yaml_is_refused_with_the_limit() {
+    let limit = format!("the limit is {MAX_REGISTER_DEPTH}");
+    for text in [
+        "[".repeat(100_000),
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("dataClasses: {}\naiSystems: []\n", "{a: ".repeat(10_000)),
+        format!(
+            "dataClasses: {}x{}\naiSystems: []\n",
+            "[".repeat(MAX_REGISTER_DEPTH),
+            "]".repeat(MAX_REGISTER_DEPTH)
+        ),
+        // Block style, one level per line.
+        (0..200)
+            .map(|i| format!("{}a:\n", "  ".repeat(i)))
+            .collect::<String>(),
+        (0..200)
+            .map(|i| format!("{}-\n", "  ".repeat(i)))
+            .collect::<String>(),
+    ] {
+        match Register::from_yaml(&text, "test.yaml") {
+            Err(LoadError::Register(RegisterError::Invalid { problems, .. })) => {
+                assert_eq!(problems[0].path, "");
+                assert!(problems[0].message.contains(&limit), "{problems:?}");
+            }
+            other => panic!("expected the nesting limit, got {other:?}"),
+        }
+    }
+    // Unclosed nesting below the limit is a syntax error with its place.
+    assert_register_fails(&"[".repeat(5), "not valid YAML");
+}
+
+/// "Billion laughs": nine levels of nine aliases each.
+fn billion_laughs(tail: &str) -> String {
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        let prev = format!("*a{}", level - 1);
+        text.push_str(&format!(
+            "a{level}: &a{level} [{}]\n",
+            [prev.as_str(); 9].join(", ")
+        ));
+    }
+    text.push_str(tail);
+    text
+}
+
+/// One anchor of `n` values and `n` aliases to it: n² values, which serde_yaml's own
+/// repetition limit (100 alias jumps per event) lets through.
+fn quadratic_bomb(n: usize, key: &str) -> String {
+    format!(
+        "a: &a [{}]\n{key}: [{}]\n",
+        vec!["x"; n].join(","),
+        vec!["*a"; n].join(",")
+    )
+}
+
+#[test]
+fn yaml_alias_bombs_in_a_register_are_refused() {
+    let text = billion_laughs("dataClasses: *a9\naiSystems: []\n");
+    let started = std::time::Instant::now();
+    assert!(Register::from_yaml(&text, "test.yaml").is_err());
+    assert_register_fails(&text, "limit");
+    // Aliases inside the register's own lists.
+    let text = billion_laughs("dataClasses: [{id: x, name: X, level: 0, personalData: none, secrecy: false, description: *a9}]\naiSystems: []\n");
+    assert_register_fails(&text, "limit");
+    // A million values from a 5 kB file: over 16 per byte.
+    let text = quadratic_bomb(1_000, "users");
+    let limit = text.len() * MAX_REGISTER_VALUES_PER_BYTE;
+    let problems = register_problems(&text);
+    assert_eq!(
+        problems[0].message,
+        format!(
+            "register has more than {limit} YAML values once its aliases are expanded; the limit is {limit} ({MAX_REGISTER_VALUES_PER_BYTE} per byte of its {} bytes)",
+            text.len()
+        )
+    );
+    // Merge keys, which the README allows for variants of a system, are well within it.
+    let text = "dataClasses: [{id: x, name: X, level: 0, personalData: none, secrecy: false}]\naiSystems:\n  - &base {id: a, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1}\n  - {<<: *base, id: b}\n  - {<<: *base, id: c, status: suspended}\n";
+    let register = Register::from_yaml(text, "test.yaml").unwrap();
+    assert_eq!(register.ai_systems().len(), 3);
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "refused in reasonable time"
+    );
+}
+
+#[test]
+fn register_size_limit_is_checked_before_parsing() {
+    let text = format!("dataClasses: []\n#{}\n", "x".repeat(MAX_REGISTER_BYTES));
+    let problems = register_problems(&text);
+    assert_eq!(
+        problems[0].message,
+        format!(
+            "register is {} bytes; the limit is {MAX_REGISTER_BYTES} bytes",
+            text.len()
+        )
+    );
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aipolicy-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn register_files_that_are_not_utf8_or_too_large_are_refused_with_their_place() {
+    let mut bytes = b"dataClasses:\n  - id: oppen\n    name: \xc3\x96ppen \xff\xfe\n".to_vec();
+    bytes.extend_from_slice(b"aiSystems: []\n");
+    let path = temp_file("latin1-register.yaml", &bytes);
+    match Register::from_file(&path) {
+        Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
+            assert_eq!(file, path.display().to_string());
+            assert_eq!(
+                problems[0].message,
+                "not valid UTF-8 at line 3 column 17 (byte 44); a register file must be UTF-8 text"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let big = vec![b'#'; MAX_REGISTER_BYTES + 1];
+    let path = temp_file("big-register.yaml", &big);
+    match Register::from_file(&path) {
+        Err(LoadError::Register(RegisterError::Invalid { problems, .. })) => assert_eq!(
+            problems[0].message,
+            format!(
+                "register is {} bytes; the limit is {MAX_REGISTER_BYTES} bytes",
+                MAX_REGISTER_BYTES + 1
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    let _ = std::fs::remove_file(&path);
+    // And through the CLI: exit 2, never a decision.
+    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args([
+            "check",
+            "--user",
+            "t",
+            "--role",
+            "employee",
+            "--ai",
+            "x",
+            "--data",
+            "oppen",
+            "--register",
+        ])
+        .arg(temp_file("latin1-register-cli.yaml", &bytes))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty() || !String::from_utf8_lossy(&output.stdout).contains("allow"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("UTF-8"));
+}
+
+// ------------------------------------------------------------------------------------------
+// Scenario files
+// ------------------------------------------------------------------------------------------
+
+#[track_caller]
+fn scenario_problems(text: &str) -> Vec<FieldError> {
+    match ScenarioFile::parse(text, Path::new("test.yaml")) {
+        Err(ScenarioError::Invalid { problems, .. }) => problems,
+        other => panic!("expected ScenarioError::Invalid, got {other:?}"),
+    }
+}
+
+const CASE: &str =
+    "  - name: ok\n    query: {user: anna, ai: chatgpt, data: oppen}\n    expect: allow\n";
+
+#[test]
+fn the_base_scenario_parses() {
+    ScenarioFile::parse(&format!("cases:\n{CASE}"), Path::new("test.yaml")).unwrap();
+}
+
+#[test]
+fn yaml_alias_bombs_in_a_scenario_file_are_refused() {
+    let text = billion_laughs(&format!("cases:\n{CASE}"));
+    let error = ScenarioFile::parse(&text, Path::new("test.yaml")).unwrap_err();
+    assert!(format!("{error} {error:?}").contains("limit"), "{error:?}");
+    let text = billion_laughs("cases:\n  - name: bomb\n    query: *a9\n    expect: error\n");
+    let error = ScenarioFile::parse(&text, Path::new("test.yaml")).unwrap_err();
+    assert!(format!("{error} {error:?}").contains("limit"), "{error:?}");
+    let problems = scenario_problems(&quadratic_bomb(1_000, "cases"));
+    assert!(
+        problems[0]
+            .message
+            .contains("once its aliases are expanded; the limit is"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn deeply_nested_scenario_yaml_is_refused() {
+    for text in [
+        "[".repeat(100_000),
+        format!(
+            "cases:\n  - name: deep\n    query: {}x{}\n    expect: error\n",
+            "[".repeat(MAX_SCENARIO_DEPTH),
+            "]".repeat(MAX_SCENARIO_DEPTH)
+        ),
+    ] {
+        let problems = scenario_problems(&text);
+        assert!(
+            problems[0]
+                .message
+                .contains(&format!("the limit is {MAX_SCENARIO_DEPTH}")),
+            "{problems:?}"
+        );
+    }
+}
+
+#[test]
+fn scenario_files_too_large_not_utf8_or_with_unknown_fields_are_refused() {
+    let text = format!("cases:\n{CASE}#{}\n", "x".repeat(MAX_SCENARIO_BYTES));
+    let problems = scenario_problems(&text);
+    assert_eq!(
+        problems[0].message,
+        format!(
+            "scenario file is {} bytes; the limit is {MAX_SCENARIO_BYTES} bytes",
+            text.len()
+        )
+    );
+    let path = temp_file("latin1-scenario.yaml", b"cases:\n  - name: \xe5\n");
+    match ScenarioFile::load(&path) {
+        Err(ScenarioError::Invalid { problems, .. }) => assert!(
+            problems[0]
+                .message
+                .starts_with("not valid UTF-8 at line 2 column 11"),
+            "{problems:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    for (text, path) in [
+        (format!("cases:\n{CASE}extra: 1\n"), "extra"),
+        (format!("cases:\n{CASE}    skip: true\n"), "cases[0].skip"),
+        (
+            "cases:\n  - name: x\n    query: {}\n    expect: {decision: allow, because: x}\n"
+                .to_string(),
+            "cases[0].expect.because",
+        ),
+    ] {
+        let problems = scenario_problems(&text);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.path == path && p.message.contains("unknown field")),
+            "{path}: {problems:?}"
+        );
+    }
+    // A case's query with wrong types and Cedar lookalikes runs as an input error or a deny.
+    let text = "cases:\n  - name: odd\n    query: {user: 5, ai: '*', data: [intern]}\n    expect: error\n  - name: cedar\n    query: {user: anna, ai: 'x\" || true || \"', data: intern}\n    expect: deny\n";
+    let file = ScenarioFile::parse(text, Path::new("test.yaml")).unwrap();
+    let results = aipolicy::scenario::run_file(engine(), &file);
+    assert!(results.iter().all(|r| r.passed()), "{results:?}");
+}

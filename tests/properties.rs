@@ -1,0 +1,736 @@
+//! Property tests over random registers and queries:
+//!
+//! - the engine's decision is Cedar's own decision on the same request, built here
+//!   independently in Cedar's JSON formats (not with the engine's `prepare`): the verdict, the
+//!   deny reasons (exactly the forbids Cedar found satisfied) and the duties of an allow
+//!   (exactly the satisfied permits that carry an obligation, and the satisfied duties);
+//! - adding data classes to a query never turns a deny into an allow;
+//! - an input error is never an allow: a query with any invalid part is an `Err`, never a
+//!   decision;
+//! - reporting an incident is always allowed, for any user, AI system and valid data.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use aipolicy::policies::bundled_schema;
+use aipolicy::{
+    Action, AiSystem, Context, DataClass, Decision, Engine, Hosting, Language, PersonalData,
+    Policies, Query, Register, Role, Status, User, UserRef, Verdict,
+};
+use cedar_policy::{
+    Authorizer, Context as CedarContext, Effect, Entities, EntityUid, PolicySet, Request, Response,
+    Schema,
+};
+use proptest::prelude::*;
+use proptest::sample::{subsequence, Index};
+use serde_json::{json, Value};
+
+/// Policies and schema, parsed once; each register gets an engine of clones.
+fn parts() -> &'static (Policies, Schema) {
+    static PARTS: OnceLock<(Policies, Schema)> = OnceLock::new();
+    PARTS.get_or_init(|| {
+        (
+            Policies::bundled().expect("bundled policies"),
+            bundled_schema().expect("bundled schema"),
+        )
+    })
+}
+
+fn engine_for(register: Register) -> Engine {
+    let (policies, schema) = parts();
+    Engine::new(policies.clone(), schema.clone(), register).expect("the engine loads")
+}
+
+// ------------------------------------------------------------------------------------------
+// Random registers and queries
+// ------------------------------------------------------------------------------------------
+
+/// The id an AI system gets when it is not in the register (never a register id here).
+const PUBLIC_AI: &str = "unregistered-ai";
+
+/// Any subset of the roles, all three more often than not (so that allows are common).
+fn roles() -> impl Strategy<Value = Vec<Role>> {
+    prop_oneof![
+        1 => Just(Role::ALL.to_vec()),
+        1 => subsequence(Role::ALL.to_vec(), 0..=3),
+    ]
+}
+
+/// Mostly true: the generated systems and contexts meet most requirements, so that allows
+/// (and denies for a single reason) are frequent.
+fn mostly() -> proptest::bool::Weighted {
+    proptest::bool::weighted(0.93)
+}
+
+fn level() -> impl Strategy<Value = u8> {
+    prop_oneof![4 => 0u8..=1, 3 => 2u8..=3, 1 => Just(4u8)]
+}
+
+fn data_class(i: usize) -> impl Strategy<Value = DataClass> {
+    let personal_data = prop_oneof![
+        3 => Just(PersonalData::None),
+        1 => Just(PersonalData::Ordinary),
+        1 => Just(PersonalData::Sensitive),
+    ];
+    (level(), personal_data, proptest::bool::weighted(0.25)).prop_map(
+        move |(level, personal_data, secrecy)| DataClass {
+            id: format!("c{i}"),
+            name: format!("Class {i}"),
+            level,
+            personal_data,
+            secrecy,
+            description: None,
+        },
+    )
+}
+
+fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
+    (
+        proptest::bool::weighted(0.1),
+        proptest::bool::weighted(0.1),
+        proptest::array::uniform10(mostly()),
+        proptest::option::weighted(
+            0.85,
+            prop_oneof![Just("IT-chef".to_string()), Just("x".to_string())],
+        ),
+        prop_oneof![1 => 0u8..=2, 2 => 3u8..=4],
+        prop_oneof![
+            1 => Just(PersonalData::None),
+            1 => Just(PersonalData::Ordinary),
+            3 => Just(PersonalData::Sensitive),
+        ],
+        roles(),
+    )
+        .prop_map(
+            move |(public, suspended, b, owner, max_data_level, personal_data, user_groups)| {
+                AiSystem {
+                    id: format!("a{i}"),
+                    name: format!("AI {i}"),
+                    hosting: if public {
+                        Hosting::Public
+                    } else {
+                        Hosting::Internal
+                    },
+                    approved: b[0],
+                    status: if suspended {
+                        Status::Suspended
+                    } else {
+                        Status::Active
+                    },
+                    owner,
+                    verified: b[1],
+                    max_data_level,
+                    personal_data,
+                    secrecy: b[2],
+                    user_groups,
+                    decision_support: b[3],
+                    fairness_assessed: b[4],
+                    resident_facing: b[5],
+                    transparency_notice: b[6],
+                    accessibility_reviewed: b[7],
+                    description: b[8].then(|| "d".to_string()),
+                }
+            },
+        )
+}
+
+fn user(i: usize) -> impl Strategy<Value = User> {
+    (roles(), proptest::option::of(Just("Enhet".to_string()))).prop_map(move |(roles, unit)| User {
+        id: format!("u{i}"),
+        roles,
+        unit,
+    })
+}
+
+/// Strategies for the `i`-th element of a list of 1..=max (0..=max for `min` 0).
+fn list<T: std::fmt::Debug, S: Strategy<Value = T>>(
+    min: usize,
+    max: usize,
+    element: fn(usize) -> S,
+) -> impl Strategy<Value = Vec<T>> {
+    (min..=max).prop_flat_map(move |n| (0..n).map(element).collect::<Vec<_>>())
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    data_classes: Vec<DataClass>,
+    ai_systems: Vec<AiSystem>,
+    users: Vec<User>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        list(1, 4, data_class),
+        prop_oneof![1 => list(0, 0, ai_system), 6 => list(1, 4, ai_system)],
+        list(0, 3, user),
+    )
+        .prop_map(|(data_classes, ai_systems, users)| Spec {
+            data_classes,
+            ai_systems,
+            users,
+        })
+}
+
+impl Spec {
+    fn register(&self) -> Register {
+        Register::new(
+            Some("Propby".to_string()),
+            self.data_classes.clone(),
+            self.ai_systems.clone(),
+            self.users.clone(),
+        )
+        .expect("a generated register is valid")
+    }
+}
+
+/// A query, by choices to resolve against a register.
+#[derive(Debug, Clone)]
+struct QuerySpec {
+    /// `Some(i)`: the register's user `i` (when it has users); `None`: an inline user.
+    registered_user: Option<Index>,
+    inline_roles: Vec<Role>,
+    inline_unit: Option<String>,
+    /// `Some(i)`: the register's AI system `i` (when it has any); `None`: one not in it.
+    registered_ai: Option<Index>,
+    data: Vec<Index>,
+    action: Action,
+    flags: [bool; 7],
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    proptest::sample::select(Action::ALL.to_vec())
+}
+
+fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
+    (
+        proptest::option::of(any::<Index>()),
+        roles(),
+        proptest::option::of(Just("Inline".to_string())),
+        proptest::option::weighted(0.85, any::<Index>()),
+        proptest::collection::vec(any::<Index>(), min_data..=3),
+        action(),
+        proptest::array::uniform7(mostly()),
+    )
+        .prop_map(
+            |(registered_user, inline_roles, inline_unit, registered_ai, data, action, flags)| {
+                QuerySpec {
+                    registered_user,
+                    inline_roles,
+                    inline_unit,
+                    registered_ai,
+                    data,
+                    action,
+                    flags,
+                }
+            },
+        )
+}
+
+impl QuerySpec {
+    /// The user the query names: registered when asked for and possible, else inline.
+    fn user<'a>(&self, spec: &'a Spec) -> Result<&'a User, User> {
+        match &self.registered_user {
+            Some(i) if !spec.users.is_empty() => Ok(i.get(&spec.users)),
+            _ => Err(User {
+                id: "inline".to_string(),
+                roles: self.inline_roles.clone(),
+                unit: self.inline_unit.clone(),
+            }),
+        }
+    }
+
+    fn ai<'a>(&self, spec: &'a Spec) -> Option<&'a AiSystem> {
+        match &self.registered_ai {
+            Some(i) if !spec.ai_systems.is_empty() => Some(i.get(&spec.ai_systems)),
+            _ => None,
+        }
+    }
+
+    fn classes<'a>(&self, spec: &'a Spec) -> Vec<&'a DataClass> {
+        self.data
+            .iter()
+            .map(|i| i.get(&spec.data_classes))
+            .collect()
+    }
+
+    fn query(&self, spec: &Spec) -> Query {
+        let user = match self.user(spec) {
+            Ok(user) => UserRef::registered(user.id.clone()),
+            Err(inline) => UserRef::Inline(inline),
+        };
+        let ai = self
+            .ai(spec)
+            .map_or(PUBLIC_AI.to_string(), |a| a.id.clone());
+        let mut query = Query::new(
+            user,
+            ai,
+            self.classes(spec).into_iter().map(|c| c.id.clone()),
+        )
+        .with_action(self.action);
+        for (key, value) in Context::KEYS.into_iter().zip(self.flags) {
+            query = query.with_context(key, value).unwrap();
+        }
+        query
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Cedar's own decision, built independently of the engine
+// ------------------------------------------------------------------------------------------
+
+fn rank(p: PersonalData) -> i64 {
+    match p {
+        PersonalData::None => 0,
+        PersonalData::Ordinary => 1,
+        PersonalData::Sensitive => 2,
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Employee => "employee",
+        Role::Contractor => "contractor",
+        Role::Elected => "elected",
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Use => "use",
+        Action::Decide => "decide",
+        Action::Publish => "publish",
+        Action::OfferToResidents => "offerToResidents",
+        Action::Develop => "develop",
+        Action::ReportIncident => "reportIncident",
+    }
+}
+
+fn role_refs(roles: &[Role]) -> Value {
+    Value::Array(
+        roles
+            .iter()
+            .map(|&r| json!({"type": "Role", "id": role_name(r)}))
+            .collect(),
+    )
+}
+
+/// The user entity, per schemas/aipolicy.cedarschema: `User in [Role] { unit?: String }`.
+fn user_json(user: &User) -> Value {
+    let mut attrs = serde_json::Map::new();
+    if let Some(unit) = &user.unit {
+        attrs.insert("unit".into(), json!(unit));
+    }
+    json!({
+        "uid": {"type": "User", "id": user.id},
+        "attrs": attrs,
+        "parents": role_refs(&user.roles),
+    })
+}
+
+/// The AI system entity: the register's attributes, or public AI when it is not registered.
+fn ai_json(ai: Option<&AiSystem>) -> Value {
+    let Some(ai) = ai else {
+        return json!({
+            "uid": {"type": "AiSystem", "id": PUBLIC_AI},
+            "attrs": {
+                "registered": false, "hosting": "public", "approved": false, "status": "active",
+                "verified": false, "maxDataLevel": 0, "personalData": 0, "secrecy": false,
+                "userGroups": role_refs(&Role::ALL),
+                "decisionSupport": false, "fairnessAssessed": false, "residentFacing": false,
+                "transparencyNotice": false, "accessibilityReviewed": false,
+            },
+            "parents": [],
+        });
+    };
+    let mut attrs = json!({
+        "registered": true,
+        "hosting": match ai.hosting { Hosting::Public => "public", Hosting::Internal => "internal" },
+        "approved": ai.approved,
+        "status": match ai.status { Status::Active => "active", Status::Suspended => "suspended" },
+        "verified": ai.verified,
+        "maxDataLevel": ai.max_data_level,
+        "personalData": rank(ai.personal_data),
+        "secrecy": ai.secrecy,
+        "userGroups": role_refs(&ai.user_groups),
+        "decisionSupport": ai.decision_support,
+        "fairnessAssessed": ai.fairness_assessed,
+        "residentFacing": ai.resident_facing,
+        "transparencyNotice": ai.transparency_notice,
+        "accessibilityReviewed": ai.accessibility_reviewed,
+    });
+    if let Some(owner) = &ai.owner {
+        attrs["owner"] = json!(owner);
+    }
+    json!({"uid": {"type": "AiSystem", "id": ai.id}, "attrs": attrs, "parents": []})
+}
+
+/// The context record: the strictest profile of the classes, and all seven flags.
+fn context_json(classes: &[&DataClass], flags: [bool; 7]) -> Value {
+    let data = json!({
+        "named": !classes.is_empty(),
+        "level": classes.iter().map(|c| i64::from(c.level)).max().unwrap_or(0),
+        "personalData": classes.iter().map(|c| rank(c.personal_data)).max().unwrap_or(0),
+        "secrecy": classes.iter().any(|c| c.secrecy),
+    });
+    let mut context = json!({"data": data});
+    for (key, value) in [
+        "humanReview",
+        "humanReviewed",
+        "aiDisclosure",
+        "securityReview",
+        "itSecurityReview",
+        "dataProtectionReview",
+        "valuesReview",
+    ]
+    .into_iter()
+    .zip(flags)
+    {
+        context[key] = json!(value);
+    }
+    context
+}
+
+struct CedarAnswer {
+    response: Response,
+    duties: Response,
+}
+
+fn uid(json: Value) -> EntityUid {
+    EntityUid::from_json(json).unwrap()
+}
+
+fn ask_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> CedarAnswer {
+    let schema = &parts().1;
+    let user = match q.user(spec) {
+        Ok(user) => user.clone(),
+        Err(inline) => inline,
+    };
+    let ai = q.ai(spec);
+    let user_entity = user_json(&user);
+    let ai_entity = ai_json(ai);
+    let principal = uid(user_entity["uid"].clone());
+    let resource = uid(ai_entity["uid"].clone());
+    // With a schema, Cedar adds the schema's action entities (with `use in anyUse` and so on).
+    let entities =
+        Entities::from_json_value(json!([user_entity, ai_entity]), Some(schema)).unwrap();
+    let action = uid(json!({"type": "Action", "id": action_name(q.action)}));
+    assert!(
+        entities.get(&action).is_some(),
+        "the schema's action entities are there"
+    );
+    let context = CedarContext::from_json_value(
+        context_json(&q.classes(spec), q.flags),
+        Some((schema, &action)),
+    )
+    .unwrap();
+    let request = Request::new(principal, action, resource, context, Some(schema)).unwrap();
+    let authorizer = Authorizer::new();
+    let policies: &PolicySet = engine.policies().set();
+    CedarAnswer {
+        response: authorizer.is_authorized(&request, policies, &entities),
+        duties: authorizer.is_authorized(&request, engine.policies().duties(), &entities),
+    }
+}
+
+fn ids(reasons: &[aipolicy::Reason]) -> BTreeSet<String> {
+    reasons.iter().map(|r| r.policy.to_string()).collect()
+}
+
+/// The engine's decision is Cedar's: verdict, deny reasons, and the duties of an allow.
+fn check_against_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> Result<(), TestCaseError> {
+    let query = q.query(spec);
+    let decided = engine.decide_in(&query, Language::En);
+    if query.data.is_empty() && query.action.requires_data() {
+        prop_assert!(decided.is_err(), "missing data is an input error");
+        return Ok(());
+    }
+    let decision = decided.map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let cedar = ask_cedar(engine, spec, q);
+    let errors: Vec<String> = cedar
+        .response
+        .diagnostics()
+        .errors()
+        .map(ToString::to_string)
+        .collect();
+    prop_assert!(errors.is_empty(), "Cedar evaluated cleanly: {errors:?}");
+    prop_assert!(decision.errors.is_empty(), "{decision:?}");
+    let set = engine.policies().set();
+    let satisfied = |effect: Effect| -> BTreeSet<String> {
+        cedar
+            .response
+            .diagnostics()
+            .reason()
+            .filter(|id| set.policy(id).is_some_and(|p| p.effect() == effect))
+            .map(ToString::to_string)
+            .collect()
+    };
+    match cedar.response.decision() {
+        cedar_policy::Decision::Allow => {
+            prop_assert_eq!(decision.decision, Verdict::Allow, "{:?}", decision);
+            prop_assert!(decision.reasons.is_empty());
+            let mut duties: BTreeSet<String> = satisfied(Effect::Permit)
+                .into_iter()
+                .filter(|id| {
+                    let policy = set.policy(&cedar_policy::PolicyId::new(id)).unwrap();
+                    policy.annotation("obligation_sv").is_some()
+                        && policy.annotation("obligation_en").is_some()
+                })
+                .collect();
+            duties.extend(cedar.duties.diagnostics().reason().map(ToString::to_string));
+            prop_assert!(!duties.is_empty(), "every allow carries a duty");
+            prop_assert_eq!(ids(&decision.obligations), duties);
+        }
+        cedar_policy::Decision::Deny => {
+            prop_assert_eq!(decision.decision, Verdict::Deny, "{:?}", decision);
+            prop_assert!(decision.obligations.is_empty());
+            let forbids = satisfied(Effect::Forbid);
+            if forbids.is_empty() {
+                prop_assert_eq!(
+                    ids(&decision.reasons),
+                    BTreeSet::from([aipolicy::decision::NO_PERMIT_POLICY.to_string()])
+                );
+            } else {
+                prop_assert_eq!(ids(&decision.reasons), forbids);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn the_engine_decides_as_cedar_does(
+        spec in spec(),
+        queries in proptest::collection::vec(query_spec(0), 1..=8),
+    ) {
+        let engine = engine_for(spec.register());
+        for q in &queries {
+            check_against_cedar(&engine, &spec, q)?;
+        }
+    }
+
+    #[test]
+    fn adding_data_classes_never_turns_a_deny_into_an_allow(
+        spec in spec(),
+        queries in proptest::collection::vec(
+            (query_spec(1), proptest::collection::vec(any::<Index>(), 1..=3)),
+            1..=8,
+        ),
+    ) {
+        let engine = engine_for(spec.register());
+        for (q, more) in &queries {
+            let before = engine.decide(&q.query(&spec)).unwrap();
+            let mut wider = q.clone();
+            wider.data.extend(more.iter().cloned());
+            let after = engine.decide(&wider.query(&spec)).unwrap();
+            if before.decision == Verdict::Deny {
+                prop_assert_eq!(after.decision, Verdict::Deny, "{:?} then {:?}", q, wider);
+                // The profile only gets stricter, so every requirement that failed still fails.
+                let (b, a) = (ids(&before.reasons), ids(&after.reasons));
+                prop_assert!(
+                    b.is_subset(&a) || b.contains(aipolicy::decision::NO_PERMIT_POLICY),
+                    "reasons {:?} became {:?}", b, a
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reporting_an_incident_is_always_allowed(
+        spec in spec(),
+        queries in proptest::collection::vec(query_spec(0), 1..=8),
+    ) {
+        let engine = engine_for(spec.register());
+        for q in &queries {
+            let mut q = q.clone();
+            q.action = Action::ReportIncident;
+            let decision: Decision = engine.decide(&q.query(&spec)).unwrap();
+            prop_assert!(decision.is_allowed(), "{:?}: {:?}", q, decision);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// An input error is never an allow
+// ------------------------------------------------------------------------------------------
+
+/// A value for one field of a query: valid, or not (with the reason it is not).
+#[derive(Debug, Clone)]
+struct Field {
+    value: Option<Value>,
+    valid: bool,
+}
+
+fn field(valid: Vec<Value>, invalid: Vec<Value>, optional: bool) -> impl Strategy<Value = Field> {
+    let good = proptest::sample::select(valid).prop_map(|v| Field {
+        value: Some(v),
+        valid: true,
+    });
+    let bad = proptest::sample::select(invalid).prop_map(|v| Field {
+        value: Some(v),
+        valid: false,
+    });
+    let absent = Just(Field {
+        value: None,
+        valid: optional,
+    });
+    prop_oneof![4 => good, 2 => bad, 1 => absent]
+}
+
+fn json_query() -> impl Strategy<Value = (Value, bool)> {
+    let user = field(
+        vec![
+            json!("anna"),
+            json!("gunilla"),
+            json!({"id": "t", "roles": ["employee"]}),
+            json!({"id": "t", "roles": [], "unit": "U"}),
+            json!({"id": "x\" || true || \"", "roles": ["elected", "contractor"]}),
+        ],
+        vec![
+            json!("nobody"),
+            json!(""),
+            json!(5),
+            json!(null),
+            json!(["anna"]),
+            json!({"id": "t"}),
+            json!({"id": "t", "roles": ["admin"]}),
+            json!({"id": "t", "roles": ["employee"], "admin": true}),
+            json!({"id": 1, "roles": []}),
+        ],
+        false,
+    );
+    let ai = field(
+        vec![
+            json!("copilot-chat"),
+            json!("chatgpt"),
+            json!("lokal-sprakmodell"),
+            json!("*"),
+            json!("principal"),
+        ],
+        vec![
+            json!(""),
+            json!(5),
+            json!(null),
+            json!({"id": "chatgpt"}),
+            json!(["chatgpt"]),
+        ],
+        false,
+    );
+    let data = field(
+        vec![
+            json!("oppen"),
+            json!(["intern"]),
+            json!(["oppen", "sekretess"]),
+            json!("socialtjanstarende"),
+        ],
+        vec![
+            json!("hemligt"),
+            json!([]),
+            json!(["oppen", "hemligt"]),
+            json!(5),
+            json!([null]),
+            json!({"oppen": true}),
+            json!(""),
+        ],
+        // Absent data is valid only for some actions: decided below.
+        true,
+    );
+    let action = field(
+        Action::ALL.iter().map(|a| json!(a.as_str())).collect(),
+        vec![json!("USE"), json!("admin"), json!(5), json!(null)],
+        true,
+    );
+    let context = field(
+        vec![
+            json!({}),
+            json!({"humanReview": true}),
+            json!({"humanReviewed": true, "aiDisclosure": true}),
+            json!({"securityReview": true, "itSecurityReview": true, "dataProtectionReview": true, "valuesReview": true}),
+        ],
+        vec![
+            json!({"humanReview": "true"}),
+            json!({"override": true}),
+            json!([]),
+            json!(null),
+            json!({"humanReview": 1}),
+        ],
+        true,
+    );
+    let extra = proptest::option::weighted(0.1, Just(("admin", json!(true))));
+    (user, ai, data, action, context, extra).prop_map(|(user, ai, data, action, context, extra)| {
+        let mut query = serde_json::Map::new();
+        let mut valid = true;
+        for (key, field) in [
+            ("user", &user),
+            ("ai", &ai),
+            ("data", &data),
+            ("action", &action),
+            ("context", &context),
+        ] {
+            valid &= field.valid;
+            if let Some(value) = &field.value {
+                query.insert(key.to_string(), value.clone());
+            }
+        }
+        if data.value.is_none() {
+            let action = action
+                .value
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or("use");
+            valid &= matches!(action, "offerToResidents" | "develop" | "reportIncident");
+        }
+        if let Some((key, value)) = extra {
+            query.insert(key.to_string(), value);
+            valid = false;
+        }
+        (Value::Object(query), valid)
+    })
+}
+
+fn bundled() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::bundled().unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_input_error_is_never_an_allow((query, valid) in json_query()) {
+        let text = query.to_string();
+        let decided = Query::from_json(&text).and_then(|q| bundled().decide(&q));
+        if valid {
+            let decision = decided.map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert!(decision.errors.is_empty());
+        } else {
+            match decided {
+                Err(error) => {
+                    prop_assert!(!error.problems.is_empty());
+                    prop_assert!(error.problems.iter().all(|p| !p.message.is_empty()));
+                }
+                Ok(decision) => {
+                    return Err(TestCaseError::fail(format!("{text}: an invalid query was decided: {decision:?}")));
+                }
+            }
+        }
+        // Any cut of it is an input error too.
+        for cut in [text.len() / 2, text.len().saturating_sub(1)] {
+            if let Some(prefix) = text.get(..cut) {
+                prop_assert!(Query::from_json(prefix).is_err(), "{}", prefix);
+            }
+        }
+    }
+}
