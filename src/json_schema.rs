@@ -14,6 +14,20 @@ pub const REGISTER_SCHEMA: &str = include_str!("../schemas/register.schema.json"
 /// The query's JSON Schema, as shipped in `schemas/query.schema.json`.
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/query.schema.json");
 
+/// An embedded schema, compiled once per process on first use.
+pub(crate) type Compiled = std::sync::OnceLock<Result<Validator, String>>;
+
+/// The validator of `cell`, compiling `schema_text` the first time. An `Err` is a bug in an
+/// embedded schema, never a user's mistake.
+pub(crate) fn compiled(
+    cell: &'static Compiled,
+    schema_text: &str,
+) -> Result<&'static Validator, String> {
+    cell.get_or_init(|| compile(schema_text))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// Compiles an embedded schema. Failing here is a bug in aipolicy, not in user input.
 pub(crate) fn compile(schema_text: &str) -> Result<Validator, String> {
     let schema: Value = serde_json::from_str(schema_text).map_err(|e| e.to_string())?;

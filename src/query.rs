@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -387,10 +386,8 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
 }
 
 fn query_validator() -> Result<&'static jsonschema::Validator, InputError> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| json_schema::compile(json_schema::QUERY_SCHEMA))
-        .as_ref()
+    static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
+    json_schema::compiled(&VALIDATOR, json_schema::QUERY_SCHEMA)
         .map_err(|e| InputError::at("", format!("internal error in the query schema: {e}")))
 }
 

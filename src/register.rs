@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -260,10 +260,8 @@ struct RegisterIndex {
 }
 
 fn register_validator() -> Result<&'static jsonschema::Validator, LoadError> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| json_schema::compile(json_schema::REGISTER_SCHEMA))
-        .as_ref()
+    static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
+    json_schema::compiled(&VALIDATOR, json_schema::REGISTER_SCHEMA)
         .map_err(|e| LoadError::Internal(format!("register schema: {e}")))
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -188,11 +188,8 @@ pub enum ScenarioError {
 }
 
 fn scenarios_validator() -> Result<&'static jsonschema::Validator, String> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| json_schema::compile(json_schema::SCENARIOS_SCHEMA))
-        .as_ref()
-        .map_err(Clone::clone)
+    static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
+    json_schema::compiled(&VALIDATOR, json_schema::SCENARIOS_SCHEMA)
 }
 
 impl ScenarioFile {

@@ -33,7 +33,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cedar_policy::{
@@ -273,10 +273,8 @@ pub enum VerifyError {
 }
 
 fn invariants_validator() -> Result<&'static jsonschema::Validator, LoadError> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| json_schema::compile(INVARIANTS_SCHEMA))
-        .as_ref()
+    static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
+    json_schema::compiled(&VALIDATOR, INVARIANTS_SCHEMA)
         .map_err(|e| LoadError::Internal(format!("invariants schema: {e}")))
 }
 
