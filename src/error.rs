@@ -103,6 +103,18 @@ impl SourceDiagnostic {
         }
     }
 
+    /// A YAML syntax error of `text`, pointing at where the parser stopped.
+    pub fn from_yaml_error(error: &serde_yaml::Error, file: &str, text: &str) -> Self {
+        let offset = error.location().map_or(0, |l| l.index()).min(text.len());
+        SourceDiagnostic::new(
+            file,
+            Arc::from(text),
+            offset.into(),
+            error.to_string(),
+            None,
+        )
+    }
+
     /// Copies message, labels and help of any diagnostic (e.g. Cedar's) that points into `text`.
     pub fn from_diagnostic(diagnostic: &dyn Diagnostic, file: &str, text: Arc<str>) -> Self {
         let len = text.len();

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -303,18 +302,9 @@ impl Register {
             file: file.to_string(),
             problems: vec![problem],
         })?;
-        let syntax_error = |e: serde_yaml::Error| {
-            let offset = e.location().map_or(0, |l| l.index());
-            RegisterError::Syntax {
-                file: file.to_string(),
-                diagnostics: vec![SourceDiagnostic::new(
-                    file,
-                    Arc::from(text),
-                    offset.min(text.len()).into(),
-                    e.to_string(),
-                    None,
-                )],
-            }
+        let syntax_error = |e: serde_yaml::Error| RegisterError::Syntax {
+            file: file.to_string(),
+            diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
         };
         let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax_error)?;
         // `<<: *anchor` merge keys let a register describe variants of one system briefly.

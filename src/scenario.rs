@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -227,13 +226,7 @@ impl ScenarioFile {
         })?;
         let syntax_error = |e: serde_yaml::Error| ScenarioError::Syntax {
             file: file.clone(),
-            diagnostics: vec![SourceDiagnostic::new(
-                &file,
-                Arc::from(text),
-                e.location().map_or(0, |l| l.index()).min(text.len()).into(),
-                e.to_string(),
-                None,
-            )],
+            diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, &file, text)],
         };
         let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax_error)?;
         yaml.apply_merge().map_err(syntax_error)?;

@@ -33,7 +33,6 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cedar_policy::{
@@ -296,19 +295,11 @@ impl Invariants {
     /// Parses and validates invariants YAML; `file` names it in errors. Every condition must
     /// parse as Cedar; it is checked against the Cedar schema by [`Invariants::check`].
     pub fn from_yaml(text: &str, file: &str) -> Result<Invariants, VerifyError> {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-            let offset = e.location().map_or(0, |l| l.index());
-            VerifyError::Syntax {
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| VerifyError::Syntax {
                 file: file.to_string(),
-                diagnostics: vec![SourceDiagnostic::new(
-                    file,
-                    Arc::from(text),
-                    offset.min(text.len()).into(),
-                    e.to_string(),
-                    None,
-                )],
-            }
-        })?;
+                diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
+            })?;
         let invalid = |problems| VerifyError::Invalid {
             file: file.to_string(),
             problems,
