@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cli;
+mod contexts;
 pub mod decision;
 pub mod engine;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod policies;
 pub mod query;
 pub mod register;
 pub mod scenario;
+mod slices;
 pub mod trace;
 pub mod verify;
 

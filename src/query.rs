@@ -90,6 +90,7 @@ pub enum UserRef {
     /// Looked up in the register.
     Registered(String),
     /// Given in full; not looked up.
+    #[serde(deserialize_with = "from_object")]
     Inline(User),
 }
 
@@ -227,8 +228,24 @@ pub struct Query {
     #[serde(default)]
     pub action: Action,
     /// Facts only the asking service knows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "from_object")]
     pub context: Context,
+}
+
+/// Reads a `T` from a JSON object only: serde also reads a struct from an array of its fields
+/// (`"context": [true]`), which the schema refuses.
+fn from_object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -238,10 +255,15 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         One(String),
         Many(Vec<String>),
     }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(id) => vec![id],
-        OneOrMany::Many(ids) => ids,
-    })
+    match OneOrMany::deserialize(d)? {
+        OneOrMany::One(id) => Ok(vec![id]),
+        // `[]` is not "no data": the schema refuses it, and so does the type.
+        OneOrMany::Many(ids) if ids.is_empty() => Err(serde::de::Error::invalid_length(
+            0,
+            &"one data class id or a non-empty list of them",
+        )),
+        OneOrMany::Many(ids) => Ok(ids),
+    }
 }
 
 /// The largest query JSON [`Query::from_json`] reads (and so the longest `batch` line): 64 KiB.
@@ -424,6 +446,58 @@ impl Query {
     /// A text over [`MAX_QUERY_BYTES`] or nested over [`MAX_QUERY_DEPTH`] levels is an input
     /// error that names the limit, found before any parsing.
     pub fn from_json(text: &str) -> Result<Query, InputError> {
+        // Fast path for the common case, a valid query: read it straight into its type and
+        // check the schema's few limits on what was read. The types are no more lenient than
+        // the schema (unknown and repeated keys, `null`, `[]` and arrays for objects are
+        // refused), so what passes is what the schema path accepts, read the same; `tests`
+        // compare the two on random texts. Anything else takes the schema path, which also
+        // gives the errors.
+        if text.len() <= MAX_QUERY_BYTES {
+            let mut reader = serde_json::Deserializer::from_str(text);
+            let typed = from_object::<_, Query>(&mut reader).and_then(|query| {
+                reader.end()?;
+                Ok(query)
+            });
+            if let Ok(query) = typed {
+                if query.within_schema_limits() {
+                    return Ok(query);
+                }
+            }
+        }
+        Query::from_json_via_schema(text)
+    }
+
+    /// Whether a query read into its type keeps the limits `schemas/query.schema.json` sets
+    /// beyond types: id lengths (in characters, as JSON Schema counts), at most 100 data
+    /// classes, at most 3 roles and none twice. A unit test holds these to the schema.
+    fn within_schema_limits(&self) -> bool {
+        let length = |s: &str, max: usize| (1..=max).contains(&s.chars().count());
+        let user = match &self.user {
+            UserRef::Registered(id) => length(id, 256),
+            UserRef::Inline(user) => {
+                length(&user.id, 256)
+                    && user.roles.len() <= 3
+                    && !user
+                        .roles
+                        .iter()
+                        .enumerate()
+                        .any(|(i, r)| user.roles[..i].contains(r))
+                    && user
+                        .unit
+                        .as_deref()
+                        .is_none_or(|unit| unit.chars().count() <= 300)
+            }
+        };
+        user && length(&self.ai, 256)
+            && self.data.len() <= 100
+            && self.data.iter().all(|id| length(id, 128))
+    }
+
+    /// [`Query::from_json`] without its fast path: the text is read as a JSON value (every
+    /// object's keys unique), checked against the schema, then read into a query. Gives the
+    /// same result; exposed so that tests and fuzzers can compare the two.
+    #[doc(hidden)]
+    pub fn from_json_via_schema(text: &str) -> Result<Query, InputError> {
         check_text_limits(text)?;
         let UniqueKeys(value) = serde_json::from_str(text).map_err(|e| {
             InputError::at(
@@ -455,5 +529,224 @@ impl Query {
         serde_json::from_value(value).map_err(|e| InputError {
             problems: vec![FieldError::new("", e.to_string())],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// JSON text for a value that is, now and then, what a query field expects.
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("0".to_string()),
+            Just("-1".to_string()),
+            Just("[]".to_string()),
+            Just("{}".to_string()),
+            Just(r#""""#.to_string()),
+            Just(r#""anna""#.to_string()),
+            Just(r#""intern""#.to_string()),
+            Just(r#""employee""#.to_string()),
+            Just(r#""develop""#.to_string()),
+            Just(format!("\"{}\"", "x".repeat(300))),
+            proptest::sample::select(vec![127usize, 128, 129, 255, 256, 257, 300, 301])
+                .prop_map(|n| format!("\"{}\"", "å".repeat(n))),
+            (95usize..105).prop_map(|n| format!("[{}]", vec![r#""intern""#; n].join(","))),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                proptest::collection::vec((key(), inner), 0..5).prop_map(|pairs| {
+                    let fields: Vec<String> = pairs
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\":{v}"))
+                        .collect();
+                    format!("{{{}}}", fields.join(","))
+                }),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(vec![
+            "user",
+            "ai",
+            "data",
+            "action",
+            "context",
+            "id",
+            "roles",
+            "unit",
+            "humanReview",
+            "valuesReview",
+            "other",
+        ])
+    }
+
+    /// Query-shaped texts: any keys with any values, or the five fields with values that are
+    /// mostly right, sometimes with a key twice or an unknown key.
+    fn query_text() -> impl Strategy<Value = String> {
+        let anything = proptest::collection::vec((key(), value()), 0..7);
+        let user = prop_oneof![
+            3 => Just(r#""anna""#.to_string()),
+            1 => value(),
+            3 => (
+                proptest::sample::select(vec![r#""u""#, r#""""#, "null"]),
+                proptest::collection::vec(
+                    proptest::sample::select(vec![r#""employee""#, r#""elected""#, r#""x""#]),
+                    0..5
+                ),
+                proptest::sample::select(vec!["", r#","unit":"IT""#, r#","unit":null"#, r#","other":1"#]),
+            )
+                .prop_map(|(id, roles, rest)| {
+                    format!(r#"{{"id":{id},"roles":[{}]{rest}}}"#, roles.join(","))
+                }),
+        ];
+        let data = prop_oneof![
+            Just(r#""intern""#.to_string()),
+            Just(r#"["intern","oppen"]"#.to_string()),
+            value(),
+        ];
+        let action = prop_oneof![
+            Just(r#""use""#.to_string()),
+            Just(r#""develop""#.to_string()),
+            value()
+        ];
+        let context = prop_oneof![
+            Just(r#"{"humanReview":true}"#.to_string()),
+            Just(r#"{"valuesReview":false,"aiDisclosure":true}"#.to_string()),
+            value()
+        ];
+        let shaped = (
+            user,
+            prop_oneof![Just(r#""copilot-chat""#.to_string()), value()],
+            proptest::option::of(data),
+            proptest::option::of(action),
+            proptest::option::of(context),
+            proptest::collection::vec((key(), value()), 0..2),
+        )
+            .prop_map(|(user, ai, data, action, context, extra)| {
+                let mut pairs = vec![("user", user), ("ai", ai)];
+                pairs.extend(data.map(|v| ("data", v)));
+                pairs.extend(action.map(|v| ("action", v)));
+                pairs.extend(context.map(|v| ("context", v)));
+                pairs.extend(extra);
+                pairs
+            });
+        prop_oneof![anything, shaped, shaped_clean()].prop_map(|pairs| {
+            let fields: Vec<String> = pairs
+                .into_iter()
+                .map(|(k, v)| format!("\"{k}\":{v}"))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        })
+    }
+
+    /// Queries that are valid but for one limit at a time, mostly: so that the test sees many
+    /// accepted ones, and each of the schema's limits from both sides.
+    fn shaped_clean() -> impl Strategy<Value = Vec<(&'static str, String)>> {
+        let text = |n: usize| format!("\"{}\"", "å".repeat(n));
+        let users = vec![
+            r#""anna""#.to_string(),
+            r#"{"id":"u","roles":["employee"]}"#.to_string(),
+            text(256),
+            text(257),
+            format!(r#"{{"id":{},"roles":[]}}"#, text(256)),
+            format!(r#"{{"id":{},"roles":[]}}"#, text(257)),
+            format!(r#"{{"id":"u","roles":[],"unit":{}}}"#, text(300)),
+            format!(r#"{{"id":"u","roles":[],"unit":{}}}"#, text(301)),
+            r#"{"id":"u","roles":["employee","contractor","elected"]}"#.to_string(),
+            r#"{"id":"u","roles":["employee","employee"]}"#.to_string(),
+        ];
+        let ais = vec![r#""x""#.to_string(), text(256), text(257)];
+        let many = |n: usize| format!("[{}]", vec![r#""a""#; n].join(","));
+        let data = vec![
+            r#""intern""#.to_string(),
+            r#"["oppen","intern"]"#.to_string(),
+            text(128),
+            text(129),
+            format!("[{}]", text(128)),
+            format!("[{}]", text(129)),
+            many(100),
+            many(101),
+        ];
+        (
+            proptest::sample::select(users),
+            proptest::sample::select(ais),
+            proptest::sample::select(data),
+            proptest::sample::select(vec![r#""use""#, r#""decide""#]),
+        )
+            .prop_map(|(user, ai, data, action)| {
+                vec![
+                    ("user", user),
+                    ("ai", ai),
+                    ("data", data),
+                    ("action", action.to_string()),
+                ]
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 6000, ..ProptestConfig::default() })]
+
+        /// The fast path accepts exactly what the schema path accepts, and reads it the same.
+        #[test]
+        fn the_fast_path_reads_what_the_schema_path_reads(text in query_text()) {
+            let fast = Query::from_json(&text);
+            let checked = Query::from_json_via_schema(&text);
+            match (&fast, &checked) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                // A refusal is reported by the schema path in both cases.
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "{text}: fast {fast:?}, schema path {checked:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_paths_limits_are_the_schemas() {
+        let schema: Value = serde_json::from_str(json_schema::QUERY_SCHEMA).unwrap();
+        let at = |pointer: &str| schema.pointer(pointer).and_then(Value::as_u64).unwrap();
+        assert_eq!(at("/properties/user/else/minLength"), 1);
+        assert_eq!(at("/properties/user/else/maxLength"), 256);
+        assert_eq!(at("/properties/ai/minLength"), 1);
+        assert_eq!(at("/properties/ai/maxLength"), 256);
+        assert_eq!(at("/properties/data/then/minItems"), 1);
+        assert_eq!(at("/properties/data/then/maxItems"), 100);
+        assert_eq!(at("/properties/data/then/items/minLength"), 1);
+        assert_eq!(at("/properties/data/then/items/maxLength"), 128);
+        assert_eq!(at("/properties/data/else/minLength"), 1);
+        assert_eq!(at("/properties/data/else/maxLength"), 128);
+        assert_eq!(at("/$defs/inlineUser/properties/id/minLength"), 1);
+        assert_eq!(at("/$defs/inlineUser/properties/id/maxLength"), 256);
+        assert_eq!(at("/$defs/inlineUser/properties/roles/maxItems"), 3);
+        assert_eq!(at("/$defs/inlineUser/properties/unit/maxLength"), 300);
+        assert_eq!(
+            schema.pointer("/$defs/inlineUser/properties/roles/uniqueItems"),
+            Some(&Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn what_the_types_alone_would_let_through_is_refused() {
+        for text in [
+            r#"["anna","x",["intern"],"use",{}]"#,
+            r#"{"user":"anna","ai":"x","data":"intern","context":[true]}"#,
+            r#"{"user":["u",["employee"]],"ai":"x","data":"intern"}"#,
+            r#"{"user":"anna","ai":"x","data":[]}"#,
+            r#"{"user":{"id":"u","roles":[],"unit":null},"ai":"x","data":"intern"}"#,
+            r#"{"user":"anna","ai":"x","data":"intern","data":"oppen"}"#,
+            r#"{"user":{"id":"u","id":"v","roles":[]},"ai":"x","data":"intern"}"#,
+            r#"{"user":{"id":"u","roles":["employee","employee"]},"ai":"x","data":"intern"}"#,
+            r#"{"user":"","ai":"x","data":"intern"}"#,
+        ] {
+            assert!(Query::from_json(text).is_err(), "{text}");
+            assert!(Query::from_json_via_schema(text).is_err(), "{text}");
+        }
     }
 }

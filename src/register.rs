@@ -227,8 +227,17 @@ pub struct User {
     /// Roles; empty means "not a user in the policy's sense" (U0).
     pub roles: Vec<Role>,
     /// Förvaltning or unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unit: Option<String>,
+}
+
+/// An optional string that, when present, is a string: `null` is refused as the schemas do.
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// A validated register: every id unique, every field as `schemas/register.schema.json` says.
