@@ -61,7 +61,8 @@ impl ContextCache {
     }
 }
 
-fn slot(profile: DataProfile, flags: &Context) -> Option<usize> {
+/// The slot of a profile and flags; `None` outside the slots (a level above 4).
+pub(crate) fn slot(profile: DataProfile, flags: &Context) -> Option<usize> {
     let level = usize::from(profile.level);
     let personal = usize::try_from(profile.personal_data.rank()).ok()?;
     if level >= LEVELS || personal >= PERSONAL {

@@ -10,13 +10,14 @@ use cedar_policy::{
     PrincipalConstraint, Request, ResourceConstraint, RestrictedExpression, Schema,
 };
 
-use crate::contexts::ContextCache;
+use crate::contexts::{self, ContextCache};
 use crate::decision::{fail_closed_reason, no_permit_reason, Decision, Language, Reason, Verdict};
 use crate::error::{FieldError, InputError, LoadError};
+use crate::memo::{self, role_bits, DecisionKey, DecisionMemo, UserKey};
 use crate::policies::{self, Policies};
 use crate::query::{Action, Query, UserRef};
 use crate::register::{AiSystem, DataClass, PersonalData, Register, User};
-use crate::slices::ActionSlices;
+use crate::slices::{self, ActionSlices};
 
 /// The strictest profile of the data classes named in a query: highest level, widest
 /// personal-data category, any secrecy. This is what Cedar sees as `context.data`.
@@ -128,8 +129,9 @@ pub struct Engine {
     names: CedarNames,
     /// Every register user and AI system, and the actions, with their hierarchy: built once.
     store: Entities,
-    /// Per registered AI system, a store with it and the actions: an inline user is added to a
-    /// copy of it instead of building every entity anew.
+    /// Per registered AI system, a store with it alone: an inline user and the action are added
+    /// to a copy of it instead of building every entity anew (the fewer entities a store holds,
+    /// the less Cedar's transitive closure costs when they are added).
     ai_stores: HashMap<EntityUid, Entities>,
     /// Duties that apply to a whole action whatever the request (no condition, any principal and
     /// resource), by action: found once at load, not evaluated per request.
@@ -140,6 +142,9 @@ pub struct Engine {
     slices: ActionSlices,
     /// Cedar contexts by data profile and flags, built on first use.
     contexts: ContextCache,
+    /// Whether the policies tell users apart only by their roles (see [`crate::memo`]): then a
+    /// [`DecisionKey`] holds the roles instead of the user.
+    users_by_roles: bool,
     ai_uids: HashMap<String, EntityUid>,
     user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
@@ -275,11 +280,8 @@ impl Engine {
         let ai_stores = ai_entities
             .values()
             .map(|ai| {
-                let store = Entities::from_entities(
-                    std::iter::once(ai.clone()).chain(names.action_entities.values().cloned()),
-                    None,
-                )
-                .map_err(|e| LoadError::Internal(format!("store of `{}`: {e}", ai.uid())))?;
+                let store = Entities::from_entities(std::iter::once(ai.clone()), None)
+                    .map_err(|e| LoadError::Internal(format!("store of `{}`: {e}", ai.uid())))?;
                 Ok((ai.uid(), store))
             })
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
@@ -308,6 +310,7 @@ impl Engine {
             conditional_duties: ActionSlices::default(),
             slices: ActionSlices::default(),
             contexts: ContextCache::default(),
+            users_by_roles: false,
             ai_uids,
             user_uids,
             authorizer: Authorizer::new(),
@@ -372,6 +375,80 @@ impl Engine {
     pub fn decide_in(&self, query: &Query, language: Language) -> Result<Decision, InputError> {
         let prepared = self.prepare(query)?;
         Ok(self.decide_prepared(&prepared, language))
+    }
+
+    /// Decides a query, or takes its decision from `memo` when an equal one was decided before
+    /// (see [`Engine::decision_key`]). Decisions with errors are not kept.
+    ///
+    /// For a service or a batch that sees the same kinds of query again and again: Cedar is
+    /// asked once per [`DecisionKey`].
+    pub fn decide_memoized(
+        &self,
+        query: &Query,
+        language: Language,
+        memo: &mut DecisionMemo<Decision>,
+    ) -> Result<Decision, InputError> {
+        let Some(key) = self.decision_key(query, language) else {
+            return self.decide_in(query, language);
+        };
+        if let Some(decision) = memo.get(&key) {
+            return Ok(decision.clone());
+        }
+        let decision = self.decide_in(query, language)?;
+        if decision.errors.is_empty() {
+            memo.insert(key, decision.clone());
+        }
+        Ok(decision)
+    }
+
+    /// What the decision of `query` in `language` depends on: queries with equal keys get
+    /// equal decisions from this engine. When the policies tell users apart only by their
+    /// roles (the bundled ones do), users with the same roles share keys.
+    ///
+    /// `None` for a query that would be an input error, or whose context has no key.
+    ///
+    /// ```
+    /// use aipolicy::{Engine, Language, Query, Role, UserRef};
+    /// let engine = Engine::bundled().unwrap();
+    /// let anna = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"]);
+    /// let other = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["intern"]);
+    /// assert_eq!(engine.decision_key(&anna, Language::Sv), engine.decision_key(&other, Language::Sv));
+    /// let unknown = Query::new(UserRef::registered("nobody"), "copilot-chat", ["intern"]);
+    /// assert_eq!(engine.decision_key(&unknown, Language::Sv), None);
+    /// ```
+    pub fn decision_key(&self, query: &Query, language: Language) -> Option<DecisionKey> {
+        if query.data.is_empty() && query.action.requires_data() {
+            return None;
+        }
+        let classes = query
+            .data
+            .iter()
+            .map(|id| self.register.data_class(id))
+            .collect::<Option<Vec<_>>>()?;
+        let context = contexts::slot(DataProfile::fold(classes), &query.context)?;
+        let user = match &query.user {
+            UserRef::Registered(id) => {
+                let user = self.register.user(id)?;
+                if self.users_by_roles {
+                    UserKey::Roles(role_bits(&user.roles))
+                } else {
+                    UserKey::Registered(id.as_str().into())
+                }
+            }
+            UserRef::Inline(user) if self.users_by_roles => UserKey::Roles(role_bits(&user.roles)),
+            UserRef::Inline(user) => UserKey::Inline(
+                user.id.as_str().into(),
+                role_bits(&user.roles),
+                user.unit.as_deref().map(Into::into),
+            ),
+        };
+        Some(DecisionKey {
+            user,
+            ai: query.ai.as_str().into(),
+            action: query.action,
+            context: u32::try_from(context).ok()?,
+            language,
+        })
     }
 
     /// Turns a query into Cedar's request and entities, checking it against the register.
@@ -467,7 +544,7 @@ impl Engine {
                 let store = self.ai_stores.get(ai).cloned().unwrap_or_default();
                 Cow::Owned(
                     store
-                        .add_entities([*user], None)
+                        .add_entities([*user, action_entity.clone()], None)
                         .map_err(|e| e.to_string())?,
                 )
             }
@@ -578,24 +655,33 @@ impl Engine {
             .iter()
             .map(|(action, entity)| (*action, entity.uid()))
             .collect();
-        self.slices = ActionSlices::new(self.policies.set(), action_uids.clone(), &self.store)
+        let with_json = slices::with_json(
+            self.policies
+                .set()
+                .policies()
+                .chain(self.policies.duties().policies()),
+        );
+        self.users_by_roles = memo::principal_seen_only_through_roles(
+            with_json.iter().map(|(_, json)| json.as_ref()),
+            &self.names.user.to_string(),
+        );
+        let (in_set, duties) = with_json.split_at(self.policies.set().policies().count());
+        self.slices = ActionSlices::new(in_set, action_uids.clone(), &self.store)
             .map_err(LoadError::Internal)?;
         let mut static_duties: Vec<(usize, PolicySet)> = Vec::new();
-        let mut conditional_duties = PolicySet::new();
+        let mut conditional_duties = Vec::new();
         let mut by_action: HashMap<Action, Vec<usize>> = HashMap::new();
-        for duty in self.policies.duties().policies() {
+        for (duty, json) in duties {
             let is_static = !duty.has_non_scope_constraint()
                 && matches!(duty.principal_constraint(), PrincipalConstraint::Any)
                 && matches!(duty.resource_constraint(), ResourceConstraint::Any);
             match (is_static, self.policies.position(duty.id())) {
                 (true, Some(position)) => {
-                    let alone = PolicySet::from_policies([duty.clone()])
+                    let alone = PolicySet::from_policies([(*duty).clone()])
                         .map_err(|e| LoadError::Internal(e.to_string()))?;
                     static_duties.push((position, alone));
                 }
-                _ => conditional_duties
-                    .add(duty.clone())
-                    .map_err(|e| LoadError::Internal(e.to_string()))?,
+                _ => conditional_duties.push((*duty, json.clone())),
             }
         }
         self.conditional_duties = ActionSlices::new(&conditional_duties, action_uids, &self.store)

@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cedar_policy::{ActionConstraint, Entities, EntityUid, Policy, PolicySet};
+use serde_json::Value;
 
 use crate::query::Action;
 
@@ -21,28 +22,42 @@ pub(crate) struct ActionSlices {
 }
 
 impl ActionSlices {
-    /// Slices `set` for every action. `actions` gives each action's uid; `store` holds the
-    /// action entities with their groups (e.g. `use in anyUse`).
+    /// Slices `policies` (each with its JSON form, see [`with_json`]) for every action.
+    /// `actions` gives each action's uid; `store` holds the action entities with their groups
+    /// (e.g. `use in anyUse`).
     pub(crate) fn new(
-        set: &PolicySet,
+        policies: &[(&Policy, Option<Value>)],
         actions: impl IntoIterator<Item = (Action, EntityUid)>,
         store: &Entities,
     ) -> Result<ActionSlices, String> {
-        let mut by_action = HashMap::new();
-        for (action, uid) in actions {
-            let groups: HashSet<&EntityUid> = store
-                .ancestors(&uid)
-                .map(|ancestors| ancestors.collect())
-                .unwrap_or_default();
-            let mut slice = PolicySet::new();
-            for policy in set.policies() {
-                if admits(&policy.action_constraint(), &uid, &groups) {
+        let actions: Vec<(Action, EntityUid, HashSet<&EntityUid>)> = actions
+            .into_iter()
+            .map(|(action, uid)| {
+                let groups = store
+                    .ancestors(&uid)
+                    .map(|ancestors| ancestors.collect())
+                    .unwrap_or_default();
+                (action, uid, groups)
+            })
+            .collect();
+        let mut by_action: HashMap<Action, PolicySet> = actions
+            .iter()
+            .map(|(action, _, _)| (*action, PolicySet::new()))
+            .collect();
+        for (policy, json) in policies {
+            let constraint = policy.action_constraint();
+            let mut lifted_once = None;
+            for (action, uid, groups) in &actions {
+                if !admits(&constraint, uid, groups) {
+                    continue;
+                }
+                let lifted = lifted_once.get_or_insert_with(|| lifted(policy, json.as_ref()));
+                if let Some(slice) = by_action.get_mut(action) {
                     slice
-                        .add(lifted(policy))
+                        .add(lifted.clone())
                         .map_err(|e| format!("slice for action `{action}`: {e}"))?;
                 }
             }
-            by_action.insert(action, slice);
         }
         Ok(ActionSlices { by_action })
     }
@@ -51,6 +66,18 @@ impl ActionSlices {
     pub(crate) fn get(&self, action: Action) -> Option<&PolicySet> {
         self.by_action.get(&action)
     }
+}
+
+/// Each policy with its JSON form (`None` if it has none). Cedar makes the JSON form by
+/// parsing the policy's text again, which costs more than the first parse: done once per
+/// policy at load, for the slices and [`crate::memo`] alike.
+pub(crate) fn with_json<'a>(
+    policies: impl IntoIterator<Item = &'a Policy>,
+) -> Vec<(&'a Policy, Option<Value>)> {
+    policies
+        .into_iter()
+        .map(|policy| (policy, policy.to_json().ok()))
+        .collect()
 }
 
 /// Whether an action scope admits the action `uid`, member of `groups`.
@@ -65,11 +92,11 @@ fn admits(constraint: &ActionConstraint, uid: &EntityUid, groups: &HashSet<&Enti
 /// The policy with its action scope lifted to `action`. Should the policy not round-trip
 /// through Cedar's JSON form, it is kept as it is: its scope is then evaluated, which is slower
 /// but gives the same answer.
-fn lifted(policy: &Policy) -> Policy {
+fn lifted(policy: &Policy, json: Option<&Value>) -> Policy {
     if matches!(policy.action_constraint(), ActionConstraint::Any) {
         return policy.clone();
     }
-    let Ok(mut json) = policy.to_json() else {
+    let Some(mut json) = json.cloned() else {
         return policy.clone();
     };
     let Some(scope) = json.get_mut("action") else {
@@ -110,7 +137,7 @@ mod tests {
         )
         .unwrap();
         let slices = ActionSlices::new(
-            &set,
+            &with_json(set.policies()),
             [
                 (Action::Use, uid(r#"Action::"use""#)),
                 (Action::Develop, uid(r#"Action::"develop""#)),

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use aipolicy::{Decision, Engine, Language, Policies, Query, Register, Verdict};
+use aipolicy::{Action, Decision, Engine, Language, Policies, Query, Register, Verdict};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> PathBuf {
@@ -932,4 +932,82 @@ when { context.data.level + 9223372036854775807 > 0 };
         "{decided:?}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A batch remembers decisions per worker, shared by users with the same roles: every line it
+/// writes must still be the decision of that line alone. Two passes over every user, AI system,
+/// action and a few data sets and contexts (with bad lines between), so that most lines of the
+/// second pass, and many of the first, come from the memo.
+#[test]
+fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
+    let engine = Engine::bundled().unwrap();
+    let register = engine.register();
+    let mut users: Vec<serde_json::Value> = register.users().iter().map(|u| json!(u.id)).collect();
+    users.push(json!({"id": "inline", "roles": ["employee"]}));
+    users.push(json!({"id": "inline-2", "roles": ["contractor", "elected"], "unit": "IT"}));
+    let mut ais: Vec<String> = register.ai_systems().iter().map(|a| a.id.clone()).collect();
+    ais.push("not-in-the-register".into());
+    let data = [
+        json!("oppen"),
+        json!(["intern", "personuppgifter"]),
+        json!("sekretess"),
+    ];
+    let contexts = [
+        json!({}),
+        json!({"humanReview": true, "humanReviewed": true, "aiDisclosure": true,
+            "securityReview": true, "itSecurityReview": true, "dataProtectionReview": true,
+            "valuesReview": true}),
+    ];
+    let mut lines = Vec::new();
+    for user in &users {
+        for ai in &ais {
+            for action in Action::ALL {
+                for data in &data {
+                    for context in &contexts {
+                        lines.push(
+                            json!({"user": user, "ai": ai, "action": action.as_str(),
+                                "data": data, "context": context})
+                            .to_string(),
+                        );
+                    }
+                }
+            }
+            lines.push(format!(
+                r#"{{"user": {user}, "ai": "{ai}", "data": "okänd"}}"#
+            ));
+        }
+    }
+    let one_pass = lines.len();
+    lines.extend_from_within(..);
+    let input = lines.join("\n");
+    let mut output = Vec::new();
+    let summary = aipolicy::cli::batch::decide_lines(
+        &engine,
+        &mut std::io::Cursor::new(input.as_bytes()),
+        &mut output,
+    )
+    .unwrap();
+    assert_eq!(summary.decided, 2 * one_pass);
+    let written: Vec<&str> = std::str::from_utf8(&output).unwrap().lines().collect();
+    assert_eq!(written.len(), lines.len());
+    let mut allows = 0;
+    for (i, (line, json)) in lines.iter().zip(&written).enumerate() {
+        let alone = match aipolicy::cli::batch::decide_line(
+            &engine,
+            i + 1,
+            line.as_bytes(),
+            engine.language(),
+        ) {
+            Some(Ok(decision) | Err(decision)) => decision,
+            None => panic!("line {} is not blank", i + 1),
+        };
+        allows += usize::from(alone.is_allowed());
+        assert_eq!(
+            *json,
+            serde_json::to_string(&alone).unwrap(),
+            "line {}: {line}",
+            i + 1
+        );
+    }
+    assert!(allows > 100, "the lines include many allows ({allows})");
 }

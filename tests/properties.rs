@@ -4,6 +4,8 @@
 //!   independently in Cedar's JSON formats (not with the engine's `prepare`): the verdict, the
 //!   deny reasons (exactly the forbids Cedar found satisfied) and the duties of an allow
 //!   (exactly the satisfied permits that carry an obligation, and the satisfied duties);
+//! - a decision remembered in a `DecisionMemo` (shared by users with the same roles) is the
+//!   decision;
 //! - adding data classes to a query never turns a deny into an allow;
 //! - an input error is never an allow: a query with any invalid part is an `Err`, never a
 //!   decision;
@@ -16,8 +18,8 @@ use std::sync::OnceLock;
 
 use aipolicy::policies::bundled_schema;
 use aipolicy::{
-    Action, AiSystem, Context, DataClass, Decision, Engine, Hosting, Language, PersonalData,
-    Policies, Query, Register, Role, Status, User, UserRef, Verdict,
+    Action, AiSystem, Context, DataClass, Decision, DecisionMemo, Engine, Hosting, Language,
+    PersonalData, Policies, Query, Register, Role, Status, User, UserRef, Verdict,
 };
 use cedar_policy::{
     Authorizer, Context as CedarContext, Effect, Entities, EntityUid, PolicySet, Request, Response,
@@ -519,6 +521,24 @@ proptest! {
         for q in &queries {
             check_against_cedar(&engine, &spec, q)?;
         }
+    }
+
+    #[test]
+    fn a_remembered_decision_is_the_decision(
+        spec in spec(),
+        queries in proptest::collection::vec(query_spec(0), 1..=16),
+    ) {
+        // Users with the same roles share memo entries: any difference the policies could see
+        // between them would show here as a remembered decision that is not the decision.
+        let engine = engine_for(spec.register());
+        let mut memo = DecisionMemo::new(64);
+        for q in queries.iter().chain(&queries) {
+            let query = q.query(&spec);
+            let direct = engine.decide(&query);
+            let remembered = engine.decide_memoized(&query, engine.language(), &mut memo);
+            prop_assert_eq!(remembered, direct, "{:?}", q);
+        }
+        prop_assert!(!memo.is_empty() || queries.iter().all(|q| engine.decision_key(&q.query(&spec), engine.language()).is_none()));
     }
 
     #[test]
