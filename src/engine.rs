@@ -16,7 +16,7 @@ use crate::error::{FieldError, InputError, LoadError};
 use crate::memo::{self, role_bits, DecisionKey, DecisionMemo, UserKey};
 use crate::policies::{self, Policies};
 use crate::query::{Action, Query, UserRef};
-use crate::register::{AiSystem, DataClass, PersonalData, Register, User};
+use crate::register::{AiSystem, DataClass, PersonalData, Register, Role, User};
 use crate::slices::{self, ActionSlices};
 
 /// The strictest profile of the data classes named in a query: highest level, widest
@@ -145,6 +145,10 @@ pub struct Engine {
     /// Whether the policies tell users apart only by their roles (see [`crate::memo`]): then a
     /// [`DecisionKey`] holds the roles instead of the user.
     users_by_roles: bool,
+    /// When users are told apart only by their roles: per set of roles (by [`role_bits`]), a
+    /// user in the store with exactly those roles, which Cedar is asked about in place of an
+    /// inline user with the same roles (see [`Engine::prepare`]). Empty otherwise.
+    role_representatives: Vec<EntityUid>,
     ai_uids: HashMap<String, EntityUid>,
     user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
@@ -289,11 +293,30 @@ impl Engine {
             .iter()
             .map(|(id, e)| (id.clone(), e.uid()))
             .collect();
+        // One JSON form per policy (Cedar makes it by parsing again): for the slices and for
+        // the check that the policies see users only through their roles.
+        let with_json = slices::with_json(
+            policies
+                .set()
+                .policies()
+                .chain(policies.duties().policies()),
+        );
+        let users_by_roles = memo::principal_seen_only_through_roles(
+            with_json.iter().map(|(_, json)| json.as_ref()),
+            &names.user.to_string(),
+        );
+        let representatives = if users_by_roles {
+            names.role_representatives()?
+        } else {
+            Vec::new()
+        };
+        let role_representatives = representatives.iter().map(Entity::uid).collect();
         // Checked once, at load, against the schema: what the engine builds is what it declares.
         let store = Entities::from_entities(
             ai_entities
                 .into_values()
                 .chain(user_entities.into_values())
+                .chain(representatives)
                 .chain(names.action_entities.values().cloned()),
             Some(&schema),
         )
@@ -310,13 +333,14 @@ impl Engine {
             conditional_duties: ActionSlices::default(),
             slices: ActionSlices::default(),
             contexts: ContextCache::default(),
-            users_by_roles: false,
+            users_by_roles,
+            role_representatives,
             ai_uids,
             user_uids,
             authorizer: Authorizer::new(),
             language: Language::default(),
         };
-        engine.check_requests_and_index_duties()?;
+        engine.check_requests_and_index_duties(&with_json)?;
         Ok(engine)
     }
 
@@ -451,8 +475,28 @@ impl Engine {
         })
     }
 
-    /// Turns a query into Cedar's request and entities, checking it against the register.
+    /// Turns a query into Cedar's request and entities, checking it against the register:
+    /// exactly what [`Engine::decide`] asks Cedar.
+    ///
+    /// When the policies tell users apart only by their roles (see [`crate::memo`]), an inline
+    /// user is asked about as a user of the engine's store with the same roles: Cedar then
+    /// finds every entity in the store instead of one built and linked for this request, and
+    /// gives the same decision. [`Engine::prepare_exact`] keeps the user as given.
     pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
+        self.prepare_as(query, true)
+    }
+
+    /// [`Engine::prepare`] with the query's own user always: for asking Cedar about other
+    /// policies (such as `aipolicy verify`'s invariants), which may look at more than roles.
+    pub fn prepare_exact(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
+        self.prepare_as(query, false)
+    }
+
+    fn prepare_as(
+        &self,
+        query: &Query,
+        representatives: bool,
+    ) -> Result<PreparedRequest<'_>, InputError> {
         let mut problems = Vec::new();
         let user = match &query.user {
             UserRef::Registered(id) => match self.user_uids.get(id) {
@@ -468,6 +512,10 @@ impl Engine {
                 }
             },
             UserRef::Inline(user) => match self.names.user_entity(user) {
+                Ok(_) if representatives => self
+                    .role_representatives
+                    .get(usize::from(role_bits(&user.roles)))
+                    .map(Party::Registered),
                 Ok(entity) => Some(Party::Built(Box::new(entity))),
                 Err(e) => {
                     problems.push(FieldError::new("user", e.to_string()));
@@ -648,23 +696,16 @@ impl Engine {
     /// Also slices the policies by action, and sorts the duties: one without a condition and
     /// with any principal and resource applies to whole actions, so which actions is found here,
     /// once.
-    fn check_requests_and_index_duties(&mut self) -> Result<(), LoadError> {
+    fn check_requests_and_index_duties(
+        &mut self,
+        with_json: &[(cedar_policy::Policy, Option<serde_json::Value>)],
+    ) -> Result<(), LoadError> {
         let action_uids: Vec<(Action, EntityUid)> = self
             .names
             .action_entities
             .iter()
             .map(|(action, entity)| (*action, entity.uid()))
             .collect();
-        let with_json = slices::with_json(
-            self.policies
-                .set()
-                .policies()
-                .chain(self.policies.duties().policies()),
-        );
-        self.users_by_roles = memo::principal_seen_only_through_roles(
-            with_json.iter().map(|(_, json)| json.as_ref()),
-            &self.names.user.to_string(),
-        );
         let (in_set, duties) = with_json.split_at(self.policies.set().policies().count());
         self.slices = ActionSlices::new(in_set, action_uids.clone(), &self.store)
             .map_err(LoadError::Internal)?;
@@ -677,11 +718,11 @@ impl Engine {
                 && matches!(duty.resource_constraint(), ResourceConstraint::Any);
             match (is_static, self.policies.position(duty.id())) {
                 (true, Some(position)) => {
-                    let alone = PolicySet::from_policies([(*duty).clone()])
+                    let alone = PolicySet::from_policies([duty.clone()])
                         .map_err(|e| LoadError::Internal(e.to_string()))?;
                     static_duties.push((position, alone));
                 }
-                _ => conditional_duties.push((*duty, json.clone())),
+                _ => conditional_duties.push((duty.clone(), json.clone())),
             }
         }
         self.conditional_duties = ActionSlices::new(&conditional_duties, action_uids, &self.store)
@@ -801,6 +842,30 @@ impl CedarNames {
             ai: name("AiSystem")?,
             action_entities,
         })
+    }
+
+    /// Per set of roles (indexed by [`role_bits`]), a user with exactly those roles, whose id
+    /// no register user can have (register ids are letters, digits, `.`, `_` and `-`).
+    fn role_representatives(&self) -> Result<Vec<Entity>, LoadError> {
+        (0..1u16 << Role::ALL.len())
+            .map(|bits| {
+                let roles: Vec<Role> = Role::ALL
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| bits & (1 << i) != 0)
+                    .map(|(_, role)| role)
+                    .collect();
+                let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                let user = User {
+                    id: format!("(any user with roles: {})", names.join(" ")),
+                    roles,
+                    unit: None,
+                };
+                let entity = self.user_entity(&user)?;
+                debug_assert_eq!(usize::from(role_bits(&user.roles)), usize::from(bits));
+                Ok(entity)
+            })
+            .collect()
     }
 
     fn role_uid(&self, role: crate::register::Role) -> EntityUid {

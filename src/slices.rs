@@ -26,7 +26,7 @@ impl ActionSlices {
     /// `actions` gives each action's uid; `store` holds the action entities with their groups
     /// (e.g. `use in anyUse`).
     pub(crate) fn new(
-        policies: &[(&Policy, Option<Value>)],
+        policies: &[(Policy, Option<Value>)],
         actions: impl IntoIterator<Item = (Action, EntityUid)>,
         store: &Entities,
     ) -> Result<ActionSlices, String> {
@@ -73,10 +73,10 @@ impl ActionSlices {
 /// policy at load, for the slices and [`crate::memo`] alike.
 pub(crate) fn with_json<'a>(
     policies: impl IntoIterator<Item = &'a Policy>,
-) -> Vec<(&'a Policy, Option<Value>)> {
+) -> Vec<(Policy, Option<Value>)> {
     policies
         .into_iter()
-        .map(|policy| (policy, policy.to_json().ok()))
+        .map(|policy| (policy.clone(), policy.to_json().ok()))
         .collect()
 }
 

@@ -961,7 +961,7 @@ fn simplify(
             return false;
         };
         let decided = engine.decide(&c.query).map(|d| d.decision);
-        let Ok(prepared) = engine.prepare(&c.query) else {
+        let Ok(prepared) = engine.prepare_exact(&c.query) else {
             return false;
         };
         let response = authorizer.is_authorized(&prepared.request, &meets, &prepared.entities);

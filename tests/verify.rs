@@ -288,7 +288,7 @@ fn the_assumptions_hold_for_every_request_the_engine_builds() {
                 for action in Action::ALL {
                     let query =
                         Query::new(user.clone(), ai.clone(), data.clone()).with_action(action);
-                    let Ok(prepared) = engine.prepare(&query) else {
+                    let Ok(prepared) = engine.prepare_exact(&query) else {
                         continue; // an input error: no request at all
                     };
                     let response =

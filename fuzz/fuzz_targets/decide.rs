@@ -8,10 +8,12 @@
 //!   action is `reportIncident`;
 //! - adding `sakerhetsskydd` to an allowed query (not `reportIncident`) makes it a deny;
 //! - adding a known data class to a denied query that already names data keeps it a deny;
-//! - the JSON form of the query, when the reader accepts it, decides the same.
+//! - the JSON form of the query, when the reader accepts it, decides the same;
+//! - a decision remembered for another user with the same roles (same `DecisionKey`) is this
+//!   query's own decision.
 #![no_main]
 
-use aipolicy::{Action, Context, Query, Role, UserRef, Verdict};
+use aipolicy::{Action, Context, DecisionMemo, Query, Role, UserRef, Verdict};
 use aipolicy_fuzz::{check_json_round_trip, decide_checked, ENGINE};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -126,6 +128,7 @@ fuzz_target!(|input: Input| {
 
     let decision = decide_checked(&ENGINE, &query);
     check_json_round_trip(&ENGINE, &query, &decision, false);
+    check_memo(&query, &decision);
     let Ok(decision) = decision else {
         return;
     };
@@ -161,3 +164,25 @@ fuzz_target!(|input: Input| {
         );
     }
 });
+
+/// Decides, through one memo, another user with the same roles and then `query`: the memo's
+/// answer for `query` must be `decided`, whatever it remembered.
+fn check_memo(query: &Query, decided: &Result<aipolicy::Decision, aipolicy::InputError>) {
+    let language = aipolicy::Language::Sv; // as `decide_checked` returns
+    let roles = match &query.user {
+        UserRef::Registered(id) => match ENGINE.register().user(id) {
+            Some(user) => user.roles.clone(),
+            None => return,
+        },
+        UserRef::Inline(user) => user.roles.clone(),
+    };
+    let mut sibling = query.clone();
+    sibling.user = UserRef::inline("another-user-with-the-same-roles", roles);
+    let mut memo = DecisionMemo::new(4);
+    let _ = ENGINE.decide_memoized(&sibling, language, &mut memo);
+    let remembered = ENGINE.decide_memoized(query, language, &mut memo);
+    assert_eq!(
+        &remembered, decided,
+        "a remembered decision differs from the decision: {query:?}"
+    );
+}

@@ -2,6 +2,9 @@
 //!
 //! The bytes are read as UTF-8 *lossily* (invalid sequences become U+FFFD), so that every input
 //! reaches the JSON reader, as it would in a service that decodes a request body leniently.
+//!
+//! Also: `Query::from_json`'s fast path (straight into the type) accepts exactly what the schema
+//! path accepts (repeated keys included), and reads it the same.
 #![no_main]
 
 use aipolicy::Query;
@@ -13,7 +16,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let text = String::from_utf8_lossy(data);
-    match Query::from_json(&text) {
+    let fast = Query::from_json(&text);
+    let checked = Query::from_json_via_schema(&text);
+    assert_eq!(
+        fast.as_ref().ok(),
+        checked.as_ref().ok(),
+        "the fast path and the schema path disagree on {text:?}"
+    );
+    match fast {
         Ok(query) => {
             let decision = decide_checked(&ENGINE, &query);
             check_json_round_trip(&ENGINE, &query, &decision, true);

@@ -1,0 +1,143 @@
+//! The generated register and queries of the benchmarks: deterministic, so that every run
+//! measures the same.
+
+#![allow(dead_code)] // each benchmark uses its part
+
+use aipolicy::{
+    Action, AiSystem, DataClass, Engine, Hosting, PersonalData, Query, Register, Role, Status,
+    User, UserRef,
+};
+
+/// AI systems in the generated register.
+pub const AIS: usize = 1_000;
+/// Users in the generated register.
+pub const USERS: usize = 10_000;
+
+/// A small deterministic generator, so every run measures the same register and queries.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn personal(rank: u64) -> PersonalData {
+    match rank {
+        0 => PersonalData::None,
+        1 => PersonalData::Ordinary,
+        _ => PersonalData::Sensitive,
+    }
+}
+
+/// A register of `ais` AI systems, 10 data classes and `users` users.
+pub fn generated_register(ais: usize, users: usize) -> Register {
+    let mut rng = Lcg(7);
+    let data_classes = (0..10)
+        .map(|i| DataClass {
+            id: format!("klass-{i}"),
+            name: format!("Klass {i}"),
+            level: (i % 5) as u8,
+            personal_data: personal((i as u64) % 3),
+            secrecy: i % 4 == 3,
+            description: None,
+        })
+        .collect();
+    let ai_systems = (0..ais)
+        .map(|i| {
+            let mut groups: Vec<Role> = Role::ALL.into_iter().filter(|_| rng.chance(70)).collect();
+            if groups.is_empty() {
+                groups.push(Role::Employee);
+            }
+            AiSystem {
+                id: format!("ai-{i}"),
+                name: format!("AI-system {i}"),
+                hosting: if rng.chance(20) {
+                    Hosting::Public
+                } else {
+                    Hosting::Internal
+                },
+                approved: rng.chance(80),
+                status: if rng.chance(5) {
+                    Status::Suspended
+                } else {
+                    Status::Active
+                },
+                owner: rng.chance(90).then(|| format!("Ägare {i}")),
+                verified: rng.chance(85),
+                max_data_level: rng.below(5) as u8,
+                personal_data: personal(rng.below(3)),
+                secrecy: rng.chance(30),
+                user_groups: groups,
+                decision_support: rng.chance(30),
+                fairness_assessed: rng.chance(60),
+                resident_facing: rng.chance(10),
+                transparency_notice: rng.chance(60),
+                accessibility_reviewed: rng.chance(60),
+                description: None,
+            }
+        })
+        .collect();
+    let users = (0..users)
+        .map(|i| User {
+            id: format!("user-{i}"),
+            roles: Role::ALL.into_iter().filter(|_| rng.chance(45)).collect(),
+            unit: Some(format!("Förvaltning {}", i % 12)),
+        })
+        .collect();
+    match Register::new(Some("Benchmark".into()), data_classes, ai_systems, users) {
+        Ok(register) => register,
+        Err(e) => panic!("the generated register is valid: {e}"),
+    }
+}
+
+pub fn generated_engine(ais: usize, users: usize) -> Engine {
+    Engine::builder()
+        .register(generated_register(ais, users))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Mixed queries: registered and inline users, registered and unknown AI, 1–3 data classes,
+/// every action, random context flags. `seed` 0 gives the queries of the decide benchmarks.
+pub fn generated_queries(n: usize, ais: usize, users: usize, seed: u64) -> Vec<Query> {
+    let mut rng = Lcg(11 + seed * 7919);
+    (0..n)
+        .map(|_| {
+            let user = if rng.chance(70) {
+                UserRef::registered(format!("user-{}", rng.below(users as u64)))
+            } else {
+                UserRef::inline(format!("inline-{}", rng.below(1000)), [Role::Employee])
+            };
+            let ai = if rng.chance(95) {
+                format!("ai-{}", rng.below(ais as u64))
+            } else {
+                format!("unknown-{}", rng.below(100))
+            };
+            let data: Vec<String> = (0..=rng.below(3))
+                .map(|_| format!("klass-{}", rng.below(10)))
+                .collect();
+            let action = Action::ALL[rng.below(6) as usize];
+            let mut query = Query::new(user, ai, data).with_action(action);
+            for key in aipolicy::Context::KEYS {
+                if rng.chance(70) {
+                    query
+                        .context
+                        .set(key, true)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            query
+        })
+        .collect()
+}
