@@ -10,20 +10,25 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use aipolicy::{Engine, Language, Policies};
+use aipolicy::{Engine, Language, Policies, PreparedRequest, Query};
 use cedar_policy::Authorizer;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 mod common;
 use common::{generated_engine, generated_queries, AIS, USERS};
 
+/// What the engine gives Cedar for each query, prepared once outside the measured loops.
+fn prepare_all<'e>(engine: &'e Engine, queries: &[Query]) -> Vec<PreparedRequest<'e>> {
+    queries
+        .iter()
+        .map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
 fn bench_decide(c: &mut Criterion) {
     let engine = generated_engine(AIS, USERS);
     let queries = generated_queries(1024, AIS, USERS, 0);
-    let prepared: Vec<_> = queries
-        .iter()
-        .map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let prepared = prepare_all(&engine, &queries);
     let authorizer = Authorizer::new();
     let mut group = c.benchmark_group("decide");
     group.bench_function("engine (query → explained decision)", |b| {
@@ -127,10 +132,7 @@ fn batch_rate(engine: &Engine, input: &[u8]) -> f64 {
 fn summary(_: &mut Criterion) {
     let engine = generated_engine(AIS, USERS);
     let queries = generated_queries(4096, AIS, USERS, 0);
-    let prepared: Vec<_> = queries
-        .iter()
-        .map(|q| engine.prepare(q).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let prepared = prepare_all(&engine, &queries);
     let authorizer = Authorizer::new();
     let policies = engine.policies().set();
     // Interleaved rounds, best of each: neighbours on a shared machine slow all three alike.

@@ -511,17 +511,24 @@ impl Engine {
                     None
                 }
             },
-            UserRef::Inline(user) => match self.names.user_entity(user) {
-                Ok(_) if representatives => self
+            UserRef::Inline(user) => {
+                // The store's user with the same roles, when the policies see only roles (an
+                // inline user's entity, a string attribute and roles, always builds).
+                let representative = self
                     .role_representatives
                     .get(usize::from(role_bits(&user.roles)))
-                    .map(Party::Registered),
-                Ok(entity) => Some(Party::Built(Box::new(entity))),
-                Err(e) => {
-                    problems.push(FieldError::new("user", e.to_string()));
-                    None
+                    .filter(|_| representatives);
+                match representative {
+                    Some(uid) => Some(Party::Registered(uid)),
+                    None => match self.names.user_entity(user) {
+                        Ok(entity) => Some(Party::Built(Box::new(entity))),
+                        Err(e) => {
+                            problems.push(FieldError::new("user", e.to_string()));
+                            None
+                        }
+                    },
                 }
-            },
+            }
         };
         let mut classes = Vec::with_capacity(query.data.len());
         for (i, id) in query.data.iter().enumerate() {

@@ -1011,3 +1011,68 @@ fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
     }
     assert!(allows > 100, "the lines include many allows ({allows})");
 }
+
+/// Policies that look at a user's attributes: users are no longer told apart by roles alone, so
+/// an inline user is built as given and the memo keys hold the user, not the roles.
+#[test]
+fn policies_that_look_at_more_than_roles_see_each_user_as_given() {
+    let dir = std::env::temp_dir().join(format!("aipolicy-unit-rule-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "cedar") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.join("s3-unit-rule.cedar"),
+        r#"@id("s3-test-blocked-unit")
+@paragraph("§3")
+@sv("Enheten får inte använda AI.")
+@en("The unit may not use AI.")
+forbid (principal, action in Action::"anyUse", resource)
+when { principal has unit && principal.unit == "Spärrad" };
+"#,
+    )
+    .unwrap();
+    let engine = Engine::builder().policies_dir(&dir).build().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let user = |unit: Option<&str>| {
+        let mut user = aipolicy::UserRef::inline("k.karlsson", [aipolicy::Role::Employee]);
+        if let aipolicy::UserRef::Inline(u) = &mut user {
+            u.unit = unit.map(str::to_string);
+        }
+        user
+    };
+    let blocked = Query::new(user(Some("Spärrad")), "copilot-chat", ["intern"]);
+    let open = Query::new(user(Some("IT")), "copilot-chat", ["intern"]);
+    let decided = engine.decide(&blocked).unwrap();
+    assert_eq!(decided.decision, Verdict::Deny);
+    assert!(
+        decided.policies().contains(&"s3-test-blocked-unit"),
+        "{decided:?}"
+    );
+    assert!(engine.decide(&open).unwrap().is_allowed());
+
+    assert_ne!(
+        engine.decision_key(&blocked, Language::Sv),
+        engine.decision_key(&open, Language::Sv),
+        "users with the same roles but different units must not share a key"
+    );
+    let mut memo = aipolicy::DecisionMemo::new(16);
+    for query in [&open, &blocked, &open, &blocked] {
+        assert_eq!(
+            engine.decide_memoized(query, Language::Sv, &mut memo),
+            engine.decide_in(query, Language::Sv)
+        );
+    }
+    // `prepare` keeps the user as given: Cedar sees the unit.
+    let prepared = engine.prepare(&blocked).unwrap();
+    assert_eq!(
+        prepared.request.principal().map(ToString::to_string),
+        Some(r#"User::"k.karlsson""#.to_string())
+    );
+}
