@@ -142,12 +142,10 @@ pub struct Engine {
     slices: ActionSlices,
     /// Cedar contexts by data profile and flags, built on first use.
     contexts: ContextCache,
-    /// Whether the policies tell users apart only by their roles (see [`crate::memo`]): then a
-    /// [`DecisionKey`] holds the roles instead of the user.
-    users_by_roles: bool,
-    /// When users are told apart only by their roles: per set of roles (by [`role_bits`]), a
-    /// user in the store with exactly those roles, which Cedar is asked about in place of an
-    /// inline user with the same roles (see [`Engine::prepare`]). Empty otherwise.
+    /// When the policies tell users apart only by their roles (see [`crate::memo`]): per set of
+    /// roles (by [`role_bits`]), a user in the store with exactly those roles, which Cedar is
+    /// asked about in place of an inline user with the same roles (see [`Engine::prepare`]), and
+    /// [`DecisionKey`]s hold the roles instead of the user. Empty otherwise.
     role_representatives: Vec<EntityUid>,
     ai_uids: HashMap<String, EntityUid>,
     user_uids: HashMap<String, EntityUid>,
@@ -333,7 +331,6 @@ impl Engine {
             conditional_duties: ActionSlices::default(),
             slices: ActionSlices::default(),
             contexts: ContextCache::default(),
-            users_by_roles,
             role_representatives,
             ai_uids,
             user_uids,
@@ -450,16 +447,17 @@ impl Engine {
             .map(|id| self.register.data_class(id))
             .collect::<Option<Vec<_>>>()?;
         let context = contexts::slot(DataProfile::fold(classes), &query.context)?;
+        let by_roles = !self.role_representatives.is_empty();
         let user = match &query.user {
             UserRef::Registered(id) => {
                 let user = self.register.user(id)?;
-                if self.users_by_roles {
+                if by_roles {
                     UserKey::Roles(role_bits(&user.roles))
                 } else {
                     UserKey::Registered(id.as_str().into())
                 }
             }
-            UserRef::Inline(user) if self.users_by_roles => UserKey::Roles(role_bits(&user.roles)),
+            UserRef::Inline(user) if by_roles => UserKey::Roles(role_bits(&user.roles)),
             UserRef::Inline(user) => UserKey::Inline(
                 user.id.as_str().into(),
                 role_bits(&user.roles),
