@@ -1,8 +1,8 @@
 //! Cedar contexts, built once per data profile and set of flags.
 //!
 //! A request's context is a function of the query's [`DataProfile`] and its seven flags only,
-//! and there are few of those: 2 × 5 × 3 × 2 profiles (named, level 0–4, personal data,
-//! secrecy) times 2⁷ flag sets. Building a Cedar context costs more than evaluating several
+//! and there are few of those: 2 × 5 × 3 × 2 × 2 profiles (named, level 0–4, personal data,
+//! secrecy, within the user's units) times 2⁷ flag sets. Building a Cedar context costs more than evaluating several
 //! policies, so each is built the first time it is asked for and shared after that (a Cedar
 //! context is reference-counted: a clone is cheap). Slots are filled without locks held across
 //! threads beyond the first build of each.
@@ -19,7 +19,7 @@ const LEVELS: usize = 5;
 /// Personal-data categories (none, ordinary, sensitive).
 const PERSONAL: usize = 3;
 const FLAG_SETS: usize = 1 << Context::KEYS.len();
-const SLOTS: usize = 2 * LEVELS * PERSONAL * 2 * FLAG_SETS;
+const SLOTS: usize = 2 * LEVELS * PERSONAL * 2 * 2 * FLAG_SETS;
 
 /// The contexts asked for so far, by data profile and flags.
 #[derive(Debug)]
@@ -73,8 +73,10 @@ pub(crate) fn slot(profile: DataProfile, flags: &Context) -> Option<usize> {
         .iter()
         .enumerate()
         .fold(0usize, |bits, (i, (_, on))| bits | (usize::from(*on) << i));
-    let profile_index = ((usize::from(profile.named) * LEVELS + level) * PERSONAL + personal) * 2
-        + usize::from(profile.secrecy);
+    let profile_index = (((usize::from(profile.named) * LEVELS + level) * PERSONAL + personal) * 2
+        + usize::from(profile.secrecy))
+        * 2
+        + usize::from(profile.within_units);
     Some(profile_index * FLAG_SETS + bits)
 }
 
@@ -96,6 +98,10 @@ pub(crate) fn build(profile: DataProfile, flags: &Context) -> Result<CedarContex
         (
             "secrecy".to_string(),
             RestrictedExpression::new_bool(profile.secrecy),
+        ),
+        (
+            "withinUnits".to_string(),
+            RestrictedExpression::new_bool(profile.within_units),
         ),
     ])
     .map_err(|e| e.to_string())?;
@@ -124,12 +130,15 @@ mod tests {
                     PersonalData::Sensitive,
                 ] {
                     for secrecy in [false, true] {
-                        all.push(DataProfile {
-                            named,
-                            level,
-                            personal_data,
-                            secrecy,
-                        });
+                        for within_units in [false, true] {
+                            all.push(DataProfile {
+                                named,
+                                level,
+                                personal_data,
+                                secrecy,
+                                within_units,
+                            });
+                        }
                     }
                 }
             }
@@ -172,6 +181,7 @@ mod tests {
             level: 9,
             personal_data: PersonalData::Sensitive,
             secrecy: true,
+            within_units: true,
         }]) {
             let expected = build(profile, &flags).unwrap();
             assert_eq!(cache.get(profile, &flags).unwrap(), expected);

@@ -89,6 +89,13 @@ pub struct Decision {
     pub obligations: Vec<Obligation>,
     /// What went wrong, if the request could not be evaluated cleanly.
     pub errors: Vec<String>,
+    /// What the caller should know that did not change the decision, e.g. that the AI system
+    /// is not in the register (and so was treated as public AI). Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The query's `requestId`, when it had one.
+    #[serde(default, rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Decision {
@@ -124,7 +131,15 @@ impl Decision {
             reasons: vec![invalid_query_reason(language)],
             obligations: Vec::new(),
             errors,
+            notes: Vec::new(),
+            request_id: None,
         }
+    }
+
+    /// The same decision, answering the request with this id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Decision {
+        self.request_id = request_id;
+        self
     }
 }
 
@@ -134,6 +149,31 @@ pub const FAIL_CLOSED_POLICY: &str = "aipolicy-fail-closed";
 pub const INVALID_QUERY_POLICY: &str = "aipolicy-invalid-query";
 /// The policy id of the reason given when no permit applies to a request.
 pub const NO_PERMIT_POLICY: &str = "aipolicy-no-permit";
+/// The policy id of the reason given when a service asserts a role that the register does not
+/// grant the user (the register is the authority for the users it lists).
+pub const ROLE_BEYOND_REGISTER_POLICY: &str = "aipolicy-role-beyond-register";
+
+/// The U0 reason for roles a service asserted that the register does not grant.
+pub(crate) fn role_beyond_register_reason(roles: &[crate::Role], language: Language) -> Reason {
+    let names = roles
+        .iter()
+        .map(|r| format!("`{}`", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match language {
+        Language::Sv => format!(
+            "Registret ger inte användaren rollen {names}; det är registret som avgör vilka roller en användare har."
+        ),
+        Language::En => format!(
+            "The register does not give the user the role {names}; the register decides which roles a user has."
+        ),
+    };
+    Reason {
+        policy: ROLE_BEYOND_REGISTER_POLICY.into(),
+        paragraph: "U0".into(),
+        message: message.into(),
+    }
+}
 
 pub(crate) fn fail_closed_reason(language: Language) -> Reason {
     Reason {

@@ -11,7 +11,10 @@ use cedar_policy::{
 };
 
 use crate::contexts::{self, ContextCache};
-use crate::decision::{fail_closed_reason, no_permit_reason, Decision, Language, Reason, Verdict};
+use crate::decision::{
+    fail_closed_reason, no_permit_reason, role_beyond_register_reason, Decision, Language, Reason,
+    Verdict,
+};
 use crate::error::{FieldError, InputError, LoadError};
 use crate::memo::{self, role_bits, DecisionKey, DecisionMemo, UserKey};
 use crate::policies::{self, Policies};
@@ -20,8 +23,9 @@ use crate::register::{AiSystem, DataClass, PersonalData, Register, Role, User};
 use crate::slices::{self, ActionSlices};
 
 /// The strictest profile of the data classes named in a query: highest level, widest
-/// personal-data category, any secrecy. This is what Cedar sees as `context.data`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// personal-data category, any secrecy, and whether the user's unit may see every class
+/// (need-to-know). This is what Cedar sees as `context.data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataProfile {
     /// Whether the query named any data class.
     pub named: bool,
@@ -31,20 +35,43 @@ pub struct DataProfile {
     pub personal_data: PersonalData,
     /// Whether any class is covered by secrecy.
     pub secrecy: bool,
+    /// Whether every class is open to the user's unit (see [`DataClass::open_to_unit`]).
+    pub within_units: bool,
+}
+
+impl Default for DataProfile {
+    /// The profile of no data: level 0, no personal data, no secrecy, no unit restriction.
+    fn default() -> Self {
+        DataProfile {
+            named: false,
+            level: 0,
+            personal_data: PersonalData::None,
+            secrecy: false,
+            within_units: true,
+        }
+    }
 }
 
 impl DataProfile {
-    /// Folds data classes into their strictest profile.
+    /// Folds data classes into their strictest profile, as seen by a user of `unit`.
     ///
     /// ```
     /// use aipolicy::{DataProfile, PersonalData, Register};
     /// let register = Register::bundled().unwrap();
     /// let classes = ["intern", "sekretess"].map(|id| register.data_class(id).unwrap());
-    /// let profile = DataProfile::fold(classes);
+    /// let profile = DataProfile::fold(classes, None);
     /// assert_eq!((profile.level, profile.secrecy), (3, true));
     /// assert_eq!(profile.personal_data, PersonalData::None);
+    /// assert!(profile.within_units);
+    ///
+    /// let case_files = [register.data_class("socialtjanstarende").unwrap()];
+    /// assert!(!DataProfile::fold(case_files, Some("Kommunstyrelseförvaltningen")).within_units);
+    /// assert!(DataProfile::fold(case_files, Some("Socialförvaltningen")).within_units);
     /// ```
-    pub fn fold<'a>(classes: impl IntoIterator<Item = &'a DataClass>) -> DataProfile {
+    pub fn fold<'a>(
+        classes: impl IntoIterator<Item = &'a DataClass>,
+        unit: Option<&str>,
+    ) -> DataProfile {
         classes
             .into_iter()
             .fold(DataProfile::default(), |profile, class| DataProfile {
@@ -52,6 +79,7 @@ impl DataProfile {
                 level: profile.level.max(class.level),
                 personal_data: profile.personal_data.max(class.personal_data),
                 secrecy: profile.secrecy || class.secrecy,
+                within_units: profile.within_units && class.open_to_unit(unit),
             })
     }
 }
@@ -74,6 +102,14 @@ pub struct PreparedRequest<'e> {
     /// policy set sliced by action at load, with each action scope lifted (see
     /// [`Engine::policies_for`]). Cedar gives the same answer over the whole set.
     pub policies: &'e PolicySet,
+    /// Roles the query asserted for a user whom the register lists without them: the register
+    /// is the authority, so Cedar is asked about the user with the roles both grant, and any
+    /// decision but reporting an incident is a deny that names these roles (U0).
+    pub roles_beyond_register: Vec<Role>,
+    /// What the decision will note without changing it (e.g. an AI system not in the register).
+    pub notes: Vec<String>,
+    /// The query's `requestId`.
+    pub request_id: Option<String>,
 }
 
 /// A rule's explanations, built once at load in both languages.
@@ -413,20 +449,22 @@ impl Engine {
             return self.decide_in(query, language);
         };
         if let Some(decision) = memo.get(&key) {
-            return Ok(decision.clone());
+            return Ok(decision.clone().with_request_id(query.request_id.clone()));
         }
         let decision = self.decide_in(query, language)?;
         if decision.errors.is_empty() {
-            memo.insert(key, decision.clone());
+            memo.insert(key, decision.clone().with_request_id(None));
         }
         Ok(decision)
     }
 
     /// What the decision of `query` in `language` depends on: queries with equal keys get
-    /// equal decisions from this engine. When the policies tell users apart only by their
-    /// roles (the bundled ones do), users with the same roles share keys.
+    /// equal decisions from this engine (but for the `requestId` each answer echoes). When the
+    /// policies tell users apart only by their roles (the bundled ones do), users with the same
+    /// roles share keys.
     ///
-    /// `None` for a query that would be an input error, or whose context has no key.
+    /// `None` for a query that would be an input error, whose context has no key, or whose
+    /// inline user asserts roles the register does not grant (a deny that names them).
     ///
     /// ```
     /// use aipolicy::{Engine, Language, Query, Role, UserRef};
@@ -446,7 +484,6 @@ impl Engine {
             .iter()
             .map(|id| self.register.data_class(id))
             .collect::<Option<Vec<_>>>()?;
-        let context = contexts::slot(DataProfile::fold(classes), &query.context)?;
         let by_roles = !self.role_representatives.is_empty();
         let user = match &query.user {
             UserRef::Registered(id) => {
@@ -457,13 +494,24 @@ impl Engine {
                     UserKey::Registered(id.as_str().into())
                 }
             }
-            UserRef::Inline(user) if by_roles => UserKey::Roles(role_bits(&user.roles)),
-            UserRef::Inline(user) => UserKey::Inline(
-                user.id.as_str().into(),
-                role_bits(&user.roles),
-                user.unit.as_deref().map(Into::into),
-            ),
+            UserRef::Inline(user) => {
+                let (user, conflict) = self.as_registered(user);
+                if !conflict.is_empty() {
+                    return None;
+                }
+                if by_roles {
+                    UserKey::Roles(role_bits(&user.roles))
+                } else {
+                    UserKey::Inline(
+                        user.id.as_str().into(),
+                        role_bits(&user.roles),
+                        user.unit.as_deref().map(Into::into),
+                    )
+                }
+            }
         };
+        let profile = DataProfile::fold(classes, self.unit_of(&query.user));
+        let context = contexts::slot(profile, &query.context)?;
         Some(DecisionKey {
             user,
             ai: query.ai.as_str().into(),
@@ -496,20 +544,37 @@ impl Engine {
         representatives: bool,
     ) -> Result<PreparedRequest<'_>, InputError> {
         let mut problems = Vec::new();
+        let mut notes = Vec::new();
+        let mut roles_beyond_register = Vec::new();
         let user = match &query.user {
             UserRef::Registered(id) => match self.user_uids.get(id) {
                 Some(uid) => Some(Party::Registered(uid)),
                 None => {
+                    let hint = crate::suggest::closest(
+                        id,
+                        self.register.users().iter().map(|u| u.id.as_str()),
+                    )
+                    .map(|known| format!("did you mean `{known}`? Else "))
+                    .unwrap_or_default();
                     problems.push(FieldError::new(
                         "user",
                         format!(
-                            "unknown user `{id}`; name a user of the register or give the user inline as {{\"id\": …, \"roles\": […]}}"
+                            "unknown user `{id}`; {hint}name a user of the register or give the user inline as {{\"id\": …, \"roles\": […]}}"
                         ),
                     ));
                     None
                 }
             },
-            UserRef::Inline(user) => {
+            UserRef::Inline(asserted) => {
+                let (user, conflict) = self.as_registered(asserted);
+                if let Some(other) = conflict.other_unit {
+                    notes.push(format!(
+                        "the register puts user `{}` in unit `{}`, not `{other}`; the register's unit counts",
+                        user.id,
+                        user.unit.as_deref().unwrap_or("(none)")
+                    ));
+                }
+                roles_beyond_register = conflict.roles;
                 // The store's user with the same roles, when the policies see only roles (an
                 // inline user's entity, a string attribute and roles, always builds).
                 let representative = self
@@ -518,7 +583,7 @@ impl Engine {
                     .filter(|_| representatives);
                 match representative {
                     Some(uid) => Some(Party::Registered(uid)),
-                    None => match self.names.user_entity(user) {
+                    None => match self.names.user_entity(&user) {
                         Ok(entity) => Some(Party::Built(Box::new(entity))),
                         Err(e) => {
                             problems.push(FieldError::new("user", e.to_string()));
@@ -571,9 +636,78 @@ impl Engine {
         let (Some(user), Some(ai), true) = (user, ai, problems.is_empty()) else {
             return Err(InputError { problems });
         };
-        let profile = DataProfile::fold(classes);
-        self.build_request(user, ai, query, profile)
-            .map_err(|e| InputError::at("", e))
+        if !self.ai_uids.contains_key(&query.ai) {
+            notes.push(self.unregistered_ai_note(&query.ai));
+        }
+        if !roles_beyond_register.is_empty() && query.action == Action::ReportIncident {
+            notes.push(format!(
+                "the register does not give user `{}` the role {}; reporting an incident is allowed for anyone (U4)",
+                query.user.id(),
+                roles_beyond_register.iter().map(|r| format!("`{}`", r.as_str())).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let profile = DataProfile::fold(classes, self.unit_of(&query.user));
+        let mut prepared = self
+            .build_request(user, ai, query, profile)
+            .map_err(|e| InputError::at("", e))?;
+        prepared.roles_beyond_register = roles_beyond_register;
+        prepared.notes = notes;
+        prepared.request_id.clone_from(&query.request_id);
+        Ok(prepared)
+    }
+
+    /// An inline user as the register knows them: for an id the register lists, the roles
+    /// both grant and the register's unit and AI training. Beside it, what the query asserted
+    /// that the register does not grant: roles, and a unit other than the register's. An id
+    /// the register does not list is taken as given.
+    fn as_registered<'u>(&'u self, asserted: &'u User) -> (Cow<'u, User>, Conflict<'u>) {
+        let Some(listed) = self.register.user(&asserted.id) else {
+            return (Cow::Borrowed(asserted), Conflict::default());
+        };
+        let (granted, beyond): (Vec<Role>, Vec<Role>) = asserted
+            .roles
+            .iter()
+            .partition(|role| listed.roles.contains(role));
+        let other_unit = asserted
+            .unit
+            .as_deref()
+            .filter(|unit| listed.unit.as_deref() != Some(*unit));
+        let user = User {
+            id: listed.id.clone(),
+            roles: granted,
+            unit: listed.unit.clone(),
+            ai_literacy: listed.ai_literacy,
+        };
+        (
+            Cow::Owned(user),
+            Conflict {
+                roles: beyond,
+                other_unit,
+            },
+        )
+    }
+
+    /// The unit a user is taken to be in: the register's for a user it lists, else the
+    /// query's.
+    fn unit_of<'q>(&'q self, user: &'q UserRef) -> Option<&'q str> {
+        match self.register.user(user.id()) {
+            Some(listed) => listed.unit.as_deref(),
+            None => match user {
+                UserRef::Inline(user) => user.unit.as_deref(),
+                UserRef::Registered(_) => None,
+            },
+        }
+    }
+
+    /// The note for an AI system the register does not list, with the closest id it does.
+    fn unregistered_ai_note(&self, id: &str) -> String {
+        let ids = self.register.ai_systems().iter().map(|ai| ai.id.as_str());
+        let hint = crate::suggest::closest(id, ids)
+            .map(|known| format!("; did you mean `{known}`?"))
+            .unwrap_or_default();
+        format!(
+            "AI system `{id}` is not in the register, so it is treated as public AI (open information only, U3){hint}"
+        )
     }
 
     fn build_request(
@@ -617,6 +751,9 @@ impl Engine {
             entities,
             action: query.action,
             policies: self.policies_for(query.action),
+            roles_beyond_register: Vec::new(),
+            notes: Vec::new(),
+            request_id: None,
         })
     }
 
@@ -632,6 +769,13 @@ impl Engine {
             .collect();
         let mut errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
         let mut allowed = response.decision() == cedar_policy::Decision::Allow && errors.is_empty();
+        // The register is the authority for its users: a role it does not grant is a deny
+        // (reporting an incident, open to anyone, aside).
+        let beyond_register =
+            !prepared.roles_beyond_register.is_empty() && prepared.action != Action::ReportIncident;
+        if beyond_register {
+            allowed = false;
+        }
         if allowed {
             if let Some(duties) = self.static_duties.get(&prepared.action) {
                 applied.extend(duties);
@@ -676,12 +820,22 @@ impl Engine {
                     .map(|pair| pick(pair, language))
                     .collect(),
                 errors,
+                notes: prepared.notes.clone(),
+                request_id: prepared.request_id.clone(),
             };
         }
-        let mut reasons: Vec<Reason> = explained
-            .filter(|e| e.effect == Effect::Forbid)
-            .map(|e| pick(&e.reason, language))
-            .collect();
+        let mut reasons: Vec<Reason> = Vec::new();
+        if beyond_register {
+            reasons.push(role_beyond_register_reason(
+                &prepared.roles_beyond_register,
+                language,
+            ));
+        }
+        reasons.extend(
+            explained
+                .filter(|e| e.effect == Effect::Forbid)
+                .map(|e| pick(&e.reason, language)),
+        );
         if !errors.is_empty() {
             reasons.push(fail_closed_reason(language));
         } else if reasons.is_empty() {
@@ -692,6 +846,8 @@ impl Engine {
             reasons,
             obligations: Vec::new(),
             errors,
+            notes: prepared.notes.clone(),
+            request_id: prepared.request_id.clone(),
         }
     }
 
@@ -734,11 +890,7 @@ impl Engine {
             .map_err(LoadError::Internal)?;
         let user = self
             .names
-            .user_entity(&User {
-                id: "load-check".into(),
-                roles: vec![],
-                unit: None,
-            })
+            .user_entity(&User::new("load-check", []))
             .map_err(|e| LoadError::Internal(e.to_string()))?;
         let ai = self
             .names
@@ -785,6 +937,21 @@ impl Engine {
         }
         self.static_duties = by_action;
         Ok(())
+    }
+}
+
+/// What a query asserted about a user that the register, the authority, does not grant.
+#[derive(Debug, Default)]
+struct Conflict<'u> {
+    /// Roles the register does not give the user.
+    roles: Vec<Role>,
+    /// A unit other than the register's.
+    other_unit: Option<&'u str>,
+}
+
+impl Conflict<'_> {
+    fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.other_unit.is_none()
     }
 }
 
@@ -861,11 +1028,7 @@ impl CedarNames {
                     .map(|(_, role)| role)
                     .collect();
                 let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-                let user = User {
-                    id: format!("(any user with roles: {})", names.join(" ")),
-                    roles,
-                    unit: None,
-                };
+                let user = User::new(format!("(any user with roles: {})", names.join(" ")), roles);
                 let entity = self.user_entity(&user)?;
                 debug_assert_eq!(usize::from(role_bits(&user.roles)), usize::from(bits));
                 Ok(entity)

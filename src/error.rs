@@ -14,6 +14,9 @@ pub struct FieldError {
     pub path: String,
     /// What was wrong and what was expected.
     pub message: String,
+    /// 1-based line in the file the document was read from, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 impl FieldError {
@@ -22,7 +25,14 @@ impl FieldError {
         FieldError {
             path: path.into(),
             message: message.into(),
+            line: None,
         }
+    }
+
+    /// The same problem, found at `line` of its file.
+    pub fn at_line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
     }
 }
 
@@ -44,13 +54,25 @@ fn join(problems: &[FieldError]) -> String {
         .join("; ")
 }
 
+/// The problems of a file, one a line: `file:line: path: message` where the line is known.
+pub(crate) fn list_in_file(file: &str, problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(|p| match p.line {
+            Some(line) => format!("  - {file}:{line}: {p}"),
+            None => format!("  - {p}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A query that cannot be decided: bad JSON, a missing or mistyped field, an unknown data class,
 /// user or role. Never an allow: the CLI exits 2, `batch` writes a deny with these errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
 #[error("invalid query: {}", join(.problems))]
 #[diagnostic(
     code(aipolicy::invalid_query),
-    help("the query format is in schemas/query.schema.json and README.md")
+    help("the query's keys: `aipolicy schema query`")
 )]
 pub struct InputError {
     /// Every problem found, each with its JSON path.
@@ -215,10 +237,10 @@ pub enum RegisterError {
         diagnostics: Vec<SourceDiagnostic>,
     },
     /// Valid YAML, but not a valid register.
-    #[error("register `{file}` is invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("register `{file}` is invalid:\n{}", list_in_file(file, problems))]
     #[diagnostic(
         code(aipolicy::register),
-        help("the register format is in schemas/register.schema.json")
+        help("the register's keys and their defaults: `aipolicy schema register`")
     )]
     Invalid {
         /// The register's file name.

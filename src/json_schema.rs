@@ -15,27 +15,87 @@ pub const REGISTER_SCHEMA: &str = include_str!("../schemas/register.schema.json"
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/query.schema.json");
 
 /// An embedded schema, compiled once per process on first use.
-pub(crate) type Compiled = std::sync::OnceLock<Result<Validator, String>>;
+pub(crate) type Compiled = std::sync::OnceLock<Result<CompiledSchema, String>>;
+
+/// A compiled schema and its JSON (to name the keys an object may have).
+#[derive(Debug)]
+pub(crate) struct CompiledSchema {
+    pub(crate) validator: Validator,
+    schema: Value,
+}
 
 /// The validator of `cell`, compiling `schema_text` the first time. An `Err` is a bug in an
 /// embedded schema, never a user's mistake.
 pub(crate) fn compiled(
     cell: &'static Compiled,
     schema_text: &str,
-) -> Result<&'static Validator, String> {
+) -> Result<&'static CompiledSchema, String> {
     cell.get_or_init(|| compile(schema_text))
         .as_ref()
         .map_err(Clone::clone)
 }
 
 /// Compiles an embedded schema. Failing here is a bug in aipolicy, not in user input.
-pub(crate) fn compile(schema_text: &str) -> Result<Validator, String> {
+pub(crate) fn compile(schema_text: &str) -> Result<CompiledSchema, String> {
     let schema: Value = serde_json::from_str(schema_text).map_err(|e| e.to_string())?;
-    jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())?;
+    Ok(CompiledSchema { validator, schema })
+}
+
+/// The keys the schema declares for the object at `evaluation_path` (the path of an
+/// `additionalProperties` keyword, `$ref`s included), following `$ref`s within the schema.
+fn declared_keys<'s>(schema: &'s Value, evaluation_path: &Location) -> Vec<&'s str> {
+    let mut node = schema;
+    let segments: Vec<String> = evaluation_path
+        .segments()
+        .map(|segment| match segment {
+            LocationSegment::Index(i) => i.to_string(),
+            LocationSegment::Property(name) => name.to_string(),
+        })
+        .collect();
+    // The last segment is the `additionalProperties` keyword itself.
+    for segment in segments.iter().take(segments.len().saturating_sub(1)) {
+        if segment == "$ref" {
+            let Some(target) = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| schema.pointer(pointer))
+            else {
+                return Vec::new();
+            };
+            node = target;
+            continue;
+        }
+        let next = match node {
+            Value::Object(map) => map.get(segment.as_str()),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Vec::new();
+        };
+        node = next;
+    }
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// "unknown field", with the declared key closest to `name` when one is close enough to be a
+/// likely slip (`maxDatalevel` for `maxDataLevel`).
+fn unknown_field_message(name: &str, declared: &[&str]) -> String {
+    match crate::suggest::closest(name, declared.iter().copied()) {
+        Some(known) => format!("unknown field; did you mean `{known}`?"),
+        None if declared.is_empty() => "unknown field".to_string(),
+        None => format!("unknown field; expected one of {}", declared.join(", ")),
+    }
 }
 
 /// Every schema violation of `instance`, each at its dotted path.
-pub(crate) fn violations(validator: &Validator, instance: &Value) -> Vec<FieldError> {
+pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<FieldError> {
+    let validator = &compiled.validator;
     if validator.is_valid(instance) {
         return Vec::new();
     }
@@ -53,10 +113,18 @@ pub(crate) fn violations(validator: &Validator, instance: &Value) -> Vec<FieldEr
                         "missing required field",
                     )]
                 }
-                ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-                    .iter()
-                    .map(|name| FieldError::new(join(&path, name), "unknown field"))
-                    .collect(),
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let declared = declared_keys(&compiled.schema, error.evaluation_path());
+                    unexpected
+                        .iter()
+                        .map(|name| {
+                            FieldError::new(
+                                join(&path, name),
+                                unknown_field_message(name, &declared),
+                            )
+                        })
+                        .collect()
+                }
                 ValidationErrorKind::Enum { options } => vec![FieldError::new(
                     path,
                     format!("{} is not one of {}", short(error.instance()), options),

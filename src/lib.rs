@@ -5,6 +5,7 @@ mod contexts;
 pub mod decision;
 pub mod engine;
 pub mod error;
+pub mod inputs;
 pub mod json_schema;
 pub mod lint;
 pub mod matrix;
@@ -15,8 +16,10 @@ pub mod query;
 pub mod register;
 pub mod scenario;
 mod slices;
+pub mod suggest;
 pub mod trace;
 pub mod verify;
+pub mod yaml_path;
 
 pub use decision::{Decision, Language, Obligation, Reason, Verdict};
 pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};

@@ -76,7 +76,8 @@ pub fn action_sv(action: Action) -> &'static str {
     match action {
         Action::Use => "använda AI med information",
         Action::Decide => "AI som stöd för beslut om enskilda",
-        Action::Publish => "publicera eller skicka AI:s resultat till invånare",
+        Action::Publish => "publicera AI:s resultat",
+        Action::SendToResident => "skicka AI:s resultat till en invånare i dennes ärende",
         Action::OfferToResidents => "erbjuda invånare en AI-tjänst",
         Action::Develop => "utveckla en ny tillämpning eller integration",
         Action::ReportIncident => "rapportera en avvikelse eller ett missbruk",
@@ -84,19 +85,21 @@ pub fn action_sv(action: Action) -> &'static str {
 }
 
 /// The query of one cell: an inline user with the one role, the system, the class, the action.
+/// For a class restricted to some units (need-to-know), the user is in the first of them: the
+/// matrix shows what the class's own staff may do (others are denied it by §3).
 pub fn cell_query(
     ai: &str,
-    data: Option<&str>,
+    data: Option<&DataClass>,
     role: Role,
     action: Action,
     context: Context,
 ) -> Query {
-    let mut query = Query::new(
-        UserRef::inline(format!("matrix-{}", role.as_str()), [role]),
-        ai,
-        data,
-    )
-    .with_action(action);
+    let mut user = crate::register::User::new(format!("matrix-{}", role.as_str()), [role]);
+    if let Some(unit) = data.and_then(|c| c.units.as_ref()).and_then(|u| u.first()) {
+        user = user.with_unit(unit.clone());
+    }
+    let mut query =
+        Query::new(UserRef::Inline(user), ai, data.map(|c| c.id.as_str())).with_action(action);
     query.context = context;
     query
 }
@@ -115,10 +118,10 @@ impl Matrix {
         let register = engine.register();
         // Every action is decided per data class: U2 asks every query to name its information.
         let data_classes: Vec<DataClass> = register.data_classes().to_vec();
-        let data_ids: Vec<Option<&str>> = if data_classes.is_empty() {
+        let data_ids: Vec<Option<&DataClass>> = if data_classes.is_empty() {
             vec![None]
         } else {
-            data_classes.iter().map(|c| Some(c.id.as_str())).collect()
+            data_classes.iter().map(Some).collect()
         };
         let mut cells = Vec::new();
         for ai in register.ai_systems() {
@@ -140,7 +143,7 @@ impl Matrix {
                     };
                     cells.push(Cell {
                         ai: ai.id.clone(),
-                        data: data.map(str::to_string),
+                        data: data.map(|c| c.id.clone()),
                         role,
                         decision: decision.decision,
                         paragraphs,
@@ -297,8 +300,8 @@ impl Matrix {
     }
 
     /// A single self-contained HTML page (inline CSS, no external resources), readable on
-    /// screen and printable: one table per role, the reasons of each deny on hover and in a
-    /// list of paragraphs below.
+    /// screen, on a phone and on paper: one table per role, each cell's reasons or duties in a
+    /// numbered list below it (no tooltips), and the paragraphs behind a no.
     pub fn to_html(&self) -> String {
         let mut html = String::new();
         let title = self.title();
@@ -315,14 +318,19 @@ impl Matrix {
         html.push_str(
             "<p class=\"legend\"><span class=\"yes\">Ja</span> tillåtet, med de skyldigheter \
              policyn anger. <span class=\"no\">Nej</span> inte tillåtet; koden anger paragrafen \
-             i Policy för ansvarsfull AI. Håll pekaren över en cell för att läsa skälen.</p>\n",
+             i Policy för ansvarsfull AI. Numret i en cell leder till skälen eller \
+             skyldigheterna, som står under varje tabell.</p>\n",
         );
         let columns = self.columns();
-        for role in &self.roles {
+        for (role_index, role) in self.roles.iter().enumerate() {
+            let role_name = esc(role_name_sv(*role));
             let _ = write!(
                 html,
-                "<section>\n<h2>{}</h2>\n<table>\n<thead><tr><th scope=\"col\">AI-system</th>",
-                esc(role_name_sv(*role))
+                "<section>\n<h2 id=\"roll-{role_index}\">{role_name}</h2>\n\
+                 <div class=\"scroll\" role=\"region\" aria-labelledby=\"roll-{role_index}\" tabindex=\"0\">\n\
+                 <table>\n<caption>{}: {role_name}</caption>\n\
+                 <thead><tr><th scope=\"col\">AI-system</th>",
+                esc(&title)
             );
             for (_, name) in &columns {
                 let _ = write!(
@@ -332,6 +340,9 @@ impl Matrix {
                 );
             }
             html.push_str("</tr></thead>\n<tbody>\n");
+            // Each distinct explanation once, numbered, below the table: readable on touch
+            // screens, by keyboard and screen reader, and on paper (no tooltips).
+            let mut notes: Vec<(Verdict, Vec<String>)> = Vec::new();
             for ai in &self.systems {
                 let _ = write!(
                     html,
@@ -340,38 +351,57 @@ impl Matrix {
                     esc(&ai.id)
                 );
                 for (data, _) in &columns {
-                    match self.cell(&ai.id, *data, *role) {
-                        Some(cell) if cell.decision == Verdict::Allow => {
-                            let duties: Vec<String> = cell
-                                .reasons
-                                .iter()
-                                .map(|r| format!("{} {}", r.paragraph, r.message))
-                                .collect();
-                            let _ = write!(
-                                html,
-                                "<td class=\"yes\" title=\"{}\">Ja</td>",
-                                esc(&duties.join("\n"))
-                            );
+                    let Some(cell) = self.cell(&ai.id, *data, *role) else {
+                        html.push_str("<td>–</td>");
+                        continue;
+                    };
+                    let lines: Vec<String> = cell
+                        .reasons
+                        .iter()
+                        .map(|r| format!("{} {}", r.paragraph, r.message))
+                        .collect();
+                    let note = (cell.decision, lines);
+                    let number = match notes.iter().position(|n| *n == note) {
+                        Some(i) => i + 1,
+                        None => {
+                            notes.push(note);
+                            notes.len()
                         }
-                        Some(cell) => {
-                            let why: Vec<String> = cell
-                                .reasons
-                                .iter()
-                                .map(|r| format!("{} {}", r.paragraph, r.message))
-                                .collect();
-                            let _ = write!(
-                                html,
-                                "<td class=\"no\" title=\"{}\">Nej <span class=\"par\">{}</span></td>",
-                                esc(&why.join("\n")),
-                                esc(&cell.paragraphs.join(", "))
-                            );
-                        }
-                        None => html.push_str("<td>–</td>"),
-                    }
+                    };
+                    let (class, word, codes) = match cell.decision {
+                        Verdict::Allow => ("yes", "Ja", String::new()),
+                        Verdict::Deny => ("no", "Nej", format!(" {}", cell.paragraphs.join(" "))),
+                    };
+                    let _ = write!(
+                        html,
+                        "<td class=\"{class}\">{word}<span class=\"par\">{}</span> \
+                         <a href=\"#skal-{role_index}-{number}\" class=\"ref\">[{number}]</a></td>",
+                        esc(&codes)
+                    );
                 }
                 html.push_str("</tr>\n");
             }
-            html.push_str("</tbody>\n</table>\n</section>\n");
+            html.push_str("</tbody>\n</table>\n</div>\n");
+            let _ = write!(
+                html,
+                "<h3>Skäl och skyldigheter: {role_name}</h3>\n<ol class=\"notes\">\n"
+            );
+            for (i, (verdict, lines)) in notes.iter().enumerate() {
+                let heading = match verdict {
+                    Verdict::Allow => "Ja, med skyldigheterna",
+                    Verdict::Deny => "Nej, därför att",
+                };
+                let _ = write!(
+                    html,
+                    "<li id=\"skal-{role_index}-{}\"><strong>{heading}</strong><ul>",
+                    i + 1
+                );
+                for line in lines {
+                    let _ = write!(html, "<li>{}</li>", esc(line));
+                }
+                html.push_str("</ul></li>\n");
+            }
+            html.push_str("</ol>\n</section>\n");
         }
         let used = self.paragraphs_used();
         if !used.is_empty() {
@@ -413,6 +443,14 @@ margin: 0; background: #fff; line-height: 1.4; }
 main { max-width: 80rem; margin: 0 auto; padding: 1.5rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
+h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
+caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.scroll:focus { outline: 3px solid #1a4d8f; outline-offset: 2px; }
+a.ref { color: inherit; font-weight: normal; }
+a.ref:focus { outline: 3px solid #1a4d8f; }
+ol.notes { padding-left: 1.5rem; font-size: .9rem; }
+ol.notes ul { margin: .2rem 0 .6rem; padding-left: 1.2rem; }
 .lead, .legend, footer { color: #333; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid #999; padding: .35rem .5rem; text-align: left; vertical-align: top; }
@@ -427,7 +465,14 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }
 footer { margin-top: 2rem; font-size: .85rem; }
+@media (max-width: 40rem) {
+  main { padding: .75rem; }
+  table { font-size: .8rem; }
+  th, td { padding: .25rem .3rem; }
+  dl { grid-template-columns: 1fr; }
+}
 @media print {
+  .scroll { overflow: visible; }
   @page { size: landscape; margin: 1cm; }
   main { max-width: none; padding: 0; }
   section { break-inside: avoid; }

@@ -19,8 +19,10 @@ pub enum Action {
     Use,
     /// AI output supports a decision about an individual.
     Decide,
-    /// AI output is published or sent to residents.
+    /// AI output is published: on the web, in print, to the public.
     Publish,
+    /// AI output is sent to one resident about their own matter (a drafted reply or letter).
+    SendToResident,
     /// Deploy an AI service that residents interact with.
     OfferToResidents,
     /// Build a new application or integration.
@@ -30,11 +32,12 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action, in DESIGN.md's order.
-    pub const ALL: [Action; 6] = [
+    /// Every action, in the order the documentation lists them.
+    pub const ALL: [Action; 7] = [
         Action::Use,
         Action::Decide,
         Action::Publish,
+        Action::SendToResident,
         Action::OfferToResidents,
         Action::Develop,
         Action::ReportIncident,
@@ -46,6 +49,7 @@ impl Action {
             Action::Use => "use",
             Action::Decide => "decide",
             Action::Publish => "publish",
+            Action::SendToResident => "sendToResident",
             Action::OfferToResidents => "offerToResidents",
             Action::Develop => "develop",
             Action::ReportIncident => "reportIncident",
@@ -54,7 +58,10 @@ impl Action {
 
     /// Whether a query for this action must name its data classes (U2).
     pub fn requires_data(self) -> bool {
-        matches!(self, Action::Use | Action::Decide | Action::Publish)
+        matches!(
+            self,
+            Action::Use | Action::Decide | Action::Publish | Action::SendToResident
+        )
     }
 }
 
@@ -89,7 +96,8 @@ impl FromStr for Action {
 pub enum UserRef {
     /// Looked up in the register.
     Registered(String),
-    /// Given in full; not looked up.
+    /// Given by the calling service. When the register lists the id, the register is the
+    /// authority: the user has only the roles both grant, and the register's unit.
     #[serde(deserialize_with = "from_object")]
     Inline(User),
 }
@@ -102,11 +110,7 @@ impl UserRef {
 
     /// A user given inline with their roles.
     pub fn inline(id: impl Into<String>, roles: impl IntoIterator<Item = Role>) -> Self {
-        UserRef::Inline(User {
-            id: id.into(),
-            roles: roles.into_iter().collect(),
-            unit: None,
-        })
+        UserRef::Inline(User::new(id, roles))
     }
 
     /// The user's id.
@@ -125,7 +129,7 @@ pub struct Context {
     /// `decide`: a person reviews and takes the decision (§6).
     #[serde(default, skip_serializing_if = "is_false")]
     pub human_review: bool,
-    /// `publish`: a person has reviewed the output (U1).
+    /// `publish`, `sendToResident`: a person has reviewed the output (U1).
     #[serde(default, skip_serializing_if = "is_false")]
     pub human_reviewed: bool,
     /// `publish`: the output is marked as AI-generated (§5).
@@ -230,6 +234,20 @@ pub struct Query {
     /// Facts only the asking service knows.
     #[serde(default, deserialize_with = "from_object")]
     pub context: Context,
+    /// The caller's id for this question, echoed in the decision so that answers can be
+    /// paired with questions (`batch`, a service).
+    #[serde(
+        default,
+        rename = "requestId",
+        deserialize_with = "present_request_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_id: Option<String>,
+}
+
+/// `requestId`, when present, is a string: `null` is refused as the schema does.
+fn present_request_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// Reads a `T` from a JSON object only: serde also reads a struct from an array of its fields
@@ -407,7 +425,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
     }
 }
 
-fn query_validator() -> Result<&'static jsonschema::Validator, InputError> {
+fn query_validator() -> Result<&'static json_schema::CompiledSchema, InputError> {
     static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
     json_schema::compiled(&VALIDATOR, json_schema::QUERY_SCHEMA)
         .map_err(|e| InputError::at("", format!("internal error in the query schema: {e}")))
@@ -426,7 +444,14 @@ impl Query {
             data: data.into_iter().map(Into::into).collect(),
             action: Action::Use,
             context: Context::default(),
+            request_id: None,
         }
+    }
+
+    /// The same query with the caller's `requestId`, echoed in its decision.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Query {
+        self.request_id = Some(request_id.into());
+        self
     }
 
     /// The same query for another action.
@@ -489,6 +514,7 @@ impl Query {
             }
         };
         user && length(&self.ai, 256)
+            && self.request_id.as_deref().is_none_or(|id| length(id, 256))
             && self.data.len() <= 100
             && self.data.iter().all(|id| length(id, 128))
     }

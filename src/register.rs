@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
 use crate::json_schema;
+use crate::yaml_path;
 
 /// The register that ships with aipolicy: Askersunds kommun's example register.
 pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.yaml");
@@ -100,10 +101,11 @@ impl Hosting {
 }
 
 /// Whether an AI system may be used at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
     /// In use.
+    #[default]
     Active,
     /// Suspended (§6).
     Suspended,
@@ -125,7 +127,8 @@ impl Status {
 pub struct DataClass {
     /// Id used in queries, e.g. `intern`.
     pub id: String,
-    /// Swedish display name.
+    /// Swedish display name (the id when the register gives none).
+    #[serde(default)]
     pub name: String,
     /// Consequence level 0 (öppen) to 4 (säkerhetsskydd).
     pub level: u8,
@@ -133,9 +136,35 @@ pub struct DataClass {
     pub personal_data: PersonalData,
     /// Covered by offentlighets- och sekretesslagen.
     pub secrecy: bool,
+    /// Need-to-know: the units (förvaltningar, nämnder) whose information this is. A user whose
+    /// unit is not among them, or who has no unit, is denied the class (§3). `None`: not
+    /// restricted by unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<Vec<String>>,
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+impl DataClass {
+    /// Whether a user of `unit` may handle this class by need-to-know (§3): always when the
+    /// class names no units, else only from one of them.
+    ///
+    /// ```
+    /// let register = aipolicy::Register::bundled().unwrap();
+    /// let case_files = register.data_class("socialtjanstarende").unwrap();
+    /// assert!(case_files.open_to_unit(Some("Socialförvaltningen")));
+    /// assert!(!case_files.open_to_unit(Some("Kommunstyrelseförvaltningen")));
+    /// assert!(!case_files.open_to_unit(None));
+    /// assert!(register.data_class("intern").unwrap().open_to_unit(None));
+    /// ```
+    pub fn open_to_unit(&self, unit: Option<&str>) -> bool {
+        match (&self.units, unit) {
+            (None, _) => true,
+            (Some(units), Some(unit)) => units.iter().any(|u| u == unit),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// An AI system and what it is approved for.
@@ -144,13 +173,15 @@ pub struct DataClass {
 pub struct AiSystem {
     /// Id used in queries, e.g. `copilot-chat`.
     pub id: String,
-    /// Display name.
+    /// Display name (the id when the register gives none).
+    #[serde(default)]
     pub name: String,
     /// Public or internal.
     pub hosting: Hosting,
     /// Decided by the municipality.
     pub approved: bool,
-    /// Active or suspended.
+    /// Active (the default) or suspended.
+    #[serde(default)]
     pub status: Status,
     /// Accountable role or person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +189,8 @@ pub struct AiSystem {
     /// Tested and verified (§2).
     #[serde(default)]
     pub verified: bool,
-    /// Highest data level approved (0–4).
+    /// Highest data level approved (0–4; 0, open information only, when not given).
+    #[serde(default)]
     pub max_data_level: u8,
     /// Widest personal-data category approved.
     #[serde(default)]
@@ -233,6 +265,37 @@ pub struct User {
         skip_serializing_if = "Option::is_none"
     )]
     pub unit: Option<String>,
+    /// Has had the municipality's AI training (AI Act art. 4), when known.
+    #[serde(
+        default,
+        rename = "aiLiteracy",
+        deserialize_with = "present_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ai_literacy: Option<bool>,
+}
+
+impl User {
+    /// A user with these roles, no unit and nothing known of their AI training.
+    pub fn new(id: impl Into<String>, roles: impl IntoIterator<Item = Role>) -> User {
+        User {
+            id: id.into(),
+            roles: roles.into_iter().collect(),
+            unit: None,
+            ai_literacy: None,
+        }
+    }
+
+    /// The same user in `unit`.
+    pub fn with_unit(mut self, unit: impl Into<String>) -> User {
+        self.unit = Some(unit.into());
+        self
+    }
+}
+
+/// An optional bool that, when present, is a bool.
+fn present_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    bool::deserialize(d).map(Some)
 }
 
 /// An optional string that, when present, is a string: `null` is refused as the schemas do.
@@ -267,7 +330,7 @@ struct RegisterIndex {
     users: HashMap<String, usize>,
 }
 
-fn register_validator() -> Result<&'static jsonschema::Validator, LoadError> {
+fn register_validator() -> Result<&'static json_schema::CompiledSchema, LoadError> {
     static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
     json_schema::compiled(&VALIDATOR, json_schema::REGISTER_SCHEMA)
         .map_err(|e| LoadError::Internal(format!("register schema: {e}")))
@@ -329,7 +392,7 @@ impl Register {
             )])
         })?;
         whole_numbers_as_integers(&mut json);
-        Register::from_json_value(json, file)
+        Register::from_json_value(json, file, Some(text))
     }
 
     /// Builds a register in code; it is validated exactly like a file.
@@ -348,13 +411,25 @@ impl Register {
         };
         let json = serde_json::to_value(&register)
             .map_err(|e| LoadError::Internal(format!("register to JSON: {e}")))?;
-        Register::from_json_value(json, "<register>")
+        Register::from_json_value(json, "<register>", None)
     }
 
-    fn from_json_value(json: serde_json::Value, file: &str) -> Result<Register, LoadError> {
-        let invalid = |problems| RegisterError::Invalid {
+    /// Validates the register's JSON form; `text`, the YAML it was read from, gives each
+    /// problem its line.
+    fn from_json_value(
+        json: serde_json::Value,
+        file: &str,
+        text: Option<&str>,
+    ) -> Result<Register, LoadError> {
+        let invalid = |problems: Vec<FieldError>| RegisterError::Invalid {
             file: file.to_string(),
-            problems,
+            problems: problems
+                .into_iter()
+                .map(|p| {
+                    let line = text.and_then(|text| yaml_path::line_of_yaml_path(text, &p.path));
+                    p.at_line(line)
+                })
+                .collect(),
         };
         let problems = json_schema::violations(register_validator()?, &json);
         if !problems.is_empty() {
@@ -362,6 +437,7 @@ impl Register {
         }
         let mut register: Register = serde_json::from_value(json)
             .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
+        register.fill_default_names();
         let problems = register.build_index();
         if !problems.is_empty() {
             return Err(invalid(problems).into());
@@ -387,6 +463,20 @@ impl Register {
     /// Users, in register order.
     pub fn users(&self) -> &[User] {
         &self.users
+    }
+
+    /// `name` defaults to the id.
+    fn fill_default_names(&mut self) {
+        for class in &mut self.data_classes {
+            if class.name.is_empty() {
+                class.name.clone_from(&class.id);
+            }
+        }
+        for ai in &mut self.ai_systems {
+            if ai.name.is_empty() {
+                ai.name.clone_from(&ai.id);
+            }
+        }
     }
 
     /// Indexes ids; every duplicate id is a problem.

@@ -155,10 +155,13 @@ pub enum ScenarioError {
         diagnostics: Vec<SourceDiagnostic>,
     },
     /// Valid YAML, but not a scenario file.
-    #[error("scenario file `{file}` is invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error(
+        "scenario file `{file}` is invalid:\n{}",
+        crate::error::list_in_file(file, problems)
+    )]
     #[diagnostic(
         code(aipolicy::scenario),
-        help("the scenario format is in schemas/scenarios.schema.json and README.md")
+        help("the scenario file's keys: `aipolicy schema scenarios`")
     )]
     Invalid {
         /// The file.
@@ -186,7 +189,7 @@ pub enum ScenarioError {
     NoScenarios(Vec<PathBuf>),
 }
 
-fn scenarios_validator() -> Result<&'static jsonschema::Validator, String> {
+fn scenarios_validator() -> Result<&'static json_schema::CompiledSchema, String> {
     static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
     json_schema::compiled(&VALIDATOR, json_schema::SCENARIOS_SCHEMA)
 }
@@ -467,6 +470,7 @@ pub fn run_paths(engine: &Engine, paths: &[PathBuf]) -> Result<RunReport, Scenar
     };
     for path in files {
         let file = ScenarioFile::load(&path)?;
+        check_policy_ids(engine, &file)?;
         let file_engine = match &file.register {
             None => engine,
             Some(register_path) => {
@@ -490,6 +494,52 @@ pub fn run_paths(engine: &Engine, paths: &[PathBuf]) -> Result<RunReport, Scenar
         }
     }
     Ok(report)
+}
+
+/// The reasons the engine itself gives, beside the policies' own `@id`s.
+const ENGINE_REASONS: [&str; 4] = [
+    crate::decision::FAIL_CLOSED_POLICY,
+    crate::decision::INVALID_QUERY_POLICY,
+    crate::decision::NO_PERMIT_POLICY,
+    crate::decision::ROLE_BEYOND_REGISTER_POLICY,
+];
+
+/// Every policy a case expects must exist: a mistyped id would make a case fail for the wrong
+/// reason (or, in a deny, hide which rule was meant), so it is an error in the file.
+pub fn check_policy_ids(engine: &Engine, file: &ScenarioFile) -> Result<(), ScenarioError> {
+    let known: Vec<&str> = engine
+        .policies()
+        .rules()
+        .iter()
+        .map(|r| &*r.id)
+        .chain(ENGINE_REASONS)
+        .collect();
+    let mut problems = Vec::new();
+    for (i, case) in file.cases.iter().enumerate() {
+        for (j, id) in case.expect.policies.iter().enumerate() {
+            if known.contains(&id.as_str()) {
+                continue;
+            }
+            let hint = crate::suggest::closest(id, known.iter().copied())
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
+            problems.push(
+                FieldError::new(
+                    format!("cases[{i}].expect.policies[{j}]"),
+                    format!("no policy has the id `{id}`{hint}"),
+                )
+                .at_line((case.line > 0).then_some(case.line)),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError::Invalid {
+            file: file.path.display().to_string(),
+            problems,
+        })
+    }
 }
 
 /// The engine a scenario file runs against: `None` when it names no register (use `base`),

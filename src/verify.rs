@@ -151,15 +151,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         id: "no-data-empty-profile",
-        en: "a query naming no data class has the empty profile (level 0, none, no secrecy)",
+        en: "a query naming no data class has the empty profile (level 0, none, no secrecy, no unit restriction)",
         when: "context.data.named || (context.data.level == 0 && \
-               context.data.personalData == 0 && !context.data.secrecy)",
+               context.data.personalData == 0 && !context.data.secrecy && \
+               context.data.withinUnits)",
     },
     Assumption {
         id: "data-required",
-        en: "use, decide and publish always name their data (U2: otherwise an input error)",
-        when: "!(action in [Action::\"use\", Action::\"decide\", Action::\"publish\"]) || \
-               context.data.named",
+        en: "use, decide, publish and sendToResident always name their data (U2: otherwise an input error)",
+        when: "!(action in [Action::\"use\", Action::\"decide\", Action::\"publish\", \
+               Action::\"sendToResident\"]) || context.data.named",
     },
     Assumption {
         id: "ai-hosting-status",
@@ -233,7 +234,7 @@ pub enum VerifyError {
     #[error("invariants `{file}` are invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     #[diagnostic(
         code(aipolicy::invariants),
-        help("the invariants format is in schemas/invariants.schema.json; `when` is a Cedar condition over principal, action, resource and context")
+        help("the invariants file's keys: `aipolicy schema invariants`; `when` is a Cedar condition over principal, action, resource and context")
     )]
     Invalid {
         /// The file's name.
@@ -271,7 +272,7 @@ pub enum VerifyError {
     },
 }
 
-fn invariants_validator() -> Result<&'static jsonschema::Validator, LoadError> {
+fn invariants_validator() -> Result<&'static json_schema::CompiledSchema, LoadError> {
     static VALIDATOR: json_schema::Compiled = json_schema::Compiled::new();
     json_schema::compiled(&VALIDATOR, INVARIANTS_SCHEMA)
         .map_err(|e| LoadError::Internal(format!("invariants schema: {e}")))
@@ -648,6 +649,7 @@ impl Counterexample {
             id: COUNTEREXAMPLE_USER.into(),
             roles: roles.into_iter().collect(),
             unit,
+            ai_literacy: None,
         };
 
         let ai = read_ai_system(entities, resource)?;
@@ -672,15 +674,28 @@ impl Counterexample {
         let level = as_level(field("level")?, "context.data.level")?;
         let personal_data = as_personal_data(field("personalData")?, "context.data.personalData")?;
         let secrecy = as_bool(field("secrecy")?, "context.data.secrecy")?;
-        if !named && (level, personal_data, secrecy) != (0, PersonalData::None, false) {
+        let within_units = as_bool(field("withinUnits")?, "context.data.withinUnits")?;
+        if !named
+            && (level, personal_data, secrecy, within_units) != (0, PersonalData::None, false, true)
+        {
             return Err("a query naming no data class has the empty data profile".into());
         }
+        // Outside the user's units: the class belongs to a unit the user is not in.
+        let units = (!within_units).then(|| {
+            let other = "Annan förvaltning".to_string();
+            if user.unit.as_deref() == Some(other.as_str()) {
+                vec!["Ytterligare en förvaltning".to_string()]
+            } else {
+                vec![other]
+            }
+        });
         let data_class = DataClass {
             id: COUNTEREXAMPLE_DATA.into(),
             name: data_class_name(level),
             level,
             personal_data,
             secrecy,
+            units,
             description: (!named).then(|| "Not named by the query.".to_string()),
         };
 
@@ -704,6 +719,7 @@ impl Counterexample {
                 },
                 action,
                 context: flags,
+                request_id: None,
             },
             data_class,
             ai_system: registered.then_some(ai),

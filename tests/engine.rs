@@ -805,18 +805,20 @@ mod register_errors {
 
     #[test]
     fn unknown_and_missing_fields_and_duplicates() {
-        let yaml = format!("{BASE}  - {{id: oppen, name: X, level: 0, personalData: none, secrecy: false}}\naiSystems:\n  - {{id: a, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1, maxDatalevel: 2}}\n  - {{id: b, name: B, hosting: cloud, approved: true, status: active}}\n");
+        let yaml = format!("{BASE}  - {{id: oppen, name: X, level: 0, personalData: none, secrecy: false}}\naiSystems:\n  - {{id: a, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1, maxDatalevel: 2}}\n  - {{id: b, name: B, hosting: cloud, status: active}}\n");
         let problems = problems(&yaml);
+        // A likely slip is named with the key it was meant to be.
         assert!(
             problems
                 .iter()
-                .any(|p| p == "aiSystems[0].maxDatalevel: unknown field"),
+                .any(|p| p
+                    == "aiSystems[0].maxDatalevel: unknown field; did you mean `maxDataLevel`?"),
             "{problems:?}"
         );
         assert!(
             problems
                 .iter()
-                .any(|p| p == "aiSystems[1].maxDataLevel: missing required field"),
+                .any(|p| p == "aiSystems[1].approved: missing required field"),
             "{problems:?}"
         );
         assert!(

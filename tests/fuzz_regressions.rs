@@ -199,6 +199,7 @@ fn level_4_is_denied_for_every_user_system_and_action_but_report_incident() {
                     data: vec!["oppen".into(), "sakerhetsskydd".into()],
                     action,
                     context,
+                    request_id: None,
                 };
                 let d = engine().decide_in(&query, Language::En).unwrap();
                 check(&d);
@@ -356,6 +357,7 @@ fn a_fuzzed_register_never_allows_level_4_or_public_ai_beyond_open() {
                 data: vec![data.into()],
                 action,
                 context,
+                request_id: None,
             };
             let d = engine.decide(&query).unwrap();
             check(&d);

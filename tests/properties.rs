@@ -9,7 +9,9 @@
 //! - adding data classes to a query never turns a deny into an allow;
 //! - an input error is never an allow: a query with any invalid part is an `Err`, never a
 //!   decision;
-//! - reporting an incident is always allowed, for any user, AI system and valid data.
+//! - reporting an incident is always allowed, for any user, AI system and valid data;
+//! - an inline user never gets more than the registered user with that id (the register is
+//!   the authority for the users it lists).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -76,16 +78,26 @@ fn data_class(i: usize) -> impl Strategy<Value = DataClass> {
         1 => Just(PersonalData::Ordinary),
         1 => Just(PersonalData::Sensitive),
     ];
-    (level(), personal_data, proptest::bool::weighted(0.25)).prop_map(
-        move |(level, personal_data, secrecy)| DataClass {
+    let units = prop_oneof![
+        6 => Just(None),
+        1 => Just(Some(vec!["Enhet".to_string()])),
+        1 => Just(Some(vec!["Annan".to_string(), "Inline".to_string()])),
+    ];
+    (
+        level(),
+        personal_data,
+        proptest::bool::weighted(0.25),
+        units,
+    )
+        .prop_map(move |(level, personal_data, secrecy, units)| DataClass {
             id: format!("c{i}"),
             name: format!("Class {i}"),
             level,
             personal_data,
             secrecy,
+            units,
             description: None,
-        },
-    )
+        })
 }
 
 fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
@@ -143,6 +155,7 @@ fn user(i: usize) -> impl Strategy<Value = User> {
         id: format!("u{i}"),
         roles,
         unit,
+        ai_literacy: None,
     })
 }
 
@@ -192,6 +205,8 @@ impl Spec {
 struct QuerySpec {
     /// `Some(i)`: the register's user `i` (when it has users); `None`: an inline user.
     registered_user: Option<Index>,
+    /// For an inline user, `Some(i)`: the id of the register's user `i` (when it has users).
+    inline_as: Option<Index>,
     inline_roles: Vec<Role>,
     inline_unit: Option<String>,
     /// `Some(i)`: the register's AI system `i` (when it has any); `None`: one not in it.
@@ -208,6 +223,7 @@ fn action() -> impl Strategy<Value = Action> {
 fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
     (
         proptest::option::of(any::<Index>()),
+        proptest::option::weighted(0.3, any::<Index>()),
         roles(),
         proptest::option::of(Just("Inline".to_string())),
         proptest::option::weighted(0.85, any::<Index>()),
@@ -216,9 +232,19 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
         proptest::array::uniform7(mostly()),
     )
         .prop_map(
-            |(registered_user, inline_roles, inline_unit, registered_ai, data, action, flags)| {
+            |(
+                registered_user,
+                inline_as,
+                inline_roles,
+                inline_unit,
+                registered_ai,
+                data,
+                action,
+                flags,
+            )| {
                 QuerySpec {
                     registered_user,
+                    inline_as,
                     inline_roles,
                     inline_unit,
                     registered_ai,
@@ -236,10 +262,36 @@ impl QuerySpec {
         match &self.registered_user {
             Some(i) if !spec.users.is_empty() => Ok(i.get(&spec.users)),
             _ => Err(User {
-                id: "inline".to_string(),
+                id: match &self.inline_as {
+                    Some(i) if !spec.users.is_empty() => i.get(&spec.users).id.clone(),
+                    _ => "inline".to_string(),
+                },
                 roles: self.inline_roles.clone(),
                 unit: self.inline_unit.clone(),
+                ai_literacy: None,
             }),
+        }
+    }
+
+    /// The user as the register is the authority for it: an inline user whose id the register
+    /// lists has the roles both grant and the register's unit. With the roles asserted beyond.
+    fn effective_user(&self, spec: &Spec) -> (User, Vec<Role>) {
+        match self.user(spec) {
+            Ok(user) => (user.clone(), Vec::new()),
+            Err(inline) => match spec.users.iter().find(|u| u.id == inline.id) {
+                None => (inline, Vec::new()),
+                Some(listed) => {
+                    let (granted, beyond) =
+                        inline.roles.iter().partition(|r| listed.roles.contains(r));
+                    let user = User {
+                        id: listed.id.clone(),
+                        roles: granted,
+                        unit: listed.unit.clone(),
+                        ai_literacy: None,
+                    };
+                    (user, beyond)
+                }
+            },
         }
     }
 
@@ -303,6 +355,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Use => "use",
         Action::Decide => "decide",
         Action::Publish => "publish",
+        Action::SendToResident => "sendToResident",
         Action::OfferToResidents => "offerToResidents",
         Action::Develop => "develop",
         Action::ReportIncident => "reportIncident",
@@ -369,12 +422,17 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
 }
 
 /// The context record: the strictest profile of the classes, and all seven flags.
-fn context_json(classes: &[&DataClass], flags: [bool; 7]) -> Value {
+fn context_json(classes: &[&DataClass], unit: Option<&str>, flags: [bool; 7]) -> Value {
     let data = json!({
         "named": !classes.is_empty(),
         "level": classes.iter().map(|c| i64::from(c.level)).max().unwrap_or(0),
         "personalData": classes.iter().map(|c| rank(c.personal_data)).max().unwrap_or(0),
         "secrecy": classes.iter().any(|c| c.secrecy),
+        "withinUnits": classes.iter().all(|c| match (&c.units, unit) {
+            (None, _) => true,
+            (Some(units), Some(unit)) => units.iter().any(|u| u == unit),
+            (Some(_), None) => false,
+        }),
     });
     let mut context = json!({"data": data});
     for (key, value) in [
@@ -405,10 +463,7 @@ fn uid(json: Value) -> EntityUid {
 
 fn ask_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> CedarAnswer {
     let schema = &parts().1;
-    let user = match q.user(spec) {
-        Ok(user) => user.clone(),
-        Err(inline) => inline,
-    };
+    let (user, _) = q.effective_user(spec);
     let ai = q.ai(spec);
     let user_entity = user_json(&user);
     let ai_entity = ai_json(ai);
@@ -423,7 +478,7 @@ fn ask_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> CedarAnswer {
         "the schema's action entities are there"
     );
     let context = CedarContext::from_json_value(
-        context_json(&q.classes(spec), q.flags),
+        context_json(&q.classes(spec), user.unit.as_deref(), q.flags),
         Some((schema, &action)),
     )
     .unwrap();
@@ -468,6 +523,15 @@ fn check_against_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> Result<()
             .map(ToString::to_string)
             .collect()
     };
+    let (_, beyond) = q.effective_user(spec);
+    if !beyond.is_empty() && q.action != Action::ReportIncident {
+        // A role the register does not grant: a deny that names it, beside Cedar's forbids.
+        prop_assert_eq!(decision.decision, Verdict::Deny, "{:?}", decision);
+        let mut expected = satisfied(Effect::Forbid);
+        expected.insert(aipolicy::decision::ROLE_BEYOND_REGISTER_POLICY.to_string());
+        prop_assert_eq!(ids(&decision.reasons), expected);
+        return Ok(());
+    }
     match cedar.response.decision() {
         cedar_policy::Decision::Allow => {
             prop_assert_eq!(decision.decision, Verdict::Allow, "{:?}", decision);
@@ -563,6 +627,36 @@ proptest! {
                     b.is_subset(&a) || b.contains(aipolicy::decision::NO_PERMIT_POLICY),
                     "reasons {:?} became {:?}", b, a
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn an_inline_user_never_gets_more_than_the_registered_user(
+        spec in spec(),
+        queries in proptest::collection::vec((query_spec(0), any::<Index>()), 1..=8),
+    ) {
+        prop_assume!(!spec.users.is_empty());
+        let engine = engine_for(spec.register());
+        for (q, who) in &queries {
+            let mut registered = q.clone();
+            registered.registered_user = Some(who.clone());
+            let listed = registered.user(&spec).unwrap().clone();
+            let mut inline = q.clone();
+            inline.registered_user = None;
+            let inline_query = Query {
+                user: UserRef::Inline(User { id: listed.id.clone(), ..inline.user(&spec).unwrap_err() }),
+                ..inline.query(&spec)
+            };
+            let as_inline = engine.decide(&inline_query);
+            let as_registered = engine.decide(&registered.query(&spec));
+            match (as_inline, as_registered) {
+                (Ok(i), Ok(r)) => prop_assert!(
+                    !i.is_allowed() || r.is_allowed(),
+                    "inline {:?} allowed where the registered user is denied: {:?} vs {:?}", inline_query, i, r
+                ),
+                (Ok(i), Err(_)) => prop_assert!(!i.is_allowed(), "{:?}", i),
+                (Err(_), _) => {}
             }
         }
     }

@@ -356,6 +356,7 @@ fn cli_proves_the_bundled_policies_and_exits_0() {
         schema: None,
         no_generic: false,
         lang: LangArg::En,
+        quiet: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let exit = run(&args, &mut out, &mut err);
@@ -387,6 +388,7 @@ fn cli_reports_a_violation_with_the_counterexample_and_exits_1() {
         schema: None,
         no_generic: true,
         lang: LangArg::En,
+        quiet: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let exit = run(&args, &mut out, &mut err);

@@ -50,6 +50,8 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
             level: (i % 5) as u8,
             personal_data: personal((i as u64) % 3),
             secrecy: i % 4 == 3,
+            // One class of need-to-know, as social-services case files are in Askersund.
+            units: (i == 9).then(|| vec!["Förvaltning 3".to_string()]),
             description: None,
         })
         .collect();
@@ -93,6 +95,7 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
             id: format!("user-{i}"),
             roles: Role::ALL.into_iter().filter(|_| rng.chance(45)).collect(),
             unit: Some(format!("Förvaltning {}", i % 12)),
+            ai_literacy: None,
         })
         .collect();
     match Register::new(Some("Benchmark".into()), data_classes, ai_systems, users) {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::{is_broken_pipe, report, EngineArgs, Exit};
+use super::{is_broken_pipe, EngineArgs, Exit};
 use crate::decision::{Decision, Language};
 use crate::engine::Engine;
 use crate::memo::DecisionMemo;
@@ -40,12 +40,9 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let engine = match args.engine.load() {
-        Ok(engine) => engine,
-        Err(e) => {
-            report(err, e);
-            return Exit::InputError;
-        }
+    let (engine, _) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     let show_progress = std::io::stderr().is_terminal();
     let started = Instant::now();
@@ -250,9 +247,12 @@ fn decide_slice(
             .as_ref()
             .ok()
             .and_then(|query| engine.decision_key(query, language));
+        let request_id = match &query {
+            Ok(query) => query.request_id.clone(),
+            Err(decision) => decision.request_id.clone(),
+        };
         if let Some(json) = key.as_ref().and_then(|key| memo.get(key)) {
-            bytes.extend_from_slice(json);
-            bytes.push(b'\n');
+            push_with_request_id(&mut bytes, json, request_id.as_deref())?;
             continue;
         }
         let decision = query.and_then(|query| {
@@ -265,14 +265,35 @@ fn decide_slice(
             Err(decision) => (decision, true),
         };
         summary.input_errors += usize::from(input_error);
-        let start = bytes.len();
-        serde_json::to_writer(&mut bytes, &decision)?;
-        if let (Some(key), true) = (key, decision.errors.is_empty()) {
-            memo.insert(key, bytes[start..].into());
+        let clean = decision.errors.is_empty();
+        // Kept (and remembered) without the request's id, which each line adds for itself.
+        let json = serde_json::to_vec(&decision.with_request_id(None))?;
+        push_with_request_id(&mut bytes, &json, request_id.as_deref())?;
+        if let (Some(key), true) = (key, clean) {
+            memo.insert(key, json.into());
         }
-        bytes.push(b'\n');
     }
     Ok((bytes, summary))
+}
+
+/// Appends one output line: a decision's JSON object, with `requestId` added when the query
+/// had one, and a newline.
+fn push_with_request_id(
+    bytes: &mut Vec<u8>,
+    json: &[u8],
+    request_id: Option<&str>,
+) -> std::io::Result<()> {
+    match (request_id, json.split_last()) {
+        (Some(id), Some((b'}', object))) => {
+            bytes.extend_from_slice(object);
+            bytes.extend_from_slice(br#","requestId":"#);
+            serde_json::to_writer(&mut *bytes, id)?;
+            bytes.push(b'}');
+        }
+        _ => bytes.extend_from_slice(json),
+    }
+    bytes.push(b'\n');
+    Ok(())
 }
 
 /// Decides one input line: `None` for a blank line, `Err` with a deny naming the line and
@@ -306,7 +327,20 @@ fn read_line(number: usize, line: &[u8], language: Language) -> Option<Result<Qu
     if text.is_empty() {
         return None;
     }
-    Some(Query::from_json(text).map_err(|e| input_error(number, e.problems, language)))
+    Some(Query::from_json(text).map_err(|e| {
+        input_error(number, e.problems, language).with_request_id(request_id_of(text))
+    }))
+}
+
+/// The `requestId` of a line that is not a valid query, when it is a JSON object with one:
+/// so that even an input error can be paired with its question.
+fn request_id_of(text: &str) -> Option<String> {
+    if text.len() > crate::query::MAX_QUERY_BYTES {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let id = value.get("requestId")?.as_str()?;
+    (!id.is_empty() && id.chars().count() <= 256).then(|| id.to_string())
 }
 
 /// The deny for a line that is an input error, each problem prefixed with the line number.

@@ -15,6 +15,8 @@ use crate::query::{Action, Query};
 #[command(after_help = "Examples:
   aipolicy check --user anna --ai copilot-chat --data intern
   aipolicy check --user t --role employee --ai some-public-chatbot --data oppen --lang en
+  aipolicy check --user t --role employee --unit Socialförvaltningen --ai lokal-sprakmodell \\
+      --data socialtjanstarende
   aipolicy check --user bertil --ai lokal-sprakmodell --data socialtjanstarende \\
       --action decide --context humanReview=true
   aipolicy check --query '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}' --format json")]
@@ -22,9 +24,13 @@ pub struct CheckArgs {
     /// A user id of the register; with --role, a user given inline instead
     #[arg(long, required_unless_present = "query", conflicts_with = "query")]
     pub user: Option<String>,
-    /// Role of an inline user (employee, contractor, elected); repeat for several
+    /// Role of an inline user (employee, contractor, elected); repeat for several. For a user
+    /// the register lists, only the roles the register also grants count
     #[arg(long = "role", value_name = "ROLE", requires = "user")]
     pub roles: Vec<String>,
+    /// Unit (förvaltning, nämnd) of an inline user; the register's unit counts for a user it lists
+    #[arg(long, value_name = "UNIT", requires = "roles")]
+    pub unit: Option<String>,
     /// The AI system's id; one absent from the register is treated as public AI
     #[arg(long, required_unless_present = "query", conflicts_with = "query")]
     pub ai: Option<String>,
@@ -61,6 +67,9 @@ pub enum ActionArg {
     /// AI output is published (needs humanReviewed=true, aiDisclosure=true, open data)
     #[value(name = "publish")]
     Publish,
+    /// AI output is sent to one resident about their own matter (needs humanReviewed=true)
+    #[value(name = "sendToResident")]
+    SendToResident,
     /// Deploy an AI service that residents interact with
     #[value(name = "offerToResidents")]
     OfferToResidents,
@@ -78,6 +87,7 @@ impl From<ActionArg> for Action {
             ActionArg::Use => Action::Use,
             ActionArg::Decide => Action::Decide,
             ActionArg::Publish => Action::Publish,
+            ActionArg::SendToResident => Action::SendToResident,
             ActionArg::OfferToResidents => Action::OfferToResidents,
             ActionArg::Develop => Action::Develop,
             ActionArg::ReportIncident => Action::ReportIncident,
@@ -87,12 +97,9 @@ impl From<ActionArg> for Action {
 
 /// Runs `aipolicy check`: exit 0 allow, 1 deny, 2 input error.
 pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let engine = match args.engine.load() {
-        Ok(engine) => engine,
-        Err(e) => {
-            report(err, e);
-            return Exit::InputError;
-        }
+    let (engine, _) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     let language = engine.language();
     let decided = args.to_query().and_then(|query| engine.decide(&query));
@@ -105,7 +112,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             if let Err(e) = written {
                 if !super::is_broken_pipe(&e) {
                     let _ = writeln!(err, "error: cannot write the decision: {e}");
-                    return Exit::InputError;
+                    return Exit::WriteError;
                 }
             }
             match decision.decision {
@@ -143,10 +150,13 @@ impl CheckArgs {
             query.insert("user".into(), Value::String(user));
         } else {
             let roles = self.roles.iter().cloned().map(Value::String).collect();
-            let inline = Map::from_iter([
+            let mut inline = Map::from_iter([
                 ("id".to_string(), Value::String(user)),
                 ("roles".to_string(), Value::Array(roles)),
             ]);
+            if let Some(unit) = &self.unit {
+                inline.insert("unit".to_string(), Value::String(unit.clone()));
+            }
             query.insert("user".into(), Value::Object(inline));
         }
         query.insert(
@@ -220,9 +230,16 @@ pub fn write_text(
     decision: &Decision,
     language: Language,
 ) -> std::io::Result<()> {
-    let (allowed, denied, reasons, duties, errors) = match language {
-        Language::Sv => ("TILLÅTET", "NEKAT", "Skäl", "Skyldigheter", "Fel"),
-        Language::En => ("ALLOWED", "DENIED", "Reasons", "Duties", "Errors"),
+    let (allowed, denied, reasons, duties, errors, notes) = match language {
+        Language::Sv => (
+            "TILLÅTET",
+            "NEKAT",
+            "Skäl",
+            "Skyldigheter",
+            "Fel",
+            "Att notera",
+        ),
+        Language::En => ("ALLOWED", "DENIED", "Reasons", "Duties", "Errors", "Notes"),
     };
     match decision.decision {
         Verdict::Allow => writeln!(out, "{allowed} (allow)")?,
@@ -240,10 +257,13 @@ pub fn write_text(
             writeln!(out, "  {:<3} {}  [{}]", r.paragraph, r.message, r.policy)?;
         }
     }
-    if !decision.errors.is_empty() {
-        writeln!(out, "{errors}:")?;
-        for e in &decision.errors {
-            writeln!(out, "  {e}")?;
+    for (title, list) in [(errors, &decision.errors), (notes, &decision.notes)] {
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out, "{title}:")?;
+        for line in list {
+            writeln!(out, "  {line}")?;
         }
     }
     Ok(())

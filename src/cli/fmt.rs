@@ -18,7 +18,7 @@ Exit codes: 0 done (or, with --check, everything already formatted), 1 with --ch
 would change, 2 a file cannot be read, parsed or written.
 
 Examples:
-  aipolicy fmt                              # rewrite every .cedar file under ./policies
+  aipolicy fmt                              # every .cedar file of the project's policies/
   aipolicy fmt --check                      # in CI: fail and name the files that would change
   aipolicy fmt policies/u3-publik-ai.cedar  # one file
   aipolicy fmt --check other/policies"
@@ -27,7 +27,7 @@ pub struct FmtArgs {
     /// Do not write: exit 1 and name the files that would change
     #[arg(long)]
     pub check: bool,
-    /// .cedar files, or folders searched for them [default: ./policies]
+    /// .cedar files, or folders searched for them [default: the project's policies/]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
@@ -35,19 +35,31 @@ pub struct FmtArgs {
 /// Runs `aipolicy fmt`.
 pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let paths = if args.paths.is_empty() {
-        let default = PathBuf::from("policies");
-        if !default.is_dir() {
-            let here = std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|_| ".".into());
-            let _ = writeln!(
-                err,
-                "error: there is no `policies/` folder in `{here}`; name the .cedar files or \
-                 folders to format, e.g. `aipolicy fmt path/to/policies`"
-            );
-            return Exit::InputError;
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let project =
+            crate::inputs::find_project(&cwd).map(|root| crate::inputs::Inputs::of_project(&root));
+        match project {
+            Some(Ok(inputs)) if inputs.policies.path().is_some() => inputs
+                .policies
+                .path()
+                .map(Path::to_path_buf)
+                .into_iter()
+                .collect(),
+            Some(Err(e)) => {
+                report(err, e);
+                return Exit::InputError;
+            }
+            _ => {
+                let _ = writeln!(
+                    err,
+                    "error: no project here: `{}` and the folders above it have no `policies/` \
+                     folder with .cedar files (nor an aipolicy.toml); name the .cedar files or \
+                     folders to format, e.g. `aipolicy fmt path/to/policies`",
+                    cwd.display()
+                );
+                return Exit::InputError;
+            }
         }
-        vec![default]
     } else {
         args.paths.clone()
     };
@@ -121,10 +133,31 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         let _ = writeln!(err, "{failed} file(s) could not be formatted");
         Exit::InputError
     } else if args.check && changed > 0 {
-        let _ = writeln!(err, "run `aipolicy fmt` to format them");
+        let _ = if args.paths.is_empty() {
+            writeln!(err, "run `aipolicy fmt` to format them")
+        } else {
+            let named: Vec<String> = args
+                .paths
+                .iter()
+                .map(|p| shell_word(&p.display().to_string()))
+                .collect();
+            writeln!(err, "run `aipolicy fmt {}` to format them", named.join(" "))
+        };
         Exit::Failure
     } else {
         Exit::Success
+    }
+}
+
+/// A path as a shell word: quoted when it holds anything but plain characters.
+fn shell_word(path: &str) -> String {
+    let plain = path
+        .chars()
+        .all(|c| c.is_alphanumeric() || "/._-+:=@".contains(c));
+    if plain && !path.is_empty() {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
     }
 }
 

@@ -51,12 +51,9 @@ pub enum MatrixFormat {
 
 /// Runs `aipolicy matrix`: exit 0 when written, 2 on input errors.
 pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let engine = match args.engine.load() {
-        Ok(engine) => engine,
-        Err(e) => {
-            report(err, e);
-            return Exit::InputError;
-        }
+    let (engine, _) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     let mut context = Context::default();
     for pair in &args.context {
@@ -101,7 +98,7 @@ pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
         Err(e) if super::is_broken_pipe(&e) => Exit::Success,
         Err(e) => {
             let _ = writeln!(err, "error: cannot write the matrix: {e}");
-            Exit::InputError
+            Exit::WriteError
         }
     }
 }

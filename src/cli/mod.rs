@@ -9,12 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::decision::Language;
 use crate::engine::Engine;
-use crate::error::LoadError;
+use crate::inputs::{Inputs, Overrides};
 
 pub mod batch;
 pub mod check;
 pub mod fmt;
 pub mod matrix;
+pub mod schema;
 pub mod test;
 pub mod trace;
 pub mod validate;
@@ -29,6 +30,8 @@ pub enum Exit {
     Failure,
     /// 2: input that could not be read or used (query, register, policies, arguments).
     InputError,
+    /// 3: the output could not be written (a full disk; a closed pipe is not an error).
+    WriteError,
 }
 
 impl Exit {
@@ -38,6 +41,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::Failure => 1,
             Exit::InputError => 2,
+            Exit::WriteError => 3,
         }
     }
 }
@@ -53,7 +57,8 @@ impl Termination for Exit {
 /// Decides requests against a municipality's "Policy för ansvarsfull AI", encoded in Cedar.
 /// Without --register/--policies the embedded Askersund default is used, from any directory.
 ///
-/// Exit codes: 0 allow (or success), 1 deny (or failed check), 2 input error.
+/// Exit codes: 0 allow (or success), 1 deny (or failed check), 2 input error, 3 output could not
+/// be written.
 #[derive(Debug, Parser)]
 #[command(name = "aipolicy", version, propagate_version = true)]
 pub struct Cli {
@@ -81,6 +86,8 @@ pub enum Command {
     Matrix(matrix::MatrixArgs),
     /// Prove the policy's invariants for every possible request (needs the SMT solver cvc5).
     Verify(verify::VerifyArgs),
+    /// Print a format aipolicy reads (query, register, scenarios, invariants, Cedar schema).
+    Schema(schema::SchemaArgs),
 }
 
 /// Output format of decisions.
@@ -93,18 +100,70 @@ pub enum Format {
     Json,
 }
 
-/// Where the engine's policies, schema and register come from.
+/// Where the policies, schema and register come from: a flag wins over the project's files (a
+/// folder with `policies/` or `aipolicy.toml`, here or above), which win over the embedded
+/// Askersund default.
 #[derive(Debug, Clone, Default, Args)]
-pub struct EngineArgs {
-    /// Register YAML (data classes, AI systems, users) [default: the embedded Askersund register]
+pub struct InputArgs {
+    /// Register YAML [default: the project's register.yaml, else the embedded Askersund register]
     #[arg(long, value_name = "FILE", global = true)]
     pub register: Option<PathBuf>,
-    /// Folder of .cedar policy files [default: the embedded policies]
+    /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
     #[arg(long, value_name = "DIR", global = true)]
     pub policies: Option<PathBuf>,
-    /// Cedar schema file [default: the embedded schema]
+    /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
     #[arg(long, value_name = "FILE", global = true)]
     pub schema: Option<PathBuf>,
+    /// Do not name the inputs in force on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl InputArgs {
+    /// The inputs in force for a command run in the current folder, named on `err` (unless
+    /// `--quiet`); a project that cannot be used is reported there and is an input error.
+    pub fn resolve(
+        &self,
+        invariants: Option<PathBuf>,
+        err: &mut dyn Write,
+    ) -> Result<Inputs, Exit> {
+        let overrides = Overrides {
+            policies: self.policies.clone(),
+            schema: self.schema.clone(),
+            register: self.register.clone(),
+            invariants,
+        };
+        resolve_inputs(&overrides, self.quiet, err)
+    }
+}
+
+/// [`Inputs::resolve`] in the current folder, named on `err` unless `quiet`.
+pub fn resolve_inputs(
+    overrides: &Overrides,
+    quiet: bool,
+    err: &mut dyn Write,
+) -> Result<Inputs, Exit> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match Inputs::resolve(overrides, &cwd) {
+        Ok(inputs) => {
+            if !quiet {
+                let _ = writeln!(err, "inputs: {}", inputs.describe(&cwd));
+            }
+            Ok(inputs)
+        }
+        Err(e) => {
+            report(err, e);
+            Err(Exit::InputError)
+        }
+    }
+}
+
+/// Where the engine's policies, schema and register come from, and its language.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EngineArgs {
+    /// Policies, schema and register
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Language of reasons and duties
     #[arg(long, value_enum, default_value_t = LangArg::Sv, global = true)]
     pub lang: LangArg,
@@ -130,19 +189,17 @@ impl From<LangArg> for Language {
 }
 
 impl EngineArgs {
-    /// Loads the engine these arguments name.
-    pub fn load(&self) -> Result<Engine, LoadError> {
-        let mut builder = Engine::builder().language(self.lang.into());
-        if let Some(dir) = &self.policies {
-            builder = builder.policies_dir(dir);
+    /// Loads the engine of the inputs in force (named on `err`); a load error is reported
+    /// there, with file and line, and is an input error.
+    pub fn load(&self, err: &mut dyn Write) -> Result<(Engine, Inputs), Exit> {
+        let inputs = self.inputs.resolve(None, err)?;
+        match inputs.engine_builder().language(self.lang.into()).build() {
+            Ok(engine) => Ok((engine, inputs)),
+            Err(e) => {
+                report(err, e);
+                Err(Exit::InputError)
+            }
         }
-        if let Some(file) = &self.schema {
-            builder = builder.schema_file(file);
-        }
-        if let Some(file) = &self.register {
-            builder = builder.register_file(file);
-        }
-        builder.build()
     }
 }
 
@@ -175,5 +232,6 @@ pub fn main() -> Exit {
         Command::Trace(args) => trace::run(&args, &mut out, &mut err),
         Command::Matrix(args) => matrix::run(&args, &mut out, &mut err),
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
+        Command::Schema(args) => schema::run(&args, &mut out, &mut err),
     }
 }

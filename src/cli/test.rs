@@ -30,7 +30,7 @@ Examples:
   aipolicy test tests/scenarios/u3-publik-ai.yaml --verbose
   aipolicy test --format junit > scenarios.xml")]
 pub struct TestArgs {
-    /// Scenario files or folders [default: tests/scenarios]
+    /// Scenario files or folders [default: the project's tests/scenarios]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format
@@ -61,15 +61,15 @@ pub enum TestFormat {
 
 /// Runs `aipolicy test`.
 pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let engine = match args.engine.load() {
-        Ok(engine) => engine,
-        Err(e) => {
-            report(err, e);
-            return Exit::InputError;
-        }
+    let (engine, inputs) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
     let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_SCENARIOS)]
+        vec![inputs
+            .scenarios
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SCENARIOS))]
     } else {
         args.paths.clone()
     };

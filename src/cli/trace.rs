@@ -28,8 +28,8 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = TraceFormat::Md)]
     pub format: TraceFormat,
     /// Scenario files or folders whose cases count as exercising policies
-    /// (a missing folder means no cases)
-    #[arg(long, value_name = "PATH", default_value = "tests/scenarios")]
+    /// (a missing folder means no cases) [default: the project's tests/scenarios]
+    #[arg(long, value_name = "PATH")]
     pub scenarios: Vec<PathBuf>,
     /// Where policies, schema and register come from
     #[command(flatten)]
@@ -48,14 +48,19 @@ pub enum TraceFormat {
 
 /// Runs `aipolicy trace`: exit 0 when written, 2 on input errors.
 pub fn run(args: &TraceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let engine = match args.engine.load() {
-        Ok(engine) => engine,
-        Err(e) => {
-            report(err, e);
-            return Exit::InputError;
-        }
+    let (engine, inputs) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
-    let exercised = match exercised_cases(&engine, &args.scenarios, err) {
+    let scenarios = if args.scenarios.is_empty() {
+        vec![inputs
+            .scenarios
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(super::test::DEFAULT_SCENARIOS))]
+    } else {
+        args.scenarios.clone()
+    };
+    let exercised = match exercised_cases(&engine, &scenarios, err) {
         Ok(exercised) => exercised,
         Err(exit) => return exit,
     };
@@ -71,7 +76,7 @@ pub fn run(args: &TraceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Err(e) if super::is_broken_pipe(&e) => Exit::Success,
         Err(e) => {
             let _ = writeln!(err, "error: cannot write the trace: {e}");
-            Exit::InputError
+            Exit::WriteError
         }
     }
 }

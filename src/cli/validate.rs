@@ -1,12 +1,10 @@
 //! `aipolicy validate`: check policies, schema and register together, and lint the policies.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use clap::Args;
 use serde::Serialize;
+use std::io::Write;
 
-use super::{report, Exit};
+use super::{report, Exit, InputArgs};
 use crate::lint::{self, FindingRecord, Sources, Validation};
 
 /// Arguments of `aipolicy validate`.
@@ -23,23 +21,21 @@ Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in t
 another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator.
 Errors and warnings show file:line:column and the lines concerned; warnings do not fail.
 
-Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 output could not be written.
+In a project (a folder with policies/ or aipolicy.toml, here or above) its files are checked;
+elsewhere the embedded Askersund policies, schema and register. stderr names what is checked.
+
+Exit codes: 0 no errors (warnings allowed), 1 at least one error in the policies, schema or
+register, 3 the result could not be written.
 
 Examples:
-  aipolicy validate                                  # the embedded policies, schema and register
-  aipolicy validate --policies policies              # the policy files you are editing
-  aipolicy validate --policies policies --register examples/askersund/register.yaml
-  aipolicy validate --policies policies --format json | jq '.findings[]'")]
+  aipolicy validate                                  # the project's files (or the embedded ones)
+  aipolicy validate --policies my-policies           # another folder of policy files
+  aipolicy validate --register tests/fixtures/exempelby-register.yaml
+  aipolicy validate --format json | jq '.findings[]'")]
 pub struct ValidateArgs {
-    /// Folder of .cedar policy files [default: the embedded policies]
-    #[arg(long, value_name = "DIR")]
-    pub policies: Option<PathBuf>,
-    /// Cedar schema file [default: the embedded schemas/aipolicy.cedarschema]
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
-    /// Register YAML [default: the embedded examples/askersund/register.yaml]
-    #[arg(long, value_name = "FILE")]
-    pub register: Option<PathBuf>,
+    /// Policies, schema and register
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Output format: text (diagnostics on stderr, summary on stdout) or json (all on stdout)
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     pub format: super::Format,
@@ -70,10 +66,14 @@ struct CoverageEntry<'a> {
 
 /// Runs `aipolicy validate`: exit 0 when there is no error, 1 otherwise.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let inputs = match args.inputs.resolve(None, err) {
+        Ok(inputs) => inputs,
+        Err(exit) => return exit,
+    };
     let validation = lint::validate(&Sources {
-        policies: args.policies.clone(),
-        schema: args.schema.clone(),
-        register: args.register.clone(),
+        policies: inputs.policies.path().map(Into::into),
+        schema: inputs.schema.path().map(Into::into),
+        register: inputs.register.path().map(Into::into),
     });
     let written = match args.format {
         super::Format::Json => write_json(out, &validation),
@@ -81,20 +81,13 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             for finding in &validation.report.findings {
                 report(err, finding.clone());
             }
-            if args.policies.is_none() && std::path::Path::new("policies").is_dir() {
-                let _ = writeln!(
-                    err,
-                    "note: these are the policies embedded in aipolicy; to check the files you \
-                     edit in ./policies, run `aipolicy validate --policies policies`"
-                );
-            }
             write_summary(out, &validation)
         }
     };
     if let Err(e) = written {
         if !super::is_broken_pipe(&e) {
             let _ = writeln!(err, "error: cannot write the result: {e}");
-            return Exit::InputError;
+            return Exit::WriteError;
         }
     }
     if validation.report.has_errors() {

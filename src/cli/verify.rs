@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{report, Exit, LangArg};
 use crate::decision::Language;
+use crate::inputs::{Inputs, Overrides};
 use crate::policies::{self, Policies};
 use crate::verify::{
     self, CheckResult, Invariants, Options, Outcome, Report, VerifyError, ASSUMPTIONS,
@@ -28,19 +29,22 @@ Exit codes: 0 every invariant proved, 1 a violation, 2 invalid input or no solve
 Examples:
   aipolicy verify
   aipolicy verify --lang en
-  aipolicy verify --policies my-policies/ --invariants my-policies/invariants.yaml
+  aipolicy verify --policies my-policies/      # with my-policies/invariants.yaml when it exists
   CVC5=/opt/cvc5/bin/cvc5 aipolicy verify --no-generic"
 )]
 pub struct VerifyArgs {
-    /// Folder of .cedar policy files [default: the embedded policies]
+    /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
     #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
-    /// Invariants YAML [default: the embedded policies/invariants.yaml]
+    /// Invariants YAML [default: invariants.yaml beside the policies, else the embedded invariants]
     #[arg(long, value_name = "FILE")]
     pub invariants: Option<PathBuf>,
-    /// Cedar schema file [default: the embedded schema]
+    /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
+    /// Do not name the inputs in force on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Skip the generic checks (no policy errors, no action trivially decided)
     #[arg(long)]
     pub no_generic: bool,
@@ -51,7 +55,17 @@ pub struct VerifyArgs {
 
 /// Runs `aipolicy verify`: exit 0 all proved, 1 a violation, 2 input error or missing solver.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let loaded = load(args);
+    let overrides = Overrides {
+        policies: args.policies.clone(),
+        schema: args.schema.clone(),
+        register: None,
+        invariants: args.invariants.clone(),
+    };
+    let inputs = match super::resolve_inputs(&overrides, args.quiet, err) {
+        Ok(inputs) => inputs,
+        Err(exit) => return exit,
+    };
+    let loaded = load(&inputs);
     let (policies, schema, invariants) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -71,9 +85,9 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
             return Exit::InputError;
         }
     };
-    let policies_from = args
+    let policies_from = inputs
         .policies
-        .as_ref()
+        .path()
         .map_or("the embedded policies".to_string(), |d| {
             d.display().to_string()
         });
@@ -86,7 +100,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
     ) {
         if !super::is_broken_pipe(&e) {
             let _ = writeln!(err, "error: cannot write the report: {e}");
-            return Exit::InputError;
+            return Exit::WriteError;
         }
     }
     if result.all_proved() {
@@ -96,16 +110,16 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
     }
 }
 
-fn load(args: &VerifyArgs) -> Result<(Policies, cedar_policy::Schema, Invariants), VerifyError> {
-    let policies = match &args.policies {
+fn load(inputs: &Inputs) -> Result<(Policies, cedar_policy::Schema, Invariants), VerifyError> {
+    let policies = match inputs.policies.path() {
         Some(dir) => Policies::from_dir(dir)?,
         None => Policies::bundled()?,
     };
-    let schema = match &args.schema {
+    let schema = match inputs.schema.path() {
         Some(file) => policies::load_schema_file(file)?,
         None => policies::bundled_schema()?,
     };
-    let invariants = match &args.invariants {
+    let invariants = match inputs.invariants.path() {
         Some(file) => Invariants::from_file(file)?,
         None => Invariants::bundled()?,
     };
