@@ -447,3 +447,384 @@ fn help_teaches() {
         assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
     }
 }
+
+// ---- nothing passes silently ---------------------------------------------------------------
+
+/// Text without whitespace and the frame of a diagnostic, so that a message matches however
+/// the terminal renderer wrapped it.
+fn flat(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect()
+}
+
+fn reasons(decision: &Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["paragraph"].as_str().unwrap(),
+                r["policy"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_person_who_has_left_gets_no_access_through_a_service_that_remembers_an_old_role() {
+    let dir = workdir("gunilla");
+    let query = r#"{"user":{"id":"gunilla","roles":["employee"]},"ai":"lokal-sprakmodell","data":"socialtjanstarende"}"#;
+    let output = aipolicy(&dir, &["check", "--query", query, "--format", "json"], "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(decision["decision"], "deny");
+    assert!(
+        reasons(&decision).contains(&"U0 aipolicy-role-beyond-register".to_string()),
+        "{decision}"
+    );
+    assert!(decision["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`employee`"));
+
+    let flags = [
+        "check",
+        "--user",
+        "gunilla",
+        "--role",
+        "employee",
+        "--ai",
+        "lokal-sprakmodell",
+        "--data",
+        "socialtjanstarende",
+        "--lang",
+        "en",
+    ];
+    let output = aipolicy(&dir, &flags, "");
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("The register does not give the user the role `employee`"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = aipolicy(&dir, &["batch"], &format!("{query}\n"));
+    let decision: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(decision["decision"], "deny", "{decision}");
+    assert_eq!(
+        decision["reasons"][0]["policy"],
+        "aipolicy-role-beyond-register"
+    );
+}
+
+/// A municipality's own project: the bundled policies copied into `dir/policies`, with a
+/// scenario that passes.
+fn local_project(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    for entry in std::fs::read_dir(project("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            std::fs::copy(&path, dir.join("policies").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::create_dir_all(dir.join("tests/scenarios")).unwrap();
+    std::fs::write(
+        dir.join("tests/scenarios/u3.yaml"),
+        "cases:\n  - name: Public AI with internal information\n    query: {user: anna, ai: chatgpt, data: intern}\n    expect: {decision: deny, paragraphs: [U3]}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn local_policies_win_over_the_embedded_ones_and_a_broken_one_fails_every_command() {
+    let dir = local_project("local-wins");
+    // A good local project: every command names its files.
+    for args in [
+        &["validate"][..],
+        &["test"],
+        &["matrix"],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+        ],
+    ] {
+        let output = aipolicy(&dir, args, "");
+        assert!(
+            stderr(&output).starts_with("inputs: policies policies, schema embedded (Askersund), register embedded (Askersund), invariants embedded (Askersund) (project .)"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+    }
+    // From a folder inside it, the project is found above.
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    let output = aipolicy(
+        &dir.join("docs"),
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+        ],
+        "",
+    );
+    assert!(
+        stderr(&output).starts_with("inputs: policies ../policies,"),
+        "{}",
+        stderr(&output)
+    );
+    // A rule changed in the local file changes the decision: U3 now allows level 1.
+    let u3 = dir.join("policies/u3-publik-ai.cedar");
+    let text = std::fs::read_to_string(&u3).unwrap();
+    std::fs::write(
+        &u3,
+        text.replace("context.data.level > 0", "context.data.level > 1"),
+    )
+    .unwrap();
+    let output = aipolicy(
+        &dir,
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "intern", "--format", "json",
+        ],
+        "",
+    );
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(
+        !reasons(&decision)
+            .iter()
+            .any(|r| r.contains("u3-public-ai-open-only")),
+        "{decision}"
+    );
+
+    // A syntax error in a local policy file: nothing goes green.
+    std::fs::write(
+        dir.join("policies/broken.cedar"),
+        "permit (principal, action, resource) when { ;\n",
+    )
+    .unwrap();
+    for (args, code) in [
+        (&["validate"][..], 1),
+        (&["test"], 2),
+        (&["matrix"], 2),
+        (&["trace"], 2),
+        (
+            &[
+                "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+            ],
+            2,
+        ),
+        (&["batch"], 2),
+    ] {
+        let output = aipolicy(&dir, args, "");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("broken.cedar"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    // Flags still win: the embedded policies are one flag away.
+    let output = aipolicy(
+        &dir,
+        &[
+            "validate",
+            "--policies",
+            project("policies").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn an_ai_system_not_in_the_register_is_public_ai_and_the_decision_says_so() {
+    let dir = workdir("unregistered-ai");
+    let output = aipolicy(
+        &dir,
+        &[
+            "check", "--user", "anna", "--ai", "copilot", "--data", "oppen", "--format", "json",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let note = decision["notes"][0].as_str().unwrap();
+    assert!(note.contains("`copilot` is not in the register"), "{note}");
+    assert!(note.contains("did you mean `copilot-chat`?"), "{note}");
+    // The same query with internal information is still a deny, not an input error.
+    let output = aipolicy(
+        &dir,
+        &[
+            "check", "--user", "anna", "--ai", "copilot", "--data", "intern",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("did you mean `copilot-chat`?"),
+        "{}",
+        stdout(&output)
+    );
+    // A registered system gets no note.
+    let output = aipolicy(
+        &dir,
+        &[
+            "check",
+            "--user",
+            "anna",
+            "--ai",
+            "copilot-chat",
+            "--data",
+            "oppen",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(decision.get("notes").is_none(), "{decision}");
+}
+
+#[test]
+fn batch_echoes_each_lines_request_id_even_for_remembered_decisions_and_input_errors() {
+    let dir = workdir("request-id");
+    let input = [
+        r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"r-1"}"#,
+        r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"r-2"}"#,
+        r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#,
+        r#"{"user":"anna","ai":"copilot-chat","data":"hemligt","requestId":"r-4"}"#,
+        r#"{"user":"anna","ai":"chatgpt","data":"intern","requestId":"r \"5\""}"#,
+    ]
+    .join("\n");
+    let output = aipolicy(&dir, &["batch"], &input);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["requestId"], "r-1");
+    assert_eq!(lines[1]["requestId"], "r-2");
+    assert_eq!(lines[0]["decision"], "allow");
+    assert_eq!(lines[1]["decision"], "allow");
+    assert!(lines[2].get("requestId").is_none(), "{}", lines[2]);
+    assert_eq!(lines[3]["requestId"], "r-4");
+    assert_eq!(lines[3]["reasons"][0]["policy"], "aipolicy-invalid-query");
+    assert_eq!(lines[4]["requestId"], "r \"5\"");
+    assert_eq!(lines[4]["decision"], "deny");
+}
+
+#[test]
+fn a_scenario_naming_a_policy_that_does_not_exist_is_an_error_in_the_file() {
+    let dir = workdir("scenario-policy-id");
+    std::fs::write(
+        dir.join("typo.yaml"),
+        "cases:\n  - name: Public AI with internal information\n    query: {user: anna, ai: chatgpt, data: intern}\n    expect: {decision: deny, policies: [u3-public-ai-open-onyl]}\n",
+    )
+    .unwrap();
+    let output = aipolicy(&dir, &["test", "typo.yaml"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        flat(&err).contains(&flat("typo.yaml:2: cases[0].expect.policies[0]: no policy has the id `u3-public-ai-open-onyl`; did you mean `u3-public-ai-open-only`?")),
+        "{err}"
+    );
+}
+
+#[test]
+fn register_errors_at_load_name_file_and_line_and_a_likely_key() {
+    let dir = workdir("register-lines");
+    std::fs::write(
+        dir.join("register.yaml"),
+        "dataClasses:\n  - id: oppen\n    level: 0\n    personalData: none\n    secrecy: false\naiSystems:\n  - id: chatgpt\n    hosting: public\n    approved: false\n    maxDatalevel: 0\n",
+    )
+    .unwrap();
+    let output = aipolicy(
+        &dir,
+        &[
+            "check",
+            "--register",
+            "register.yaml",
+            "--user",
+            "t",
+            "--role",
+            "employee",
+            "--ai",
+            "chatgpt",
+            "--data",
+            "oppen",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        flat(&err).contains(&flat("register.yaml:10: aiSystems[0].maxDatalevel: unknown field; did you mean `maxDataLevel`?")),
+        "{err}"
+    );
+    assert!(
+        !err.contains("DESIGN.md") && err.contains("aipolicy schema register"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_register_of_minimal_entries_loads_with_the_least_approvals() {
+    let dir = workdir("minimal-register");
+    std::fs::write(
+        dir.join("register.yaml"),
+        "dataClasses:\n  - {id: oppen, level: 0, personalData: none, secrecy: false}\n  - {id: intern, level: 1, personalData: none, secrecy: false}\naiSystems:\n  - {id: chatgpt, name: ChatGPT, hosting: public, approved: false, status: active}\n  - {id: pilot, hosting: internal, approved: true}\n",
+    )
+    .unwrap();
+    let check = |ai: &str, data: &str| {
+        let output = aipolicy(
+            &dir,
+            &[
+                "check",
+                "--register",
+                "register.yaml",
+                "--user",
+                "t",
+                "--role",
+                "contractor",
+                "--ai",
+                ai,
+                "--data",
+                data,
+                "--format",
+                "json",
+            ],
+            "",
+        );
+        assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+        serde_json::from_str::<Value>(&stdout(&output)).unwrap()
+    };
+    assert_eq!(check("chatgpt", "oppen")["decision"], "allow");
+    let denied = check("chatgpt", "intern");
+    assert!(
+        reasons(&denied).contains(&"§3 s3-data-level-within-approval".to_string()),
+        "{denied}"
+    );
+    let pilot = reasons(&check("pilot", "oppen"));
+    assert!(
+        pilot.contains(&"§2 s2-internal-ai-verified".to_string()),
+        "{pilot:?}"
+    );
+    assert!(
+        pilot.contains(&"§6 s6-internal-ai-has-owner".to_string()),
+        "{pilot:?}"
+    );
+}

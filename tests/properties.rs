@@ -640,7 +640,7 @@ proptest! {
         let engine = engine_for(spec.register());
         for (q, who) in &queries {
             let mut registered = q.clone();
-            registered.registered_user = Some(who.clone());
+            registered.registered_user = Some(*who);
             let listed = registered.user(&spec).unwrap().clone();
             let mut inline = q.clone();
             inline.registered_user = None;

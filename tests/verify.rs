@@ -415,3 +415,38 @@ fn a_missing_solver_exits_2_with_install_advice() {
     assert!(stderr.contains("apt-get install cvc5"), "{stderr}");
     assert!(stderr.contains("CVC5"), "{stderr}");
 }
+
+#[test]
+fn cli_proves_the_invariants_beside_the_policies_it_is_given() {
+    require_cvc5();
+    let dir = std::env::temp_dir().join(format!("aipolicy-verify-beside-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for file in Policies::bundled().expect("bundled policies").files() {
+        let name = std::path::Path::new(&file.name)
+            .file_name()
+            .expect("a file name");
+        std::fs::write(dir.join(name), &*file.text).expect("write a policy");
+    }
+    // A false invariant beside the policies: public AI is allowed with open information.
+    std::fs::write(
+        dir.join("invariants.yaml"),
+        "invariants:\n  - id: never-any-public-ai\n    paragraph: U3\n    kind: never\n    sv: Publik AI används aldrig.\n    en: Public AI is never used.\n    when: action == Action::\"use\" && resource.hosting == \"public\"\n",
+    )
+    .expect("write invariants");
+    let args = VerifyArgs {
+        policies: Some(dir.clone()),
+        invariants: None,
+        schema: None,
+        no_generic: true,
+        lang: LangArg::En,
+        quiet: false,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = run(&args, &mut out, &mut err);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (out, err) = (String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    assert_eq!(exit, Exit::Failure, "{out}\n{err}");
+    assert!(out.contains("VIOLATED never-any-public-ai"), "{out}");
+    assert!(out.contains("0 proved, 1 violated"), "{out}");
+    assert!(err.contains("invariants.yaml"), "{err}");
+}

@@ -255,11 +255,12 @@ fn decide_slice(
             push_with_request_id(&mut bytes, json, request_id.as_deref())?;
             continue;
         }
-        let decision = query.and_then(|query| {
-            engine
+        let decision = match query {
+            Ok(query) => engine
                 .decide_in(&query, language)
-                .map_err(|e| input_error(first + offset, e.problems, language))
-        });
+                .map_err(|e| input_error(first + offset, e.problems, language)),
+            Err(decision) => Err(decision),
+        };
         let (decision, input_error) = match decision {
             Ok(decision) => (decision, false),
             Err(decision) => (decision, true),
@@ -305,11 +306,12 @@ pub fn decide_line(
     language: Language,
 ) -> Option<Result<Decision, Decision>> {
     let query = read_line(number, line, language)?;
-    Some(query.and_then(|query| {
-        engine
+    Some(match query {
+        Ok(query) => engine
             .decide_in(&query, language)
-            .map_err(|e| input_error(number, e.problems, language))
-    }))
+            .map_err(|e| input_error(number, e.problems, language)),
+        Err(decision) => Err(decision),
+    })
 }
 
 /// Reads one input line: `None` for a blank line, `Err` with a deny naming the line and field
