@@ -1,4 +1,4 @@
-//! The engine's answer, with its explanations (pinned JSON shape, see DESIGN.md).
+//! The engine's answer, with its explanations (its JSON shape is fixed: services rely on it).
 
 use std::fmt;
 use std::str::FromStr;

@@ -254,7 +254,11 @@ impl Inputs {
         let up: PathBuf = below.components().map(|_| "..").collect();
         let rebase = |path: &mut PathBuf| {
             if let Ok(rest) = path.strip_prefix(root) {
-                *path = up.join(rest);
+                *path = if rest.as_os_str().is_empty() {
+                    up.clone()
+                } else {
+                    up.join(rest)
+                };
             }
         };
         for source in [
@@ -293,20 +297,41 @@ impl Inputs {
         builder
     }
 
-    /// One line naming every input, paths shown relative to `cwd` where they can be:
-    /// `policies ./policies, schema embedded, register embedded (Askersund), invariants …`.
+    /// One line naming every input, paths shown relative to `cwd` where they can be, e.g.
+    /// `policies policies, invariants policies/invariants.yaml; embedded Askersund schema and
+    /// register (project .)`.
     pub fn describe(&self, cwd: &Path) -> String {
-        let show = |source: &Source, embedded: &str| match source {
-            Source::Embedded => format!("embedded {embedded}"),
-            Source::Path(path) => relative(path, cwd),
-        };
-        let mut line = format!(
-            "policies {}, schema {}, register {}, invariants {}",
-            show(&self.policies, "(Askersund)"),
-            show(&self.schema, "(Askersund)"),
-            show(&self.register, "(Askersund)"),
-            show(&self.invariants, "(Askersund)"),
-        );
+        let all = [
+            ("policies", &self.policies),
+            ("schema", &self.schema),
+            ("register", &self.register),
+            ("invariants", &self.invariants),
+        ];
+        let named: Vec<String> = all
+            .iter()
+            .filter_map(|(name, source)| {
+                source
+                    .path()
+                    .map(|path| format!("{name} {}", relative(path, cwd)))
+            })
+            .collect();
+        let embedded: Vec<&str> = all
+            .iter()
+            .filter(|(_, source)| **source == Source::Embedded)
+            .map(|(name, _)| *name)
+            .collect();
+        let mut line = named.join(", ");
+        if !embedded.is_empty() {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str("embedded Askersund ");
+            line.push_str(&match embedded.split_last() {
+                Some((last, [])) => (*last).to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            });
+        }
         if let Some(root) = &self.project {
             line.push_str(&format!(" (project {})", relative(root, cwd)));
         }

@@ -682,9 +682,7 @@ fn check_annotations(
                     p,
                     annotation_span(p, "paragraph"),
                     format!("{label}: {e}"),
-                    "use a code of the table in DESIGN.md: §1 Rättvisa … §6 Ansvarighet, \
-                     U0 Användning (inledning) … U5 (utveckling)"
-                        .to_string(),
+                    crate::paragraph::CODES_HELP.to_string(),
                 ),
             )),
         }
@@ -911,7 +909,7 @@ pub fn validate(sources: &Sources) -> Validation {
             (name, schema)
         }
         None => (
-            policies::BUNDLED_SCHEMA_NAME.to_string(),
+            format!("embedded {}", policies::BUNDLED_SCHEMA_NAME),
             policies::bundled_schema(),
         ),
     };
@@ -946,7 +944,7 @@ pub fn validate(sources: &Sources) -> Validation {
     let (register_name, register) = match &sources.register {
         Some(path) => (path.display().to_string(), Register::from_file(path)),
         None => (
-            register::BUNDLED_REGISTER_NAME.to_string(),
+            format!("embedded {}", register::BUNDLED_REGISTER_NAME),
             Register::bundled(),
         ),
     };
@@ -1004,7 +1002,7 @@ pub fn register_findings(
             } else {
                 format!("`{}`: {}", p.path, p.message)
             };
-            let help = Some("the register format is in schemas/register.schema.json".to_string());
+            let help = Some("the register's keys and their defaults: `aipolicy schema register`".to_string());
             match locate_yaml_path(text, &p.path) {
                 Some(span) => Finding::new(
                     Check::Register,
@@ -1041,7 +1039,7 @@ pub fn load_findings(error: LoadError, check: Check, file: &str) -> Vec<Finding>
                     } else {
                         format!("`{}`: {}", p.path, p.message)
                     },
-                    Some("the register format is in schemas/register.schema.json".into()),
+                    Some("the register's keys and their defaults: `aipolicy schema register`".into()),
                 )
             })
             .collect(),

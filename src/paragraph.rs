@@ -1,4 +1,5 @@
-//! The paragraph codes of Askersund's "Policy för ansvarsfull AI" (pinned in DESIGN.md).
+//! The paragraph codes of Askersund's "Policy för ansvarsfull AI": `§1`–`§6` for the policy's
+//! six paragraphs, `U0`–`U5` for "Användning av AI i tjänsten" (its introduction and five points).
 
 use std::fmt;
 use std::str::FromStr;
@@ -41,6 +42,11 @@ pub enum Paragraph {
     /// Användning, punkt 5.
     U5,
 }
+
+/// What to write in `@paragraph`, for an author who wrote something else.
+pub const CODES_HELP: &str = "use one of §1 Rättvisa, §2 Tillförlitlighet, §3 Integritet och \
+    säkerhet, §4 Inkludering och delaktighet, §5 Transparens, §6 Ansvarighet, U0 Användning \
+    (inledning), U1–U5 (its points 1–5); `aipolicy trace` shows each with its policies";
 
 /// Parts of the document that carry no rule; the traceability report lists them as context.
 pub const CONTEXT_SECTIONS: [&str; 4] = ["Bakgrund", "Syfte", "Mål", "Styrdokument"];
@@ -98,7 +104,7 @@ impl Paragraph {
         }
     }
 
-    /// The rule the project reads from the paragraph (English, after DESIGN.md).
+    /// The rule the project reads from the paragraph, in English.
     pub fn rule_en(self) -> &'static str {
         match self {
             Paragraph::S1 => "AI that supports decisions about individuals, or meets residents, must have a fairness assessment",

@@ -329,7 +329,7 @@ fn read_rule(
         problem(
             "paragraph",
             e.to_string(),
-            "use a code of DESIGN.md's table",
+            crate::paragraph::CODES_HELP,
         )
     })?;
     let sv = text("sv")?;

@@ -1,4 +1,4 @@
-//! The question put to the engine (pinned JSON shape, see DESIGN.md).
+//! The question put to the engine (its JSON shape is fixed: services rely on it).
 
 use std::fmt;
 use std::str::FromStr;
@@ -239,16 +239,12 @@ pub struct Query {
     #[serde(
         default,
         rename = "requestId",
-        deserialize_with = "present_request_id",
+        deserialize_with = "crate::register::present_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<String>,
 }
 
-/// `requestId`, when present, is a string: `null` is refused as the schema does.
-fn present_request_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
-}
 
 /// Reads a `T` from a JSON object only: serde also reads a struct from an array of its fields
 /// (`"context": [true]`), which the schema refuses.

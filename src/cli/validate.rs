@@ -15,7 +15,7 @@ use crate::lint::{self, FindingRecord, Sources, Validation};
     (obligations in both languages, only on permits; @kind is `duty` on a permit, or absent)
   - every rule-bearing paragraph (§1–§6, U0–U5) has at least one policy
   - no policy is useless: Cedar's validator proves its condition or scope can never apply
-  - the register is valid YAML and follows schemas/register.schema.json
+  - the register is valid YAML with the register's keys (`aipolicy schema register`)
   - the engine builds from the three together
 Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in the file of
 another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator.
@@ -36,9 +36,19 @@ pub struct ValidateArgs {
     /// Policies, schema and register
     #[command(flatten)]
     pub inputs: InputArgs,
-    /// Output format: text (diagnostics on stderr, summary on stdout) or json (all on stdout)
-    #[arg(long, value_enum, default_value_t = super::Format::Text)]
-    pub format: super::Format,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `validate --format` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For a person: each finding with file:line:column and a snippet on stderr, a summary on stdout
+    #[default]
+    Text,
+    /// Every finding and the summary as one JSON document on stdout, for tools
+    Json,
 }
 
 /// The JSON output of `validate --format json`.
@@ -76,8 +86,8 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         register: inputs.register.path().map(Into::into),
     });
     let written = match args.format {
-        super::Format::Json => write_json(out, &validation),
-        super::Format::Text => {
+        ReportFormat::Json => write_json(out, &validation),
+        ReportFormat::Text => {
             for finding in &validation.report.findings {
                 report(err, finding.clone());
             }

@@ -16,22 +16,7 @@ use crate::verify::{
 
 /// Arguments of `aipolicy verify`.
 #[derive(Debug, Clone, Args)]
-#[command(
-    after_help = "Every invariant is proved for every request the Cedar schema allows and that
-aipolicy can build from a valid register and query. A violation is shown with a
-counterexample: register entries and a scenario case, ready to paste, which the
-engine has replayed to confirm the decision.
-
-Needs the SMT solver cvc5 (`apt-get install cvc5`, or set CVC5 to its path).
-
-Exit codes: 0 every invariant proved, 1 a violation, 2 invalid input or no solver.
-
-Examples:
-  aipolicy verify
-  aipolicy verify --lang en
-  aipolicy verify --policies my-policies/      # with my-policies/invariants.yaml when it exists
-  CVC5=/opt/cvc5/bin/cvc5 aipolicy verify --no-generic"
-)]
+#[command(after_help = after_help())]
 pub struct VerifyArgs {
     /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
     #[arg(long, value_name = "DIR")]
@@ -51,6 +36,35 @@ pub struct VerifyArgs {
     /// Language of the statements
     #[arg(long, value_enum, default_value_t = LangArg::Sv)]
     pub lang: LangArg,
+}
+
+/// The help's closing text, with the well-formedness assumptions listed.
+fn after_help() -> String {
+    let assumptions: Vec<String> = ASSUMPTIONS
+        .iter()
+        .map(|a| format!("  - {}: {}", a.id, a.en))
+        .collect();
+    format!(
+        "Every invariant is proved for every request the Cedar schema allows and that
+aipolicy can build from a valid register and query (the well-formedness assumptions below).
+A violation is shown with a counterexample: register entries and a scenario case, ready to
+paste, which the engine has replayed to confirm the decision.
+
+Well-formedness assumptions:
+{}
+
+Needs the SMT solver cvc5 (`apt-get install cvc5`, or set CVC5 to its path).
+
+Exit codes: 0 every invariant proved, 1 a violation, 2 invalid input or no solver, 3 the report
+could not be written.
+
+Examples:
+  aipolicy verify
+  aipolicy verify --lang en
+  aipolicy verify --policies my-policies/      # with my-policies/invariants.yaml when it exists
+  CVC5=/opt/cvc5/bin/cvc5 aipolicy verify --no-generic",
+        assumptions.join("\n")
+    )
 }
 
 /// Runs `aipolicy verify`: exit 0 all proved, 1 a violation, 2 input error or missing solver.
@@ -150,7 +164,7 @@ pub fn write_report(
     )?;
     writeln!(
         out,
-        "for every request of the actions {} under {} well-formedness assumptions (docs/verify.md).",
+        "for every request of the actions {} under {} well-formedness assumptions (`aipolicy verify --help` lists them).",
         actions.join(", "),
         ASSUMPTIONS.len()
     )?;
