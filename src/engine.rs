@@ -420,6 +420,24 @@ impl Engine {
             .unwrap_or_else(|| self.policies.set())
     }
 
+    /// The duties with a condition that can apply to `action`, sliced like
+    /// [`Engine::policies_for`] (duties without one are in [`Engine::whole_action_duties`]).
+    pub fn duties_for(&self, action: Action) -> Option<&PolicySet> {
+        self.conditional_duties.get(action)
+    }
+
+    /// The `@id`s of the duties without a condition (nor a principal or resource scope) that
+    /// apply to every request for `action`: found once at load, not asked of Cedar per request.
+    pub fn whole_action_duties(&self, action: Action) -> Vec<&str> {
+        self.static_duties
+            .get(&action)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.policies.rules().get(i))
+            .map(|rule| &*rule.id)
+            .collect()
+    }
+
     /// Decides a query, explained in the engine's language.
     pub fn decide(&self, query: &Query) -> Result<Decision, InputError> {
         self.decide_in(query, self.language)

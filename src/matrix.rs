@@ -200,9 +200,27 @@ impl Matrix {
         } else {
             format!(", med {}", flags.join(", "))
         };
+        let restricted: Vec<String> = self
+            .data_classes
+            .iter()
+            .filter_map(|c| {
+                c.units
+                    .as_ref()
+                    .map(|units| format!("{} ({})", c.name, units.join(", ")))
+            })
+            .collect();
+        let need_to_know = if restricted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Behovsprövad information visas för personal i de förvaltningar den tillhör; \
+                 andra nekas den (§3): {}.",
+                restricted.join("; ")
+            )
+        };
         format!(
             "Handling: `{}` ({}){context}. Beräknad av aipolicy med kommunens policyer och \
-             AI-register.",
+             AI-register.{need_to_know}",
             self.action,
             action_sv(self.action)
         )
@@ -328,9 +346,8 @@ impl Matrix {
                 html,
                 "<section>\n<h2 id=\"roll-{role_index}\">{role_name}</h2>\n\
                  <div class=\"scroll\" role=\"region\" aria-labelledby=\"roll-{role_index}\" tabindex=\"0\">\n\
-                 <table>\n<caption>{}: {role_name}</caption>\n\
-                 <thead><tr><th scope=\"col\">AI-system</th>",
-                esc(&title)
+                 <table>\n<caption>{role_name}: AI-system och information</caption>\n\
+                 <thead><tr><th scope=\"col\">AI-system</th>"
             );
             for (_, name) in &columns {
                 let _ = write!(

@@ -443,6 +443,8 @@ pub enum CheckKind {
     NeverErrors,
     /// Generic: an action is decided by the request (or is intended not to be).
     ActionNotTrivial,
+    /// Generic: the engine's per-action slices of the policies decide as the whole set.
+    SlicesArePolicy,
 }
 
 /// The outcome of one check.
@@ -1064,6 +1066,26 @@ pub fn verify(
     runtime.block_on(run(policies, schema, invariants, options, solver))
 }
 
+/// An engine of these policies and schema, for its slices: they depend on the policies and the
+/// schema's actions only, so a register of one data class serves.
+fn slicing_engine(policies: &Policies, schema: &Schema) -> Result<Engine, VerifyError> {
+    let register = Register::new(
+        None,
+        vec![DataClass {
+            id: "slices".into(),
+            name: "slices".into(),
+            level: 0,
+            personal_data: PersonalData::None,
+            secrecy: false,
+            units: None,
+            description: None,
+        }],
+        Vec::new(),
+        Vec::new(),
+    )?;
+    Ok(Engine::new(policies.clone(), schema.clone(), register)?)
+}
+
 /// The first line of `cvc5 --version`, or [`VerifyError::SolverMissing`].
 pub fn solver_version() -> Result<String, VerifyError> {
     let command = std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into());
@@ -1147,6 +1169,7 @@ async fn run(
     let mut generic = Vec::new();
     if options.generic {
         generic.push(run.never_errors().await?);
+        generic.push(run.slices_are_the_policy().await?);
         for i in 0..run.envs.len() {
             generic.push(
                 run.action_not_trivial(i, &invariants.actions, &assumptions)
@@ -1332,6 +1355,99 @@ impl Run<'_> {
             kind: CheckKind::NeverErrors,
             sv: "Ingen policy kan ge fel vid utvärdering, för någon begäran.".into(),
             en: "No policy can error at evaluation, for any request.".into(),
+            outcome,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// The engine gives Cedar, per action, only the policies whose action scope admits it,
+    /// with that scope lifted (see [`Engine::policies_for`]). Proved here for every request of
+    /// each action: a policy of the slice matches exactly when the original does, and a policy
+    /// left out never matches. So the decision, its reasons and its duties are the same.
+    async fn slices_are_the_policy(&mut self) -> Result<CheckResult, VerifyError> {
+        let started = Instant::now();
+        let check = "slices";
+        let engine = slicing_engine(self.policies, self.schema)?;
+        let mut outcome = Outcome::Proved;
+        let originals: Vec<Policy> = self
+            .policies
+            .set()
+            .policies()
+            .chain(self.policies.duties().policies())
+            .cloned()
+            .collect();
+        'outer: for i in 0..self.envs.len() {
+            let Some((action, env)) = self.envs.get(i).cloned() else {
+                continue;
+            };
+            let slice = engine.policies_for(action);
+            let duties = engine.duties_for(action);
+            let whole_action = engine.whole_action_duties(action);
+            for original in &originals {
+                let sliced = slice
+                    .policy(original.id())
+                    .or_else(|| duties.and_then(|d| d.policy(original.id())));
+                let compiled_original = CompiledPolicy::compile(original, &env, self.schema)
+                    .map_err(|e| symcc_error(check, e))?;
+                let problem = match sliced {
+                    None if whole_action.contains(&original.id().as_ref()) => {
+                        let always = self
+                            .compiler
+                            .check_always_matches_opt(&compiled_original)
+                            .await
+                            .map_err(|e| solver_error(check, e))?;
+                        (!always).then(|| {
+                            format!(
+                                "duty `{}` is added to every allow of `{action}`, but it does not apply to every request",
+                                original.id()
+                            )
+                        })
+                    }
+                    Some(sliced) => {
+                        let compiled_sliced = CompiledPolicy::compile(sliced, &env, self.schema)
+                            .map_err(|e| symcc_error(check, e))?;
+                        let same = self
+                            .compiler
+                            .check_matches_equivalent_opt(&compiled_original, &compiled_sliced)
+                            .await
+                            .map_err(|e| solver_error(check, e))?;
+                        (!same).then(|| {
+                            format!(
+                                "policy `{}` as the engine gives it to Cedar for `{action}` does not match the same requests as the policy itself",
+                                original.id()
+                            )
+                        })
+                    }
+                    None => {
+                        let never = self
+                            .compiler
+                            .check_never_matches_opt(&compiled_original)
+                            .await
+                            .map_err(|e| solver_error(check, e))?;
+                        (!never).then(|| {
+                            format!(
+                                "policy `{}` can apply to `{action}`, but the engine leaves it out of that action's policies",
+                                original.id()
+                            )
+                        })
+                    }
+                };
+                if let Some(message) = problem {
+                    outcome = Outcome::Violated(Box::new(Violation {
+                        message,
+                        counterexample: None,
+                        raw: None,
+                    }));
+                    break 'outer;
+                }
+            }
+        }
+        Ok(CheckResult {
+            id: check.into(),
+            paragraph: None,
+            kind: CheckKind::SlicesArePolicy,
+            sv: "Motorns urval av policyer per handling beslutar som hela policyuppsättningen, för varje begäran.".into(),
+            en: "The engine's policies per action decide as the whole policy set, for every request.".into(),
             outcome,
             elapsed: started.elapsed(),
         })

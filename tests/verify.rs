@@ -73,8 +73,8 @@ fn bundled_policies_prove_every_invariant_and_generic_check() {
     assert!(failed.is_empty(), "violated: {failed:#?}");
     assert_eq!(report.invariants.len(), invariants.invariants.len());
     assert_eq!(report.actions.len(), Action::ALL.len());
-    // The generic checks: never-errors and one per action.
-    assert_eq!(report.generic.len(), 1 + Action::ALL.len());
+    // The generic checks: never-errors, the slices, and one per action.
+    assert_eq!(report.generic.len(), 2 + Action::ALL.len());
     // The invariants are all there.
     for id in [
         "never-public-ai-above-open",
@@ -368,6 +368,8 @@ fn cli_proves_the_bundled_policies_and_exits_0() {
         String::from_utf8_lossy(&err)
     );
     assert!(out.contains("proved   never-public-ai-above-open"), "{out}");
+    // The engine's per-action slices are proved to decide as the whole set.
+    assert!(out.contains("proved   slices"), "{out}");
     assert!(out.contains(" 0 violated in "), "{out}");
 }
 
