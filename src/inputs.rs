@@ -320,6 +320,10 @@ impl Inputs {
             .filter(|(_, source)| **source == Source::Embedded)
             .map(|(name, _)| *name)
             .collect();
+        let mut named = named;
+        if let Some(scenarios) = &self.scenarios {
+            named.push(format!("scenarios {}", relative(scenarios, cwd)));
+        }
         let mut line = named.join(", ");
         if !embedded.is_empty() {
             if !line.is_empty() {

@@ -117,6 +117,8 @@ pub enum Check {
     Read,
     /// The engine cannot be built from parts that are each valid.
     Engine,
+    /// The invariants file (`aipolicy verify`) is invalid or does not type-check.
+    Invariants,
 }
 
 impl Check {
@@ -140,6 +142,7 @@ impl Check {
             Check::Register => "register",
             Check::Read => "read",
             Check::Engine => "engine",
+            Check::Invariants => "invariants",
         }
     }
 }
@@ -874,6 +877,8 @@ pub struct Sources {
     pub schema: Option<PathBuf>,
     /// Register YAML.
     pub register: Option<PathBuf>,
+    /// Invariants YAML (`None`: the embedded invariants).
+    pub invariants: Option<PathBuf>,
 }
 
 /// What [`validate`] looked at and found.
@@ -964,6 +969,10 @@ pub fn validate(sources: &Sources) -> Validation {
         }
     };
 
+    findings.extend(invariant_findings(
+        sources.invariants.as_deref(),
+        schema.as_ref(),
+    ));
     report.findings.extend(findings);
     if let (false, Some(files), Some(schema), Some(register)) =
         (report.has_errors(), files, schema, register.clone())
@@ -993,6 +1002,24 @@ pub fn register_findings(
     text: &str,
     problems: &[crate::error::FieldError],
 ) -> Vec<Finding> {
+    yaml_findings(
+        Check::Register,
+        file,
+        text,
+        problems,
+        "the register's keys and their defaults: `aipolicy schema register`",
+    )
+}
+
+/// Findings for problems at dotted paths of a YAML file, each at its line where it can be
+/// found.
+fn yaml_findings(
+    check: Check,
+    file: &str,
+    text: &str,
+    problems: &[crate::error::FieldError],
+    help: &str,
+) -> Vec<Finding> {
     let source: Arc<str> = Arc::from(text);
     problems
         .iter()
@@ -1002,20 +1029,62 @@ pub fn register_findings(
             } else {
                 format!("`{}`: {}", p.path, p.message)
             };
-            let help = Some("the register's keys and their defaults: `aipolicy schema register`".to_string());
+            let help = Some(help.to_string());
             match locate_yaml_path(text, &p.path) {
                 Some(span) => Finding::new(
-                    Check::Register,
+                    check,
                     Severity::Error,
                     SourceDiagnostic::new(file, source.clone(), span, message, help),
                 ),
-                None => Finding::about_file(Check::Register, Severity::Error, file, message, help),
+                None => Finding::about_file(check, Severity::Error, file, message, help),
             }
         })
         .collect()
 }
 
 pub use crate::yaml_path::locate_yaml_path;
+
+/// The invariants `aipolicy verify` would prove: they must read, and type-check against the
+/// schema (when it loaded), so that a broken invariants file fails `validate` too.
+fn invariant_findings(file: Option<&std::path::Path>, schema: Option<&Schema>) -> Vec<Finding> {
+    use crate::verify::{Invariants, VerifyError};
+    let (name, invariants) = match file {
+        Some(path) => (path.display().to_string(), Invariants::from_file(path)),
+        None => (
+            crate::verify::BUNDLED_INVARIANTS_NAME.to_string(),
+            Invariants::bundled(),
+        ),
+    };
+    let checked = invariants.and_then(|invariants| match schema {
+        Some(schema) => invariants.check(schema),
+        None => Ok(()),
+    });
+    let help = "the invariants file's keys: `aipolicy schema invariants`";
+    match checked {
+        Ok(()) => Vec::new(),
+        Err(VerifyError::Syntax { diagnostics, .. }) => diagnostics
+            .into_iter()
+            .map(|d| Finding::new(Check::Invariants, Severity::Error, d))
+            .collect(),
+        Err(VerifyError::Invalid {
+            file: shown,
+            problems,
+        }) => {
+            let text = match file {
+                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+                None => crate::verify::BUNDLED_INVARIANTS.to_string(),
+            };
+            yaml_findings(Check::Invariants, &shown, &text, &problems, help)
+        }
+        Err(other) => vec![Finding::about_file(
+            Check::Invariants,
+            Severity::Error,
+            &name,
+            other.to_string(),
+            Some(help.to_string()),
+        )],
+    }
+}
 
 /// Turns a load error into findings, keeping every file position it carries.
 pub fn load_findings(error: LoadError, check: Check, file: &str) -> Vec<Finding> {
@@ -1039,7 +1108,9 @@ pub fn load_findings(error: LoadError, check: Check, file: &str) -> Vec<Finding>
                     } else {
                         format!("`{}`: {}", p.path, p.message)
                     },
-                    Some("the register's keys and their defaults: `aipolicy schema register`".into()),
+                    Some(
+                        "the register's keys and their defaults: `aipolicy schema register`".into(),
+                    ),
                 )
             })
             .collect(),

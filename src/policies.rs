@@ -325,13 +325,8 @@ fn read_rule(
         d
     })?;
     let paragraph_code = text("paragraph")?;
-    let paragraph = Paragraph::from_str(&paragraph_code).map_err(|e| {
-        problem(
-            "paragraph",
-            e.to_string(),
-            crate::paragraph::CODES_HELP,
-        )
-    })?;
+    let paragraph = Paragraph::from_str(&paragraph_code)
+        .map_err(|e| problem("paragraph", e.to_string(), crate::paragraph::CODES_HELP))?;
     let sv = text("sv")?;
     let en = text("en")?;
     let effect = policy.effect();

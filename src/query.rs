@@ -245,7 +245,6 @@ pub struct Query {
     pub request_id: Option<String>,
 }
 
-
 /// Reads a `T` from a JSON object only: serde also reads a struct from an array of its fields
 /// (`"context": [true]`), which the schema refuses.
 fn from_object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {

@@ -299,7 +299,9 @@ fn present_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// An optional string that, when present, is a string: `null` is refused as the schemas do.
-pub(crate) fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn present_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     String::deserialize(d).map(Some)
 }
 

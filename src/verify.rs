@@ -56,7 +56,7 @@ use crate::register::{AiSystem, DataClass, Hosting, PersonalData, Register, Role
 /// The invariants that ship with aipolicy.
 pub const BUNDLED_INVARIANTS: &str = include_str!("../policies/invariants.yaml");
 /// The display name of the bundled invariants.
-pub const BUNDLED_INVARIANTS_NAME: &str = "policies/invariants.yaml";
+pub const BUNDLED_INVARIANTS_NAME: &str = "the embedded invariants";
 /// The JSON Schema of an invariants file, as shipped in `schemas/invariants.schema.json`.
 pub const INVARIANTS_SCHEMA: &str = include_str!("../schemas/invariants.schema.json");
 
@@ -600,7 +600,7 @@ impl Counterexample {
         #[serde(rename_all = "camelCase")]
         struct RegisterEntries<'a> {
             data_classes: [&'a DataClass; 1],
-            #[serde(skip_serializing_if = "Vec::is_empty")]
+            // Always written, empty too: a register needs the key.
             ai_systems: Vec<&'a AiSystem>,
             users: [&'a User; 1],
         }

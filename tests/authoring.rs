@@ -142,6 +142,7 @@ fn an_unknown_paragraph_fails_with_file_and_line() {
     assert!(err.contains("paragraph `U3`"), "{err}");
 
     let validation = lint::validate(&Sources {
+        invariants: None,
         policies: Some(dir.0.clone()),
         ..Sources::default()
     });
@@ -202,6 +203,7 @@ fn every_problem_of_every_file_is_reported_at_once() {
     )
     .unwrap();
     let validation = lint::validate(&Sources {
+        invariants: None,
         policies: Some(dir.0.clone()),
         ..Sources::default()
     });
@@ -258,6 +260,7 @@ fn a_policy_that_can_never_apply_is_an_error() {
     )
     .unwrap();
     let validation = lint::validate(&Sources {
+        invariants: None,
         policies: Some(dir.0.clone()),
         ..Sources::default()
     });

@@ -554,7 +554,7 @@ fn local_policies_win_over_the_embedded_ones_and_a_broken_one_fails_every_comman
     ] {
         let output = aipolicy(&dir, args, "");
         assert!(
-            stderr(&output).starts_with("inputs: policies policies; embedded Askersund schema, register and invariants (project .)"),
+            stderr(&output).starts_with("inputs: policies policies, scenarios tests/scenarios; embedded Askersund schema, register and invariants (project .)"),
             "{args:?}: {}",
             stderr(&output)
         );
@@ -576,7 +576,7 @@ fn local_policies_win_over_the_embedded_ones_and_a_broken_one_fails_every_comman
         "",
     );
     assert!(
-        stderr(&output).starts_with("inputs: policies ../policies;"),
+        stderr(&output).starts_with("inputs: policies ../policies, scenarios ../tests/scenarios;"),
         "{}",
         stderr(&output)
     );

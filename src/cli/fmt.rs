@@ -15,7 +15,7 @@ use crate::lint::format_cedar;
 annotation and comment; the formatter proves it changed nothing but layout.
 
 Exit codes: 0 done (or, with --check, everything already formatted), 1 with --check: some file
-would change, 2 a file cannot be read, parsed or written.
+would change, 2 a file cannot be read or parsed, 3 a file cannot be written.
 
 Examples:
   aipolicy fmt                              # every .cedar file of the project's policies/
@@ -30,6 +30,9 @@ pub struct FmtArgs {
     /// .cedar files, or folders searched for them [default: the project's policies/]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Do not name the policies in force on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Runs `aipolicy fmt`.
@@ -83,7 +86,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         return Exit::InputError;
     }
 
-    let (mut changed, mut unchanged, mut failed) = (0usize, 0usize, 0usize);
+    let (mut changed, mut unchanged, mut failed, mut unwritten) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         let name = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
@@ -113,7 +116,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             let _ = writeln!(out, "would reformat {name}");
         } else if let Err(e) = std::fs::write(file, formatted) {
             let _ = writeln!(err, "error: cannot write `{name}`: {e}");
-            failed += 1;
+            unwritten += 1;
         } else {
             let _ = writeln!(out, "reformatted {name}");
         }
@@ -132,6 +135,9 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     if failed > 0 {
         let _ = writeln!(err, "{failed} file(s) could not be formatted");
         Exit::InputError
+    } else if unwritten > 0 {
+        let _ = writeln!(err, "{unwritten} file(s) could not be written");
+        Exit::WriteError
     } else if args.check && changed > 0 {
         let _ = if args.paths.is_empty() {
             writeln!(err, "run `aipolicy fmt` to format them")

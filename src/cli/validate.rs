@@ -17,6 +17,7 @@ use crate::lint::{self, FindingRecord, Sources, Validation};
   - no policy is useless: Cedar's validator proves its condition or scope can never apply
   - the register is valid YAML with the register's keys (`aipolicy schema register`)
   - the engine builds from the three together
+  - the invariants `aipolicy verify` proves read and type-check against the schema
 Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in the file of
 another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator.
 Errors and warnings show file:line:column and the lines concerned; warnings do not fail.
@@ -84,6 +85,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         policies: inputs.policies.path().map(Into::into),
         schema: inputs.schema.path().map(Into::into),
         register: inputs.register.path().map(Into::into),
+        invariants: inputs.invariants.path().map(Into::into),
     });
     let written = match args.format {
         ReportFormat::Json => write_json(out, &validation),
