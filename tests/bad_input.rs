@@ -577,7 +577,6 @@ enum Expect {
     Allow,
     Deny,
     Error(&'static str),
-    Blank,
 }
 
 #[test]
@@ -593,7 +592,7 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         // A multi-byte character cut in half.
         ("{\"user\":\"Å".as_bytes()[..10].to_vec(), Expect::Error("not valid UTF-8")),
         (format!(r#"{{"user":"{huge}","ai":"copilot-chat","data":"intern"}}"#).into_bytes(), Expect::Error("the limit is 65536 bytes")),
-        (Vec::new(), Expect::Blank),
+        (Vec::new(), Expect::Error("blank line; expected a query JSON object")),
         (br#"{"user":"anna","ai":"copilot-chat\u0000","data":"intern"}"#.to_vec(), Expect::Deny),
         (b"{\"user\":\"anna\0\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("invalid JSON")),
         (br#"{"user":"anna","ai":5,"data":"intern"}"#.to_vec(), Expect::Error("ai: expected string")),
@@ -604,7 +603,7 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         (format!(r#"{{"user":"anna","ai":"copilot-chat","data":[{}"intern"]}}"#, "\"intern\",".repeat(1_000_000)).into_bytes(), Expect::Error("the limit is 65536 bytes")),
         (json!({"user": "anna", "ai": "copilot-chat", "data": vec!["intern"; 101]}).to_string().into_bytes(), Expect::Error("data: ")),
         (br#"{"user":"anna","ai":"copilot-chat","data":"intern","context":{"humanReview":"true"}}"#.to_vec(), Expect::Error("context.humanReview: expected boolean")),
-        (b"   \t ".to_vec(), Expect::Blank),
+        (b"   \t ".to_vec(), Expect::Error("blank line")),
         (good.clone(), Expect::Allow),
         (br#"{"user":{"id":"*","roles":[]},"ai":"principal","action":"reportIncident"}"#.to_vec(), Expect::Allow),
         (br#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#.to_vec(), Expect::Allow),
@@ -620,14 +619,9 @@ fn batch_goes_on_past_every_bad_line_in_order() {
     let expected: Vec<(usize, &Expect)> = lines
         .iter()
         .enumerate()
-        .filter(|(_, (_, e))| !matches!(e, Expect::Blank))
         .map(|(i, (_, e))| (i + 1, e))
         .collect();
-    assert_eq!(
-        output.len(),
-        expected.len(),
-        "one output line per non-blank input line"
-    );
+    assert_eq!(output.len(), expected.len(), "one output line per input line");
     for ((number, expect), decision) in expected.iter().zip(&output) {
         let verdict = decision["decision"].as_str().unwrap();
         let errors = decision["errors"].as_array().unwrap();
@@ -657,7 +651,6 @@ fn batch_goes_on_past_every_bad_line_in_order() {
                 );
                 assert!(first.len() < 2_000, "the error does not echo a huge line");
             }
-            Expect::Blank => unreachable!(),
         }
     }
     assert_eq!(code, Some(2), "input errors make exit code 2");
@@ -669,6 +662,96 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         stderr.contains(&format!("{input_errors} of {} line(s)", expected.len())),
         "{stderr}"
     );
+}
+
+const OPEN_DATA: &str = r#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#;
+const LEVEL_4: &str = r#"{"user":"anna","ai":"copilot-chat","data":"sakerhetsskydd"}"#;
+
+/// Each output line's verdict and first error (empty for none).
+fn verdicts(output: &[Value]) -> Vec<(String, String)> {
+    output
+        .iter()
+        .map(|d| {
+            (
+                d["decision"].as_str().unwrap().to_string(),
+                d["errors"][0].as_str().unwrap_or("").chars().take(300).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
+    let spaces = " ".repeat(70_000);
+    // 70,000 spaces, then a level-4 query: one line, never skipped as blank, never decided.
+    let input = format!("{OPEN_DATA}\n{spaces}{LEVEL_4}\n{OPEN_DATA}\n");
+    let (code, output, _) = batch(input.into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 3, "three lines in, three out: {got:?}");
+    assert_eq!(got[0].0, "allow");
+    assert_eq!(got[1].0, "deny");
+    let length = 70_000 + LEVEL_4.len();
+    assert_eq!(
+        got[1].1,
+        format!("line 2: query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)")
+    );
+    assert_eq!(got[2].0, "allow");
+    assert_eq!(code, Some(2));
+    // A good query padded past the limit (75 KB) is no allow: the whole line counts, spaces
+    // included, not only what the first 64 KiB held once trimmed.
+    for line in [
+        format!("{OPEN_DATA}{spaces}garbage"),
+        format!("{OPEN_DATA}{spaces}"),
+        format!("{spaces}{OPEN_DATA}"),
+        format!("{OPEN_DATA}{}", " ".repeat(MAX_QUERY_BYTES + 1 - OPEN_DATA.len())),
+    ] {
+        for end in ["", "\n", "\r\n"] {
+            let (code, output, _) = batch(format!("{line}{end}").into_bytes());
+            let got = verdicts(&output);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0].0, "deny", "{got:?}");
+            assert!(
+                got[0].1.starts_with(&format!("line 1: query is {} bytes; the limit is", line.len() + usize::from(end == "\r\n"))),
+                "{got:?}"
+            );
+            assert_eq!(code, Some(2));
+        }
+    }
+    // Exactly at the limit the line is read (and decided).
+    let line = format!("{OPEN_DATA}{}", " ".repeat(MAX_QUERY_BYTES - OPEN_DATA.len()));
+    let (code, output, _) = batch(format!("{line}\n{line}").into_bytes());
+    assert_eq!(verdicts(&output), vec![("allow".into(), String::new()); 2]);
+    assert_eq!(code, Some(0));
+    // `check --query @file` refuses the same text alike.
+    let path = temp_file("padded-query.json", format!("{OPEN_DATA}{spaces}garbage").as_bytes());
+    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(["check", "--lang", "en", "--query"])
+        .arg(format!("@{}", path.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("the limit is 65536 bytes"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn every_batch_line_gives_one_output_line_blank_lines_included() {
+    let input = format!("{OPEN_DATA}\n\n   \n{LEVEL_4}\r\n\n{OPEN_DATA}");
+    let (code, output, stderr) = batch(input.into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert_eq!(got[0], ("allow".into(), String::new()));
+    for (i, blank) in [(1, true), (2, true), (3, false), (4, true)] {
+        assert_eq!(got[i].0, "deny", "{got:?}");
+        assert_eq!(got[i].1.starts_with(&format!("line {}: blank line", i + 1)), blank, "{got:?}");
+    }
+    assert!(got[3].1.is_empty(), "the level-4 query is a plain deny: {got:?}");
+    assert_eq!(got[5], ("allow".into(), String::new()));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("3 of 6 line(s)"), "{stderr}");
 }
 
 #[test]

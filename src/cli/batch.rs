@@ -16,9 +16,10 @@ use crate::query::Query;
 #[derive(Debug, Clone, Args)]
 #[command(
     after_help = "Each input line is a query JSON; each output line the Decision JSON for it.
-A line that cannot be read gives a deny whose `errors` name the line and the field, and the
-batch goes on. Blank lines are skipped. Exit 0 when every line was decided, 2 when any line
-was an input error (its deny is still written).
+Every input line gives exactly one output line, in order: a line that cannot be read (a blank
+line, or one over the 64 KiB query limit whatever it holds, included) gives a deny whose
+`errors` name the line and the field, and the batch goes on. Exit 0 when every line was
+decided, 2 when any line was an input error (its deny is still written).
 
 Example:
   printf '%s\\n' '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}' | aipolicy batch"
@@ -109,7 +110,7 @@ pub const CHUNK_LINES: usize = 4096;
 /// bounds the memo at about 10 MiB per worker.
 pub const MEMO_PER_WORKER: usize = 32 * 1024;
 
-/// Decides every line of `input`, writing one Decision JSON per non-blank line, in input order.
+/// Decides every line of `input`, writing one Decision JSON per line, in input order.
 pub fn decide_lines(
     engine: &Engine,
     input: &mut dyn BufRead,
@@ -131,7 +132,7 @@ pub fn decide_lines_with_progress(
     let language = engine.language();
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let mut summary = BatchSummary::default();
-    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk: Vec<InputLine> = Vec::with_capacity(CHUNK_LINES);
     let mut first_line = 1usize;
     let mut memos: Vec<DecisionMemo<Box<[u8]>>> = (0..workers)
         .map(|_| DecisionMemo::new(MEMO_PER_WORKER))
@@ -141,7 +142,7 @@ pub fn decide_lines_with_progress(
         if read == 0 {
             break;
         }
-        let slices: Vec<&[Vec<u8>]> = chunk[..read].chunks(read.div_ceil(workers)).collect();
+        let slices: Vec<&[InputLine]> = chunk[..read].chunks(read.div_ceil(workers)).collect();
         let mut starts = Vec::with_capacity(slices.len());
         let mut next = first_line;
         for slice in &slices {
@@ -181,16 +182,23 @@ pub fn decide_lines_with_progress(
     Ok(summary)
 }
 
+/// One input line as read: its bytes (without the line break), or, for a line over
+/// [`MAX_QUERY_BYTES`](crate::query::MAX_QUERY_BYTES), only how long it was.
+#[derive(Debug, Default)]
+struct InputLine {
+    bytes: Vec<u8>,
+    /// The length of a line over the limit, whose bytes were skipped, not kept.
+    over_limit: Option<u64>,
+}
+
 /// Reads up to [`CHUNK_LINES`] lines into `chunk` (reusing its buffers); returns how many.
-fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<Vec<u8>>) -> std::io::Result<usize> {
+fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<InputLine>) -> std::io::Result<usize> {
     let mut read = 0;
     while read < CHUNK_LINES {
         if chunk.len() <= read {
-            chunk.push(Vec::new());
+            chunk.push(InputLine::default());
         }
-        let line = &mut chunk[read];
-        line.clear();
-        if read_capped_line(input, line)? == 0 {
+        if !read_capped_line(input, &mut chunk[read])? {
             break;
         }
         read += 1;
@@ -198,42 +206,56 @@ fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<Vec<u8>>) -> std::io::Res
     Ok(read)
 }
 
-/// Reads one line, keeping at most one byte more than a query may have (so that the query's
-/// own size check rejects it) and skipping the rest: a line of gigabytes without a newline
-/// never sits in memory.
-fn read_capped_line(input: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
-    let cap = crate::query::MAX_QUERY_BYTES as u64 + 1;
-    let read = Read::take(&mut *input, cap).read_until(b'\n', line)?;
-    if read == 0 || line.last() == Some(&b'\n') {
-        return Ok(read);
+/// Reads one line (`false` at the end of the input). A line over the query limit is measured
+/// and skipped, never kept: a line of gigabytes without a newline never sits in memory, and
+/// what it holds (spaces, then a query) is never read as a query.
+fn read_capped_line(input: &mut dyn BufRead, line: &mut InputLine) -> std::io::Result<bool> {
+    line.bytes.clear();
+    line.over_limit = None;
+    let max = crate::query::MAX_QUERY_BYTES as u64;
+    // The line, its line break and one byte more: a longer line is over the limit.
+    let read = Read::take(&mut *input, max + 2).read_until(b'\n', &mut line.bytes)? as u64;
+    if read == 0 {
+        return Ok(false);
     }
-    let mut skipped = 0;
-    loop {
-        let buffer = input.fill_buf()?;
-        if buffer.is_empty() {
-            break;
-        }
-        match buffer.iter().position(|&b| b == b'\n') {
-            Some(at) => {
-                input.consume(at + 1);
-                skipped += at + 1;
+    if line.bytes.last() == Some(&b'\n') {
+        line.bytes.pop();
+    } else if read == max + 2 {
+        let mut length = read;
+        loop {
+            let buffer = input.fill_buf()?;
+            if buffer.is_empty() {
                 break;
             }
-            None => {
-                let len = buffer.len();
-                input.consume(len);
-                skipped += len;
+            match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    input.consume(at + 1);
+                    length += at as u64;
+                    break;
+                }
+                None => {
+                    let len = buffer.len();
+                    input.consume(len);
+                    length += len as u64;
+                }
             }
         }
+        line.bytes.clear();
+        line.over_limit = Some(length);
+        return Ok(true);
     }
-    Ok(read + skipped)
+    if line.bytes.len() as u64 > max {
+        line.over_limit = Some(line.bytes.len() as u64);
+        line.bytes.clear();
+    }
+    Ok(true)
 }
 
 /// Decides consecutive lines (numbered from `first`) into their JSON output, taking what it
 /// can from `memo` and keeping what it decides there.
 fn decide_slice(
     engine: &Engine,
-    lines: &[Vec<u8>],
+    lines: &[InputLine],
     first: usize,
     language: Language,
     memo: &mut DecisionMemo<Box<[u8]>>,
@@ -241,10 +263,7 @@ fn decide_slice(
     let mut bytes = Vec::with_capacity(lines.len() * 256);
     let mut summary = BatchSummary::default();
     for (offset, line) in lines.iter().enumerate() {
-        let query = match read_line(first + offset, line, language) {
-            None => continue,
-            Some(query) => query,
-        };
+        let query = read_line(first + offset, line, language);
         summary.decided += 1;
         let key = query
             .as_ref()
@@ -275,38 +294,44 @@ fn decide_slice(
     Ok((bytes, summary))
 }
 
-/// Decides one input line: `None` for a blank line, `Err` with a deny naming the line and
-/// field for input that cannot be decided.
+/// Decides one input line (without its line break): `Err` with a deny naming the line and
+/// field for input that cannot be decided (a blank line included).
 pub fn decide_line(
     engine: &Engine,
     number: usize,
     line: &[u8],
     language: Language,
-) -> Option<Result<Decision, Decision>> {
-    let query = read_line(number, line, language)?;
-    Some(query.and_then(|query| {
+) -> Result<Decision, Decision> {
+    let line = InputLine {
+        bytes: line.to_vec(),
+        over_limit: None,
+    };
+    read_line(number, &line, language).and_then(|query| {
         engine
             .decide_in(&query, language)
             .map_err(|e| input_error(number, e.problems, language))
-    }))
+    })
 }
 
-/// Reads one input line: `None` for a blank line, `Err` with a deny naming the line and field
-/// for input that cannot be read.
-fn read_line(number: usize, line: &[u8], language: Language) -> Option<Result<Query, Decision>> {
-    let text = match std::str::from_utf8(line) {
+/// Reads one input line: `Err` with a deny naming the line and field for input that cannot be
+/// read: a line over the size limit whatever it holds, a line that is not UTF-8, a blank line.
+fn read_line(number: usize, line: &InputLine, language: Language) -> Result<Query, Decision> {
+    let error = |message: String| {
+        Decision::input_error(vec![format!("line {number}: {message}")], language)
+    };
+    if let Some(length) = line.over_limit {
+        return Err(error(crate::query::too_large_message(length)));
+    }
+    let text = match std::str::from_utf8(&line.bytes) {
         Ok(text) => text.trim(),
-        Err(e) => {
-            return Some(Err(Decision::input_error(
-                vec![format!("line {number}: not valid UTF-8: {e}")],
-                language,
-            )))
-        }
+        Err(e) => return Err(error(format!("not valid UTF-8: {e}"))),
     };
     if text.is_empty() {
-        return None;
+        return Err(error(
+            "blank line; expected a query JSON object (every line gets a decision)".into(),
+        ));
     }
-    Some(Query::from_json(text).map_err(|e| input_error(number, e.problems, language)))
+    Query::from_json(text).map_err(|e| input_error(number, e.problems, language))
 }
 
 /// The deny for a line that is an input error, each problem prefixed with the line number.
