@@ -327,6 +327,8 @@ impl LintReport {
 struct Parsed<'a> {
     file: &'a PolicyFile,
     offset: usize,
+    /// 1-based line of `offset`.
+    line: usize,
     text: String,
     policy: Policy,
 }
@@ -361,9 +363,7 @@ pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str
     let mut origin: HashMap<PolicyId, usize> = HashMap::new();
     for (index, p) in parsed.iter().enumerate() {
         let id = check_annotations(p, &mut report, &mut first_seen);
-        let cedar_id = PolicyId::new(
-            id.unwrap_or_else(|| format!("{}#{}", p.file.name, line_of(p.file, p.offset))),
-        );
+        let cedar_id = PolicyId::new(id.unwrap_or_else(|| format!("{}#{}", p.file.name, p.line)));
         if set.add(p.policy.new_id(cedar_id.clone())).is_ok() {
             origin.insert(cedar_id, index);
         }
@@ -524,37 +524,14 @@ fn validate_strict(
 
 /// The policies of one file in the order they are written, each with its byte offset.
 fn in_text_order<'a>(file: &'a PolicyFile, set: &PolicySet) -> Vec<Parsed<'a>> {
-    // Cedar names the policies of a parsed text policy0, policy1, … in text order.
-    let mut policies: Vec<(usize, Policy)> = set
-        .policies()
-        .map(|p| {
-            let n = p
-                .id()
-                .to_string()
-                .strip_prefix("policy")
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(usize::MAX);
-            (n, p.clone())
-        })
-        .collect();
-    policies.sort_by_key(|(n, _)| *n);
-    let mut from = 0;
-    policies
+    crate::policies::in_text_order(&file.text, set)
         .into_iter()
-        .map(|(_, policy)| {
-            let text = policy.to_string();
-            let offset = file
-                .text
-                .get(from..)
-                .and_then(|rest| rest.find(&text))
-                .map_or(from, |at| from + at);
-            from = offset + text.len();
-            Parsed {
-                file,
-                offset,
-                text,
-                policy,
-            }
+        .map(|(offset, line, policy)| Parsed {
+            file,
+            offset,
+            line,
+            text: policy.to_string(),
+            policy,
         })
         .collect()
 }
@@ -565,7 +542,7 @@ fn check_annotations(
     report: &mut LintReport,
     first_seen: &mut HashMap<String, (String, usize)>,
 ) -> Option<String> {
-    let line = line_of(p.file, p.offset);
+    let line = p.line;
     let raw_id = p.policy.annotation("id").map(str::trim);
     let label = match raw_id {
         Some(id) if !id.is_empty() => format!("policy `{id}`"),
@@ -806,10 +783,6 @@ fn paragraph_of_file(name: &str) -> Option<Paragraph> {
         _ => return None,
     };
     Paragraph::from_str(&code).ok()
-}
-
-fn line_of(file: &PolicyFile, offset: usize) -> usize {
-    crate::error::line_column(&file.text, offset).0
 }
 
 /// Whether two annotation names are one typo apart (edit distance ≤ 1, or a prefix).

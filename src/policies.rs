@@ -105,14 +105,9 @@ impl Policies {
                     continue;
                 }
             };
-            let mut in_file: Vec<(usize, Policy)> = parsed
-                .policies()
-                .map(|p| (offset_of(&file.text, p), p.clone()))
-                .collect();
-            in_file.sort_by_key(|(offset, _)| *offset);
-            for (offset, policy) in in_file {
+            for (offset, line, policy) in in_text_order(&file.text, &parsed) {
                 let span = SourceSpan::from((offset, policy.to_string().len()));
-                match read_rule(&policy, file, offset, span) {
+                match read_rule(&policy, file, offset, line, span) {
                     Ok(rule) => {
                         let id = PolicyId::new(&*rule.id);
                         if by_id.contains_key(&id) {
@@ -291,15 +286,52 @@ pub fn bundled_schema() -> Result<Schema, LoadError> {
     load_schema(BUNDLED_SCHEMA, BUNDLED_SCHEMA_NAME)
 }
 
-/// Cedar keeps each policy's exact source text; finding it in the file gives its position.
-fn offset_of(text: &str, policy: &Policy) -> usize {
-    text.find(&policy.to_string()).unwrap_or(0)
+/// The policies Cedar parsed from `text`, in the order they are written, each with the byte
+/// offset and the 1-based line of its first character. Cedar names them policy0, policy1, … in
+/// text order and keeps each one's exact source text, so each is found after the one before
+/// it: one pass over the text, however many policies it holds.
+pub(crate) fn in_text_order(text: &str, set: &PolicySet) -> Vec<(usize, usize, Policy)> {
+    let mut policies: Vec<(usize, Policy)> = set
+        .policies()
+        .map(|p| {
+            let n = p
+                .id()
+                .to_string()
+                .strip_prefix("policy")
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            (n, p.clone())
+        })
+        .collect();
+    policies.sort_by_key(|(n, _)| *n);
+    let (mut from, mut line) = (0, 1);
+    policies
+        .into_iter()
+        .map(|(_, policy)| {
+            let source = policy.to_string();
+            let offset = text
+                .get(from..)
+                .and_then(|rest| rest.find(&source))
+                .map_or(from, |at| from + at);
+            line += newlines(text.get(from..offset).unwrap_or(""));
+            let at = (offset, line);
+            line += newlines(&source);
+            from = offset + source.len();
+            (at.0, at.1, policy)
+        })
+        .collect()
+}
+
+/// How many line breaks `text` holds.
+fn newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 fn read_rule(
     policy: &Policy,
     file: &PolicyFile,
     offset: usize,
+    line: usize,
     span: SourceSpan,
 ) -> Result<Rule, Box<SourceDiagnostic>> {
     let problem = |key: &str, message: String, help: &str| {
@@ -394,11 +426,10 @@ fn read_rule(
         obligation_en,
         file: file.name.clone(),
         // The line of `@id(`, where an author looks for the rule (comments may come before it).
-        line: crate::error::line_column(
-            &file.text,
-            offset + policy.to_string().find("@id(").unwrap_or(0),
-        )
-        .0,
+        line: line + {
+            let source = policy.to_string();
+            newlines(source.get(..source.find("@id(").unwrap_or(0)).unwrap_or(""))
+        },
     })
 }
 

@@ -621,7 +621,11 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         .enumerate()
         .map(|(i, (_, e))| (i + 1, e))
         .collect();
-    assert_eq!(output.len(), expected.len(), "one output line per input line");
+    assert_eq!(
+        output.len(),
+        expected.len(),
+        "one output line per input line"
+    );
     for ((number, expect), decision) in expected.iter().zip(&output) {
         let verdict = decision["decision"].as_str().unwrap();
         let errors = decision["errors"].as_array().unwrap();
@@ -674,7 +678,12 @@ fn verdicts(output: &[Value]) -> Vec<(String, String)> {
         .map(|d| {
             (
                 d["decision"].as_str().unwrap().to_string(),
-                d["errors"][0].as_str().unwrap_or("").chars().take(300).collect(),
+                d["errors"][0]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(300)
+                    .collect(),
             )
         })
         .collect()
@@ -703,7 +712,10 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
         format!("{OPEN_DATA}{spaces}garbage"),
         format!("{OPEN_DATA}{spaces}"),
         format!("{spaces}{OPEN_DATA}"),
-        format!("{OPEN_DATA}{}", " ".repeat(MAX_QUERY_BYTES + 1 - OPEN_DATA.len())),
+        format!(
+            "{OPEN_DATA}{}",
+            " ".repeat(MAX_QUERY_BYTES + 1 - OPEN_DATA.len())
+        ),
     ] {
         for end in ["", "\n", "\r\n"] {
             let (code, output, _) = batch(format!("{line}{end}").into_bytes());
@@ -711,19 +723,28 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
             assert_eq!(got.len(), 1, "{got:?}");
             assert_eq!(got[0].0, "deny", "{got:?}");
             assert!(
-                got[0].1.starts_with(&format!("line 1: query is {} bytes; the limit is", line.len() + usize::from(end == "\r\n"))),
+                got[0].1.starts_with(&format!(
+                    "line 1: query is {} bytes; the limit is",
+                    line.len() + usize::from(end == "\r\n")
+                )),
                 "{got:?}"
             );
             assert_eq!(code, Some(2));
         }
     }
     // Exactly at the limit the line is read (and decided).
-    let line = format!("{OPEN_DATA}{}", " ".repeat(MAX_QUERY_BYTES - OPEN_DATA.len()));
+    let line = format!(
+        "{OPEN_DATA}{}",
+        " ".repeat(MAX_QUERY_BYTES - OPEN_DATA.len())
+    );
     let (code, output, _) = batch(format!("{line}\n{line}").into_bytes());
     assert_eq!(verdicts(&output), vec![("allow".into(), String::new()); 2]);
     assert_eq!(code, Some(0));
     // `check --query @file` refuses the same text alike.
-    let path = temp_file("padded-query.json", format!("{OPEN_DATA}{spaces}garbage").as_bytes());
+    let path = temp_file(
+        "padded-query.json",
+        format!("{OPEN_DATA}{spaces}garbage").as_bytes(),
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
         .args(["check", "--lang", "en", "--query"])
         .arg(format!("@{}", path.display()))
@@ -746,9 +767,16 @@ fn every_batch_line_gives_one_output_line_blank_lines_included() {
     assert_eq!(got[0], ("allow".into(), String::new()));
     for (i, blank) in [(1, true), (2, true), (3, false), (4, true)] {
         assert_eq!(got[i].0, "deny", "{got:?}");
-        assert_eq!(got[i].1.starts_with(&format!("line {}: blank line", i + 1)), blank, "{got:?}");
+        assert_eq!(
+            got[i].1.starts_with(&format!("line {}: blank line", i + 1)),
+            blank,
+            "{got:?}"
+        );
     }
-    assert!(got[3].1.is_empty(), "the level-4 query is a plain deny: {got:?}");
+    assert!(
+        got[3].1.is_empty(),
+        "the level-4 query is a plain deny: {got:?}"
+    );
     assert_eq!(got[5], ("allow".into(), String::new()));
     assert_eq!(code, Some(2));
     assert!(stderr.contains("3 of 6 line(s)"), "{stderr}");
@@ -1501,4 +1529,59 @@ fn scenario_files_too_large_not_utf8_or_with_unknown_fields_are_refused() {
     let file = ScenarioFile::parse(text, Path::new("test.yaml")).unwrap();
     let results = aipolicy::scenario::run_file(engine(), &file);
     assert!(results.iter().all(|r| r.passed()), "{results:?}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Policy files
+// ------------------------------------------------------------------------------------------
+
+/// A policy of the bundled schema's vocabulary, `@id("{id}")`, with `body` as its condition.
+fn policy_text(id: &str, body: &str) -> String {
+    format!(
+        "@id(\"{id}\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\nforbid (principal, action in Action::\"anyUse\", resource)\nwhen {{ {body} }};\n"
+    )
+}
+
+fn policy_file(name: &str, text: String) -> aipolicy::PolicyFile {
+    aipolicy::PolicyFile {
+        name: name.to_string(),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn many_policies_in_one_file_each_get_their_own_place() {
+    // 3,000 policies in one file: each rule's line is where its `@id` is written (found in
+    // one pass over the file, not by searching the whole file once per policy).
+    let policies: Vec<String> = (0..3_000)
+        .map(|i| policy_text(&format!("p{i}"), &format!("context.data.level > {}", i % 4)))
+        .collect();
+    let loaded =
+        aipolicy::Policies::from_files(vec![policy_file("many.cedar", policies.concat())]).unwrap();
+    assert_eq!(loaded.rules().len(), 3_000);
+    for (i, rule) in loaded.rules().iter().enumerate() {
+        assert_eq!(
+            (&*rule.id, rule.line),
+            (format!("p{i}").as_str(), 6 * i + 1)
+        );
+    }
+    // The same policy twice: the duplicate is the second copy, and the error points at it
+    // (a search of the whole file found the first copy for both).
+    let twice = format!("{}\n{}", policies[0], policies[0]);
+    let Err(LoadError::Policies(problems)) =
+        aipolicy::Policies::from_files(vec![policy_file("twice.cedar", twice)])
+    else {
+        panic!("a duplicate id is an error")
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("duplicate policy id `p0`"),
+        "{problems:?}"
+    );
+    assert_eq!(
+        problems[0].line_column(),
+        Some((8, 1)),
+        "{}",
+        problems[0].headline()
+    );
 }

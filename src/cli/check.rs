@@ -187,7 +187,11 @@ fn read_query_text(arg: &str) -> Result<String, InputError> {
             InputError::at("", format!("cannot read the query file `{path}`: {e}"))
         };
         let file = std::fs::File::open(path).map_err(cannot)?;
-        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         match crate::register::read_capped(file, max).map_err(cannot)? {
             Some(bytes) => (Some(bytes), format!("the query file `{path}`")),
             None => {
