@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cedar_text;
 pub mod cli;
 mod contexts;
 pub mod decision;

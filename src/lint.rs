@@ -336,7 +336,24 @@ struct Parsed<'a> {
 /// Lints policy files: parses every file, checks every policy's annotations, the paragraph
 /// coverage, and (with a schema) Cedar's strict validation and its warnings. Never stops at the
 /// first problem. `folder` names the policy set in findings that concern no single file.
+///
+/// Runs on a thread with a stack for the deepest policy accepted: Cedar's parser and validator
+/// recurse once per level of nesting.
 pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str) -> LintReport {
+    crate::cedar_text::on_parser_stack(|| lint_policies_here(files, schema, folder)).unwrap_or_else(
+        |e| LintReport {
+            findings: vec![Finding::new(
+                Check::Syntax,
+                Severity::Error,
+                SourceDiagnostic::whole_file(folder, e.to_string(), None),
+            )],
+            files: files.len(),
+            ..LintReport::default()
+        },
+    )
+}
+
+fn lint_policies_here(files: &[PolicyFile], schema: Option<&Schema>, folder: &str) -> LintReport {
     let mut report = LintReport {
         files: files.len(),
         coverage: Paragraph::ALL.iter().map(|p| (*p, Vec::new())).collect(),
@@ -344,6 +361,12 @@ pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str
     };
     let mut parsed = Vec::new();
     for file in files {
+        if let Some(problem) = crate::policies::nesting_problem(file) {
+            report
+                .findings
+                .push(Finding::new(Check::Syntax, Severity::Error, problem));
+            continue;
+        }
         match PolicySet::from_str(&file.text) {
             Ok(set) => parsed.extend(in_text_order(file, &set)),
             Err(errors) => report.findings.extend(errors.iter().map(|e| {
@@ -814,7 +837,28 @@ fn near(a: &str, b: &str) -> bool {
 /// let formatted = aipolicy::lint::format_cedar(text, "x.cedar").unwrap();
 /// assert_eq!(formatted, "@id(\"x\")\nforbid (principal, action, resource)\nwhen { context.data.level > 0 };\n");
 /// ```
+///
+/// Text nested over [`MAX_POLICY_NESTING`](crate::policies::MAX_POLICY_NESTING) is refused
+/// before Cedar parses it, and Cedar parses and formats on a thread with a stack for the
+/// deepest text accepted.
 pub fn format_cedar(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
+    let policy_file = PolicyFile {
+        name: file.to_string(),
+        text: Arc::from(text),
+    };
+    if let Some(problem) = crate::policies::nesting_problem(&policy_file) {
+        return Err(vec![problem]);
+    }
+    crate::cedar_text::on_parser_stack(|| format_cedar_here(text, file)).unwrap_or_else(|e| {
+        Err(vec![SourceDiagnostic::whole_file(
+            file,
+            e.to_string(),
+            None,
+        )])
+    })
+}
+
+fn format_cedar_here(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
     match PolicySet::from_str(text) {
         Err(errors) => {
             let text: Arc<str> = Arc::from(text);
@@ -873,16 +917,7 @@ pub fn validate(sources: &Sources) -> Validation {
     let mut findings = Vec::new();
 
     let (schema_name, schema) = match &sources.schema {
-        Some(path) => {
-            let name = path.display().to_string();
-            let schema = std::fs::read_to_string(path)
-                .map_err(|source| LoadError::Read {
-                    path: path.clone(),
-                    source,
-                })
-                .and_then(|text| policies::load_schema(&text, &name));
-            (name, schema)
-        }
+        Some(path) => (path.display().to_string(), policies::load_schema_file(path)),
         None => (
             policies::BUNDLED_SCHEMA_NAME.to_string(),
             policies::bundled_schema(),
@@ -927,7 +962,12 @@ pub fn validate(sources: &Sources) -> Validation {
         Ok(register) => Some(register),
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
             let text = match &sources.register {
-                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+                Some(path) => {
+                    register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_default()
+                }
                 None => register::BUNDLED_REGISTER.to_string(),
             };
             findings.extend(register_findings(&file, &text, &problems));

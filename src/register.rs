@@ -517,7 +517,12 @@ pub(crate) fn read_text_file(
             too_large(what, path, size, max_bytes),
         )));
     };
-    Ok(String::from_utf8(bytes).map_err(|e| {
+    Ok(utf8_text(bytes, what))
+}
+
+/// `bytes` as text, or where they stop being UTF-8 (`what` names the file's kind).
+pub(crate) fn utf8_text(bytes: Vec<u8>, what: &str) -> Result<String, FieldError> {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = e
             .as_bytes()
@@ -531,7 +536,7 @@ pub(crate) fn read_text_file(
                 "not valid UTF-8 at line {line} column {column} (byte {valid}); a {what} file must be UTF-8 text"
             ),
         )
-    }))
+    })
 }
 
 /// Checks YAML text against a size limit and, without building anything, a nesting and a value

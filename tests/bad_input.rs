@@ -1585,3 +1585,221 @@ fn many_policies_in_one_file_each_get_their_own_place() {
         problems[0].headline()
     );
 }
+
+/// A copy of the bundled policies with one more file, `deep.cedar`, holding `text`.
+fn policies_with(name: &str, text: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("aipolicy-bad-input-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.join("deep.cedar"), text).unwrap();
+    dir
+}
+
+/// `aipolicy ARGS… --policies DIR` with `stdin`: exit code and stderr.
+fn run_with_policies(args: &[&str], dir: &Path, stdin: &str) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(args)
+        .arg("--policies")
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deeply_nested_policies_are_refused_with_their_place_never_a_crash() {
+    use aipolicy::policies::MAX_POLICY_NESTING;
+    let header = "@id(\"deep\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\nforbid (principal, action, resource)\n";
+    let deep = [
+        (
+            "parens-582",
+            format!(
+                "when {{ {}context.data.level > 3{} }};",
+                "(".repeat(582),
+                ")".repeat(582)
+            ),
+        ),
+        (
+            "parens-100k",
+            format!(
+                "when {{ {}context.data.level > 3{} }};",
+                "(".repeat(100_000),
+                ")".repeat(100_000)
+            ),
+        ),
+        (
+            "ifs-5000",
+            format!(
+                "when {{ {}true{} }};",
+                "if true then ".repeat(5_000),
+                " else false".repeat(5_000)
+            ),
+        ),
+        (
+            "set-10000",
+            format!(
+                "when {{ {}1{}.contains([1]) }};",
+                "[".repeat(10_000),
+                "]".repeat(10_000)
+            ),
+        ),
+        (
+            "and-100k",
+            format!("when {{ {}true }};", "true && ".repeat(100_000)),
+        ),
+        ("unclosed", format!("when {{ {}", "(".repeat(500_000))),
+    ];
+    for (name, body) in &deep {
+        let dir = policies_with(name, &format!("{header}{body}\n"));
+        let file = dir.join("deep.cedar").display().to_string();
+        let expected = format!("{file}:6:");
+        for (args, exit) in [
+            (&["validate", "--format", "json"][..], 1),
+            (
+                &[
+                    "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+                ][..],
+                2,
+            ),
+            (&["batch"][..], 2),
+        ] {
+            let (code, stderr) = run_with_policies(args, &dir, &format!("{OPEN_DATA}\n"));
+            assert_eq!(code, Some(exit), "{name} {args:?}: {stderr:.2000}");
+            if args[0] != "validate" {
+                assert!(
+                    stderr.contains(&format!("policy nests deeper than {MAX_POLICY_NESTING} levels here; the limit is {MAX_POLICY_NESTING}")),
+                    "{name} {args:?}: {stderr:.2000}"
+                );
+                assert!(stderr.contains("deep.cedar:6:"), "{name}: {stderr:.2000}");
+            }
+        }
+        // Through the library: the error names the file, line and column.
+        let Err(LoadError::Policies(problems)) = aipolicy::Policies::from_dir(&dir) else {
+            panic!("{name}: deep policies load")
+        };
+        assert!(
+            problems[0].headline().starts_with(&expected),
+            "{}",
+            problems[0].headline()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The deepest condition of `kind` that loads: the largest `n` whose policy is not refused.
+fn deepest_loading(kind: impl Fn(usize) -> String) -> String {
+    let loads = |n: usize| {
+        let text = policy_text("deep", &kind(n));
+        !matches!(
+            aipolicy::Policies::from_files(vec![policy_file("deep.cedar", text)]),
+            Err(LoadError::Policies(p)) if p[0].message.contains("nests deeper")
+        )
+    };
+    let (mut low, mut high) = (1, 1_000);
+    assert!(loads(low) && !loads(high));
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if loads(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    kind(low)
+}
+
+#[test]
+fn cedar_validates_and_evaluates_the_deepest_policy_accepted_on_a_small_stack() {
+    let kinds: [(&str, fn(usize) -> String); 5] = [
+        ("parentheses", |n| {
+            format!("{}context.data.level > 3{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("nested if", |n| {
+            format!(
+                "{}context.data.level > 3{}",
+                "if true then ".repeat(n),
+                " else false".repeat(n)
+            )
+        }),
+        ("&& chain", |n| {
+            format!(
+                "{}context.data.level > 3",
+                "context.data.level > 3 && ".repeat(n)
+            )
+        }),
+        ("|| chain", |n| {
+            format!(
+                "{}context.data.level > 3",
+                "context.data.level > 4 || ".repeat(n)
+            )
+        }),
+        ("+ chain", |n| {
+            format!("context.data.level{} > 3", " + 0".repeat(n))
+        }),
+    ];
+    for (name, kind) in kinds {
+        let mut files: Vec<aipolicy::PolicyFile> = aipolicy::policies::BUNDLED_POLICY_FILES
+            .iter()
+            .map(|(n, t)| policy_file(n, t.to_string()))
+            .collect();
+        files.push(policy_file(
+            "deep.cedar",
+            policy_text("deep-forbid", &deepest_loading(kind)),
+        ));
+        // A service's worker thread: 2 MiB of stack. Loading, validating and deciding there
+        // must not overflow; the decision is the deep forbid's.
+        let decided = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let policies = aipolicy::Policies::from_files(files).unwrap();
+                let engine = Engine::new(
+                    policies,
+                    aipolicy::policies::bundled_schema().unwrap(),
+                    Register::bundled().unwrap(),
+                )
+                .unwrap();
+                let query = |data: &str| {
+                    Query::new(
+                        UserRef::inline("t", [Role::Employee]),
+                        "lokal-sprakmodell",
+                        [data],
+                    )
+                };
+                let high = engine.decide(&query("sakerhetsskydd")).unwrap();
+                let open = engine.decide(&query("oppen")).unwrap();
+                (high, open)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let (high, open) = decided;
+        assert_eq!(high.decision, Verdict::Deny, "{name}");
+        assert!(high.errors.is_empty(), "{name}: {high:?}");
+        assert!(high.policies().contains(&"deep-forbid"), "{name}: {high:?}");
+        assert!(
+            !open.policies().contains(&"deep-forbid"),
+            "{name}: {open:?}"
+        );
+    }
+}
