@@ -18,6 +18,7 @@ pub mod scenario;
 mod slices;
 pub mod trace;
 pub mod verify;
+mod yaml_limits;
 
 pub use decision::{Decision, Language, Obligation, Reason, Verdict};
 pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};

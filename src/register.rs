@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
 use crate::json_schema;
+use crate::yaml_limits::{YamlLimits, YamlProblem};
 
 /// The register that ships with aipolicy: Askersunds kommun's example register.
 pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.yaml");
@@ -30,6 +31,15 @@ pub const MAX_REGISTER_VALUES: usize = 16_000_000;
 /// without aliases holds about one value per byte or less; merge keys add a few): a small
 /// alias bomb is stopped after a small count.
 pub const MAX_REGISTER_VALUES_PER_BYTE: usize = 16;
+
+/// The register's limits, checked while the YAML is read, before anything is built.
+const REGISTER_LIMITS: YamlLimits = YamlLimits {
+    what: "register",
+    max_bytes: MAX_REGISTER_BYTES,
+    max_depth: MAX_REGISTER_DEPTH,
+    max_values: MAX_REGISTER_VALUES,
+    values_per_byte: MAX_REGISTER_VALUES_PER_BYTE,
+};
 
 /// A role of the policy's "Användning av AI i tjänsten".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -299,18 +309,19 @@ impl Register {
     /// [`MAX_REGISTER_VALUES`] (or [`MAX_REGISTER_VALUES_PER_BYTE`]) values, aliases expanded,
     /// is invalid, found before it is built.
     pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
-        check_yaml_limits(
-            text,
-            "register",
-            MAX_REGISTER_BYTES,
-            MAX_REGISTER_DEPTH,
-            MAX_REGISTER_VALUES,
-            MAX_REGISTER_VALUES_PER_BYTE,
-        )
-        .map_err(|problem| RegisterError::Invalid {
-            file: file.to_string(),
-            problems: vec![problem],
-        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::yaml_limits::check(text, file, &REGISTER_LIMITS).map_err(
+            |problem| match problem {
+                YamlProblem::Limit(problem) => RegisterError::Invalid {
+                    file: file.to_string(),
+                    problems: vec![problem],
+                },
+                YamlProblem::Syntax(diagnostic) => RegisterError::Syntax {
+                    file: file.to_string(),
+                    diagnostics: vec![diagnostic],
+                },
+            },
+        )?;
         let syntax_error = |e: serde_yaml::Error| RegisterError::Syntax {
             file: file.to_string(),
             diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
@@ -328,6 +339,7 @@ impl Register {
                 format!("cannot be read as JSON-like data: {e}"),
             )])
         })?;
+        drop(yaml);
         whole_numbers_as_integers(&mut json);
         Register::from_json_value(json, file)
     }
@@ -537,216 +549,4 @@ pub(crate) fn utf8_text(bytes: Vec<u8>, what: &str) -> Result<String, FieldError
             ),
         )
     })
-}
-
-/// Checks YAML text against a size limit and, without building anything, a nesting and a value
-/// limit (aliases expanded, so that an alias bomb is stopped here). YAML that does not parse
-/// passes: the real parse reports it with its line. `what` names the document in the errors.
-pub(crate) fn check_yaml_limits(
-    text: &str,
-    what: &str,
-    max_bytes: usize,
-    max_depth: usize,
-    max_values: usize,
-    values_per_byte: usize,
-) -> Result<(), FieldError> {
-    use serde::de::DeserializeSeed;
-    if text.len() > max_bytes {
-        return Err(FieldError::new(
-            "",
-            format!(
-                "{what} is {} bytes; the limit is {max_bytes} bytes",
-                text.len()
-            ),
-        ));
-    }
-    let values = text
-        .len()
-        .saturating_mul(values_per_byte)
-        .max(1_000)
-        .min(max_values);
-    let budget = yaml_budget::Budget::new(max_depth, values);
-    let _ = yaml_budget::Node {
-        budget: &budget,
-        depth: 0,
-    }
-    .deserialize(serde_yaml::Deserializer::from_str(text));
-    match budget.exceeded() {
-        Some(yaml_budget::Exceeded::Depth) => Err(FieldError::new(
-            "",
-            format!(
-                "{what} nests lists and maps more than {max_depth} levels deep; the limit is {max_depth}"
-            ),
-        )),
-        Some(yaml_budget::Exceeded::Values) => Err(FieldError::new(
-            "",
-            if values == max_values {
-                format!(
-                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values}"
-                )
-            } else {
-                format!(
-                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values} ({values_per_byte} per byte of its {} bytes)",
-                    text.len()
-                )
-            },
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Counts YAML values and nesting while serde_yaml replays the document, building nothing.
-mod yaml_budget {
-    use std::cell::Cell;
-    use std::fmt;
-
-    use serde::de::{
-        self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor,
-    };
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Exceeded {
-        Depth,
-        Values,
-    }
-
-    pub(super) struct Budget {
-        max_depth: usize,
-        values_left: Cell<usize>,
-        exceeded: Cell<Option<Exceeded>>,
-    }
-
-    impl Budget {
-        pub(super) fn new(max_depth: usize, max_values: usize) -> Budget {
-            Budget {
-                max_depth,
-                values_left: Cell::new(max_values),
-                exceeded: Cell::new(None),
-            }
-        }
-
-        pub(super) fn exceeded(&self) -> Option<Exceeded> {
-            self.exceeded.get()
-        }
-
-        fn spend<E: de::Error>(&self, depth: usize) -> Result<(), E> {
-            let left = self.values_left.get();
-            if left == 0 {
-                self.exceeded.set(Some(Exceeded::Values));
-                return Err(E::custom("too many values"));
-            }
-            self.values_left.set(left - 1);
-            if depth > self.max_depth {
-                self.exceeded.set(Some(Exceeded::Depth));
-                return Err(E::custom("too deep"));
-            }
-            Ok(())
-        }
-    }
-
-    #[derive(Clone, Copy)]
-    pub(super) struct Node<'a> {
-        pub(super) budget: &'a Budget,
-        /// Collections around this value.
-        pub(super) depth: usize,
-    }
-
-    impl Node<'_> {
-        fn child(self) -> Self {
-            Node {
-                budget: self.budget,
-                depth: self.depth + 1,
-            }
-        }
-    }
-
-    impl<'de> DeserializeSeed<'de> for Node<'_> {
-        type Value = ();
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Node<'_> {
-        type Value = ();
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any YAML value")
-        }
-
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_char<E: de::Error>(self, _: char) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            self.deserialize(d)
-        }
-
-        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            self.deserialize(d)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            self.budget.spend(self.depth + 1)?;
-            while seq.next_element_seed(self.child())?.is_some() {}
-            Ok(())
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            self.budget.spend(self.depth + 1)?;
-            while map.next_key_seed(self.child())?.is_some() {
-                map.next_value_seed(self.child())?;
-            }
-            Ok(())
-        }
-
-        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
-            // A tagged value (`!tag value`): the tag, then the value.
-            use serde::de::VariantAccess;
-            self.budget.spend(self.depth)?;
-            let ((), variant) = data.variant_seed(self)?;
-            variant.newtype_variant_seed(self)
-        }
-    }
 }
