@@ -285,7 +285,7 @@ fn too_much_policy_text(file: &str) -> SourceDiagnostic {
     SourceDiagnostic::whole_file(
         file,
         format!(
-            "the policy files are over {MAX_POLICY_BYTES} bytes together by this one; the limit is {MAX_POLICY_BYTES} bytes (1 MiB)"
+            "`{file}`: the policy files go over {MAX_POLICY_BYTES} bytes together with this one; the limit is {MAX_POLICY_BYTES} bytes (1 MiB)"
         ),
         Some("split the policies into fewer, shorter rules".into()),
     )
@@ -325,7 +325,7 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
             let text = crate::register::utf8_text(bytes, "policy").map_err(|problem| {
                 LoadError::Policies(vec![SourceDiagnostic::whole_file(
                     &name,
-                    problem.message,
+                    format!("`{name}`: {}", problem.message),
                     None,
                 )])
             })?;
@@ -346,7 +346,7 @@ pub fn load_schema(text: &str, file: &str) -> Result<Schema, LoadError> {
         return Err(LoadError::Schema(vec![SourceDiagnostic::whole_file(
             file,
             format!(
-                "schema is {} bytes; the limit is {MAX_SCHEMA_BYTES} bytes (1 MiB)",
+                "`{file}`: schema is {} bytes; the limit is {MAX_SCHEMA_BYTES} bytes (1 MiB)",
                 text.len()
             ),
             None,
@@ -383,7 +383,7 @@ pub fn load_schema_file(path: &Path) -> Result<Schema, LoadError> {
         .map_err(|problem| {
             LoadError::Schema(vec![SourceDiagnostic::whole_file(
                 &file,
-                problem.message,
+                format!("`{file}`: {}", problem.message),
                 None,
             )])
         })?;

@@ -14,18 +14,21 @@ pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.
 /// The display name of the bundled register.
 pub const BUNDLED_REGISTER_NAME: &str = "examples/askersund/register.yaml";
 
-/// The largest register [`Register::from_yaml`] and [`Register::from_file`] read: 64 MiB,
-/// room for the schema's 1,000,000 users. Checked before parsing (a file is not read past it).
-pub const MAX_REGISTER_BYTES: usize = 64 * 1024 * 1024;
+/// The largest register [`Register::from_yaml`] and [`Register::from_file`] read: 16 MiB,
+/// room for the schema's 100,000 users and 10,000 AI systems. Checked before parsing (a file
+/// is not read past it). With the other limits it bounds what loading a register costs: the
+/// costliest accepted register loads in under 1 GiB and a few seconds (`benches/limits.rs`).
+pub const MAX_REGISTER_BYTES: usize = 16 * 1024 * 1024;
 
 /// The deepest nesting of YAML collections in a register; a valid one nests 4 levels
 /// (`aiSystems` → a system → `userGroups`).
 pub const MAX_REGISTER_DEPTH: usize = 32;
 
 /// The most YAML values (scalars, lists and maps) a register may hold once its aliases are
-/// expanded: 16,000,000, room for the schema's largest register. An alias bomb ("billion
-/// laughs") is stopped by this count before anything is built.
-pub const MAX_REGISTER_VALUES: usize = 16_000_000;
+/// expanded: 2,000,000, room for the schema's largest register (100,000 users and 10,000 AI
+/// systems hold about 1,000,000). An alias bomb ("billion laughs") is stopped by this count
+/// before anything is built.
+pub const MAX_REGISTER_VALUES: usize = 2_000_000;
 
 /// And at most this many YAML values per byte of the register's text, aliases expanded (text
 /// without aliases holds about one value per byte or less; merge keys add a few): a small

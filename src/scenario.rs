@@ -22,9 +22,9 @@ pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
 /// (`cases` → a case → `query` → `user` → `roles`).
 pub const MAX_SCENARIO_DEPTH: usize = 32;
 
-/// The most YAML values a scenario file may hold once its aliases are expanded: 4,000,000
+/// The most YAML values a scenario file may hold once its aliases are expanded: 2,000,000
 /// (over 100,000 cases). An alias bomb is stopped by this count before anything is built.
-pub const MAX_SCENARIO_VALUES: usize = 4_000_000;
+pub const MAX_SCENARIO_VALUES: usize = 2_000_000;
 
 /// And at most this many YAML values per byte of the file's text, aliases expanded.
 pub const MAX_SCENARIO_VALUES_PER_BYTE: usize = 16;

@@ -13,7 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use aipolicy::query::{MAX_QUERY_BYTES, MAX_QUERY_DEPTH};
-use aipolicy::register::{MAX_REGISTER_BYTES, MAX_REGISTER_DEPTH, MAX_REGISTER_VALUES_PER_BYTE};
+use aipolicy::register::{
+    MAX_REGISTER_BYTES, MAX_REGISTER_DEPTH, MAX_REGISTER_VALUES, MAX_REGISTER_VALUES_PER_BYTE,
+};
 use aipolicy::scenario::{ScenarioError, ScenarioFile, MAX_SCENARIO_BYTES, MAX_SCENARIO_DEPTH};
 use aipolicy::{
     Decision, Engine, FieldError, InputError, LoadError, Query, Register, RegisterError, Role,
@@ -1800,6 +1802,254 @@ fn cedar_validates_and_evaluates_the_deepest_policy_accepted_on_a_small_stack() 
         assert!(
             !open.policies().contains(&"deep-forbid"),
             "{name}: {open:?}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Nesting at the size limits, readers capped at their limits, messages
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn deep_yaml_nesting_within_the_size_limits_is_a_depth_error() {
+    // Flow nesting made serde_yaml's work grow with its square (200,000 `[` took 38 s); the
+    // streaming check refuses it at the first level over the limit, whatever the file's size.
+    // (How long that takes is measured in `benches/limits.rs`, not asserted here.)
+    let depth = format!("the limit is {MAX_REGISTER_DEPTH}");
+    let room = MAX_REGISTER_BYTES - 100;
+    for text in [
+        format!("municipality: {}\n", "[".repeat(1_000_000)),
+        format!("municipality: {}\n", "[".repeat(room)),
+        format!("municipality: {}\n", "{a: ".repeat(room / 4)),
+        format!("municipality:\n{}x\n", "- ".repeat(room / 2)),
+        format!("{}x\n", "? ".repeat(room / 2)),
+    ] {
+        let problems = register_problems(&text);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].message,
+            format!(
+                "register nests lists and maps more than {MAX_REGISTER_DEPTH} levels deep; {depth}"
+            ),
+            "{}",
+            cut(&text)
+        );
+    }
+    // Empty lists at the size limit: refused by the value count before anything is built.
+    let text = format!("municipality: [{}]\n", "[],".repeat(room / 3));
+    let problems = register_problems(&text);
+    assert_eq!(
+        problems[0].message,
+        format!(
+            "register has more than {MAX_REGISTER_VALUES} YAML values once its aliases are expanded; the limit is {MAX_REGISTER_VALUES}"
+        )
+    );
+    // Scenario files alike.
+    let room = MAX_SCENARIO_BYTES - 100;
+    for text in [
+        format!("cases: {}\n", "[".repeat(room)),
+        format!("cases: {}\n", "{a: ".repeat(room / 4)),
+    ] {
+        let problems = scenario_problems(&text);
+        assert_eq!(
+            problems[0].message,
+            format!(
+                "scenario file nests lists and maps more than {MAX_SCENARIO_DEPTH} levels deep; the limit is {MAX_SCENARIO_DEPTH}"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_yaml_key_given_twice_points_at_the_second_one() {
+    let text = "dataClasses: []\naiSystems: []\nusers: []\ndataClasses: []\n";
+    match Register::from_yaml(text, "dup.yaml") {
+        Err(LoadError::Register(RegisterError::Syntax { diagnostics, .. })) => assert_eq!(
+            diagnostics[0].headline(),
+            "dup.yaml:4:1: duplicate entry with key \"dataClasses\" (first at line 1); a map gives each key once"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let text = "cases:\n  - name: a\n    query: {user: anna, ai: chatgpt, data: oppen}\n    expect: allow\n    name: b\n";
+    match ScenarioFile::parse(text, Path::new("dup.yaml")) {
+        Err(ScenarioError::Syntax { diagnostics, .. }) => {
+            assert!(diagnostics[0]
+                .headline()
+                .starts_with("dup.yaml:5:5: duplicate entry with key \"name\""))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_skipped() {
+    let bom = "\u{feff}";
+    let register = format!("{bom}{}", yaml(&base_register()));
+    Register::from_yaml(&register, "bom.yaml").unwrap();
+    let path = temp_file("bom-register.yaml", register.as_bytes());
+    Register::from_file(&path).unwrap();
+    ScenarioFile::parse(&format!("{bom}cases:\n{CASE}"), Path::new("bom.yaml")).unwrap();
+    assert_allowed(&format!("{bom}{OPEN_DATA}"));
+    let path = temp_file("bom-query.json", format!("{bom}{OPEN_DATA}").as_bytes());
+    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(["check", "--format", "json", "--query"])
+        .arg(format!("@{}", path.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, output, _) = batch(format!("{bom}{OPEN_DATA}\n{OPEN_DATA}\n").into_bytes());
+    assert_eq!(verdicts(&output), vec![("allow".into(), String::new()); 2]);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_list_over_its_limit_is_told_by_its_count() {
+    let mut register = base_register();
+    register["dataClasses"] = Value::Array(
+        (0..1_001)
+            .map(|i| json!({"id": format!("c{i}"), "name": "C", "level": 0, "personalData": "none", "secrecy": false}))
+            .collect(),
+    );
+    let problems = register_problems(&yaml(&register));
+    assert_eq!(problems[0].path, "dataClasses");
+    assert_eq!(
+        problems[0].message,
+        "has 1001 items, more than 1000 items; the limit is 1000"
+    );
+}
+
+/// `aipolicy ARGS…` with `stdin` written from another thread (until the reader stops, at most
+/// `stdin_bytes`, in blocks of `block`): exit code and stderr.
+fn run_streaming(args: &[&str], block: &'static [u8], stdin_bytes: usize) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut written = 0;
+        while written < stdin_bytes && stdin.write_all(block).is_ok() {
+            written += block.len();
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        output.status.code(),
+        flat(&String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
+/// A report as one line: miette's frame characters dropped, line breaks and runs of spaces as
+/// one space (it wraps long messages at the terminal's width).
+fn flat(report: &str) -> String {
+    report
+        .replace(['│', '×', '╭', '╰', '─', '·', '▲', '┬'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn endless_inputs_are_read_only_up_to_their_limit() {
+    let check = [
+        "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+    ];
+    // `--query @/dev/zero` and `--query -` from an endless stream (1 GiB offered).
+    let (code, stderr) = run_streaming(&["check", "--query", "@/dev/zero"], b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("query file `/dev/zero` goes on past the limit: reading stopped after 65537 bytes; the limit is 65536 bytes"),
+        "{stderr}"
+    );
+    static SPACES: [u8; 1 << 16] = [b' '; 1 << 16];
+    let (code, stderr) = run_streaming(&["check", "--query", "-"], &SPACES, 1 << 30);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the query on stdin goes on past the limit"),
+        "{stderr}"
+    );
+    // `--register /dev/zero` names what was read, not "0 bytes".
+    let mut args = check.to_vec();
+    args.extend(["--register", "/dev/zero"]);
+    let (code, stderr) = run_streaming(&args, b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("register `/dev/zero` goes on past the limit: reading stopped after {} bytes; the limit is {MAX_REGISTER_BYTES} bytes", MAX_REGISTER_BYTES + 1)),
+        "{stderr}"
+    );
+    // `--schema /dev/zero`.
+    let mut args = check.to_vec();
+    args.extend(["--schema", "/dev/zero"]);
+    let (code, stderr) = run_streaming(&args, b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("schema `/dev/zero` goes on past the limit"),
+        "{stderr}"
+    );
+    // A `.cedar` symlink to `/dev/zero` in the policy folder, for every command that reads it.
+    let dir = policies_with("zero", "");
+    std::fs::remove_file(dir.join("deep.cedar")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.cedar")).unwrap();
+    for args in [&check[..], &["validate"][..], &["fmt", "--check"][..]] {
+        let mut args = args.to_vec();
+        let dir = dir.display().to_string();
+        if args[0] == "fmt" {
+            args.push(&dir);
+        } else {
+            args.extend(["--policies", &dir]);
+        }
+        let (code, stderr) = run_streaming(&args, b"", 0);
+        assert!(matches!(code, Some(1 | 2)), "{args:?}: {code:?} {stderr}");
+        assert!(stderr.contains("zero.cedar"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the limit is 1048576 bytes"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_deeply_nested_schema_is_refused_with_its_place() {
+    use aipolicy::policies::MAX_SCHEMA_NESTING;
+    let schema = format!(
+        "{}\ntype Deep = {}Long{};\n",
+        aipolicy::policies::BUNDLED_SCHEMA,
+        "{a: ".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let path = temp_file("deep.cedarschema", schema.as_bytes());
+    let line = schema.lines().count();
+    for args in [
+        &["validate"][..],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+        ][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+            .args(args)
+            .arg("--schema")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = flat(&String::from_utf8_lossy(&output.stderr));
+        assert!(matches!(output.status.code(), Some(1 | 2)), "{stderr}");
+        assert!(
+            stderr.contains(&format!("schema nests deeper than {MAX_SCHEMA_NESTING} levels here; the limit is {MAX_SCHEMA_NESTING}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("deep.cedarschema:{line}:")),
+            "{stderr}"
         );
     }
 }
