@@ -321,7 +321,7 @@ impl Register {
                 },
                 YamlProblem::Syntax(diagnostic) => RegisterError::Syntax {
                     file: file.to_string(),
-                    diagnostics: vec![diagnostic],
+                    diagnostics: vec![*diagnostic],
                 },
             },
         )?;

@@ -231,7 +231,7 @@ impl ScenarioFile {
                 },
                 YamlProblem::Syntax(diagnostic) => ScenarioError::Syntax {
                     file: file.clone(),
-                    diagnostics: vec![diagnostic],
+                    diagnostics: vec![*diagnostic],
                 },
             },
         )?;

@@ -24,7 +24,7 @@ pub(crate) enum YamlProblem {
     /// Over a limit: size, nesting, values.
     Limit(FieldError),
     /// Not readable as YAML, or a key twice in one mapping: where, in the text.
-    Syntax(SourceDiagnostic),
+    Syntax(Box<SourceDiagnostic>),
 }
 
 /// The limits of one kind of YAML document.
@@ -42,6 +42,10 @@ pub(crate) struct YamlLimits {
     pub values_per_byte: usize,
 }
 
+/// The keys of a map being read, each with the line it is on (a plain scalar that is not a
+/// string kept apart from the string of the same text), and whether the next event is a key.
+type Keys = (HashMap<(bool, String), usize>, bool);
+
 /// A list or map being read.
 struct Open {
     /// Its anchor id (0 for none).
@@ -50,9 +54,8 @@ struct Open {
     values_before: usize,
     /// The deepest nesting within it, itself counted.
     height: usize,
-    /// For a map: the keys seen (plain scalars that are not strings kept apart) and whether
-    /// the next event is a key; `None` for a list.
-    keys: Option<(HashMap<(bool, String), usize>, bool)>,
+    /// For a map: its keys so far; `None` for a list.
+    keys: Option<Keys>,
 }
 
 /// Checks `text` against `limits`, reading it once as a stream of YAML events.
@@ -97,13 +100,13 @@ pub(crate) fn check(text: &str, file: &str, limits: &YamlLimits) -> Result<(), Y
         ))
     };
     let at = |line: usize, column: usize, message: String| {
-        YamlProblem::Syntax(SourceDiagnostic::new(
+        YamlProblem::Syntax(Box::new(SourceDiagnostic::new(
             file,
             Arc::from(text),
             byte_offset(text, line, column).into(),
             message,
             None,
-        ))
+        )))
     };
     // Each anchored value's size and nesting, by anchor id, for its aliases.
     let mut anchors: HashMap<usize, (usize, usize)> = HashMap::new();

@@ -1733,7 +1733,8 @@ fn deepest_loading(kind: impl Fn(usize) -> String) -> String {
 
 #[test]
 fn cedar_validates_and_evaluates_the_deepest_policy_accepted_on_a_small_stack() {
-    let kinds: [(&str, fn(usize) -> String); 5] = [
+    type Kind = (&'static str, fn(usize) -> String);
+    let kinds: [Kind; 5] = [
         ("parentheses", |n| {
             format!("{}context.data.level > 3{}", "(".repeat(n), ")".repeat(n))
         }),
