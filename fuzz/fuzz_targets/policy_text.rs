@@ -80,9 +80,21 @@ fuzz_target!(|input: Input| {
         head.push_str(&open.repeat(times));
         tail.insert_str(0, &close.repeat(times));
     }
-    let core = if input.core.is_empty() { "context.data.level > 3" } else { &input.core };
-    let body = if input.unclosed { format!("{head}{core}") } else { format!("{head}{core}{tail}") };
-    let effect = if input.effect_forbid { "forbid" } else { "permit" };
+    let core = if input.core.is_empty() {
+        "context.data.level > 3"
+    } else {
+        &input.core
+    };
+    let body = if input.unclosed {
+        format!("{head}{core}")
+    } else {
+        format!("{head}{core}{tail}")
+    };
+    let effect = if input.effect_forbid {
+        "forbid"
+    } else {
+        "permit"
+    };
     let text = format!(
         "@id(\"fuzz\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\n{effect} (principal, action in Action::\"anyUse\", resource)\nwhen {{ {body} }};\n{}",
         input.tail
@@ -90,12 +102,18 @@ fuzz_target!(|input: Input| {
     let mut files: Vec<PolicyFile> = if input.with_bundled {
         BUNDLED_POLICY_FILES
             .iter()
-            .map(|(name, text)| PolicyFile { name: (*name).to_string(), text: Arc::from(*text) })
+            .map(|(name, text)| PolicyFile {
+                name: (*name).to_string(),
+                text: Arc::from(*text),
+            })
             .collect()
     } else {
         Vec::new()
     };
-    files.push(PolicyFile { name: "fuzz.cedar".into(), text: Arc::from(text.as_str()) });
+    files.push(PolicyFile {
+        name: "fuzz.cedar".into(),
+        text: Arc::from(text.as_str()),
+    });
 
     let _ = format_cedar(&text, "fuzz.cedar");
     let schema = bundled_schema().expect("the bundled schema loads");
@@ -110,22 +128,35 @@ fuzz_target!(|input: Input| {
             for p in &problems {
                 assert!(!p.file().is_empty(), "a problem without its file: {p:?}");
                 if p.message.contains("nests deeper") {
-                    assert!(p.line_column().is_some(), "a nesting error without its line: {p:?}");
+                    assert!(
+                        p.line_column().is_some(),
+                        "a nesting error without its line: {p:?}"
+                    );
                 }
             }
             return;
         }
         Err(e) => panic!("policies refused without a policy problem: {e}"),
     };
-    assert!(!lint_syntax, "the loader read text the lint calls a syntax error");
-    let Ok(engine) = Engine::new(policies, schema, Register::bundled().expect("bundled register"))
-    else {
+    assert!(
+        !lint_syntax,
+        "the loader read text the lint calls a syntax error"
+    );
+    let Ok(engine) = Engine::new(
+        policies,
+        schema,
+        Register::bundled().expect("bundled register"),
+    ) else {
         return;
     };
     for data in ["oppen", "sakerhetsskydd"] {
         for action in [Action::Use, Action::ReportIncident] {
-            let query = Query::new(UserRef::inline("t", [Role::Employee]), "lokal-sprakmodell", [data])
-                .with_action(action);
+            let query = Query::new(
+                UserRef::inline("t", [Role::Employee]),
+                "lokal-sprakmodell",
+                [data],
+            )
+            .with_action(action);
             let _ = decide_checked(&engine, &query);
         }
     }
