@@ -2054,3 +2054,32 @@ fn a_deeply_nested_schema_is_refused_with_its_place() {
         );
     }
 }
+
+#[test]
+fn a_deeply_nested_invariant_condition_is_refused_never_a_crash() {
+    let text = format!(
+        "actions:\n  alwaysAllowed: []\n  alwaysDenied: []\ninvariants:\n  - id: deep\n    paragraph: U3\n    kind: never\n    sv: x\n    en: x\n    when: \"{}true{}\"\n",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    match aipolicy::verify::Invariants::from_yaml(&text, "deep.yaml") {
+        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+            assert_eq!(problems[0].path, "invariants[0].when");
+            assert!(
+                problems[0].message.contains("nests deeper than 200 levels"),
+                "{problems:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let deep_yaml = format!("invariants: {}\n", "[".repeat(1_000_000));
+    match aipolicy::verify::Invariants::from_yaml(&deep_yaml, "deep.yaml") {
+        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+            assert!(
+                problems[0].message.contains("the limit is 32"),
+                "{problems:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
