@@ -761,6 +761,28 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
 }
 
 #[test]
+fn long_lines_over_several_chunks_keep_their_order() {
+    // 300 lines of 60 KB: several chunks of at most 8 MiB each, one output line per line.
+    let pad = |query: &str| format!("{query}{}", " ".repeat(60_000 - query.len()));
+    let lines: Vec<String> = (0..300)
+        .map(|i| pad(if i % 3 == 0 { LEVEL_4 } else { OPEN_DATA }))
+        .collect();
+    let (code, output, _) = batch(lines.join("\n").into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 300);
+    for (i, (verdict, error)) in got.iter().enumerate() {
+        assert_eq!(
+            verdict,
+            if i % 3 == 0 { "deny" } else { "allow" },
+            "line {}",
+            i + 1
+        );
+        assert!(error.is_empty(), "line {}: {error}", i + 1);
+    }
+    assert_eq!(code, Some(0));
+}
+
+#[test]
 fn every_batch_line_gives_one_output_line_blank_lines_included() {
     let input = format!("{OPEN_DATA}\n\n   \n{LEVEL_4}\r\n\n{OPEN_DATA}");
     let (code, output, stderr) = batch(input.into_bytes());

@@ -105,6 +105,10 @@ pub struct BatchSummary {
 /// whatever the input's size.
 pub const CHUNK_LINES: usize = 4096;
 
+/// And at most about this many bytes of lines per round (a line is at most 64 KiB): 4,096
+/// lines of 64 KiB would be 256 MiB.
+pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
 /// Decisions each worker remembers (as JSON), by [`DecisionKey`](crate::DecisionKey): a
 /// batch asks Cedar once per kind of query, not once per line. At a few hundred bytes each this
 /// bounds the memo at about 10 MiB per worker.
@@ -138,7 +142,7 @@ pub fn decide_lines_with_progress(
         .map(|_| DecisionMemo::new(MEMO_PER_WORKER))
         .collect();
     loop {
-        let read = read_chunk(input, &mut chunk)?;
+        let (read, ended) = read_chunk(input, &mut chunk)?;
         if read == 0 {
             break;
         }
@@ -174,7 +178,13 @@ pub fn decide_lines_with_progress(
         }
         first_line = next;
         progress(&summary);
-        if read < CHUNK_LINES {
+        // A long line's buffer is not kept for the next rounds.
+        for line in &mut chunk {
+            if line.bytes.capacity() > 4096 {
+                line.bytes = Vec::new();
+            }
+        }
+        if ended {
             break;
         }
     }
@@ -191,19 +201,24 @@ struct InputLine {
     over_limit: Option<u64>,
 }
 
-/// Reads up to [`CHUNK_LINES`] lines into `chunk` (reusing its buffers); returns how many.
-fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<InputLine>) -> std::io::Result<usize> {
-    let mut read = 0;
-    while read < CHUNK_LINES {
+/// Reads up to [`CHUNK_LINES`] lines, or [`CHUNK_BYTES`], into `chunk` (reusing its
+/// buffers); returns how many, and whether the input ended.
+fn read_chunk(
+    input: &mut dyn BufRead,
+    chunk: &mut Vec<InputLine>,
+) -> std::io::Result<(usize, bool)> {
+    let (mut read, mut bytes) = (0, 0);
+    while read < CHUNK_LINES && bytes < CHUNK_BYTES {
         if chunk.len() <= read {
             chunk.push(InputLine::default());
         }
         if !read_capped_line(input, &mut chunk[read])? {
-            break;
+            return Ok((read, true));
         }
+        bytes += chunk[read].bytes.len();
         read += 1;
     }
-    Ok(read)
+    Ok((read, false))
 }
 
 /// Reads one line (`false` at the end of the input). A line over the query limit is measured
