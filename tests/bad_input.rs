@@ -2,8 +2,11 @@
 //! what was expected) or a deny — never a panic, never an allow — and `aipolicy batch` goes on
 //! past it. Queries go through `Query::from_json` + `Engine::decide` and through the batch CLI;
 //! registers through `Register::from_yaml`/`from_file`; scenario files through
-//! `ScenarioFile::parse`/`load`. The limits (query, register and scenario size, nesting, values
-//! after alias expansion) are checked here too, with the numbers their errors must name.
+//! `ScenarioFile::parse`/`load`; policy files, schemas and invariants through the library and
+//! the CLI. The limits (query, register, scenario, policy and schema size, nesting, values after
+//! alias expansion) are checked here too, with the numbers their errors must name, and so is
+//! that no input aborts the process (deep Cedar nesting), hangs it (deep YAML nesting, endless
+//! streams) or loses a line of a batch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
