@@ -2108,3 +2108,34 @@ fn a_deeply_nested_invariant_condition_is_refused_never_a_crash() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn registers_over_the_user_or_ai_system_count_are_refused_by_count() {
+    // The counts that bound a register's memory at load (see `benches/limits.rs`).
+    let mut text = String::from(
+        "dataClasses: [{id: x, name: X, level: 0, personalData: none, secrecy: false}]\naiSystems:\n",
+    );
+    for i in 0..10_001 {
+        text.push_str(&format!(
+            "  - {{id: a{i}, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1}}\n"
+        ));
+    }
+    text.push_str("users:\n");
+    for i in 0..100_001 {
+        text.push_str(&format!("  - {{id: u{i}, roles: []}}\n"));
+    }
+    let problems = register_problems(&text);
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        messages.contains(
+            &"aiSystems: has 10001 items, more than 10000 items; the limit is 10000".to_string()
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(
+            &"users: has 100001 items, more than 100000 items; the limit is 100000".to_string()
+        ),
+        "{messages:?}"
+    );
+}
