@@ -442,9 +442,10 @@ fn invariant_policy(invariant: &Invariant, assumptions: &str) -> Result<Policy, 
         ));
     }
     let id = PolicyId::new(format!("invariant:{}", invariant.id));
-    crate::cedar_text::on_parser_stack(move || Policy::parse(Some(id), text))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("not a valid Cedar condition: {e}"))
+    crate::cedar_text::on_parser_stack(move || {
+        Policy::parse(Some(id), text).map_err(|e| format!("not a valid Cedar condition: {e}"))
+    })
+    .map_err(|e| e.to_string())?
 }
 
 /// How [`verify`] runs.
