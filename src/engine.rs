@@ -270,8 +270,18 @@ impl Engine {
     }
 
     /// An engine from loaded parts. The policies must validate against the schema in Cedar's
-    /// strict mode, so that no policy can meet a type error at decision time.
+    /// strict mode, so that no policy can meet a type error at decision time. Built on a
+    /// thread with a stack for the deepest policy accepted (Cedar re-reads each policy's text
+    /// for the engine's per-action slices, recursing once per level).
     pub fn new(
+        policies: Policies,
+        schema: Schema,
+        register: Register,
+    ) -> Result<Engine, LoadError> {
+        crate::cedar_text::on_parser_stack(move || Engine::new_here(policies, schema, register))?
+    }
+
+    fn new_here(
         policies: Policies,
         schema: Schema,
         register: Register,

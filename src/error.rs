@@ -125,6 +125,17 @@ impl SourceDiagnostic {
         }
     }
 
+    /// A problem of a whole file, pointing at no place in it (e.g. a file over a size limit,
+    /// whose text was not kept).
+    pub fn whole_file(file: &str, message: impl Into<String>, help: Option<String>) -> Self {
+        SourceDiagnostic {
+            message: message.into(),
+            source_code: NamedSource::new(file, Arc::from("")),
+            labels: Vec::new(),
+            help,
+        }
+    }
+
     /// A YAML syntax error of `text`, pointing at where the parser stopped.
     pub fn from_yaml_error(error: &serde_yaml::Error, file: &str, text: &str) -> Self {
         let offset = error.location().map_or(0, |l| l.index()).min(text.len());

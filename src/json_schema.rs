@@ -137,6 +137,14 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
                         short(error.instance())
                     ),
                 )],
+                // The count and the limit, not the list's opening JSON.
+                ValidationErrorKind::MaxItems { limit } => {
+                    let count = error.instance().as_array().map_or(0, Vec::len);
+                    vec![FieldError::new(
+                        path,
+                        format!("has {count} items, more than {limit} items; the limit is {limit}"),
+                    )]
+                }
                 _ => vec![FieldError::new(
                     path,
                     shorten_instance(error.to_string(), error.instance()),

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cedar_text;
 pub mod cli;
 mod contexts;
 pub mod decision;
@@ -19,6 +20,7 @@ mod slices;
 pub mod suggest;
 pub mod trace;
 pub mod verify;
+mod yaml_limits;
 pub mod yaml_path;
 
 pub use decision::{Decision, Language, Obligation, Reason, Verdict};

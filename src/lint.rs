@@ -330,6 +330,8 @@ impl LintReport {
 struct Parsed<'a> {
     file: &'a PolicyFile,
     offset: usize,
+    /// 1-based line of `offset`.
+    line: usize,
     text: String,
     policy: Policy,
 }
@@ -337,7 +339,24 @@ struct Parsed<'a> {
 /// Lints policy files: parses every file, checks every policy's annotations, the paragraph
 /// coverage, and (with a schema) Cedar's strict validation and its warnings. Never stops at the
 /// first problem. `folder` names the policy set in findings that concern no single file.
+///
+/// Runs on a thread with a stack for the deepest policy accepted: Cedar's parser and validator
+/// recurse once per level of nesting.
 pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str) -> LintReport {
+    crate::cedar_text::on_parser_stack(|| lint_policies_here(files, schema, folder)).unwrap_or_else(
+        |e| LintReport {
+            findings: vec![Finding::new(
+                Check::Syntax,
+                Severity::Error,
+                SourceDiagnostic::whole_file(folder, e.to_string(), None),
+            )],
+            files: files.len(),
+            ..LintReport::default()
+        },
+    )
+}
+
+fn lint_policies_here(files: &[PolicyFile], schema: Option<&Schema>, folder: &str) -> LintReport {
     let mut report = LintReport {
         files: files.len(),
         coverage: Paragraph::ALL.iter().map(|p| (*p, Vec::new())).collect(),
@@ -345,6 +364,12 @@ pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str
     };
     let mut parsed = Vec::new();
     for file in files {
+        if let Some(problem) = crate::policies::nesting_problem(file) {
+            report
+                .findings
+                .push(Finding::new(Check::Syntax, Severity::Error, problem));
+            continue;
+        }
         match PolicySet::from_str(&file.text) {
             Ok(set) => parsed.extend(in_text_order(file, &set)),
             Err(errors) => report.findings.extend(errors.iter().map(|e| {
@@ -364,9 +389,7 @@ pub fn lint_policies(files: &[PolicyFile], schema: Option<&Schema>, folder: &str
     let mut origin: HashMap<PolicyId, usize> = HashMap::new();
     for (index, p) in parsed.iter().enumerate() {
         let id = check_annotations(p, &mut report, &mut first_seen);
-        let cedar_id = PolicyId::new(
-            id.unwrap_or_else(|| format!("{}#{}", p.file.name, line_of(p.file, p.offset))),
-        );
+        let cedar_id = PolicyId::new(id.unwrap_or_else(|| format!("{}#{}", p.file.name, p.line)));
         if set.add(p.policy.new_id(cedar_id.clone())).is_ok() {
             origin.insert(cedar_id, index);
         }
@@ -527,37 +550,14 @@ fn validate_strict(
 
 /// The policies of one file in the order they are written, each with its byte offset.
 fn in_text_order<'a>(file: &'a PolicyFile, set: &PolicySet) -> Vec<Parsed<'a>> {
-    // Cedar names the policies of a parsed text policy0, policy1, … in text order.
-    let mut policies: Vec<(usize, Policy)> = set
-        .policies()
-        .map(|p| {
-            let n = p
-                .id()
-                .to_string()
-                .strip_prefix("policy")
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(usize::MAX);
-            (n, p.clone())
-        })
-        .collect();
-    policies.sort_by_key(|(n, _)| *n);
-    let mut from = 0;
-    policies
+    crate::policies::in_text_order(&file.text, set)
         .into_iter()
-        .map(|(_, policy)| {
-            let text = policy.to_string();
-            let offset = file
-                .text
-                .get(from..)
-                .and_then(|rest| rest.find(&text))
-                .map_or(from, |at| from + at);
-            from = offset + text.len();
-            Parsed {
-                file,
-                offset,
-                text,
-                policy,
-            }
+        .map(|(offset, line, policy)| Parsed {
+            file,
+            offset,
+            line,
+            text: policy.to_string(),
+            policy,
         })
         .collect()
 }
@@ -568,7 +568,7 @@ fn check_annotations(
     report: &mut LintReport,
     first_seen: &mut HashMap<String, (String, usize)>,
 ) -> Option<String> {
-    let line = line_of(p.file, p.offset);
+    let line = p.line;
     let raw_id = p.policy.annotation("id").map(str::trim);
     let label = match raw_id {
         Some(id) if !id.is_empty() => format!("policy `{id}`"),
@@ -809,10 +809,6 @@ fn paragraph_of_file(name: &str) -> Option<Paragraph> {
     Paragraph::from_str(&code).ok()
 }
 
-fn line_of(file: &PolicyFile, offset: usize) -> usize {
-    crate::error::line_column(&file.text, offset).0
-}
-
 /// Whether two annotation names are one typo apart (edit distance ≤ 1, or a prefix).
 fn near(a: &str, b: &str) -> bool {
     if a.len() >= 2 && (b.starts_with(a) || a.starts_with(b)) {
@@ -842,7 +838,28 @@ fn near(a: &str, b: &str) -> bool {
 /// let formatted = aipolicy::lint::format_cedar(text, "x.cedar").unwrap();
 /// assert_eq!(formatted, "@id(\"x\")\nforbid (principal, action, resource)\nwhen { context.data.level > 0 };\n");
 /// ```
+///
+/// Text nested over [`MAX_POLICY_NESTING`](crate::policies::MAX_POLICY_NESTING) is refused
+/// before Cedar parses it, and Cedar parses and formats on a thread with a stack for the
+/// deepest text accepted.
 pub fn format_cedar(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
+    let policy_file = PolicyFile {
+        name: file.to_string(),
+        text: Arc::from(text),
+    };
+    if let Some(problem) = crate::policies::nesting_problem(&policy_file) {
+        return Err(vec![problem]);
+    }
+    crate::cedar_text::on_parser_stack(|| format_cedar_here(text, file)).unwrap_or_else(|e| {
+        Err(vec![SourceDiagnostic::whole_file(
+            file,
+            e.to_string(),
+            None,
+        )])
+    })
+}
+
+fn format_cedar_here(text: &str, file: &str) -> Result<String, Vec<SourceDiagnostic>> {
     match PolicySet::from_str(text) {
         Err(errors) => {
             let text: Arc<str> = Arc::from(text);
@@ -903,16 +920,7 @@ pub fn validate(sources: &Sources) -> Validation {
     let mut findings = Vec::new();
 
     let (schema_name, schema) = match &sources.schema {
-        Some(path) => {
-            let name = path.display().to_string();
-            let schema = std::fs::read_to_string(path)
-                .map_err(|source| LoadError::Read {
-                    path: path.clone(),
-                    source,
-                })
-                .and_then(|text| policies::load_schema(&text, &name));
-            (name, schema)
-        }
+        Some(path) => (path.display().to_string(), policies::load_schema_file(path)),
         None => (
             format!("embedded {}", policies::BUNDLED_SCHEMA_NAME),
             policies::bundled_schema(),
@@ -957,7 +965,12 @@ pub fn validate(sources: &Sources) -> Validation {
         Ok(register) => Some(register),
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
             let text = match &sources.register {
-                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+                Some(path) => {
+                    register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_default()
+                }
                 None => register::BUNDLED_REGISTER.to_string(),
             };
             findings.extend(register_findings(&file, &text, &problems));

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use cedar_policy::{Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use miette::SourceSpan;
 
+use crate::cedar_text::{self, Dialect};
 use crate::error::{LoadError, SourceDiagnostic};
 use crate::paragraph::Paragraph;
 
@@ -18,6 +19,23 @@ include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
 pub const BUNDLED_SCHEMA: &str = include_str!("../schemas/aipolicy.cedarschema");
 /// The display name of the bundled Cedar schema.
 pub const BUNDLED_SCHEMA_NAME: &str = "schemas/aipolicy.cedarschema";
+
+/// The most policy text aipolicy reads: 1 MiB, all files of a folder together (some 5,000
+/// policies; the bundled ones are under 40 KiB). A file is not read past it.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of a policy: each bracket or `if` around a place counts one, and so
+/// does each operator chained before it at each of those levels (`a && b && c` nests 2 deep,
+/// `context.data.level > 3` 3). The bundled policies nest at most 15 deep. Checked on the
+/// text before Cedar parses it: Cedar's parser recurses once per level and would overflow its
+/// stack on deep text.
+pub const MAX_POLICY_NESTING: usize = 200;
+
+/// The largest Cedar schema aipolicy reads: 1 MiB.
+pub const MAX_SCHEMA_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of a Cedar schema's types (`{`, `[`, `(`, `Set<`): 64.
+pub const MAX_SCHEMA_NESTING: usize = 64;
 
 /// A policy file's name and text.
 #[derive(Debug, Clone)]
@@ -87,8 +105,20 @@ impl Policies {
     /// Parses the files and reads every policy's annotations. Fails on a syntax error, a
     /// missing or duplicate `@id`, an unknown `@paragraph`, an empty `@sv`/`@en`, or a permit
     /// with only one of `@obligation_sv`/`@obligation_en`: a policy author's slip is found at
-    /// load, never at decision time.
+    /// load, never at decision time. Text over [`MAX_POLICY_BYTES`] in all or nested over
+    /// [`MAX_POLICY_NESTING`] is refused before Cedar parses it.
     pub fn from_files(files: Vec<PolicyFile>) -> Result<Policies, LoadError> {
+        let mut total = 0usize;
+        for file in &files {
+            total = total.saturating_add(file.text.len());
+            if total > MAX_POLICY_BYTES {
+                return Err(LoadError::Policies(vec![too_much_policy_text(&file.name)]));
+            }
+        }
+        cedar_text::on_parser_stack(move || Policies::parse_files(files))?
+    }
+
+    pub(crate) fn parse_files(files: Vec<PolicyFile>) -> Result<Policies, LoadError> {
         let mut problems = Vec::new();
         let mut set = PolicySet::new();
         let mut duties = PolicySet::new();
@@ -96,6 +126,10 @@ impl Policies {
         let mut by_id = HashMap::new();
         let mut spans = HashMap::new();
         for (file_index, file) in files.iter().enumerate() {
+            if let Some(problem) = nesting_problem(file) {
+                problems.push(problem);
+                continue;
+            }
             let parsed = match PolicySet::from_str(&file.text) {
                 Ok(parsed) => parsed,
                 Err(errors) => {
@@ -105,14 +139,9 @@ impl Policies {
                     continue;
                 }
             };
-            let mut in_file: Vec<(usize, Policy)> = parsed
-                .policies()
-                .map(|p| (offset_of(&file.text, p), p.clone()))
-                .collect();
-            in_file.sort_by_key(|(offset, _)| *offset);
-            for (offset, policy) in in_file {
+            for (offset, line, policy) in in_text_order(&file.text, &parsed) {
                 let span = SourceSpan::from((offset, policy.to_string().len()));
-                match read_rule(&policy, file, offset, span) {
+                match read_rule(&policy, file, offset, line, span) {
                     Ok(rule) => {
                         let id = PolicyId::new(&*rule.id);
                         if by_id.contains_key(&id) {
@@ -169,7 +198,20 @@ impl Policies {
     }
 
     /// Errors and warnings of Cedar's strict validation of both sets (decisions and duties).
+    /// Cedar's validator recurses once per level of a policy: it runs on a thread with a stack
+    /// for the deepest policy accepted.
     fn strict_validation(&self, schema: &Schema) -> (Vec<SourceDiagnostic>, Vec<SourceDiagnostic>) {
+        cedar_text::on_parser_stack(|| self.strict_validation_here(schema)).unwrap_or_else(|e| {
+            let message = e.to_string();
+            let problem = SourceDiagnostic::whole_file("<policies>", message, None);
+            (vec![problem], Vec::new())
+        })
+    }
+
+    pub(crate) fn strict_validation_here(
+        &self,
+        schema: &Schema,
+    ) -> (Vec<SourceDiagnostic>, Vec<SourceDiagnostic>) {
         let validator = Validator::new(schema.clone());
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());
         for set in [&self.set, &self.duties] {
@@ -233,7 +275,25 @@ impl Policies {
     }
 }
 
-/// Every `*.cedar` file of `dir`, in name order; an empty folder is an error.
+/// The problem of policy text nested over [`MAX_POLICY_NESTING`], if `file` is.
+pub(crate) fn nesting_problem(file: &PolicyFile) -> Option<SourceDiagnostic> {
+    cedar_text::nesting_problem(&file.text, &file.name, Dialect::Policy, MAX_POLICY_NESTING)
+}
+
+/// The problem of policy text over [`MAX_POLICY_BYTES`], found at `file`.
+fn too_much_policy_text(file: &str) -> SourceDiagnostic {
+    SourceDiagnostic::whole_file(
+        file,
+        format!(
+            "`{file}`: the policy files go over {MAX_POLICY_BYTES} bytes together with this one; the limit is {MAX_POLICY_BYTES} bytes (1 MiB)"
+        ),
+        Some("split the policies into fewer, shorter rules".into()),
+    )
+}
+
+/// Every `*.cedar` file of `dir`, in name order; an empty folder is an error, and so is more
+/// than [`MAX_POLICY_BYTES`] of text in all (the files are not read past it) or a file that is
+/// not UTF-8.
 pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
     let read_error = |source| LoadError::Read {
         path: dir.to_path_buf(),
@@ -249,41 +309,85 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
     if paths.is_empty() {
         return Err(LoadError::NoPolicies(dir.to_path_buf()));
     }
+    let mut left = MAX_POLICY_BYTES;
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
+            let name = path.display().to_string();
+            let read_error = |source| LoadError::Read {
                 path: path.clone(),
                 source,
+            };
+            let file = std::fs::File::open(&path).map_err(read_error)?;
+            let Some(bytes) = crate::register::read_capped(file, left).map_err(read_error)? else {
+                return Err(LoadError::Policies(vec![too_much_policy_text(&name)]));
+            };
+            let text = crate::register::utf8_text(bytes, "policy").map_err(|problem| {
+                LoadError::Policies(vec![SourceDiagnostic::whole_file(
+                    &name,
+                    format!("`{name}`: {}", problem.message),
+                    None,
+                )])
             })?;
+            left -= text.len();
             Ok(PolicyFile {
-                name: path.display().to_string(),
-                text: Arc::from(text),
+                name,
+                text: Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)),
             })
         })
         .collect()
 }
 
-/// Parses a Cedar schema; errors point into its text.
+/// Parses a Cedar schema; errors point into its text. A text over [`MAX_SCHEMA_BYTES`] or
+/// nested over [`MAX_SCHEMA_NESTING`] is refused before Cedar parses it.
 pub fn load_schema(text: &str, file: &str) -> Result<Schema, LoadError> {
-    Schema::from_cedarschema_str(text)
-        .map(|(schema, _warnings)| schema)
-        .map_err(|e| {
-            LoadError::Schema(vec![SourceDiagnostic::from_diagnostic(
-                &e,
-                file,
-                Arc::from(text),
-            )])
-        })
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.len() > MAX_SCHEMA_BYTES {
+        return Err(LoadError::Schema(vec![SourceDiagnostic::whole_file(
+            file,
+            format!(
+                "`{file}`: schema is {} bytes; the limit is {MAX_SCHEMA_BYTES} bytes (1 MiB)",
+                text.len()
+            ),
+            None,
+        )]));
+    }
+    let source: Arc<str> = Arc::from(text);
+    if let Some(problem) =
+        cedar_text::nesting_problem(&source, file, Dialect::Schema, MAX_SCHEMA_NESTING)
+    {
+        return Err(LoadError::Schema(vec![problem]));
+    }
+    cedar_text::on_parser_stack(|| {
+        Schema::from_cedarschema_str(text)
+            .map(|(schema, _warnings)| schema)
+            .map_err(|e| {
+                LoadError::Schema(vec![SourceDiagnostic::from_diagnostic(
+                    &e,
+                    file,
+                    source.clone(),
+                )])
+            })
+    })?
 }
 
-/// Reads and parses a Cedar schema file.
+/// Reads and parses a Cedar schema file (UTF-8, at most [`MAX_SCHEMA_BYTES`], not read past
+/// it).
 pub fn load_schema_file(path: &Path) -> Result<Schema, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_schema(&text, &path.display().to_string())
+    let file = path.display().to_string();
+    let text = crate::register::read_text_file(path, "schema", MAX_SCHEMA_BYTES)
+        .map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .map_err(|problem| {
+            LoadError::Schema(vec![SourceDiagnostic::whole_file(
+                &file,
+                format!("`{file}`: {}", problem.message),
+                None,
+            )])
+        })?;
+    load_schema(&text, &file)
 }
 
 /// The bundled Cedar schema.
@@ -291,15 +395,52 @@ pub fn bundled_schema() -> Result<Schema, LoadError> {
     load_schema(BUNDLED_SCHEMA, BUNDLED_SCHEMA_NAME)
 }
 
-/// Cedar keeps each policy's exact source text; finding it in the file gives its position.
-fn offset_of(text: &str, policy: &Policy) -> usize {
-    text.find(&policy.to_string()).unwrap_or(0)
+/// The policies Cedar parsed from `text`, in the order they are written, each with the byte
+/// offset and the 1-based line of its first character. Cedar names them policy0, policy1, … in
+/// text order and keeps each one's exact source text, so each is found after the one before
+/// it: one pass over the text, however many policies it holds.
+pub(crate) fn in_text_order(text: &str, set: &PolicySet) -> Vec<(usize, usize, Policy)> {
+    let mut policies: Vec<(usize, Policy)> = set
+        .policies()
+        .map(|p| {
+            let n = p
+                .id()
+                .to_string()
+                .strip_prefix("policy")
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            (n, p.clone())
+        })
+        .collect();
+    policies.sort_by_key(|(n, _)| *n);
+    let (mut from, mut line) = (0, 1);
+    policies
+        .into_iter()
+        .map(|(_, policy)| {
+            let source = policy.to_string();
+            let offset = text
+                .get(from..)
+                .and_then(|rest| rest.find(&source))
+                .map_or(from, |at| from + at);
+            line += newlines(text.get(from..offset).unwrap_or(""));
+            let at = (offset, line);
+            line += newlines(&source);
+            from = offset + source.len();
+            (at.0, at.1, policy)
+        })
+        .collect()
+}
+
+/// How many line breaks `text` holds.
+fn newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 fn read_rule(
     policy: &Policy,
     file: &PolicyFile,
     offset: usize,
+    line: usize,
     span: SourceSpan,
 ) -> Result<Rule, Box<SourceDiagnostic>> {
     let problem = |key: &str, message: String, help: &str| {
@@ -389,11 +530,10 @@ fn read_rule(
         obligation_en,
         file: file.name.clone(),
         // The line of `@id(`, where an author looks for the rule (comments may come before it).
-        line: crate::error::line_column(
-            &file.text,
-            offset + policy.to_string().find("@id(").unwrap_or(0),
-        )
-        .0,
+        line: line + {
+            let source = policy.to_string();
+            newlines(source.get(..source.find("@id(").unwrap_or(0)).unwrap_or(""))
+        },
     })
 }
 

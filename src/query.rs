@@ -287,16 +287,15 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// (`{"user": {"roles": [...]}}`). Checked before parsing JSON text and on a JSON value.
 pub const MAX_QUERY_DEPTH: usize = 16;
 
+/// What a query of `length` bytes, over [`MAX_QUERY_BYTES`], is told.
+pub(crate) fn too_large_message(length: u64) -> String {
+    format!("query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)")
+}
+
 /// The query's size and nesting, checked before the JSON is parsed.
 fn check_text_limits(text: &str) -> Result<(), InputError> {
     if text.len() > MAX_QUERY_BYTES {
-        return Err(InputError::at(
-            "",
-            format!(
-                "query is {} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)",
-                text.len()
-            ),
-        ));
+        return Err(InputError::at("", too_large_message(text.len() as u64)));
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for (offset, byte) in text.bytes().enumerate() {
@@ -464,8 +463,10 @@ impl Query {
     /// Parses a query from JSON text, validated against `schemas/query.schema.json`.
     ///
     /// A text over [`MAX_QUERY_BYTES`] or nested over [`MAX_QUERY_DEPTH`] levels is an input
-    /// error that names the limit, found before any parsing.
+    /// error that names the limit, found before any parsing. A leading UTF-8 byte-order mark
+    /// (as some editors write) is skipped.
     pub fn from_json(text: &str) -> Result<Query, InputError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Fast path for the common case, a valid query: read it straight into its type and
         // check the schema's few limits on what was read. The types are no more lenient than
         // the schema (unknown and repeated keys, `null`, `[]` and arrays for objects are
@@ -519,6 +520,7 @@ impl Query {
     /// same result; exposed so that tests and fuzzers can compare the two.
     #[doc(hidden)]
     pub fn from_json_via_schema(text: &str) -> Result<Query, InputError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         check_text_limits(text)?;
         let UniqueKeys(value) = serde_json::from_str(text).map_err(|e| {
             InputError::at(

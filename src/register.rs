@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
 use crate::json_schema;
+use crate::yaml_limits::{YamlLimits, YamlProblem};
 use crate::yaml_path;
 
 /// The register that ships with aipolicy: Askersunds kommun's example register.
@@ -14,23 +15,35 @@ pub const BUNDLED_REGISTER: &str = include_str!("../examples/askersund/register.
 /// The display name of the bundled register.
 pub const BUNDLED_REGISTER_NAME: &str = "examples/askersund/register.yaml";
 
-/// The largest register [`Register::from_yaml`] and [`Register::from_file`] read: 64 MiB,
-/// room for the schema's 1,000,000 users. Checked before parsing (a file is not read past it).
-pub const MAX_REGISTER_BYTES: usize = 64 * 1024 * 1024;
+/// The largest register [`Register::from_yaml`] and [`Register::from_file`] read: 16 MiB,
+/// room for the schema's 100,000 users and 10,000 AI systems. Checked before parsing (a file
+/// is not read past it). With the other limits it bounds what loading a register costs: the
+/// costliest accepted register loads in under 1 GiB and a few seconds (`benches/limits.rs`).
+pub const MAX_REGISTER_BYTES: usize = 16 * 1024 * 1024;
 
 /// The deepest nesting of YAML collections in a register; a valid one nests 4 levels
 /// (`aiSystems` → a system → `userGroups`).
 pub const MAX_REGISTER_DEPTH: usize = 32;
 
 /// The most YAML values (scalars, lists and maps) a register may hold once its aliases are
-/// expanded: 16,000,000, room for the schema's largest register. An alias bomb ("billion
-/// laughs") is stopped by this count before anything is built.
-pub const MAX_REGISTER_VALUES: usize = 16_000_000;
+/// expanded: 2,000,000, room for the schema's largest register (100,000 users and 10,000 AI
+/// systems hold about 1,000,000). An alias bomb ("billion laughs") is stopped by this count
+/// before anything is built.
+pub const MAX_REGISTER_VALUES: usize = 2_000_000;
 
 /// And at most this many YAML values per byte of the register's text, aliases expanded (text
 /// without aliases holds about one value per byte or less; merge keys add a few): a small
 /// alias bomb is stopped after a small count.
 pub const MAX_REGISTER_VALUES_PER_BYTE: usize = 16;
+
+/// The register's limits, checked while the YAML is read, before anything is built.
+const REGISTER_LIMITS: YamlLimits = YamlLimits {
+    what: "register",
+    max_bytes: MAX_REGISTER_BYTES,
+    max_depth: MAX_REGISTER_DEPTH,
+    max_values: MAX_REGISTER_VALUES,
+    values_per_byte: MAX_REGISTER_VALUES_PER_BYTE,
+};
 
 /// A role of the policy's "Användning av AI i tjänsten".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -364,18 +377,19 @@ impl Register {
     /// [`MAX_REGISTER_VALUES`] (or [`MAX_REGISTER_VALUES_PER_BYTE`]) values, aliases expanded,
     /// is invalid, found before it is built.
     pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
-        check_yaml_limits(
-            text,
-            "register",
-            MAX_REGISTER_BYTES,
-            MAX_REGISTER_DEPTH,
-            MAX_REGISTER_VALUES,
-            MAX_REGISTER_VALUES_PER_BYTE,
-        )
-        .map_err(|problem| RegisterError::Invalid {
-            file: file.to_string(),
-            problems: vec![problem],
-        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::yaml_limits::check(text, file, &REGISTER_LIMITS).map_err(
+            |problem| match problem {
+                YamlProblem::Limit(problem) => RegisterError::Invalid {
+                    file: file.to_string(),
+                    problems: vec![problem],
+                },
+                YamlProblem::Syntax(diagnostic) => RegisterError::Syntax {
+                    file: file.to_string(),
+                    diagnostics: vec![*diagnostic],
+                },
+            },
+        )?;
         let syntax_error = |e: serde_yaml::Error| RegisterError::Syntax {
             file: file.to_string(),
             diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
@@ -393,6 +407,7 @@ impl Register {
                 format!("cannot be read as JSON-like data: {e}"),
             )])
         })?;
+        drop(yaml);
         whole_numbers_as_integers(&mut json);
         Register::from_json_value(json, file, Some(text))
     }
@@ -560,6 +575,36 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
     }
 }
 
+/// Reads at most `max_bytes` bytes of `reader` and one more: `None` when there was more (the
+/// rest is never read, so an endless stream such as `/dev/zero` stops at the limit).
+pub(crate) fn read_capped(
+    reader: impl std::io::Read,
+    max_bytes: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    reader.take(limit).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= max_bytes).then_some(bytes))
+}
+
+/// What a text over `max_bytes` is told: its size when the file system knows it (a regular
+/// file), else how far it was read (a device or a pipe, e.g. `/dev/zero`).
+pub(crate) fn too_large(what: &str, path: &Path, size: Option<u64>, max_bytes: usize) -> String {
+    match size {
+        Some(size) if size > max_bytes as u64 => {
+            format!("{what} is {size} bytes; the limit is {max_bytes} bytes")
+        }
+        _ => format!(
+            "{what} `{}` goes on past the limit: reading stopped after {} bytes; the limit is {max_bytes} bytes",
+            path.display(),
+            max_bytes as u64 + 1
+        ),
+    }
+}
+
 /// Reads a UTF-8 text file of at most `max_bytes` bytes without reading past the limit: the
 /// outer `Err` is an I/O error, the inner one a file too large or not UTF-8 (`what` names it).
 pub(crate) fn read_text_file(
@@ -567,22 +612,24 @@ pub(crate) fn read_text_file(
     what: &str,
     max_bytes: usize,
 ) -> std::io::Result<Result<String, FieldError>> {
-    use std::io::Read;
     let file = std::fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(max_bytes)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    file.take(limit).read_to_end(&mut bytes)?;
-    if bytes.len() > max_bytes {
-        let size = size.map_or_else(|| "larger".to_string(), |n| format!("{n} bytes"));
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let Some(bytes) = read_capped(file, max_bytes)? else {
         return Ok(Err(FieldError::new(
             "",
-            format!("{what} is {size}; the limit is {max_bytes} bytes"),
+            too_large(what, path, size, max_bytes),
         )));
-    }
-    Ok(String::from_utf8(bytes).map_err(|e| {
+    };
+    Ok(utf8_text(bytes, what))
+}
+
+/// `bytes` as text, or where they stop being UTF-8 (`what` names the file's kind).
+pub(crate) fn utf8_text(bytes: Vec<u8>, what: &str) -> Result<String, FieldError> {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = e
             .as_bytes()
@@ -596,217 +643,5 @@ pub(crate) fn read_text_file(
                 "not valid UTF-8 at line {line} column {column} (byte {valid}); a {what} file must be UTF-8 text"
             ),
         )
-    }))
-}
-
-/// Checks YAML text against a size limit and, without building anything, a nesting and a value
-/// limit (aliases expanded, so that an alias bomb is stopped here). YAML that does not parse
-/// passes: the real parse reports it with its line. `what` names the document in the errors.
-pub(crate) fn check_yaml_limits(
-    text: &str,
-    what: &str,
-    max_bytes: usize,
-    max_depth: usize,
-    max_values: usize,
-    values_per_byte: usize,
-) -> Result<(), FieldError> {
-    use serde::de::DeserializeSeed;
-    if text.len() > max_bytes {
-        return Err(FieldError::new(
-            "",
-            format!(
-                "{what} is {} bytes; the limit is {max_bytes} bytes",
-                text.len()
-            ),
-        ));
-    }
-    let values = text
-        .len()
-        .saturating_mul(values_per_byte)
-        .max(1_000)
-        .min(max_values);
-    let budget = yaml_budget::Budget::new(max_depth, values);
-    let _ = yaml_budget::Node {
-        budget: &budget,
-        depth: 0,
-    }
-    .deserialize(serde_yaml::Deserializer::from_str(text));
-    match budget.exceeded() {
-        Some(yaml_budget::Exceeded::Depth) => Err(FieldError::new(
-            "",
-            format!(
-                "{what} nests lists and maps more than {max_depth} levels deep; the limit is {max_depth}"
-            ),
-        )),
-        Some(yaml_budget::Exceeded::Values) => Err(FieldError::new(
-            "",
-            if values == max_values {
-                format!(
-                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values}"
-                )
-            } else {
-                format!(
-                    "{what} has more than {values} YAML values once its aliases are expanded; the limit is {values} ({values_per_byte} per byte of its {} bytes)",
-                    text.len()
-                )
-            },
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Counts YAML values and nesting while serde_yaml replays the document, building nothing.
-mod yaml_budget {
-    use std::cell::Cell;
-    use std::fmt;
-
-    use serde::de::{
-        self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor,
-    };
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Exceeded {
-        Depth,
-        Values,
-    }
-
-    pub(super) struct Budget {
-        max_depth: usize,
-        values_left: Cell<usize>,
-        exceeded: Cell<Option<Exceeded>>,
-    }
-
-    impl Budget {
-        pub(super) fn new(max_depth: usize, max_values: usize) -> Budget {
-            Budget {
-                max_depth,
-                values_left: Cell::new(max_values),
-                exceeded: Cell::new(None),
-            }
-        }
-
-        pub(super) fn exceeded(&self) -> Option<Exceeded> {
-            self.exceeded.get()
-        }
-
-        fn spend<E: de::Error>(&self, depth: usize) -> Result<(), E> {
-            let left = self.values_left.get();
-            if left == 0 {
-                self.exceeded.set(Some(Exceeded::Values));
-                return Err(E::custom("too many values"));
-            }
-            self.values_left.set(left - 1);
-            if depth > self.max_depth {
-                self.exceeded.set(Some(Exceeded::Depth));
-                return Err(E::custom("too deep"));
-            }
-            Ok(())
-        }
-    }
-
-    #[derive(Clone, Copy)]
-    pub(super) struct Node<'a> {
-        pub(super) budget: &'a Budget,
-        /// Collections around this value.
-        pub(super) depth: usize,
-    }
-
-    impl Node<'_> {
-        fn child(self) -> Self {
-            Node {
-                budget: self.budget,
-                depth: self.depth + 1,
-            }
-        }
-    }
-
-    impl<'de> DeserializeSeed<'de> for Node<'_> {
-        type Value = ();
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Node<'_> {
-        type Value = ();
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any YAML value")
-        }
-
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_char<E: de::Error>(self, _: char) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<(), E> {
-            self.budget.spend(self.depth)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            self.deserialize(d)
-        }
-
-        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            self.deserialize(d)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            self.budget.spend(self.depth + 1)?;
-            while seq.next_element_seed(self.child())?.is_some() {}
-            Ok(())
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            self.budget.spend(self.depth + 1)?;
-            while map.next_key_seed(self.child())?.is_some() {
-                map.next_value_seed(self.child())?;
-            }
-            Ok(())
-        }
-
-        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
-            // A tagged value (`!tag value`): the tag, then the value.
-            use serde::de::VariantAccess;
-            self.budget.spend(self.depth)?;
-            let ((), variant) = data.variant_seed(self)?;
-            variant.newtype_variant_seed(self)
-        }
-    }
+    })
 }

@@ -13,6 +13,7 @@ use crate::error::{FieldError, LoadError, SourceDiagnostic};
 use crate::json_schema;
 use crate::query::Query;
 use crate::register::Register;
+use crate::yaml_limits::{YamlLimits, YamlProblem};
 
 /// The largest scenario file [`ScenarioFile::parse`] and [`ScenarioFile::load`] read: 16 MiB.
 pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
@@ -21,12 +22,21 @@ pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
 /// (`cases` → a case → `query` → `user` → `roles`).
 pub const MAX_SCENARIO_DEPTH: usize = 32;
 
-/// The most YAML values a scenario file may hold once its aliases are expanded: 4,000,000
+/// The most YAML values a scenario file may hold once its aliases are expanded: 2,000,000
 /// (over 100,000 cases). An alias bomb is stopped by this count before anything is built.
-pub const MAX_SCENARIO_VALUES: usize = 4_000_000;
+pub const MAX_SCENARIO_VALUES: usize = 2_000_000;
 
 /// And at most this many YAML values per byte of the file's text, aliases expanded.
 pub const MAX_SCENARIO_VALUES_PER_BYTE: usize = 16;
+
+/// A scenario file's limits, checked while the YAML is read, before anything is built.
+const SCENARIO_LIMITS: YamlLimits = YamlLimits {
+    what: "scenario file",
+    max_bytes: MAX_SCENARIO_BYTES,
+    max_depth: MAX_SCENARIO_DEPTH,
+    max_values: MAX_SCENARIO_VALUES,
+    values_per_byte: MAX_SCENARIO_VALUES_PER_BYTE,
+};
 
 /// What a case expects to happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,18 +225,19 @@ impl ScenarioFile {
     /// expanded, is invalid, found before it is built.
     pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ScenarioError> {
         let file = path.display().to_string();
-        crate::register::check_yaml_limits(
-            text,
-            "scenario file",
-            MAX_SCENARIO_BYTES,
-            MAX_SCENARIO_DEPTH,
-            MAX_SCENARIO_VALUES,
-            MAX_SCENARIO_VALUES_PER_BYTE,
-        )
-        .map_err(|problem| ScenarioError::Invalid {
-            file: file.clone(),
-            problems: vec![problem],
-        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::yaml_limits::check(text, &file, &SCENARIO_LIMITS).map_err(
+            |problem| match problem {
+                YamlProblem::Limit(problem) => ScenarioError::Invalid {
+                    file: file.clone(),
+                    problems: vec![problem],
+                },
+                YamlProblem::Syntax(diagnostic) => ScenarioError::Syntax {
+                    file: file.clone(),
+                    diagnostics: vec![*diagnostic],
+                },
+            },
+        )?;
         let syntax_error = |e: serde_yaml::Error| ScenarioError::Syntax {
             file: file.clone(),
             diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, &file, text)],

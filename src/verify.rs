@@ -52,6 +52,7 @@ use crate::paragraph::Paragraph;
 use crate::policies::Policies;
 use crate::query::{Action, Context, Query, UserRef};
 use crate::register::{AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status, User};
+use crate::yaml_limits::{YamlLimits, YamlProblem};
 
 /// The invariants that ship with aipolicy.
 pub const BUNDLED_INVARIANTS: &str = include_str!("../policies/invariants.yaml");
@@ -284,18 +285,38 @@ impl Invariants {
         Invariants::from_yaml(BUNDLED_INVARIANTS, BUNDLED_INVARIANTS_NAME)
     }
 
-    /// Reads and validates an invariants file.
+    /// Reads and validates an invariants file (UTF-8, at most 1 MiB, not read past it).
     pub fn from_file(path: &Path) -> Result<Invariants, VerifyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Invariants::from_yaml(&text, &path.display().to_string())
+        let file = path.display().to_string();
+        let text = crate::register::read_text_file(path, "invariants", INVARIANTS_LIMITS.max_bytes)
+            .map_err(|source| VerifyError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .map_err(|problem| VerifyError::Invalid {
+                file: file.clone(),
+                problems: vec![problem],
+            })?;
+        Invariants::from_yaml(&text, &file)
     }
 
     /// Parses and validates invariants YAML; `file` names it in errors. Every condition must
-    /// parse as Cedar; it is checked against the Cedar schema by [`Invariants::check`].
+    /// parse as Cedar; it is checked against the Cedar schema by [`Invariants::check`]. The
+    /// YAML's size, nesting and values are checked before it is built, as a register's are.
     pub fn from_yaml(text: &str, file: &str) -> Result<Invariants, VerifyError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        crate::yaml_limits::check(text, file, &INVARIANTS_LIMITS).map_err(
+            |problem| match problem {
+                YamlProblem::Limit(problem) => VerifyError::Invalid {
+                    file: file.to_string(),
+                    problems: vec![problem],
+                },
+                YamlProblem::Syntax(diagnostic) => VerifyError::Syntax {
+                    file: file.to_string(),
+                    diagnostics: vec![*diagnostic],
+                },
+            },
+        )?;
         let yaml: serde_yaml::Value =
             serde_yaml::from_str(text).map_err(|e| VerifyError::Syntax {
                 file: file.to_string(),
@@ -390,8 +411,19 @@ impl Invariants {
     }
 }
 
+/// The limits of an invariants file: 1 MiB, nested 32 deep, 100,000 values (aliases expanded).
+const INVARIANTS_LIMITS: YamlLimits = YamlLimits {
+    what: "invariants file",
+    max_bytes: 1024 * 1024,
+    max_depth: 32,
+    max_values: 100_000,
+    values_per_byte: 16,
+};
+
 /// The Cedar policy that turns an invariant into a question for the solver, with
-/// `assumptions` conjoined.
+/// `assumptions` conjoined. A condition nested over
+/// [`MAX_POLICY_NESTING`](crate::policies::MAX_POLICY_NESTING), assumptions included, is
+/// refused before Cedar parses it; Cedar parses on a thread with a stack for the deepest one.
 fn invariant_policy(invariant: &Invariant, assumptions: &str) -> Result<Policy, String> {
     let when = &invariant.when;
     let text = match invariant.kind {
@@ -404,11 +436,17 @@ fn invariant_policy(invariant: &Invariant, assumptions: &str) -> Result<Policy, 
             format!("permit (principal, action, resource) when {{ ({assumptions}) && ({when}) }};")
         }
     };
-    Policy::parse(
-        Some(PolicyId::new(format!("invariant:{}", invariant.id))),
-        text,
-    )
-    .map_err(|e| format!("not a valid Cedar condition: {e}"))
+    let max = crate::policies::MAX_POLICY_NESTING;
+    if crate::cedar_text::nesting_over(&text, crate::cedar_text::Dialect::Policy, max).is_some() {
+        return Err(format!(
+            "the condition nests deeper than {max} levels (with the assumptions around it); the limit is {max}"
+        ));
+    }
+    let id = PolicyId::new(format!("invariant:{}", invariant.id));
+    crate::cedar_text::on_parser_stack(move || {
+        Policy::parse(Some(id), text).map_err(|e| format!("not a valid Cedar condition: {e}"))
+    })
+    .map_err(|e| e.to_string())?
 }
 
 /// How [`verify`] runs.

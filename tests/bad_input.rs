@@ -2,8 +2,11 @@
 //! what was expected) or a deny — never a panic, never an allow — and `aipolicy batch` goes on
 //! past it. Queries go through `Query::from_json` + `Engine::decide` and through the batch CLI;
 //! registers through `Register::from_yaml`/`from_file`; scenario files through
-//! `ScenarioFile::parse`/`load`. The limits (query, register and scenario size, nesting, values
-//! after alias expansion) are checked here too, with the numbers their errors must name.
+//! `ScenarioFile::parse`/`load`; policy files, schemas and invariants through the library and
+//! the CLI. The limits (query, register, scenario, policy and schema size, nesting, values after
+//! alias expansion) are checked here too, with the numbers their errors must name, and so is
+//! that no input aborts the process (deep Cedar nesting), hangs it (deep YAML nesting, endless
+//! streams) or loses a line of a batch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
@@ -13,7 +16,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use aipolicy::query::{MAX_QUERY_BYTES, MAX_QUERY_DEPTH};
-use aipolicy::register::{MAX_REGISTER_BYTES, MAX_REGISTER_DEPTH, MAX_REGISTER_VALUES_PER_BYTE};
+use aipolicy::register::{
+    MAX_REGISTER_BYTES, MAX_REGISTER_DEPTH, MAX_REGISTER_VALUES, MAX_REGISTER_VALUES_PER_BYTE,
+};
 use aipolicy::scenario::{ScenarioError, ScenarioFile, MAX_SCENARIO_BYTES, MAX_SCENARIO_DEPTH};
 use aipolicy::{
     Decision, Engine, FieldError, InputError, LoadError, Query, Register, RegisterError, Role,
@@ -577,7 +582,6 @@ enum Expect {
     Allow,
     Deny,
     Error(&'static str),
-    Blank,
 }
 
 #[test]
@@ -593,7 +597,7 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         // A multi-byte character cut in half.
         ("{\"user\":\"Å".as_bytes()[..10].to_vec(), Expect::Error("not valid UTF-8")),
         (format!(r#"{{"user":"{huge}","ai":"copilot-chat","data":"intern"}}"#).into_bytes(), Expect::Error("the limit is 65536 bytes")),
-        (Vec::new(), Expect::Blank),
+        (Vec::new(), Expect::Error("blank line; expected a query JSON object")),
         (br#"{"user":"anna","ai":"copilot-chat\u0000","data":"intern"}"#.to_vec(), Expect::Deny),
         (b"{\"user\":\"anna\0\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("invalid JSON")),
         (br#"{"user":"anna","ai":5,"data":"intern"}"#.to_vec(), Expect::Error("ai: expected string")),
@@ -604,7 +608,7 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         (format!(r#"{{"user":"anna","ai":"copilot-chat","data":[{}"intern"]}}"#, "\"intern\",".repeat(1_000_000)).into_bytes(), Expect::Error("the limit is 65536 bytes")),
         (json!({"user": "anna", "ai": "copilot-chat", "data": vec!["intern"; 101]}).to_string().into_bytes(), Expect::Error("data: ")),
         (br#"{"user":"anna","ai":"copilot-chat","data":"intern","context":{"humanReview":"true"}}"#.to_vec(), Expect::Error("context.humanReview: expected boolean")),
-        (b"   \t ".to_vec(), Expect::Blank),
+        (b"   \t ".to_vec(), Expect::Error("blank line")),
         (good.clone(), Expect::Allow),
         (br#"{"user":{"id":"*","roles":[]},"ai":"principal","action":"reportIncident"}"#.to_vec(), Expect::Allow),
         (br#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#.to_vec(), Expect::Allow),
@@ -620,13 +624,12 @@ fn batch_goes_on_past_every_bad_line_in_order() {
     let expected: Vec<(usize, &Expect)> = lines
         .iter()
         .enumerate()
-        .filter(|(_, (_, e))| !matches!(e, Expect::Blank))
         .map(|(i, (_, e))| (i + 1, e))
         .collect();
     assert_eq!(
         output.len(),
         expected.len(),
-        "one output line per non-blank input line"
+        "one output line per input line"
     );
     for ((number, expect), decision) in expected.iter().zip(&output) {
         let verdict = decision["decision"].as_str().unwrap();
@@ -657,7 +660,6 @@ fn batch_goes_on_past_every_bad_line_in_order() {
                 );
                 assert!(first.len() < 2_000, "the error does not echo a huge line");
             }
-            Expect::Blank => unreachable!(),
         }
     }
     assert_eq!(code, Some(2), "input errors make exit code 2");
@@ -669,6 +671,142 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         stderr.contains(&format!("{input_errors} of {} line(s)", expected.len())),
         "{stderr}"
     );
+}
+
+const OPEN_DATA: &str = r#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#;
+const LEVEL_4: &str = r#"{"user":"anna","ai":"copilot-chat","data":"sakerhetsskydd"}"#;
+
+/// Each output line's verdict and first error (empty for none).
+fn verdicts(output: &[Value]) -> Vec<(String, String)> {
+    output
+        .iter()
+        .map(|d| {
+            (
+                d["decision"].as_str().unwrap().to_string(),
+                d["errors"][0]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(300)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
+    let spaces = " ".repeat(70_000);
+    // 70,000 spaces, then a level-4 query: one line, never skipped as blank, never decided.
+    let input = format!("{OPEN_DATA}\n{spaces}{LEVEL_4}\n{OPEN_DATA}\n");
+    let (code, output, _) = batch(input.into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 3, "three lines in, three out: {got:?}");
+    assert_eq!(got[0].0, "allow");
+    assert_eq!(got[1].0, "deny");
+    let length = 70_000 + LEVEL_4.len();
+    assert_eq!(
+        got[1].1,
+        format!("line 2: query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)")
+    );
+    assert_eq!(got[2].0, "allow");
+    assert_eq!(code, Some(2));
+    // A good query padded past the limit (75 KB) is no allow: the whole line counts, spaces
+    // included, not only what the first 64 KiB held once trimmed.
+    for line in [
+        format!("{OPEN_DATA}{spaces}garbage"),
+        format!("{OPEN_DATA}{spaces}"),
+        format!("{spaces}{OPEN_DATA}"),
+        format!(
+            "{OPEN_DATA}{}",
+            " ".repeat(MAX_QUERY_BYTES + 1 - OPEN_DATA.len())
+        ),
+    ] {
+        for end in ["", "\n", "\r\n"] {
+            let (code, output, _) = batch(format!("{line}{end}").into_bytes());
+            let got = verdicts(&output);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0].0, "deny", "{got:?}");
+            assert!(
+                got[0].1.starts_with(&format!(
+                    "line 1: query is {} bytes; the limit is",
+                    line.len() + usize::from(end == "\r\n")
+                )),
+                "{got:?}"
+            );
+            assert_eq!(code, Some(2));
+        }
+    }
+    // Exactly at the limit the line is read (and decided).
+    let line = format!(
+        "{OPEN_DATA}{}",
+        " ".repeat(MAX_QUERY_BYTES - OPEN_DATA.len())
+    );
+    let (code, output, _) = batch(format!("{line}\n{line}").into_bytes());
+    assert_eq!(verdicts(&output), vec![("allow".into(), String::new()); 2]);
+    assert_eq!(code, Some(0));
+    // `check --query @file` refuses the same text alike.
+    let path = temp_file(
+        "padded-query.json",
+        format!("{OPEN_DATA}{spaces}garbage").as_bytes(),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(["check", "--lang", "en", "--query"])
+        .arg(format!("@{}", path.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("the limit is 65536 bytes"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn long_lines_over_several_chunks_keep_their_order() {
+    // 300 lines of 60 KB: several chunks of at most 8 MiB each, one output line per line.
+    let pad = |query: &str| format!("{query}{}", " ".repeat(60_000 - query.len()));
+    let lines: Vec<String> = (0..300)
+        .map(|i| pad(if i % 3 == 0 { LEVEL_4 } else { OPEN_DATA }))
+        .collect();
+    let (code, output, _) = batch(lines.join("\n").into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 300);
+    for (i, (verdict, error)) in got.iter().enumerate() {
+        assert_eq!(
+            verdict,
+            if i % 3 == 0 { "deny" } else { "allow" },
+            "line {}",
+            i + 1
+        );
+        assert!(error.is_empty(), "line {}: {error}", i + 1);
+    }
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn every_batch_line_gives_one_output_line_blank_lines_included() {
+    let input = format!("{OPEN_DATA}\n\n   \n{LEVEL_4}\r\n\n{OPEN_DATA}");
+    let (code, output, stderr) = batch(input.into_bytes());
+    let got = verdicts(&output);
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert_eq!(got[0], ("allow".into(), String::new()));
+    for (i, blank) in [(1, true), (2, true), (3, false), (4, true)] {
+        assert_eq!(got[i].0, "deny", "{got:?}");
+        assert_eq!(
+            got[i].1.starts_with(&format!("line {}: blank line", i + 1)),
+            blank,
+            "{got:?}"
+        );
+    }
+    assert!(
+        got[3].1.is_empty(),
+        "the level-4 query is a plain deny: {got:?}"
+    );
+    assert_eq!(got[5], ("allow".into(), String::new()));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("3 of 6 line(s)"), "{stderr}");
 }
 
 #[test]
@@ -1418,4 +1556,586 @@ fn scenario_files_too_large_not_utf8_or_with_unknown_fields_are_refused() {
     let file = ScenarioFile::parse(text, Path::new("test.yaml")).unwrap();
     let results = aipolicy::scenario::run_file(engine(), &file);
     assert!(results.iter().all(|r| r.passed()), "{results:?}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Policy files
+// ------------------------------------------------------------------------------------------
+
+/// A policy of the bundled schema's vocabulary, `@id("{id}")`, with `body` as its condition.
+fn policy_text(id: &str, body: &str) -> String {
+    format!(
+        "@id(\"{id}\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\nforbid (principal, action in Action::\"anyUse\", resource)\nwhen {{ {body} }};\n"
+    )
+}
+
+fn policy_file(name: &str, text: String) -> aipolicy::PolicyFile {
+    aipolicy::PolicyFile {
+        name: name.to_string(),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn many_policies_in_one_file_each_get_their_own_place() {
+    // 3,000 policies in one file: each rule's line is where its `@id` is written (found in
+    // one pass over the file, not by searching the whole file once per policy).
+    let policies: Vec<String> = (0..3_000)
+        .map(|i| policy_text(&format!("p{i}"), &format!("context.data.level > {}", i % 4)))
+        .collect();
+    let loaded =
+        aipolicy::Policies::from_files(vec![policy_file("many.cedar", policies.concat())]).unwrap();
+    assert_eq!(loaded.rules().len(), 3_000);
+    for (i, rule) in loaded.rules().iter().enumerate() {
+        assert_eq!(
+            (&*rule.id, rule.line),
+            (format!("p{i}").as_str(), 6 * i + 1)
+        );
+    }
+    // The same policy twice: the duplicate is the second copy, and the error points at it
+    // (a search of the whole file found the first copy for both).
+    let twice = format!("{}\n{}", policies[0], policies[0]);
+    let Err(LoadError::Policies(problems)) =
+        aipolicy::Policies::from_files(vec![policy_file("twice.cedar", twice)])
+    else {
+        panic!("a duplicate id is an error")
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("duplicate policy id `p0`"),
+        "{problems:?}"
+    );
+    assert_eq!(
+        problems[0].line_column(),
+        Some((8, 1)),
+        "{}",
+        problems[0].headline()
+    );
+}
+
+/// A copy of the bundled policies with one more file, `deep.cedar`, holding `text`.
+fn policies_with(name: &str, text: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("aipolicy-bad-input-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.join("deep.cedar"), text).unwrap();
+    dir
+}
+
+/// `aipolicy ARGS… --policies DIR` with `stdin`: exit code and stderr.
+fn run_with_policies(args: &[&str], dir: &Path, stdin: &str) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(args)
+        .arg("--policies")
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deeply_nested_policies_are_refused_with_their_place_never_a_crash() {
+    use aipolicy::policies::MAX_POLICY_NESTING;
+    let header = "@id(\"deep\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\nforbid (principal, action, resource)\n";
+    let deep = [
+        (
+            "parens-582",
+            format!(
+                "when {{ {}context.data.level > 3{} }};",
+                "(".repeat(582),
+                ")".repeat(582)
+            ),
+        ),
+        (
+            "parens-100k",
+            format!(
+                "when {{ {}context.data.level > 3{} }};",
+                "(".repeat(100_000),
+                ")".repeat(100_000)
+            ),
+        ),
+        (
+            "ifs-5000",
+            format!(
+                "when {{ {}true{} }};",
+                "if true then ".repeat(5_000),
+                " else false".repeat(5_000)
+            ),
+        ),
+        (
+            "set-10000",
+            format!(
+                "when {{ {}1{}.contains([1]) }};",
+                "[".repeat(10_000),
+                "]".repeat(10_000)
+            ),
+        ),
+        (
+            "and-100k",
+            format!("when {{ {}true }};", "true && ".repeat(100_000)),
+        ),
+        ("unclosed", format!("when {{ {}", "(".repeat(500_000))),
+    ];
+    for (name, body) in &deep {
+        let dir = policies_with(name, &format!("{header}{body}\n"));
+        let file = dir.join("deep.cedar").display().to_string();
+        let expected = format!("{file}:6:");
+        for (args, exit) in [
+            (&["validate", "--format", "json"][..], 1),
+            (
+                &[
+                    "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+                ][..],
+                2,
+            ),
+            (&["batch"][..], 2),
+        ] {
+            let (code, stderr) = run_with_policies(args, &dir, &format!("{OPEN_DATA}\n"));
+            assert_eq!(code, Some(exit), "{name} {args:?}: {stderr:.2000}");
+            if args[0] != "validate" {
+                assert!(
+                    stderr.contains(&format!("policy nests deeper than {MAX_POLICY_NESTING} levels here; the limit is {MAX_POLICY_NESTING}")),
+                    "{name} {args:?}: {stderr:.2000}"
+                );
+                assert!(stderr.contains("deep.cedar:6:"), "{name}: {stderr:.2000}");
+            }
+        }
+        // Through the library: the error names the file, line and column.
+        let Err(LoadError::Policies(problems)) = aipolicy::Policies::from_dir(&dir) else {
+            panic!("{name}: deep policies load")
+        };
+        assert!(
+            problems[0].headline().starts_with(&expected),
+            "{}",
+            problems[0].headline()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The deepest condition of `kind` that loads: the largest `n` whose policy is not refused.
+fn deepest_loading(kind: impl Fn(usize) -> String) -> String {
+    let loads = |n: usize| {
+        let text = policy_text("deep", &kind(n));
+        !matches!(
+            aipolicy::Policies::from_files(vec![policy_file("deep.cedar", text)]),
+            Err(LoadError::Policies(p)) if p[0].message.contains("nests deeper")
+        )
+    };
+    let (mut low, mut high) = (1, 1_000);
+    assert!(loads(low) && !loads(high));
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if loads(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    kind(low)
+}
+
+#[test]
+fn cedar_validates_and_evaluates_the_deepest_policy_accepted_on_a_small_stack() {
+    type Kind = (&'static str, fn(usize) -> String);
+    let kinds: [Kind; 5] = [
+        ("parentheses", |n| {
+            format!("{}context.data.level > 3{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("nested if", |n| {
+            format!(
+                "{}context.data.level > 3{}",
+                "if true then ".repeat(n),
+                " else false".repeat(n)
+            )
+        }),
+        ("&& chain", |n| {
+            format!(
+                "{}context.data.level > 3",
+                "context.data.level > 3 && ".repeat(n)
+            )
+        }),
+        ("|| chain", |n| {
+            format!(
+                "{}context.data.level > 3",
+                "context.data.level > 4 || ".repeat(n)
+            )
+        }),
+        ("+ chain", |n| {
+            format!("context.data.level{} > 3", " + 0".repeat(n))
+        }),
+    ];
+    for (name, kind) in kinds {
+        let mut files: Vec<aipolicy::PolicyFile> = aipolicy::policies::BUNDLED_POLICY_FILES
+            .iter()
+            .map(|(n, t)| policy_file(n, t.to_string()))
+            .collect();
+        files.push(policy_file(
+            "deep.cedar",
+            policy_text("deep-forbid", &deepest_loading(kind)),
+        ));
+        // A service's worker thread: 2 MiB of stack. Loading, validating and deciding there
+        // must not overflow; the decision is the deep forbid's.
+        let decided = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let policies = aipolicy::Policies::from_files(files).unwrap();
+                let engine = Engine::new(
+                    policies,
+                    aipolicy::policies::bundled_schema().unwrap(),
+                    Register::bundled().unwrap(),
+                )
+                .unwrap();
+                let query = |data: &str| {
+                    Query::new(
+                        UserRef::inline("t", [Role::Employee]),
+                        "lokal-sprakmodell",
+                        [data],
+                    )
+                };
+                let high = engine.decide(&query("sakerhetsskydd")).unwrap();
+                let open = engine.decide(&query("oppen")).unwrap();
+                (high, open)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let (high, open) = decided;
+        assert_eq!(high.decision, Verdict::Deny, "{name}");
+        assert!(high.errors.is_empty(), "{name}: {high:?}");
+        assert!(high.policies().contains(&"deep-forbid"), "{name}: {high:?}");
+        assert!(
+            !open.policies().contains(&"deep-forbid"),
+            "{name}: {open:?}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Nesting at the size limits, readers capped at their limits, messages
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn deep_yaml_nesting_within_the_size_limits_is_a_depth_error() {
+    // Flow nesting made serde_yaml's work grow with its square (200,000 `[` took 38 s); the
+    // streaming check refuses it at the first level over the limit, whatever the file's size.
+    // (How long that takes is measured in `benches/limits.rs`, not asserted here.)
+    let depth = format!("the limit is {MAX_REGISTER_DEPTH}");
+    let room = MAX_REGISTER_BYTES - 100;
+    for text in [
+        format!("municipality: {}\n", "[".repeat(1_000_000)),
+        format!("municipality: {}\n", "[".repeat(room)),
+        format!("municipality: {}\n", "{a: ".repeat(room / 4)),
+        format!("municipality:\n{}x\n", "- ".repeat(room / 2)),
+        format!("{}x\n", "? ".repeat(room / 2)),
+    ] {
+        let problems = register_problems(&text);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].message,
+            format!(
+                "register nests lists and maps more than {MAX_REGISTER_DEPTH} levels deep; {depth}"
+            ),
+            "{}",
+            cut(&text)
+        );
+    }
+    // Empty lists at the size limit: refused by the value count before anything is built.
+    let text = format!("municipality: [{}]\n", "[],".repeat(room / 3));
+    let problems = register_problems(&text);
+    assert_eq!(
+        problems[0].message,
+        format!(
+            "register has more than {MAX_REGISTER_VALUES} YAML values once its aliases are expanded; the limit is {MAX_REGISTER_VALUES}"
+        )
+    );
+    // Scenario files alike.
+    let room = MAX_SCENARIO_BYTES - 100;
+    for text in [
+        format!("cases: {}\n", "[".repeat(room)),
+        format!("cases: {}\n", "{a: ".repeat(room / 4)),
+    ] {
+        let problems = scenario_problems(&text);
+        assert_eq!(
+            problems[0].message,
+            format!(
+                "scenario file nests lists and maps more than {MAX_SCENARIO_DEPTH} levels deep; the limit is {MAX_SCENARIO_DEPTH}"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_yaml_key_given_twice_points_at_the_second_one() {
+    let text = "dataClasses: []\naiSystems: []\nusers: []\ndataClasses: []\n";
+    match Register::from_yaml(text, "dup.yaml") {
+        Err(LoadError::Register(RegisterError::Syntax { diagnostics, .. })) => assert_eq!(
+            diagnostics[0].headline(),
+            "dup.yaml:4:1: duplicate entry with key \"dataClasses\" (first at line 1); a map gives each key once"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let text = "cases:\n  - name: a\n    query: {user: anna, ai: chatgpt, data: oppen}\n    expect: allow\n    name: b\n";
+    match ScenarioFile::parse(text, Path::new("dup.yaml")) {
+        Err(ScenarioError::Syntax { diagnostics, .. }) => {
+            assert!(diagnostics[0]
+                .headline()
+                .starts_with("dup.yaml:5:5: duplicate entry with key \"name\""))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_skipped() {
+    let bom = "\u{feff}";
+    let register = format!("{bom}{}", yaml(&base_register()));
+    Register::from_yaml(&register, "bom.yaml").unwrap();
+    let path = temp_file("bom-register.yaml", register.as_bytes());
+    Register::from_file(&path).unwrap();
+    ScenarioFile::parse(&format!("{bom}cases:\n{CASE}"), Path::new("bom.yaml")).unwrap();
+    assert_allowed(&format!("{bom}{OPEN_DATA}"));
+    let path = temp_file("bom-query.json", format!("{bom}{OPEN_DATA}").as_bytes());
+    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(["check", "--format", "json", "--query"])
+        .arg(format!("@{}", path.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, output, _) = batch(format!("{bom}{OPEN_DATA}\n{OPEN_DATA}\n").into_bytes());
+    assert_eq!(verdicts(&output), vec![("allow".into(), String::new()); 2]);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_list_over_its_limit_is_told_by_its_count() {
+    let mut register = base_register();
+    register["dataClasses"] = Value::Array(
+        (0..1_001)
+            .map(|i| json!({"id": format!("c{i}"), "name": "C", "level": 0, "personalData": "none", "secrecy": false}))
+            .collect(),
+    );
+    let problems = register_problems(&yaml(&register));
+    assert_eq!(problems[0].path, "dataClasses");
+    assert_eq!(
+        problems[0].message,
+        "has 1001 items, more than 1000 items; the limit is 1000"
+    );
+}
+
+/// `aipolicy ARGS…` with `stdin` written from another thread (until the reader stops, at most
+/// `stdin_bytes`, in blocks of `block`): exit code and stderr.
+fn run_streaming(args: &[&str], block: &'static [u8], stdin_bytes: usize) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut written = 0;
+        while written < stdin_bytes && stdin.write_all(block).is_ok() {
+            written += block.len();
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        output.status.code(),
+        flat(&String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
+/// A report as one line: miette's frame characters dropped, line breaks and runs of spaces as
+/// one space (it wraps long messages at the terminal's width).
+fn flat(report: &str) -> String {
+    report
+        .replace(['│', '×', '╭', '╰', '─', '·', '▲', '┬'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn endless_inputs_are_read_only_up_to_their_limit() {
+    let check = [
+        "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+    ];
+    // `--query @/dev/zero` and `--query -` from an endless stream (1 GiB offered).
+    let (code, stderr) = run_streaming(&["check", "--query", "@/dev/zero"], b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("query file `/dev/zero` goes on past the limit: reading stopped after 65537 bytes; the limit is 65536 bytes"),
+        "{stderr}"
+    );
+    static SPACES: [u8; 1 << 16] = [b' '; 1 << 16];
+    let (code, stderr) = run_streaming(&["check", "--query", "-"], &SPACES, 1 << 30);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the query on stdin goes on past the limit"),
+        "{stderr}"
+    );
+    // `--register /dev/zero` names what was read, not "0 bytes".
+    let mut args = check.to_vec();
+    args.extend(["--register", "/dev/zero"]);
+    let (code, stderr) = run_streaming(&args, b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("register `/dev/zero` goes on past the limit: reading stopped after {} bytes; the limit is {MAX_REGISTER_BYTES} bytes", MAX_REGISTER_BYTES + 1)),
+        "{stderr}"
+    );
+    // `--schema /dev/zero`.
+    let mut args = check.to_vec();
+    args.extend(["--schema", "/dev/zero"]);
+    let (code, stderr) = run_streaming(&args, b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("schema `/dev/zero` goes on past the limit"),
+        "{stderr}"
+    );
+    // A `.cedar` symlink to `/dev/zero` in the policy folder, for every command that reads it.
+    let dir = policies_with("zero", "");
+    std::fs::remove_file(dir.join("deep.cedar")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.cedar")).unwrap();
+    for args in [&check[..], &["validate"][..], &["fmt", "--check"][..]] {
+        let mut args = args.to_vec();
+        let dir = dir.display().to_string();
+        if args[0] == "fmt" {
+            args.push(&dir);
+        } else {
+            args.extend(["--policies", &dir]);
+        }
+        let (code, stderr) = run_streaming(&args, b"", 0);
+        assert!(matches!(code, Some(1 | 2)), "{args:?}: {code:?} {stderr}");
+        assert!(stderr.contains("zero.cedar"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the limit is 1048576 bytes"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_deeply_nested_schema_is_refused_with_its_place() {
+    use aipolicy::policies::MAX_SCHEMA_NESTING;
+    let schema = format!(
+        "{}\ntype Deep = {}Long{};\n",
+        aipolicy::policies::BUNDLED_SCHEMA,
+        "{a: ".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let path = temp_file("deep.cedarschema", schema.as_bytes());
+    let line = schema.lines().count();
+    for args in [
+        &["validate"][..],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+        ][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+            .args(args)
+            .arg("--schema")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = flat(&String::from_utf8_lossy(&output.stderr));
+        assert!(matches!(output.status.code(), Some(1 | 2)), "{stderr}");
+        assert!(
+            stderr.contains(&format!("schema nests deeper than {MAX_SCHEMA_NESTING} levels here; the limit is {MAX_SCHEMA_NESTING}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("deep.cedarschema:{line}:")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_deeply_nested_invariant_condition_is_refused_never_a_crash() {
+    let text = format!(
+        "actions:\n  alwaysAllowed: []\n  alwaysDenied: []\ninvariants:\n  - id: deep\n    paragraph: U3\n    kind: never\n    sv: x\n    en: x\n    when: \"{}true{}\"\n",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    match aipolicy::verify::Invariants::from_yaml(&text, "deep.yaml") {
+        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+            assert_eq!(problems[0].path, "invariants[0].when");
+            assert!(
+                problems[0].message.contains("nests deeper than 200 levels"),
+                "{problems:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let deep_yaml = format!("invariants: {}\n", "[".repeat(1_000_000));
+    match aipolicy::verify::Invariants::from_yaml(&deep_yaml, "deep.yaml") {
+        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+            assert!(
+                problems[0].message.contains("the limit is 32"),
+                "{problems:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn registers_over_the_user_or_ai_system_count_are_refused_by_count() {
+    // The counts that bound a register's memory at load (see `benches/limits.rs`).
+    let mut text = String::from(
+        "dataClasses: [{id: x, name: X, level: 0, personalData: none, secrecy: false}]\naiSystems:\n",
+    );
+    for i in 0..10_001 {
+        text.push_str(&format!(
+            "  - {{id: a{i}, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1}}\n"
+        ));
+    }
+    text.push_str("users:\n");
+    for i in 0..100_001 {
+        text.push_str(&format!("  - {{id: u{i}, roles: []}}\n"));
+    }
+    let problems = register_problems(&text);
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        messages.contains(
+            &"aiSystems: has 10001 items, more than 10000 items; the limit is 10000".to_string()
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(
+            &"users: has 100001 items, more than 100000 items; the limit is 100000".to_string()
+        ),
+        "{messages:?}"
+    );
 }

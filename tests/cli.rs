@@ -271,7 +271,8 @@ fn batch_keeps_order_and_goes_on_past_a_bad_line() {
         .iter()
         .map(|d| d["decision"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["allow", "deny", "deny", "deny", "allow"]);
+    // One output line per input line, the blank one included (an input error).
+    assert_eq!(verdicts, ["allow", "deny", "deny", "deny", "deny", "allow"]);
     assert!(
         lines[2]["errors"][0]
             .as_str()
@@ -284,12 +285,20 @@ fn batch_keeps_order_and_goes_on_past_a_bad_line() {
         lines[3]["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("line 5: data[0]"),
+            .starts_with("line 4: blank line"),
         "{}",
         lines[3]
     );
-    assert_eq!(lines[3]["reasons"][0]["policy"], "aipolicy-invalid-query");
-    assert!(stderr(&output).contains("2 of 5"), "{}", stderr(&output));
+    assert!(
+        lines[4]["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("line 5: data[0]"),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(lines[4]["reasons"][0]["policy"], "aipolicy-invalid-query");
+    assert!(stderr(&output).contains("3 of 6"), "{}", stderr(&output));
 }
 
 #[test]

@@ -16,9 +16,10 @@ use crate::query::Query;
 #[derive(Debug, Clone, Args)]
 #[command(
     after_help = "Each input line is a query JSON; each output line the Decision JSON for it.
-A line that cannot be read gives a deny whose `errors` name the line and the field, and the
-batch goes on. Blank lines are skipped. Exit 0 when every line was decided, 2 when any line
-was an input error (its deny is still written).
+Every input line gives exactly one output line, in order: a line that cannot be read (a blank
+line, or one over the 64 KiB query limit whatever it holds, included) gives a deny whose
+`errors` name the line and the field, and the batch goes on. Exit 0 when every line was
+decided, 2 when any line was an input error (its deny is still written).
 
 Example:
   printf '%s\\n' '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}' | aipolicy batch"
@@ -101,12 +102,16 @@ pub struct BatchSummary {
 /// whatever the input's size.
 pub const CHUNK_LINES: usize = 4096;
 
+/// And at most about this many bytes of lines per round (a line is at most 64 KiB): 4,096
+/// lines of 64 KiB would be 256 MiB.
+pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
 /// Decisions each worker remembers (as JSON), by [`DecisionKey`](crate::DecisionKey): a
 /// batch asks Cedar once per kind of query, not once per line. At a few hundred bytes each this
 /// bounds the memo at about 10 MiB per worker.
 pub const MEMO_PER_WORKER: usize = 32 * 1024;
 
-/// Decides every line of `input`, writing one Decision JSON per non-blank line, in input order.
+/// Decides every line of `input`, writing one Decision JSON per line, in input order.
 pub fn decide_lines(
     engine: &Engine,
     input: &mut dyn BufRead,
@@ -128,17 +133,17 @@ pub fn decide_lines_with_progress(
     let language = engine.language();
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let mut summary = BatchSummary::default();
-    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk: Vec<InputLine> = Vec::with_capacity(CHUNK_LINES);
     let mut first_line = 1usize;
     let mut memos: Vec<DecisionMemo<Box<[u8]>>> = (0..workers)
         .map(|_| DecisionMemo::new(MEMO_PER_WORKER))
         .collect();
     loop {
-        let read = read_chunk(input, &mut chunk)?;
+        let (read, ended) = read_chunk(input, &mut chunk)?;
         if read == 0 {
             break;
         }
-        let slices: Vec<&[Vec<u8>]> = chunk[..read].chunks(read.div_ceil(workers)).collect();
+        let slices: Vec<&[InputLine]> = chunk[..read].chunks(read.div_ceil(workers)).collect();
         let mut starts = Vec::with_capacity(slices.len());
         let mut next = first_line;
         for slice in &slices {
@@ -170,7 +175,13 @@ pub fn decide_lines_with_progress(
         }
         first_line = next;
         progress(&summary);
-        if read < CHUNK_LINES {
+        // A long line's buffer is not kept for the next rounds.
+        for line in &mut chunk {
+            if line.bytes.capacity() > 4096 {
+                line.bytes = Vec::new();
+            }
+        }
+        if ended {
             break;
         }
     }
@@ -178,59 +189,85 @@ pub fn decide_lines_with_progress(
     Ok(summary)
 }
 
-/// Reads up to [`CHUNK_LINES`] lines into `chunk` (reusing its buffers); returns how many.
-fn read_chunk(input: &mut dyn BufRead, chunk: &mut Vec<Vec<u8>>) -> std::io::Result<usize> {
-    let mut read = 0;
-    while read < CHUNK_LINES {
-        if chunk.len() <= read {
-            chunk.push(Vec::new());
-        }
-        let line = &mut chunk[read];
-        line.clear();
-        if read_capped_line(input, line)? == 0 {
-            break;
-        }
-        read += 1;
-    }
-    Ok(read)
+/// One input line as read: its bytes (without the line break), or, for a line over
+/// [`MAX_QUERY_BYTES`](crate::query::MAX_QUERY_BYTES), only how long it was.
+#[derive(Debug, Default)]
+struct InputLine {
+    bytes: Vec<u8>,
+    /// The length of a line over the limit, whose bytes were skipped, not kept.
+    over_limit: Option<u64>,
 }
 
-/// Reads one line, keeping at most one byte more than a query may have (so that the query's
-/// own size check rejects it) and skipping the rest: a line of gigabytes without a newline
-/// never sits in memory.
-fn read_capped_line(input: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
-    let cap = crate::query::MAX_QUERY_BYTES as u64 + 1;
-    let read = Read::take(&mut *input, cap).read_until(b'\n', line)?;
-    if read == 0 || line.last() == Some(&b'\n') {
-        return Ok(read);
-    }
-    let mut skipped = 0;
-    loop {
-        let buffer = input.fill_buf()?;
-        if buffer.is_empty() {
-            break;
+/// Reads up to [`CHUNK_LINES`] lines, or [`CHUNK_BYTES`], into `chunk` (reusing its
+/// buffers); returns how many, and whether the input ended.
+fn read_chunk(
+    input: &mut dyn BufRead,
+    chunk: &mut Vec<InputLine>,
+) -> std::io::Result<(usize, bool)> {
+    let (mut read, mut bytes) = (0, 0);
+    while read < CHUNK_LINES && bytes < CHUNK_BYTES {
+        if chunk.len() <= read {
+            chunk.push(InputLine::default());
         }
-        match buffer.iter().position(|&b| b == b'\n') {
-            Some(at) => {
-                input.consume(at + 1);
-                skipped += at + 1;
+        if !read_capped_line(input, &mut chunk[read])? {
+            return Ok((read, true));
+        }
+        bytes += chunk[read].bytes.len();
+        read += 1;
+    }
+    Ok((read, false))
+}
+
+/// Reads one line (`false` at the end of the input). A line over the query limit is measured
+/// and skipped, never kept: a line of gigabytes without a newline never sits in memory, and
+/// what it holds (spaces, then a query) is never read as a query.
+fn read_capped_line(input: &mut dyn BufRead, line: &mut InputLine) -> std::io::Result<bool> {
+    line.bytes.clear();
+    line.over_limit = None;
+    let max = crate::query::MAX_QUERY_BYTES as u64;
+    // The line, its line break and one byte more: a longer line is over the limit.
+    let read = Read::take(&mut *input, max + 2).read_until(b'\n', &mut line.bytes)? as u64;
+    if read == 0 {
+        return Ok(false);
+    }
+    if line.bytes.last() == Some(&b'\n') {
+        line.bytes.pop();
+    } else if read == max + 2 {
+        let mut length = read;
+        loop {
+            let buffer = input.fill_buf()?;
+            if buffer.is_empty() {
                 break;
             }
-            None => {
-                let len = buffer.len();
-                input.consume(len);
-                skipped += len;
+            match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    input.consume(at + 1);
+                    length += at as u64;
+                    break;
+                }
+                None => {
+                    let len = buffer.len();
+                    input.consume(len);
+                    length += len as u64;
+                }
             }
         }
+        line.bytes.clear();
+        line.over_limit = Some(length);
+        return Ok(true);
     }
-    Ok(read + skipped)
+    if line.bytes.len() as u64 > max {
+        line.over_limit = Some(line.bytes.len() as u64);
+        line.bytes.clear();
+    }
+    Ok(true)
 }
 
 /// Decides consecutive lines (numbered from `first`) into their JSON output, taking what it
 /// can from `memo` and keeping what it decides there.
 fn decide_slice(
     engine: &Engine,
-    lines: &[Vec<u8>],
+    lines: &[InputLine],
     first: usize,
     language: Language,
     memo: &mut DecisionMemo<Box<[u8]>>,
@@ -238,10 +275,7 @@ fn decide_slice(
     let mut bytes = Vec::with_capacity(lines.len() * 256);
     let mut summary = BatchSummary::default();
     for (offset, line) in lines.iter().enumerate() {
-        let query = match read_line(first + offset, line, language) {
-            None => continue,
-            Some(query) => query,
-        };
+        let query = read_line(first + offset, line, language);
         summary.decided += 1;
         let key = query
             .as_ref()
@@ -297,41 +331,46 @@ fn push_with_request_id(
     Ok(())
 }
 
-/// Decides one input line: `None` for a blank line, `Err` with a deny naming the line and
-/// field for input that cannot be decided.
+/// Decides one input line (without its line break): `Err` with a deny naming the line and
+/// field for input that cannot be decided (a blank line included).
 pub fn decide_line(
     engine: &Engine,
     number: usize,
     line: &[u8],
     language: Language,
-) -> Option<Result<Decision, Decision>> {
-    let query = read_line(number, line, language)?;
-    Some(match query {
+) -> Result<Decision, Decision> {
+    let line = InputLine {
+        bytes: line.to_vec(),
+        over_limit: None,
+    };
+    match read_line(number, &line, language) {
         Ok(query) => engine
             .decide_in(&query, language)
             .map_err(|e| input_error(number, e.problems, language)),
         Err(decision) => Err(decision),
-    })
+    }
 }
 
-/// Reads one input line: `None` for a blank line, `Err` with a deny naming the line and field
-/// for input that cannot be read.
-fn read_line(number: usize, line: &[u8], language: Language) -> Option<Result<Query, Decision>> {
-    let text = match std::str::from_utf8(line) {
+/// Reads one input line: `Err` with a deny naming the line and field for input that cannot be
+/// read: a line over the size limit whatever it holds, a line that is not UTF-8, a blank line.
+fn read_line(number: usize, line: &InputLine, language: Language) -> Result<Query, Decision> {
+    let error = |message: String| {
+        Decision::input_error(vec![format!("line {number}: {message}")], language)
+    };
+    if let Some(length) = line.over_limit {
+        return Err(error(crate::query::too_large_message(length)));
+    }
+    let text = match std::str::from_utf8(&line.bytes) {
         Ok(text) => text.trim(),
-        Err(e) => {
-            return Some(Err(Decision::input_error(
-                vec![format!("line {number}: not valid UTF-8: {e}")],
-                language,
-            )))
-        }
+        Err(e) => return Err(error(format!("not valid UTF-8: {e}"))),
     };
     if text.is_empty() {
-        return None;
+        return Err(error(
+            "blank line; expected a query JSON object (every line gets a decision)".into(),
+        ));
     }
-    Some(Query::from_json(text).map_err(|e| {
-        input_error(number, e.problems, language).with_request_id(request_id_of(text))
-    }))
+    Query::from_json(text)
+        .map_err(|e| input_error(number, e.problems, language).with_request_id(request_id_of(text)))
 }
 
 /// The `requestId` of a line that is not a valid query, when it is a JSON object with one:

@@ -1,6 +1,7 @@
 //! `aipolicy check`: decide one query and explain it.
 
-use std::io::{Read, Write};
+use std::io::Write;
+use std::path::Path;
 
 use clap::Args;
 use serde_json::{Map, Value};
@@ -183,19 +184,47 @@ impl CheckArgs {
     }
 }
 
+/// The query text of `--query`: `-` reads stdin, `@FILE` a file, each at most
+/// [`MAX_QUERY_BYTES`](crate::query::MAX_QUERY_BYTES) (an endless stream stops at the limit).
 fn read_query_text(arg: &str) -> Result<String, InputError> {
-    if arg == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
+    let max = crate::query::MAX_QUERY_BYTES;
+    let (bytes, source) = if arg == "-" {
+        let read = crate::register::read_capped(std::io::stdin().lock(), max)
             .map_err(|e| InputError::at("", format!("cannot read the query from stdin: {e}")))?;
-        Ok(text)
+        (read, "stdin".to_string())
     } else if let Some(path) = arg.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .map_err(|e| InputError::at("", format!("cannot read the query file `{path}`: {e}")))
+        let cannot = |e: std::io::Error| {
+            InputError::at("", format!("cannot read the query file `{path}`: {e}"))
+        };
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        match crate::register::read_capped(file, max).map_err(cannot)? {
+            Some(bytes) => (Some(bytes), format!("the query file `{path}`")),
+            None => {
+                return Err(InputError::at(
+                    "",
+                    crate::register::too_large("query file", Path::new(path), size, max),
+                ))
+            }
+        }
     } else {
-        Ok(arg.to_string())
-    }
+        return Ok(arg.to_string());
+    };
+    let Some(bytes) = bytes else {
+        return Err(InputError::at(
+            "",
+            format!(
+                "the query on {source} goes on past the limit: reading stopped after {} bytes; the limit is {max} bytes (64 KiB)",
+                max + 1
+            ),
+        ));
+    };
+    String::from_utf8(bytes)
+        .map_err(|e| InputError::at("", format!("{source} is not valid UTF-8: {e}")))
 }
 
 fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {

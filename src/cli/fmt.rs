@@ -89,8 +89,14 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let (mut changed, mut unchanged, mut failed, mut unwritten) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         let name = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
+        let max = crate::policies::MAX_POLICY_BYTES;
+        let text = match crate::register::read_text_file(file, "policy", max) {
+            Ok(Ok(text)) => text,
+            Ok(Err(problem)) => {
+                let _ = writeln!(err, "error: `{name}`: {problem}");
+                failed += 1;
+                continue;
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{name}`: {e}");
                 failed += 1;
