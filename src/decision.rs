@@ -95,7 +95,7 @@ pub struct Decision {
     pub notes: Vec<String>,
     /// The query's `requestId`, when it had one.
     #[serde(default, rename = "requestId", skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
+    pub request_id: Option<Box<str>>,
 }
 
 impl Decision {
@@ -138,7 +138,7 @@ impl Decision {
 
     /// The same decision, answering the request with this id.
     pub fn with_request_id(mut self, request_id: Option<String>) -> Decision {
-        self.request_id = request_id;
+        self.request_id = request_id.map(String::into_boxed_str);
         self
     }
 }

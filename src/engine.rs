@@ -849,7 +849,7 @@ impl Engine {
                     .collect(),
                 errors,
                 notes: prepared.notes.clone(),
-                request_id: prepared.request_id.clone(),
+                request_id: prepared.request_id.as_deref().map(Into::into),
             };
         }
         let mut reasons: Vec<Reason> = Vec::new();
@@ -875,7 +875,7 @@ impl Engine {
             obligations: Vec::new(),
             errors,
             notes: prepared.notes.clone(),
-            request_id: prepared.request_id.clone(),
+            request_id: prepared.request_id.as_deref().map(Into::into),
         }
     }
 

@@ -283,7 +283,7 @@ fn decide_slice(
             .and_then(|query| engine.decision_key(query, language));
         let request_id = match &query {
             Ok(query) => query.request_id.clone(),
-            Err(decision) => decision.request_id.clone(),
+            Err(decision) => decision.request_id.as_deref().map(String::from),
         };
         if let Some(json) = key.as_ref().and_then(|key| memo.get(key)) {
             push_with_request_id(&mut bytes, json, request_id.as_deref())?;
