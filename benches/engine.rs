@@ -113,7 +113,7 @@ fn audit_input(n: usize) -> Vec<u8> {
 fn batch_rate(engine: &Engine, input: &[u8]) -> f64 {
     let start = Instant::now();
     let summary =
-        aipolicy::cli::batch::decide_lines(engine, &mut Cursor::new(input), &mut std::io::sink())
+        aipolicy::batch::decide_lines(engine, &mut Cursor::new(input), &mut std::io::sink())
             .unwrap_or_else(|e| panic!("{e}"));
     summary.decided as f64 / start.elapsed().as_secs_f64()
 }

@@ -1,12 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batch;
 mod cedar_text;
-pub mod cli;
 mod contexts;
 pub mod decision;
 pub mod engine;
 pub mod error;
 pub mod inputs;
+pub mod invariants;
 pub mod json_schema;
 pub mod lint;
 pub mod matrix;
@@ -14,12 +15,12 @@ pub mod memo;
 pub mod paragraph;
 pub mod policies;
 pub mod query;
+pub mod read;
 pub mod register;
 pub mod scenario;
 mod slices;
 pub mod suggest;
 pub mod trace;
-pub mod verify;
 mod yaml_limits;
 pub mod yaml_path;
 

@@ -1060,11 +1060,11 @@ pub use crate::yaml_path::locate_yaml_path;
 /// The invariants `aipolicy verify` would prove: they must read, and type-check against the
 /// schema (when it loaded), so that a broken invariants file fails `validate` too.
 fn invariant_findings(file: Option<&std::path::Path>, schema: Option<&Schema>) -> Vec<Finding> {
-    use crate::verify::{Invariants, VerifyError};
+    use crate::invariants::{Invariants, InvariantsError};
     let (name, invariants) = match file {
         Some(path) => (path.display().to_string(), Invariants::from_file(path)),
         None => (
-            crate::verify::BUNDLED_INVARIANTS_NAME.to_string(),
+            crate::invariants::BUNDLED_INVARIANTS_NAME.to_string(),
             Invariants::bundled(),
         ),
     };
@@ -1075,17 +1075,17 @@ fn invariant_findings(file: Option<&std::path::Path>, schema: Option<&Schema>) -
     let help = "the invariants file's keys: `aipolicy schema invariants`";
     match checked {
         Ok(()) => Vec::new(),
-        Err(VerifyError::Syntax { diagnostics, .. }) => diagnostics
+        Err(InvariantsError::Syntax { diagnostics, .. }) => diagnostics
             .into_iter()
             .map(|d| Finding::new(Check::Invariants, Severity::Error, d))
             .collect(),
-        Err(VerifyError::Invalid {
+        Err(InvariantsError::Invalid {
             file: shown,
             problems,
         }) => {
             let text = match file {
                 Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
-                None => crate::verify::BUNDLED_INVARIANTS.to_string(),
+                None => crate::invariants::BUNDLED_INVARIANTS.to_string(),
             };
             yaml_findings(Check::Invariants, &shown, &text, &problems, help)
         }

@@ -983,7 +983,7 @@ fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
     lines.extend_from_within(..);
     let input = lines.join("\n");
     let mut output = Vec::new();
-    let summary = aipolicy::cli::batch::decide_lines(
+    let summary = aipolicy::batch::decide_lines(
         &engine,
         &mut std::io::Cursor::new(input.as_bytes()),
         &mut output,
@@ -994,7 +994,7 @@ fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
     assert_eq!(written.len(), lines.len());
     let mut allows = 0;
     for (i, (line, json)) in lines.iter().zip(&written).enumerate() {
-        let alone = match aipolicy::cli::batch::decide_line(
+        let alone = match aipolicy::batch::decide_line(
             &engine,
             i + 1,
             line.as_bytes(),

@@ -6,15 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aipolicy::cli::{self, Cli, Command, Exit};
 use aipolicy::lint::{self, Check, Severity, Sources};
 use aipolicy::matrix::Matrix;
 use aipolicy::{Action, Context, Engine, Language, Query, Role, Verdict};
+use aipolicy_cli::{self as cli, Cli, Command, Exit};
 use clap::Parser;
 
 /// The crate's own `policies/` folder.
 fn bundled_policies_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("policies")
 }
 
 /// A fresh temporary folder, removed when dropped.
@@ -98,18 +98,21 @@ fn validate_passes_on_the_bundled_policies_schema_and_register() {
     let (exit, out, err) = run(&["validate"]);
     assert_eq!(exit, Exit::Success, "{out}\n{err}");
     assert!(out.contains("ok: no errors"), "{out}");
-    // Run in the crate root, a project: it names the project's files it checked.
+    // Run in this crate's folder, inside the repository's project: it names the project's files
+    // it checked, as a person in this folder would type them.
     assert!(
-        err.starts_with("inputs: policies policies, schema schemas/aipolicy.cedarschema,"),
+        err.starts_with(
+            "inputs: policies ../../policies, schema ../../schemas/aipolicy.cedarschema,"
+        ),
         "{err}"
     );
 
     let policies = bundled_policies_dir().display().to_string();
-    let register = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let register = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("examples/askersund/register.yaml")
         .display()
         .to_string();
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let schema = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("schemas/aipolicy.cedarschema")
         .display()
         .to_string();
@@ -383,7 +386,11 @@ fn trace_lists_every_paragraph_with_its_policies_and_the_context_sections() {
         );
     }
     assert!(out.contains("Bakgrund, Syfte, Mål, Styrdokument"), "{out}");
-    assert!(out.contains("`u3-public-ai-open-only` (policies/u3-publik-ai.cedar:"));
+    // Run in this crate's folder, inside the repository's project: its policies one level up.
+    assert!(
+        out.contains("`u3-public-ai-open-only` (../../policies/u3-publik-ai.cedar:"),
+        "{out}"
+    );
     assert!(err.contains("/nonexistent/scenarios"), "{err}");
 
     let (exit, out, _) = run(&[

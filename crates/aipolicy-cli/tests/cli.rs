@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn project(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
 }
 
 /// A fresh, empty working directory for one test.
@@ -393,10 +393,14 @@ fn scenario_tests_pass_fail_and_error_with_the_right_exit_codes() {
 
     let output = aipolicy(&dir, &["test", "wrong.yaml", "--format", "junit"], "");
     assert_eq!(output.status.code(), Some(1));
+    let junit = stdout(&output);
     assert!(
-        stdout(&output).contains(r#"<testsuites name="aipolicy" tests="1" failures="1">"#),
-        "{}",
-        stdout(&output)
+        junit.contains(
+            r#"<testsuites name="aipolicy" tests="1" skipped="0" failures="1" errors="0">"#
+        ) && junit.contains(
+            r#"<testcase name="Public AI with internal information" classname="wrong.yaml">"#
+        ) && junit.contains(r#"<failure message="expected allow, got deny">"#),
+        "{junit}"
     );
     assert!(
         stdout(&output).contains("<failure message=\"expected allow, got deny\">"),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::io::Write;
 
 use super::{report, Exit, InputArgs};
-use crate::lint::{self, FindingRecord, Sources, Validation};
+use aipolicy::lint::{self, FindingRecord, Sources, Validation};
 
 /// Arguments of `aipolicy validate`.
 #[derive(Debug, Clone, Default, Args)]

@@ -6,8 +6,8 @@ use clap::{Args, ValueEnum};
 
 use super::check::ActionArg;
 use super::{report, EngineArgs, Exit};
-use crate::matrix::Matrix;
-use crate::query::{Action, Context};
+use aipolicy::matrix::Matrix;
+use aipolicy::query::{Action, Context};
 
 /// Arguments of `aipolicy matrix`.
 #[derive(Debug, Clone, Args)]

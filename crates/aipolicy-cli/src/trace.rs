@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{report, EngineArgs, Exit};
-use crate::engine::Engine;
-use crate::scenario::{self, ScenarioError};
-use crate::trace::Trace;
+use aipolicy::engine::Engine;
+use aipolicy::scenario::{self, ScenarioError};
+use aipolicy::trace::Trace;
 
 /// Arguments of `aipolicy trace`.
 #[derive(Debug, Clone, Args)]

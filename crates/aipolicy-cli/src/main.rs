@@ -1,5 +1,5 @@
 //! The `aipolicy` binary: parse arguments, run the command, exit with its code.
 
-fn main() -> aipolicy::cli::Exit {
-    aipolicy::cli::main()
+fn main() -> aipolicy_cli::Exit {
+    aipolicy_cli::main()
 }

@@ -7,9 +7,9 @@ use clap::Args;
 use serde_json::{Map, Value};
 
 use super::{report, EngineArgs, Exit, Format};
-use crate::decision::{Decision, Language, Verdict};
-use crate::error::InputError;
-use crate::query::{Action, Query};
+use aipolicy::decision::{Decision, Language, Verdict};
+use aipolicy::error::InputError;
+use aipolicy::query::{Action, Query};
 
 /// Arguments of `aipolicy check`.
 #[derive(Debug, Clone, Args)]
@@ -185,11 +185,11 @@ impl CheckArgs {
 }
 
 /// The query text of `--query`: `-` reads stdin, `@FILE` a file, each at most
-/// [`MAX_QUERY_BYTES`](crate::query::MAX_QUERY_BYTES) (an endless stream stops at the limit).
+/// [`MAX_QUERY_BYTES`](aipolicy::query::MAX_QUERY_BYTES) (an endless stream stops at the limit).
 fn read_query_text(arg: &str) -> Result<String, InputError> {
-    let max = crate::query::MAX_QUERY_BYTES;
+    let max = aipolicy::query::MAX_QUERY_BYTES;
     let (bytes, source) = if arg == "-" {
-        let read = crate::register::read_capped(std::io::stdin().lock(), max)
+        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max)
             .map_err(|e| InputError::at("", format!("cannot read the query from stdin: {e}")))?;
         (read, "stdin".to_string())
     } else if let Some(path) = arg.strip_prefix('@') {
@@ -202,12 +202,12 @@ fn read_query_text(arg: &str) -> Result<String, InputError> {
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len());
-        match crate::register::read_capped(file, max).map_err(cannot)? {
+        match aipolicy::read::read_capped(file, max).map_err(cannot)? {
             Some(bytes) => (Some(bytes), format!("the query file `{path}`")),
             None => {
                 return Err(InputError::at(
                     "",
-                    crate::register::too_large("query file", Path::new(path), size, max),
+                    aipolicy::read::too_large("query file", Path::new(path), size, max),
                 ))
             }
         }

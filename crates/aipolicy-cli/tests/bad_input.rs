@@ -1619,7 +1619,9 @@ fn policies_with(name: &str, text: &str) -> PathBuf {
         std::env::temp_dir().join(format!("aipolicy-bad-input-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
+    for entry in
+        std::fs::read_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("policies"))
+            .unwrap()
     {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "cedar") {
@@ -2087,8 +2089,8 @@ fn a_deeply_nested_invariant_condition_is_refused_never_a_crash() {
         "(".repeat(5_000),
         ")".repeat(5_000)
     );
-    match aipolicy::verify::Invariants::from_yaml(&text, "deep.yaml") {
-        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+    match aipolicy::invariants::Invariants::from_yaml(&text, "deep.yaml") {
+        Err(aipolicy::invariants::InvariantsError::Invalid { problems, .. }) => {
             assert_eq!(problems[0].path, "invariants[0].when");
             assert!(
                 problems[0].message.contains("nests deeper than 200 levels"),
@@ -2098,8 +2100,8 @@ fn a_deeply_nested_invariant_condition_is_refused_never_a_crash() {
         other => panic!("{other:?}"),
     }
     let deep_yaml = format!("invariants: {}\n", "[".repeat(1_000_000));
-    match aipolicy::verify::Invariants::from_yaml(&deep_yaml, "deep.yaml") {
-        Err(aipolicy::verify::VerifyError::Invalid { problems, .. }) => {
+    match aipolicy::invariants::Invariants::from_yaml(&deep_yaml, "deep.yaml") {
+        Err(aipolicy::invariants::InvariantsError::Invalid { problems, .. }) => {
             assert!(
                 problems[0].message.contains("the limit is 32"),
                 "{problems:?}"

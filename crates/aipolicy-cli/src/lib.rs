@@ -1,5 +1,6 @@
-//! The `aipolicy` command line: a thin client of the library. Each command is a `pub fn`
-//! taking its parsed arguments and writers, so tests call it without spawning a process.
+//! The `aipolicy` command line: a thin client of the `aipolicy` library (and of
+//! `aipolicy-verify` for `verify`). Each command is a `pub fn` taking its parsed arguments and
+//! writers, so tests call it without spawning a process.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,9 +8,9 @@ use std::process::{ExitCode, Termination};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::decision::Language;
-use crate::engine::Engine;
-use crate::inputs::{Inputs, Overrides};
+use aipolicy::decision::Language;
+use aipolicy::engine::Engine;
+use aipolicy::inputs::{Inputs, Overrides};
 
 pub mod batch;
 pub mod check;

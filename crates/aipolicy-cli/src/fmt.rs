@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{report, Exit};
-use crate::lint::format_cedar;
+use aipolicy::lint::format_cedar;
 
 /// Arguments of `aipolicy fmt`.
 #[derive(Debug, Clone, Default, Args)]
@@ -39,8 +39,8 @@ pub struct FmtArgs {
 pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let paths = if args.paths.is_empty() {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let project =
-            crate::inputs::find_project(&cwd).map(|root| crate::inputs::Inputs::of_project(&root));
+        let project = aipolicy::inputs::find_project(&cwd)
+            .map(|root| aipolicy::inputs::Inputs::of_project(&root));
         match project {
             Some(Ok(inputs)) if inputs.policies.path().is_some() => inputs
                 .policies
@@ -89,8 +89,8 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let (mut changed, mut unchanged, mut failed, mut unwritten) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         let name = file.display().to_string();
-        let max = crate::policies::MAX_POLICY_BYTES;
-        let text = match crate::register::read_text_file(file, "policy", max) {
+        let max = aipolicy::policies::MAX_POLICY_BYTES;
+        let text = match aipolicy::read::read_text_file(file, "policy", max) {
             Ok(Ok(text)) => text,
             Ok(Err(problem)) => {
                 let _ = writeln!(err, "error: `{name}`: {problem}");

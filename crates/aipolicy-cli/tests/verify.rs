@@ -10,11 +10,12 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use aipolicy::cli::verify::{run, VerifyArgs};
-use aipolicy::cli::{Exit, LangArg};
+use aipolicy::invariants::{Invariants, InvariantsError, Kind, ASSUMPTIONS};
 use aipolicy::policies::{bundled_schema, BUNDLED_POLICY_FILES};
-use aipolicy::verify::{self, Invariants, Kind, Options, Report, VerifyError, ASSUMPTIONS};
 use aipolicy::{Action, Engine, Policies, PolicyFile, Query, Register, Role, UserRef, Verdict};
+use aipolicy_cli::verify::{run, VerifyArgs};
+use aipolicy_cli::{Exit, LangArg};
+use aipolicy_verify::{self as verify, Options, Report};
 use cedar_policy::{Authorizer, Decision, PolicySet};
 
 /// Fails the test with the install advice when cvc5 cannot be started.
@@ -255,7 +256,7 @@ fn redundant_rules_are_really_redundant() {
 fn the_assumptions_hold_for_every_request_the_engine_builds() {
     let engine = Engine::bundled().expect("the bundled engine loads");
     let register = engine.register();
-    let assumptions = verify::assumptions_condition();
+    let assumptions = aipolicy::invariants::assumptions_condition();
     let policy = format!("permit (principal, action, resource) when {{ {assumptions} }};");
     let set: PolicySet = policy.parse().expect("the assumptions parse");
     let authorizer = Authorizer::new();
@@ -332,11 +333,11 @@ fn invariants_with_mistakes_are_refused_with_their_path() {
     let schema = bundled_schema().expect("the bundled schema loads");
     let err = invariants.check(&schema).expect_err("type error");
     assert!(
-        matches!(&err, VerifyError::Invalid { problems, .. } if problems[0].path == "invariants[0].when"),
+        matches!(&err, InvariantsError::Invalid { problems, .. } if problems[0].path == "invariants[0].when"),
         "{err}"
     );
     let err = Invariants::from_yaml("invariants: [", "broken.yaml").expect_err("YAML");
-    assert!(matches!(err, VerifyError::Syntax { .. }));
+    assert!(matches!(err, InvariantsError::Syntax { .. }));
 }
 
 #[test]

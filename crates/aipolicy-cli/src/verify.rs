@@ -7,12 +7,11 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{report, Exit, LangArg};
-use crate::decision::Language;
-use crate::inputs::{Inputs, Overrides};
-use crate::policies::{self, Policies};
-use crate::verify::{
-    self, CheckResult, Invariants, Options, Outcome, Report, VerifyError, ASSUMPTIONS,
-};
+use aipolicy::decision::Language;
+use aipolicy::inputs::{Inputs, Overrides};
+use aipolicy::invariants::{Invariants, ASSUMPTIONS};
+use aipolicy::policies::{self, Policies};
+use aipolicy_verify::{self as verify, CheckResult, Options, Outcome, Report, VerifyError};
 
 /// Arguments of `aipolicy verify`.
 #[derive(Debug, Clone, Args)]
@@ -262,9 +261,9 @@ fn write_check(
     Ok(())
 }
 
-fn verdict_name(verdict: crate::decision::Verdict) -> &'static str {
+fn verdict_name(verdict: aipolicy::decision::Verdict) -> &'static str {
     match verdict {
-        crate::decision::Verdict::Allow => "allow",
-        crate::decision::Verdict::Deny => "deny",
+        aipolicy::decision::Verdict::Allow => "allow",
+        aipolicy::decision::Verdict::Deny => "deny",
     }
 }

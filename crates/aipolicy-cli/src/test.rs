@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{report, EngineArgs, Exit};
-use crate::decision::Decision;
-use crate::engine::Engine;
-use crate::scenario::{self, Actual, CaseResult, Outcome, RunReport};
+use aipolicy::decision::Decision;
+use aipolicy::engine::Engine;
+use aipolicy::scenario::{self, Actual, CaseResult, Outcome, RunReport};
 
 /// The default place of the scenario suite.
 pub const DEFAULT_SCENARIOS: &str = "tests/scenarios";
@@ -225,49 +225,32 @@ fn write_actual(out: &mut dyn Write, decision: &Decision) -> std::io::Result<()>
     Ok(())
 }
 
-/// JUnit XML: one `<testsuite>` per scenario file, one `<testcase>` per case.
+/// JUnit XML (written with quick-junit): one `<testsuite>` per scenario file, one `<testcase>`
+/// per case; a failed case carries the failure text a person reads.
 pub fn write_junit(out: &mut dyn Write, run: &RunReport) -> std::io::Result<()> {
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="aipolicy" tests="{}" failures="{}">"#,
-        run.results.len(),
-        run.failed()
-    )?;
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("aipolicy");
     let mut files: Vec<&str> = run.results.iter().map(|r| r.file.as_str()).collect();
     files.dedup();
     for file in files {
-        let cases: Vec<&CaseResult> = run.results.iter().filter(|r| r.file == file).collect();
-        let failed = cases.iter().filter(|r| !r.passed()).count();
-        writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{}" failures="{failed}">"#,
-            crate::matrix::esc(file),
-            cases.len()
-        )?;
-        for case in cases {
-            write!(
-                out,
-                r#"    <testcase name="{}" classname="{}""#,
-                crate::matrix::esc(&case.name),
-                crate::matrix::esc(file)
-            )?;
-            if case.passed() {
-                writeln!(out, "/>")?;
-                continue;
-            }
-            writeln!(out, ">")?;
-            let mut detail = Vec::new();
-            write_failure(&mut detail, case)?;
-            writeln!(
-                out,
-                r#"      <failure message="{}">{}</failure>"#,
-                crate::matrix::esc(&case.failures.join("; ")),
-                crate::matrix::esc(&String::from_utf8_lossy(&detail))
-            )?;
-            writeln!(out, "    </testcase>")?;
+        let mut suite = TestSuite::new(file);
+        for case in run.results.iter().filter(|r| r.file == file) {
+            let status = if case.passed() {
+                TestCaseStatus::success()
+            } else {
+                let mut detail = Vec::new();
+                write_failure(&mut detail, case)?;
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(case.failures.join("; "))
+                    .set_description(String::from_utf8_lossy(&detail).into_owned());
+                status
+            };
+            let mut test_case = TestCase::new(case.name.as_str(), status);
+            test_case.set_classname(file);
+            suite.add_test_case(test_case);
         }
-        writeln!(out, "  </testsuite>")?;
+        report.add_test_suite(suite);
     }
-    writeln!(out, "</testsuites>")
+    report.serialize(out).map_err(std::io::Error::other)
 }

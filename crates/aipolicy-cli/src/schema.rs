@@ -40,11 +40,11 @@ pub enum SchemaKind {
 /// Runs `aipolicy schema`: writes the embedded schema on stdout.
 pub fn run(args: &SchemaArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let text = match args.format {
-        SchemaKind::Query => crate::json_schema::QUERY_SCHEMA,
-        SchemaKind::Register => crate::json_schema::REGISTER_SCHEMA,
-        SchemaKind::Scenarios => crate::json_schema::SCENARIOS_SCHEMA,
-        SchemaKind::Invariants => crate::verify::INVARIANTS_SCHEMA,
-        SchemaKind::Cedar => crate::policies::BUNDLED_SCHEMA,
+        SchemaKind::Query => aipolicy::json_schema::QUERY_SCHEMA,
+        SchemaKind::Register => aipolicy::json_schema::REGISTER_SCHEMA,
+        SchemaKind::Scenarios => aipolicy::json_schema::SCENARIOS_SCHEMA,
+        SchemaKind::Invariants => aipolicy::invariants::INVARIANTS_SCHEMA,
+        SchemaKind::Cedar => aipolicy::policies::BUNDLED_SCHEMA,
     };
     match out.write_all(text.as_bytes()) {
         Ok(()) => Exit::Success,

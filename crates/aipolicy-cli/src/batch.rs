@@ -1,0 +1,87 @@
+//! `aipolicy batch`: JSON Lines in, one JSON decision per line out, in order.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use aipolicy::batch::{decide_lines_with_progress, BatchSummary};
+use clap::Args;
+
+use super::{is_broken_pipe, EngineArgs, Exit};
+
+/// Arguments of `aipolicy batch`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Each input line is a query JSON; each output line the Decision JSON for it.
+Every input line gives exactly one output line, in order: a line that cannot be read (a blank
+line, or one over the 64 KiB query limit whatever it holds, included) gives a deny whose
+`errors` name the line and the field, and the batch goes on. Exit 0 when every line was
+decided, 2 when any line was an input error (its deny is still written).
+
+Example:
+  printf '%s\\n' '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}' | aipolicy batch"
+)]
+pub struct BatchArgs {
+    /// JSON Lines file of queries [default: stdin]
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Where policies, schema and register come from
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Runs `aipolicy batch` on `stdin` (or the file named in `args`). Shows progress on stderr
+/// when stderr is a terminal.
+pub fn run(
+    args: &BatchArgs,
+    stdin: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    let (engine, _) = match args.engine.load(err) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
+    };
+    let show_progress = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut last_shown = started;
+    let mut progress = |summary: &BatchSummary| {
+        if show_progress && last_shown.elapsed() >= Duration::from_millis(500) {
+            last_shown = Instant::now();
+            let rate = summary.decided as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let _ = write!(err, "\r{} line(s) decided ({rate:.0}/s)", summary.decided);
+            let _ = err.flush();
+        }
+    };
+    let result = match &args.input {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => {
+                decide_lines_with_progress(&engine, &mut BufReader::new(file), out, &mut progress)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
+                return Exit::InputError;
+            }
+        },
+        None => decide_lines_with_progress(&engine, stdin, out, &mut progress),
+    };
+    if show_progress && last_shown > started {
+        let _ = writeln!(err);
+    }
+    match result {
+        Ok(summary) if summary.input_errors == 0 => Exit::Success,
+        Ok(summary) => {
+            let _ = writeln!(
+                err,
+                "{} of {} line(s) were input errors (denied; see their `errors`)",
+                summary.input_errors, summary.decided
+            );
+            Exit::InputError
+        }
+        Err(e) if is_broken_pipe(&e) => Exit::Success,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Exit::InputError
+        }
+    }
+}
