@@ -1,8 +1,9 @@
 //! A structured target: policy text built from pieces that nest (brackets, `if`, set and
 //! record literals, chains of `&&`, `||`, `+`, `.`, `!`), each repeated up to 200,000 times,
-//! with arbitrary text between them and after the bundled policies. The text goes through the
+//! with arbitrary text between them and after the policy. The text goes through the
 //! loader (`Policies::from_files`), the lint (`lint::lint_policies`), the formatter
-//! (`lint::format_cedar`) and, when it loads, an engine that decides a few queries.
+//! (`lint::format_cedar`) and, when it loads, an engine (the bundled schema and register, this
+//! policy alone) that decides a few queries.
 //!
 //! Properties, besides the shared ones (`aipolicy_fuzz`):
 //! - no input aborts the process (a stack overflow in Cedar's parser, validator or evaluator
@@ -15,8 +16,8 @@
 use std::sync::Arc;
 
 use aipolicy::lint::{format_cedar, lint_policies};
-use aipolicy::policies::{bundled_schema, BUNDLED_POLICY_FILES, MAX_POLICY_BYTES};
-use aipolicy::{Action, Engine, LoadError, Policies, PolicyFile, Query, Register, Role, UserRef};
+use aipolicy::policies::MAX_POLICY_BYTES;
+use aipolicy::{Action, Engine, LoadError, Policies, PolicyFile, Query, Role, UserRef};
 use aipolicy_fuzz::{decide_checked, ENGINE};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -44,7 +45,6 @@ struct Input {
     core: String,
     unclosed: bool,
     effect_forbid: bool,
-    with_bundled: bool,
     tail: String,
 }
 
@@ -99,25 +99,15 @@ fuzz_target!(|input: Input| {
         "@id(\"fuzz\")\n@paragraph(\"U3\")\n@sv(\"x\")\n@en(\"x\")\n{effect} (principal, action in Action::\"anyUse\", resource)\nwhen {{ {body} }};\n{}",
         input.tail
     );
-    let mut files: Vec<PolicyFile> = if input.with_bundled {
-        BUNDLED_POLICY_FILES
-            .iter()
-            .map(|(name, text)| PolicyFile {
-                name: (*name).to_string(),
-                text: Arc::from(*text),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    files.push(PolicyFile {
+    // The generated file alone: the bundled policies would make every input cost their
+    // strict validation, and they are fuzzed through the other targets.
+    let files = vec![PolicyFile {
         name: "fuzz.cedar".into(),
         text: Arc::from(text.as_str()),
-    });
+    }];
 
     let _ = format_cedar(&text, "fuzz.cedar");
-    let schema = bundled_schema().expect("the bundled schema loads");
-    let lint = lint_policies(&files, Some(&schema), "fuzz");
+    let lint = lint_policies(&files, Some(ENGINE.schema()), "fuzz");
     let lint_syntax = lint
         .errors()
         .any(|f| f.check == aipolicy::lint::Check::Syntax && f.file() == "fuzz.cedar");
@@ -142,11 +132,8 @@ fuzz_target!(|input: Input| {
         !lint_syntax,
         "the loader read text the lint calls a syntax error"
     );
-    let Ok(engine) = Engine::new(
-        policies,
-        schema,
-        Register::bundled().expect("bundled register"),
-    ) else {
+    let Ok(engine) = Engine::new(policies, ENGINE.schema().clone(), ENGINE.register().clone())
+    else {
         return;
     };
     for data in ["oppen", "sakerhetsskydd"] {
@@ -160,5 +147,4 @@ fuzz_target!(|input: Input| {
             let _ = decide_checked(&engine, &query);
         }
     }
-    let _ = &*ENGINE;
 });
