@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use cedar_policy::{Context as CedarContext, RestrictedExpression};
 
-use crate::engine::DataProfile;
+use crate::data_profile::DataProfile;
 use crate::query::Context;
 
 /// Levels the cache has slots for (the register allows 0–4).

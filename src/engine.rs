@@ -1,4 +1,23 @@
 //! The engine: loads policies, schema and register once, then decides many queries.
+//!
+//! **Where a decision is made:** [`Engine::decide_in`], in two steps.
+//!
+//! 1. [`Engine::prepare`] turns the query into Cedar's terms: the user as the register knows
+//!    them (the register is the authority for the users it lists: only the roles it grants, its
+//!    unit), the AI system (public AI when it is not in the register), the strictest
+//!    [`DataProfile`] of the data classes (need-to-know included), and the context flags.
+//! 2. [`Engine::decide_prepared`] asks Cedar, over the policies that can apply to the action,
+//!    and explains the answer: each forbid that applied is a reason, each obligation of a permit
+//!    or duty that applied is a duty of the allow. An evaluation error, or a role the register
+//!    does not grant, makes it a deny.
+//!
+//! What is prepared at load only to make this fast sits in its own modules, each for one
+//! reason: `slices` (Cedar evaluates only the policies an action can meet, proved equivalent by
+//! `aipolicy verify`), `contexts` (a Cedar context is built once per data profile and flags),
+//! [`crate::memo`] (a decision keyed by what it depends on) and the role representatives below
+//! (an inline user is asked about as a stored user with the same roles, when the policies see
+//! only roles). The register's AI-system keys map to Cedar attributes in
+//! [`crate::attributes`].
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -11,78 +30,17 @@ use cedar_policy::{
 };
 
 use crate::contexts::{self, ContextCache};
+pub use crate::data_profile::DataProfile;
 use crate::decision::{
     fail_closed_reason, no_permit_reason, role_beyond_register_reason, Decision, Language, Reason,
     Verdict,
 };
-use crate::error::{FieldError, InputError, LoadError};
+use crate::error::{FieldError, InputError, LoadError, SourceDiagnostic};
 use crate::memo::{self, role_bits, DecisionKey, DecisionMemo, UserKey};
 use crate::policies::{self, Policies};
 use crate::query::{Action, Query, UserRef};
-use crate::register::{AiSystem, DataClass, PersonalData, Register, Role, User};
+use crate::register::{AiSystem, Register, Role, User};
 use crate::slices::{self, ActionSlices};
-
-/// The strictest profile of the data classes named in a query: highest level, widest
-/// personal-data category, any secrecy, and whether the user's unit may see every class
-/// (need-to-know). This is what Cedar sees as `context.data`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataProfile {
-    /// Whether the query named any data class.
-    pub named: bool,
-    /// Highest level.
-    pub level: u8,
-    /// Widest personal-data category.
-    pub personal_data: PersonalData,
-    /// Whether any class is covered by secrecy.
-    pub secrecy: bool,
-    /// Whether every class is open to the user's unit (see [`DataClass::open_to_unit`]).
-    pub within_units: bool,
-}
-
-impl Default for DataProfile {
-    /// The profile of no data: level 0, no personal data, no secrecy, no unit restriction.
-    fn default() -> Self {
-        DataProfile {
-            named: false,
-            level: 0,
-            personal_data: PersonalData::None,
-            secrecy: false,
-            within_units: true,
-        }
-    }
-}
-
-impl DataProfile {
-    /// Folds data classes into their strictest profile, as seen by a user of `unit`.
-    ///
-    /// ```
-    /// use aipolicy::{DataProfile, PersonalData, Register};
-    /// let register = Register::bundled().unwrap();
-    /// let classes = ["intern", "sekretess"].map(|id| register.data_class(id).unwrap());
-    /// let profile = DataProfile::fold(classes, None);
-    /// assert_eq!((profile.level, profile.secrecy), (3, true));
-    /// assert_eq!(profile.personal_data, PersonalData::None);
-    /// assert!(profile.within_units);
-    ///
-    /// let case_files = [register.data_class("socialtjanstarende").unwrap()];
-    /// assert!(!DataProfile::fold(case_files, Some("Kommunstyrelseförvaltningen")).within_units);
-    /// assert!(DataProfile::fold(case_files, Some("Socialförvaltningen")).within_units);
-    /// ```
-    pub fn fold<'a>(
-        classes: impl IntoIterator<Item = &'a DataClass>,
-        unit: Option<&str>,
-    ) -> DataProfile {
-        classes
-            .into_iter()
-            .fold(DataProfile::default(), |profile, class| DataProfile {
-                named: true,
-                level: profile.level.max(class.level),
-                personal_data: profile.personal_data.max(class.personal_data),
-                secrecy: profile.secrecy || class.secrecy,
-                within_units: profile.within_units && class.open_to_unit(unit),
-            })
-    }
-}
 
 /// A query turned into Cedar's terms: the request and the entities it needs.
 ///
@@ -365,7 +323,8 @@ impl Engine {
             Some(&schema),
         )
         .map_err(|e| LoadError::Internal(format!("register entities against the schema: {e}")))?;
-        let mut engine = Engine {
+        let sliced = slice_by_action(&policies, &names, &store, &with_json)?;
+        let engine = Engine {
             policies,
             schema,
             register,
@@ -373,9 +332,9 @@ impl Engine {
             names,
             store,
             ai_stores,
-            static_duties: HashMap::new(),
-            conditional_duties: ActionSlices::default(),
-            slices: ActionSlices::default(),
+            static_duties: sliced.whole_action_duties,
+            conditional_duties: sliced.conditional_duties,
+            slices: sliced.decisions,
             contexts: ContextCache::default(),
             role_representatives,
             ai_uids,
@@ -383,7 +342,7 @@ impl Engine {
             authorizer: Authorizer::new(),
             language: Language::default(),
         };
-        engine.check_requests_and_index_duties(&with_json)?;
+        engine.check_requests_against_the_schema()?;
         Ok(engine)
     }
 
@@ -881,41 +840,7 @@ impl Engine {
 
     /// Builds one request per action with the schema's check, so that a schema and an engine
     /// that disagree on the context's shape fail at load instead of erroring at decision time.
-    ///
-    /// Also slices the policies by action, and sorts the duties: one without a condition and
-    /// with any principal and resource applies to whole actions, so which actions is found here,
-    /// once.
-    fn check_requests_and_index_duties(
-        &mut self,
-        with_json: &[(cedar_policy::Policy, Option<serde_json::Value>)],
-    ) -> Result<(), LoadError> {
-        let action_uids: Vec<(Action, EntityUid)> = self
-            .names
-            .action_entities
-            .iter()
-            .map(|(action, entity)| (*action, entity.uid()))
-            .collect();
-        let (in_set, duties) = with_json.split_at(self.policies.set().policies().count());
-        self.slices = ActionSlices::new(in_set, action_uids.clone(), &self.store)
-            .map_err(LoadError::Internal)?;
-        let mut static_duties: Vec<(usize, PolicySet)> = Vec::new();
-        let mut conditional_duties = Vec::new();
-        let mut by_action: HashMap<Action, Vec<usize>> = HashMap::new();
-        for (duty, json) in duties {
-            let is_static = !duty.has_non_scope_constraint()
-                && matches!(duty.principal_constraint(), PrincipalConstraint::Any)
-                && matches!(duty.resource_constraint(), ResourceConstraint::Any);
-            match (is_static, self.policies.position(duty.id())) {
-                (true, Some(position)) => {
-                    let alone = PolicySet::from_policies([duty.clone()])
-                        .map_err(|e| LoadError::Internal(e.to_string()))?;
-                    static_duties.push((position, alone));
-                }
-                _ => conditional_duties.push((duty.clone(), json.clone())),
-            }
-        }
-        self.conditional_duties = ActionSlices::new(&conditional_duties, action_uids, &self.store)
-            .map_err(LoadError::Internal)?;
+    fn check_requests_against_the_schema(&self) -> Result<(), LoadError> {
         let user = self
             .names
             .user_entity(&User::new("load-check", []))
@@ -944,12 +869,6 @@ impl Engine {
                 .context()
                 .cloned()
                 .ok_or_else(|| LoadError::Internal("request without context".into()))?;
-            for (position, alone) in &static_duties {
-                let applies = self.authorizer.is_authorized(r, alone, &prepared.entities);
-                if response_allows_cleanly(&applies) {
-                    by_action.entry(action).or_default().push(*position);
-                }
-            }
             Request::new(
                 p.clone(),
                 a.clone(),
@@ -957,15 +876,75 @@ impl Engine {
                 context,
                 Some(&self.schema),
             )
-            .map_err(|e| {
-                LoadError::Internal(format!(
-                    "the request for action `{action}` does not match the Cedar schema: {e}"
-                ))
-            })?;
+            .map_err(|e| LoadError::Schema(vec![SourceDiagnostic::new(
+                BUNDLED_OR_GIVEN_SCHEMA,
+                std::sync::Arc::from(""),
+                0.into(),
+                format!("the request aipolicy builds for action `{action}` does not match the Cedar schema: {e}"),
+                Some("the schema must declare the context aipolicy builds (`aipolicy schema cedar` shows it)".into()),
+            )]))?;
         }
-        self.static_duties = by_action;
         Ok(())
     }
+}
+
+/// How the schema is named in an error about it (the engine does not know its file).
+const BUNDLED_OR_GIVEN_SCHEMA: &str = "the Cedar schema";
+
+/// The policies per action, found once at load (see [`crate::slices`]).
+struct Sliced {
+    /// The policies that decide, per action.
+    decisions: ActionSlices,
+    /// The duties with a condition (or a principal or resource scope), per action.
+    conditional_duties: ActionSlices,
+    /// Per action, the positions of the duties that apply to every request for it: those
+    /// without a condition and with any principal and resource, whose action scope admits it.
+    whole_action_duties: HashMap<Action, Vec<usize>>,
+}
+
+/// Slices the policies and the duties by action.
+fn slice_by_action(
+    policies: &Policies,
+    names: &CedarNames,
+    store: &Entities,
+    with_json: &[(cedar_policy::Policy, Option<serde_json::Value>)],
+) -> Result<Sliced, LoadError> {
+    let action_uids: Vec<(Action, EntityUid)> = names
+        .action_entities
+        .iter()
+        .map(|(action, entity)| (*action, entity.uid()))
+        .collect();
+    let (in_set, duties) = with_json.split_at(policies.set().policies().count());
+    let decisions =
+        ActionSlices::new(in_set, action_uids.clone(), store).map_err(LoadError::Internal)?;
+    let (whole_action, conditional): (Vec<_>, Vec<_>) =
+        duties.iter().cloned().partition(|(duty, _)| {
+            !duty.has_non_scope_constraint()
+                && matches!(duty.principal_constraint(), PrincipalConstraint::Any)
+                && matches!(duty.resource_constraint(), ResourceConstraint::Any)
+        });
+    let conditional_duties =
+        ActionSlices::new(&conditional, action_uids.clone(), store).map_err(LoadError::Internal)?;
+    // A duty without a condition applies to every request its action scope admits: its slice.
+    let whole_action_slices = ActionSlices::new(&whole_action, action_uids.clone(), store)
+        .map_err(LoadError::Internal)?;
+    let whole_action_duties = action_uids
+        .iter()
+        .map(|(action, _)| {
+            let positions = whole_action_slices
+                .get(*action)
+                .into_iter()
+                .flat_map(|slice| slice.policies())
+                .filter_map(|duty| policies.position(duty.id()))
+                .collect();
+            (*action, positions)
+        })
+        .collect();
+    Ok(Sliced {
+        decisions,
+        conditional_duties,
+        whole_action_duties,
+    })
 }
 
 /// What a query asserted about a user that the register, the authority, does not grant.
@@ -1082,51 +1061,31 @@ impl CedarNames {
     }
 
     fn ai_entity(&self, ai: &AiSystem, registered: bool) -> Result<Entity, LoadError> {
+        use crate::attributes::{Value, AI_SYSTEM};
         let uid = EntityUid::from_type_name_and_id(self.ai.clone(), EntityId::new(&ai.id));
-        let b = RestrictedExpression::new_bool;
-        let s = |v: &str| RestrictedExpression::new_string(v.to_string());
-        let mut attrs: HashMap<String, RestrictedExpression> = [
-            ("registered", b(registered)),
-            ("hosting", s(ai.hosting.as_str())),
-            ("approved", b(ai.approved)),
-            ("status", s(ai.status.as_str())),
-            ("verified", b(ai.verified)),
-            (
-                "maxDataLevel",
-                RestrictedExpression::new_long(ai.max_data_level.into()),
-            ),
-            (
-                "personalData",
-                RestrictedExpression::new_long(ai.personal_data.rank()),
-            ),
-            ("secrecy", b(ai.secrecy)),
-            (
-                "userGroups",
-                RestrictedExpression::new_set(
-                    ai.user_groups
-                        .iter()
-                        .map(|&r| RestrictedExpression::new_entity_uid(self.role_uid(r))),
+        let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(16);
+        attrs.insert(
+            "registered".to_string(),
+            RestrictedExpression::new_bool(registered),
+        );
+        for attribute in AI_SYSTEM {
+            let Some(value) = (attribute.read)(ai) else {
+                continue;
+            };
+            let expression = match value {
+                Value::Bool(b) => RestrictedExpression::new_bool(b),
+                Value::Long(n) => RestrictedExpression::new_long(n),
+                Value::String(s) => RestrictedExpression::new_string(s),
+                Value::Roles(roles) => RestrictedExpression::new_set(
+                    roles
+                        .into_iter()
+                        .map(|r| RestrictedExpression::new_entity_uid(self.role_uid(r))),
                 ),
-            ),
-            ("decisionSupport", b(ai.decision_support)),
-            ("fairnessAssessed", b(ai.fairness_assessed)),
-            ("residentFacing", b(ai.resident_facing)),
-            ("transparencyNotice", b(ai.transparency_notice)),
-            ("accessibilityReviewed", b(ai.accessibility_reviewed)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        if let Some(owner) = &ai.owner {
-            attrs.insert("owner".to_string(), s(owner));
+            };
+            attrs.insert(attribute.name.to_string(), expression);
         }
         Entity::new(uid, attrs, HashSet::new()).map_err(|e| LoadError::Internal(e.to_string()))
     }
-}
-
-fn response_allows_cleanly(response: &cedar_policy::Response) -> bool {
-    response.decision() == cedar_policy::Decision::Allow
-        && response.diagnostics().errors().next().is_none()
 }
 
 #[cfg(test)]

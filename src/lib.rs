@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod attributes;
 pub mod batch;
 mod cedar_text;
 mod contexts;
+mod data_profile;
 pub mod decision;
 pub mod engine;
 pub mod error;

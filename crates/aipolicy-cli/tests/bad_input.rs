@@ -1358,7 +1358,6 @@ fn quadratic_bomb(n: usize, key: &str) -> String {
 #[test]
 fn yaml_alias_bombs_in_a_register_are_refused() {
     let text = billion_laughs("dataClasses: *a9\naiSystems: []\n");
-    let started = std::time::Instant::now();
     assert!(Register::from_yaml(&text, "test.yaml").is_err());
     assert_register_fails(&text, "limit");
     // Aliases inside the register's own lists.
@@ -1379,10 +1378,7 @@ fn yaml_alias_bombs_in_a_register_are_refused() {
     let text = "dataClasses: [{id: x, name: X, level: 0, personalData: none, secrecy: false}]\naiSystems:\n  - &base {id: a, name: A, hosting: internal, approved: true, status: active, maxDataLevel: 1}\n  - {<<: *base, id: b}\n  - {<<: *base, id: c, status: suspended}\n";
     let register = Register::from_yaml(text, "test.yaml").unwrap();
     assert_eq!(register.ai_systems().len(), 3);
-    assert!(
-        started.elapsed().as_secs() < 60,
-        "refused in reasonable time"
-    );
+    // How fast a bomb is refused is a benchmark's business (benches/limits.rs), not a test's.
 }
 
 #[test]

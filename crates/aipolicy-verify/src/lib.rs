@@ -45,9 +45,7 @@ use aipolicy::invariants::{
 use aipolicy::paragraph::Paragraph;
 use aipolicy::policies::Policies;
 use aipolicy::query::{Action, Context, Query, UserRef};
-use aipolicy::register::{
-    AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status, User,
-};
+use aipolicy::register::{AiSystem, DataClass, PersonalData, Register, Role, Status, User};
 use aipolicy::{Engine, Verdict};
 use cedar_policy::{
     Authorizer, Entities, EntityUid, EvalResult, Policy, PolicyId, PolicySet, Request, RequestEnv,
@@ -457,87 +455,42 @@ fn as_personal_data(value: EvalResult, path: &str) -> Result<PersonalData, Strin
 
 /// The AI system entity as a register entry, and its `registered` flag.
 fn read_ai_system(entities: &Entities, uid: &EntityUid) -> Result<(AiSystem, bool), String> {
-    let attr = |name: &str| -> Result<EvalResult, String> {
-        entity_attr(entities, uid, name)?.ok_or_else(|| format!("resource.{name} is missing"))
-    };
-    let flag =
-        |name: &str| -> Result<bool, String> { as_bool(attr(name)?, &format!("resource.{name}")) };
-    let string = |name: &str| -> Result<String, String> {
-        match attr(name)? {
-            EvalResult::String(s) => Ok(s),
-            other => Err(format!(
-                "resource.{name}: expected a String, found {other:?}"
+    use aipolicy::attributes::{Value, AI_SYSTEM};
+    let mut ai = AiSystem::unregistered(COUNTEREXAMPLE_AI);
+    for attribute in AI_SYSTEM {
+        let value = match entity_attr(entities, uid, attribute.name)? {
+            None => None,
+            Some(EvalResult::Bool(b)) => Some(Value::Bool(b)),
+            Some(EvalResult::Long(n)) => Some(Value::Long(n)),
+            Some(EvalResult::String(s)) => Some(Value::String(s)),
+            Some(EvalResult::Set(set)) => Some(Value::Roles(
+                set.iter()
+                    .map(|v| match v {
+                        EvalResult::EntityUid(role) => Role::ALL
+                            .into_iter()
+                            .find(|r| r.as_str() == role.id().unescaped())
+                            .ok_or_else(|| format!("resource.userGroups: unknown role `{role}`")),
+                        other => Err(format!(
+                            "resource.{}: expected a Role, found {other:?}",
+                            attribute.name
+                        )),
+                    })
+                    .collect::<Result<Vec<Role>, String>>()?,
             )),
-        }
+            Some(other) => {
+                return Err(format!(
+                    "resource.{}: unexpected value {other:?}",
+                    attribute.name
+                ))
+            }
+        };
+        (attribute.write)(&mut ai, value).map_err(|e| format!("resource.{e}"))?;
+    }
+    let registered = match entity_attr(entities, uid, "registered")? {
+        Some(value) => as_bool(value, "resource.registered")?,
+        None => return Err("resource.registered is missing".into()),
     };
-    let hosting = match string("hosting")?.as_str() {
-        "public" => Hosting::Public,
-        "internal" => Hosting::Internal,
-        other => {
-            return Err(format!(
-                "resource.hosting: `{other}` is neither public nor internal"
-            ))
-        }
-    };
-    let status = match string("status")?.as_str() {
-        "active" => Status::Active,
-        "suspended" => Status::Suspended,
-        other => {
-            return Err(format!(
-                "resource.status: `{other}` is neither active nor suspended"
-            ))
-        }
-    };
-    let owner = match entity_attr(entities, uid, "owner")? {
-        None => None,
-        Some(EvalResult::String(s)) if !s.is_empty() => Some(s),
-        Some(other) => {
-            return Err(format!(
-                "resource.owner: expected a non-empty String, found {other:?}"
-            ))
-        }
-    };
-    let user_groups = match attr("userGroups")? {
-        EvalResult::Set(set) => set
-            .iter()
-            .map(|v| match v {
-                EvalResult::EntityUid(role) => Role::ALL
-                    .into_iter()
-                    .find(|r| r.as_str() == role.id().unescaped())
-                    .ok_or_else(|| format!("resource.userGroups: unknown role `{role}`")),
-                other => Err(format!(
-                    "resource.userGroups: expected a Role, found {other:?}"
-                )),
-            })
-            .collect::<Result<BTreeSet<Role>, String>>()?
-            .into_iter()
-            .collect(),
-        other => {
-            return Err(format!(
-                "resource.userGroups: expected a set, found {other:?}"
-            ))
-        }
-    };
-    let ai = AiSystem {
-        id: COUNTEREXAMPLE_AI.into(),
-        name: COUNTEREXAMPLE_AI.into(),
-        hosting,
-        approved: flag("approved")?,
-        status,
-        owner,
-        verified: flag("verified")?,
-        max_data_level: as_level(attr("maxDataLevel")?, "resource.maxDataLevel")?,
-        personal_data: as_personal_data(attr("personalData")?, "resource.personalData")?,
-        secrecy: flag("secrecy")?,
-        user_groups,
-        decision_support: flag("decisionSupport")?,
-        fairness_assessed: flag("fairnessAssessed")?,
-        resident_facing: flag("residentFacing")?,
-        transparency_notice: flag("transparencyNotice")?,
-        accessibility_reviewed: flag("accessibilityReviewed")?,
-        description: None,
-    };
-    Ok((ai, flag("registered")?))
+    Ok((ai, registered))
 }
 
 /// One way to make a counterexample simpler; `false` when it changes nothing.

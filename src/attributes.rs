@@ -1,0 +1,201 @@
+//! The one table from the register's AI-system keys to the attributes Cedar sees on an
+//! `AiSystem` entity. The engine builds entities from it and `aipolicy verify` reads
+//! counterexamples back through it, so adding an attribute touches the register type, its JSON
+//! Schema, the Cedar schema and this table.
+
+use crate::register::{AiSystem, Hosting, PersonalData, Role, Status};
+
+/// A Cedar attribute value, as the engine builds it from the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A `Bool`.
+    Bool(bool),
+    /// A `Long`.
+    Long(i64),
+    /// A `String`.
+    String(String),
+    /// A `Set<Role>`.
+    Roles(Vec<Role>),
+}
+
+/// One attribute of an `AiSystem` entity.
+#[derive(Debug, Clone, Copy)]
+pub struct AiAttribute {
+    /// The Cedar attribute's name (the register key's, in camelCase).
+    pub name: &'static str,
+    /// Its value for a system; `None` leaves an optional attribute out.
+    pub read: fn(&AiSystem) -> Option<Value>,
+    /// Sets the register field from a Cedar value (`None`: the attribute is absent).
+    pub write: fn(&mut AiSystem, Option<Value>) -> Result<(), String>,
+}
+
+/// Every attribute of `AiSystem` entities but `registered` (which says whether the system is in
+/// the register at all), in the Cedar schema's order.
+pub const AI_SYSTEM: &[AiAttribute] = &[
+    AiAttribute {
+        name: "hosting",
+        read: |ai| Some(Value::String(ai.hosting.as_str().into())),
+        write: |ai, value| {
+            ai.hosting = match string(value, "hosting")?.as_str() {
+                "public" => Hosting::Public,
+                "internal" => Hosting::Internal,
+                other => return Err(format!("`{other}` is neither public nor internal")),
+            };
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "approved",
+        read: |ai| Some(Value::Bool(ai.approved)),
+        write: |ai, value| set_bool(&mut ai.approved, value, "approved"),
+    },
+    AiAttribute {
+        name: "status",
+        read: |ai| Some(Value::String(ai.status.as_str().into())),
+        write: |ai, value| {
+            ai.status = match string(value, "status")?.as_str() {
+                "active" => Status::Active,
+                "suspended" => Status::Suspended,
+                other => return Err(format!("`{other}` is neither active nor suspended")),
+            };
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "owner",
+        read: |ai| ai.owner.clone().map(Value::String),
+        write: |ai, value| {
+            ai.owner = match value {
+                None => None,
+                Some(Value::String(owner)) if !owner.is_empty() => Some(owner),
+                Some(other) => {
+                    return Err(format!(
+                        "owner: expected a non-empty String, found {other:?}"
+                    ))
+                }
+            };
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "verified",
+        read: |ai| Some(Value::Bool(ai.verified)),
+        write: |ai, value| set_bool(&mut ai.verified, value, "verified"),
+    },
+    AiAttribute {
+        name: "maxDataLevel",
+        read: |ai| Some(Value::Long(ai.max_data_level.into())),
+        write: |ai, value| match value {
+            Some(Value::Long(level @ 0..=4)) => {
+                ai.max_data_level = u8::try_from(level).map_err(|e| e.to_string())?;
+                Ok(())
+            }
+            other => Err(format!(
+                "maxDataLevel: expected a level 0–4, found {other:?}"
+            )),
+        },
+    },
+    AiAttribute {
+        name: "personalData",
+        read: |ai| Some(Value::Long(ai.personal_data.rank())),
+        write: |ai, value| {
+            ai.personal_data = match value {
+                Some(Value::Long(0)) => PersonalData::None,
+                Some(Value::Long(1)) => PersonalData::Ordinary,
+                Some(Value::Long(2)) => PersonalData::Sensitive,
+                other => return Err(format!("personalData: expected 0, 1 or 2, found {other:?}")),
+            };
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "secrecy",
+        read: |ai| Some(Value::Bool(ai.secrecy)),
+        write: |ai, value| set_bool(&mut ai.secrecy, value, "secrecy"),
+    },
+    AiAttribute {
+        name: "userGroups",
+        read: |ai| Some(Value::Roles(ai.user_groups.clone())),
+        write: |ai, value| match value {
+            Some(Value::Roles(mut roles)) => {
+                roles.sort();
+                roles.dedup();
+                ai.user_groups = roles;
+                Ok(())
+            }
+            other => Err(format!(
+                "userGroups: expected a set of roles, found {other:?}"
+            )),
+        },
+    },
+    AiAttribute {
+        name: "decisionSupport",
+        read: |ai| Some(Value::Bool(ai.decision_support)),
+        write: |ai, value| set_bool(&mut ai.decision_support, value, "decisionSupport"),
+    },
+    AiAttribute {
+        name: "fairnessAssessed",
+        read: |ai| Some(Value::Bool(ai.fairness_assessed)),
+        write: |ai, value| set_bool(&mut ai.fairness_assessed, value, "fairnessAssessed"),
+    },
+    AiAttribute {
+        name: "residentFacing",
+        read: |ai| Some(Value::Bool(ai.resident_facing)),
+        write: |ai, value| set_bool(&mut ai.resident_facing, value, "residentFacing"),
+    },
+    AiAttribute {
+        name: "transparencyNotice",
+        read: |ai| Some(Value::Bool(ai.transparency_notice)),
+        write: |ai, value| set_bool(&mut ai.transparency_notice, value, "transparencyNotice"),
+    },
+    AiAttribute {
+        name: "accessibilityReviewed",
+        read: |ai| Some(Value::Bool(ai.accessibility_reviewed)),
+        write: |ai, value| {
+            set_bool(
+                &mut ai.accessibility_reviewed,
+                value,
+                "accessibilityReviewed",
+            )
+        },
+    },
+];
+
+fn set_bool(field: &mut bool, value: Option<Value>, name: &str) -> Result<(), String> {
+    match value {
+        Some(Value::Bool(b)) => {
+            *field = b;
+            Ok(())
+        }
+        other => Err(format!("{name}: expected a Bool, found {other:?}")),
+    }
+}
+
+fn string(value: Option<Value>, name: &str) -> Result<String, String> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        other => Err(format!("{name}: expected a String, found {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every attribute read from a system and written back gives the same system.
+    #[test]
+    fn reading_and_writing_every_attribute_round_trips() {
+        let register = crate::Register::bundled().unwrap();
+        for original in register.ai_systems() {
+            let mut copy = AiSystem::unregistered(&original.id);
+            for attribute in AI_SYSTEM {
+                (attribute.write)(&mut copy, (attribute.read)(original)).unwrap();
+            }
+            copy.name.clone_from(&original.name);
+            copy.description.clone_from(&original.description);
+            let mut expected = original.clone();
+            expected.user_groups.sort();
+            assert_eq!(copy, expected);
+        }
+    }
+}
