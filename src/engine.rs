@@ -322,7 +322,11 @@ impl Engine {
                 .chain(names.action_entities.values().cloned()),
             Some(&schema),
         )
-        .map_err(|e| LoadError::Internal(format!("register entities against the schema: {e}")))?;
+        .map_err(|e| {
+            schema_problem(format!(
+                "the register's entities do not match the Cedar schema: {e}"
+            ))
+        })?;
         let sliced = slice_by_action(&policies, &names, &store, &with_json)?;
         let engine = Engine {
             policies,
@@ -876,20 +880,31 @@ impl Engine {
                 context,
                 Some(&self.schema),
             )
-            .map_err(|e| LoadError::Schema(vec![SourceDiagnostic::new(
-                BUNDLED_OR_GIVEN_SCHEMA,
-                std::sync::Arc::from(""),
-                0.into(),
-                format!("the request aipolicy builds for action `{action}` does not match the Cedar schema: {e}"),
-                Some("the schema must declare the context aipolicy builds (`aipolicy schema cedar` shows it)".into()),
-            )]))?;
+            .map_err(|e| {
+                schema_problem(format!(
+                    "the request aipolicy builds for action `{action}` does not match the Cedar schema: {e}"
+                ))
+            })?;
         }
         Ok(())
     }
 }
 
-/// How the schema is named in an error about it (the engine does not know its file).
-const BUNDLED_OR_GIVEN_SCHEMA: &str = "the Cedar schema";
+/// A schema that does not declare what aipolicy builds: the user's mistake (a schema written
+/// for other policies), not a bug, so it is a schema error with advice.
+fn schema_problem(message: String) -> LoadError {
+    LoadError::Schema(vec![SourceDiagnostic::new(
+        "the Cedar schema",
+        std::sync::Arc::from(""),
+        0.into(),
+        message,
+        Some(
+            "the schema must declare the entities, attributes, actions and context aipolicy \
+             builds; `aipolicy schema cedar` prints the embedded one"
+                .into(),
+        ),
+    )])
+}
 
 /// The policies per action, found once at load (see [`crate::slices`]).
 struct Sliced {
@@ -1007,11 +1022,11 @@ impl CedarNames {
             .collect::<HashMap<_, _>>();
         let declared = schema
             .action_entities()
-            .map_err(|e| LoadError::Internal(format!("action entities of the schema: {e}")))?;
+            .map_err(|e| schema_problem(format!("the schema's actions cannot be read: {e}")))?;
         let mut action_entities = HashMap::new();
         for (action, uid) in &actions {
             let entity = declared.get(uid).cloned().ok_or_else(|| {
-                LoadError::Internal(format!("the Cedar schema declares no action `{action}`"))
+                schema_problem(format!("the Cedar schema declares no action `{action}`"))
             })?;
             action_entities.insert(*action, entity);
         }

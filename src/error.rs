@@ -199,6 +199,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Loading policies, schema or register failed. The engine never starts half-loaded.
 #[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or folder could not be read.
     #[error("cannot read `{}`: {source}", path.display())]
@@ -236,6 +237,7 @@ pub enum LoadError {
 
 /// The register could not be used.
 #[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
 pub enum RegisterError {
     /// Not valid YAML.
     #[error("register `{file}` is not valid YAML")]

@@ -144,6 +144,7 @@ struct RawFile {
 
 /// A scenario file or folder that cannot be used. `aipolicy test` exits 2.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// Cannot read a file or folder.
     #[error("cannot read `{}`: {source}", path.display())]

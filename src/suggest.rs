@@ -1,7 +1,8 @@
 //! "Did you mean …?": the known name closest to a mistyped one.
 
 /// The candidate closest to `name` when it is close enough to be a likely slip of the keyboard
-/// or of case (`copilot` for `copilot-chat`, `maxDatalevel` for `maxDataLevel`), else `None`.
+/// or of case (`copilot` for `copilot-chat`, `maxDatalevel` for `maxDataLevel`, `anan` for
+/// `anna`: a swap of two letters counts as one edit), else `None`.
 ///
 /// ```
 /// use aipolicy::suggest::closest;
@@ -20,7 +21,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             let distance = if other.starts_with(&lower) && lower.len() >= 3 {
                 1
             } else {
-                strsim::levenshtein(&lower, &other)
+                strsim::osa_distance(&lower, &other)
             };
             (distance, candidate)
         })

@@ -140,12 +140,19 @@ pub fn write_text(
         "Coverage: {} of {total} policies exercised",
         total - uncovered.len()
     )?;
+    let width = engine
+        .policies()
+        .rules()
+        .iter()
+        .map(|rule| rule.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for rule in engine.policies().rules() {
         let cases = run.coverage.by_policy.get(&*rule.id).map_or(0, Vec::len);
         let mark = if cases == 0 { "!!" } else { "  " };
         writeln!(
             out,
-            "  {mark} {:<3} {:<36} {cases:>3} case(s)",
+            "  {mark} {:<3} {:<width$} {cases:>3} case(s)",
             rule.paragraph.code(),
             rule.id
         )?;
