@@ -38,6 +38,9 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
         if self.path.is_empty() {
             f.write_str(&self.message)
         } else {
@@ -54,16 +57,17 @@ fn join(problems: &[FieldError]) -> String {
         .join("; ")
 }
 
-/// The problems of a file, one a line: `file:line: path: message` where the line is known.
-pub(crate) fn list_in_file(file: &str, problems: &[FieldError]) -> String {
-    problems
-        .iter()
-        .map(|p| match p.line {
-            Some(line) => format!("  - {file}:{line}: {p}"),
-            None => format!("  - {p}"),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+impl std::error::Error for FieldError {}
+
+/// Each problem of a file is shown as a diagnostic of its own, below the file's one-line error.
+impl Diagnostic for FieldError {}
+
+/// `1 problem`, `3 problems`.
+pub(crate) fn count(problems: &[FieldError]) -> String {
+    match problems.len() {
+        1 => "1 problem".to_string(),
+        n => format!("{n} problems"),
+    }
 }
 
 /// A query that cannot be decided: bad JSON, a missing or mistyped field, an unknown data class,
@@ -250,7 +254,7 @@ pub enum RegisterError {
         diagnostics: Vec<SourceDiagnostic>,
     },
     /// Valid YAML, but not a valid register.
-    #[error("register `{file}` is invalid:\n{}", list_in_file(file, problems))]
+    #[error("register `{file}` is invalid: {}", count(problems))]
     #[diagnostic(
         code(aipolicy::register),
         help("the register's keys and their defaults: `aipolicy schema register`")
@@ -258,7 +262,8 @@ pub enum RegisterError {
     Invalid {
         /// The register's file name.
         file: String,
-        /// Every problem, each with its path.
+        /// Every problem, each with its path (and line where known).
+        #[related]
         problems: Vec<FieldError>,
     },
 }

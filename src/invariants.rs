@@ -99,6 +99,9 @@ pub struct Invariants {
     pub invariants: Vec<Invariant>,
     #[serde(skip)]
     file: String,
+    /// The line of each invariant's `when` in its file, where known (for errors found later).
+    #[serde(skip)]
+    when_lines: Vec<Option<usize>>,
 }
 
 /// A fact about every request the engine can build, conjoined to every invariant.
@@ -210,7 +213,7 @@ pub enum InvariantsError {
         diagnostics: Vec<SourceDiagnostic>,
     },
     /// Valid YAML, but not valid invariants.
-    #[error("invariants `{file}` are invalid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("invariants `{file}` are invalid: {}", crate::error::count(problems))]
     #[diagnostic(
         code(aipolicy::invariants),
         help("the invariants file's keys: `aipolicy schema invariants`; `when` is a Cedar condition over principal, action, resource and context")
@@ -219,6 +222,7 @@ pub enum InvariantsError {
         /// The file's name.
         file: String,
         /// Every problem, each with its path.
+        #[related]
         problems: Vec<FieldError>,
     },
     /// Policies or schema could not be loaded.
@@ -276,9 +280,15 @@ impl Invariants {
                 file: file.to_string(),
                 diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
             })?;
-        let invalid = |problems| InvariantsError::Invalid {
+        let invalid = |problems: Vec<FieldError>| InvariantsError::Invalid {
             file: file.to_string(),
-            problems,
+            problems: problems
+                .into_iter()
+                .map(|p| {
+                    let line = crate::yaml_path::line_of_yaml_path(text, &p.path);
+                    p.at_line(line)
+                })
+                .collect(),
         };
         let json = serde_json::to_value(&yaml).map_err(|e| {
             invalid(vec![FieldError::new(
@@ -293,6 +303,9 @@ impl Invariants {
         let mut invariants: Invariants = serde_json::from_value(json)
             .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
         invariants.file = file.to_string();
+        invariants.when_lines = (0..invariants.invariants.len())
+            .map(|i| crate::yaml_path::line_of_yaml_path(text, &format!("invariants[{i}].when")))
+            .collect();
         let mut problems = Vec::new();
         let mut seen = std::collections::HashMap::new();
         for (i, invariant) in invariants.invariants.iter().enumerate() {
@@ -347,11 +360,13 @@ impl Invariants {
                 continue;
             }
             let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+            let line = self.when_lines.get(i).copied().flatten();
             problems.extend(result.validation_errors().map(|e| {
                 FieldError::new(
                     format!("invariants[{i}].when"),
                     format!("does not type-check against the Cedar schema: {e}"),
                 )
+                .at_line(line)
             }));
         }
         if problems.is_empty() {

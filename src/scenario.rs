@@ -166,10 +166,7 @@ pub enum ScenarioError {
         diagnostics: Vec<SourceDiagnostic>,
     },
     /// Valid YAML, but not a scenario file.
-    #[error(
-        "scenario file `{file}` is invalid:\n{}",
-        crate::error::list_in_file(file, problems)
-    )]
+    #[error("scenario file `{file}` is invalid: {}", crate::error::count(problems))]
     #[diagnostic(
         code(aipolicy::scenario),
         help("the scenario file's keys: `aipolicy schema scenarios`")
@@ -178,6 +175,7 @@ pub enum ScenarioError {
         /// The file.
         file: String,
         /// Every problem, with its path (and line where known).
+        #[related]
         problems: Vec<FieldError>,
     },
     /// The register the file names cannot be loaded.

@@ -784,7 +784,10 @@ mod register_errors {
             Err(aipolicy::LoadError::Register(aipolicy::RegisterError::Invalid {
                 problems,
                 ..
-            })) => problems.iter().map(ToString::to_string).collect(),
+            })) => problems
+                .iter()
+                .map(|p| p.clone().at_line(None).to_string())
+                .collect(),
             other => panic!("expected an invalid register, got {other:?}"),
         }
     }

@@ -2123,7 +2123,10 @@ fn registers_over_the_user_or_ai_system_count_are_refused_by_count() {
         text.push_str(&format!("  - {{id: u{i}, roles: []}}\n"));
     }
     let problems = register_problems(&text);
-    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|p| p.clone().at_line(None).to_string())
+        .collect();
     assert!(
         messages.contains(
             &"aiSystems: has 10001 items, more than 10000 items; the limit is 10000".to_string()

@@ -752,7 +752,7 @@ fn a_scenario_naming_a_policy_that_does_not_exist_is_an_error_in_the_file() {
     assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
     let err = stderr(&output);
     assert!(
-        flat(&err).contains(&flat("typo.yaml:2: cases[0].expect.policies[0]: no policy has the id `u3-public-ai-open-onyl`; did you mean `u3-public-ai-open-only`?")),
+        flat(&err).contains(&flat("line 2: cases[0].expect.policies[0]: no policy has the id `u3-public-ai-open-onyl`; did you mean `u3-public-ai-open-only`?")),
         "{err}"
     );
 }
@@ -785,7 +785,9 @@ fn register_errors_at_load_name_file_and_line_and_a_likely_key() {
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
-        flat(&err).contains(&flat("register.yaml:10: aiSystems[0].maxDatalevel: unknown field; did you mean `maxDataLevel`?")),
+        flat(&err).contains(&flat(
+            "line 10: aiSystems[0].maxDatalevel: unknown field; did you mean `maxDataLevel`?"
+        )),
         "{err}"
     );
     assert!(

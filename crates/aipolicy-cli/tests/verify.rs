@@ -309,12 +309,22 @@ fn the_assumptions_hold_for_every_request_the_engine_builds() {
     assert!(!ASSUMPTIONS.is_empty());
 }
 
+/// An error's message with each of its related problems, as the terminal shows them.
+fn full(err: &dyn miette::Diagnostic) -> String {
+    let mut text = err.to_string();
+    for related in err.related().into_iter().flatten() {
+        text.push('\n');
+        text.push_str(&related.to_string());
+    }
+    text
+}
+
 #[test]
 fn invariants_with_mistakes_are_refused_with_their_path() {
     let bad_kind =
         "invariants:\n  - {id: a, paragraph: U3, kind: sometimes, sv: x, en: x, when: 'true'}\n";
     let err = Invariants::from_yaml(bad_kind, "bad.yaml").expect_err("bad kind");
-    let text = err.to_string();
+    let text = full(&err);
     assert!(
         text.contains("bad.yaml") && text.contains("invariants[0].kind"),
         "{text}"
@@ -322,11 +332,11 @@ fn invariants_with_mistakes_are_refused_with_their_path() {
 
     let duplicate = "invariants:\n  - {id: a, paragraph: U3, kind: never, sv: x, en: x, when: 'true'}\n  - {id: a, paragraph: U3, kind: never, sv: x, en: x, when: 'true'}\n";
     let err = Invariants::from_yaml(duplicate, "dup.yaml").expect_err("duplicate");
-    assert!(err.to_string().contains("invariants[1].id"), "{err}");
+    assert!(full(&err).contains("invariants[1].id"), "{err}");
 
     let syntax = "invariants:\n  - {id: a, paragraph: U3, kind: never, sv: x, en: x, when: 'resource.hosting =='}\n";
     let err = Invariants::from_yaml(syntax, "syntax.yaml").expect_err("Cedar syntax");
-    assert!(err.to_string().contains("invariants[0].when"), "{err}");
+    assert!(full(&err).contains("invariants[0].when"), "{err}");
 
     let typo = "invariants:\n  - {id: a, paragraph: U3, kind: never, sv: x, en: x, when: 'resource.hostng == \"public\"'}\n";
     let invariants = Invariants::from_yaml(typo, "typo.yaml").expect("parses");
