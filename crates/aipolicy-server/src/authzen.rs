@@ -111,7 +111,7 @@ pub enum Semantic {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evaluations {
     /// No `evaluations`, or an empty array: a single evaluation.
-    Single(Evaluation),
+    Single(Box<Evaluation>),
     /// The items, each resolved with the top-level defaults (or the error that item has).
     Many {
         /// How to run them.
@@ -156,7 +156,7 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
         }
     };
     let Some(items) = items else {
-        return evaluation(object, None, "").map(Evaluations::Single);
+        return evaluation(object, None, "").map(|e| Evaluations::Single(Box::new(e)));
     };
     if items.len() > max_items {
         return Err(RequestError {

@@ -285,12 +285,10 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
         let query = std::str::from_utf8(line)
             .ok()
             .and_then(|text| Query::from_json(text.trim()).ok());
-        let decision = match &query {
-            Some(query) => asked
-                .policy
-                .memo
-                .decide(engine, query, asked.language)
-                .map_err(|e| {
+        let (decision, input_error) = match &query {
+            Some(query) => match asked.policy.memo.decide(engine, query, asked.language) {
+                Ok(decision) => (decision, false),
+                Err(e) => (
                     Decision::input_error(
                         e.problems
                             .iter()
@@ -298,21 +296,18 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
                             .collect(),
                         asked.language,
                     )
-                    .with_request_id(query.request_id.clone())
-                }),
+                    .with_request_id(query.request_id.clone()),
+                    true,
+                ),
+            },
             // The CLI's own reading of the line gives its error, with the line and field.
-            None => aipolicy::cli::batch::decide_line(engine, number, line, asked.language)
-                .unwrap_or_else(|| {
-                    Err(Decision::input_error(
-                        vec![format!("line {number}: empty")],
-                        asked.language,
-                    ))
-                }),
+            None => match aipolicy::cli::batch::decide_line(engine, number, line, asked.language) {
+                Some(Ok(decision)) => (decision, false),
+                Some(Err(decision)) => (decision, true),
+                None => continue,
+            },
         };
-        let decision = decision.unwrap_or_else(|decision| {
-            input_errors += 1;
-            decision
-        });
+        input_errors += usize::from(input_error);
         let id = state.record(
             &asked.policy,
             &asked.caller,
@@ -569,7 +564,7 @@ async fn evaluations(AxState(state): AxState<Arc<State>>, request: Request) -> R
         Err(e) => return with_caller(authzen_error(e).into_response(), &caller),
         Ok(Evaluations::Single(evaluation)) => {
             let response =
-                single_evaluation(&state, &asked, Ok(evaluation), "/access/v1/evaluations");
+                single_evaluation(&state, &asked, Ok(*evaluation), "/access/v1/evaluations");
             return with_caller(response, &caller);
         }
         Ok(Evaluations::Many { semantic, items }) => (semantic, items),
