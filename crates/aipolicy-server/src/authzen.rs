@@ -136,7 +136,7 @@ pub struct ResourceSearch {
 pub fn parse_evaluation(body: &[u8]) -> Result<Evaluation, RequestError> {
     let value = json::parse(body)?;
     let object = top_object(&value)?;
-    evaluation(object, None, "")
+    evaluation(object, None, At::ROOT)
 }
 
 /// Reads an Access Evaluations request (`POST /access/v1/evaluations`); at most `max_items`
@@ -156,7 +156,7 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
         }
     };
     let Some(items) = items else {
-        return evaluation(object, None, "").map(|e| Evaluations::Single(Box::new(e)));
+        return evaluation(object, None, At::ROOT).map(|e| Evaluations::Single(Box::new(e)));
     };
     if items.len() > max_items {
         return Err(RequestError {
@@ -173,22 +173,23 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
     let semantic = semantic(object)?;
     // The top-level keys are defaults: each must be well-formed where given.
     let defaults = Defaults {
-        subject: optional_entity(object, "subject", "subject", true)?,
-        action: optional_action(object, "action")?,
-        resource: optional_entity(object, "resource", "resource", true)?,
-        context: optional_object(object, "context", "context")?,
+        subject: optional_entity(object, "subject", At::ROOT, true)?,
+        action: optional_action(object, At::ROOT)?,
+        resource: optional_entity(object, "resource", At::ROOT, true)?,
+        context: optional_object(object, "context", At::ROOT)?,
     };
+    let list = At::ROOT.key("evaluations");
     let items = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let path = format!("evaluations[{i}]");
+            let at = list.index(i);
             match item {
-                Value::Object(item) => evaluation(item, Some(&defaults), &format!("{path}.")),
-                other => Err(RequestError::at(
-                    path,
-                    format!("expected an evaluation object, got {}", kind(other)),
-                )),
+                Value::Object(item) => evaluation(item, Some(&defaults), at),
+                other => Err(at.error(format!(
+                    "expected an evaluation object, got {}",
+                    kind(other)
+                ))),
             }
         })
         .collect();
@@ -200,13 +201,13 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
 pub fn parse_resource_search(body: &[u8]) -> Result<ResourceSearch, RequestError> {
     let value = json::parse(body)?;
     let object = top_object(&value)?;
-    let subject =
-        required(object, "subject", "subject").and_then(|v| entity(v, "subject", true))?;
-    let action = required(object, "action", "action").and_then(|v| action(v, "action"))?;
+    let root = At::ROOT;
+    let subject = required(object, "subject").and_then(|v| entity(v, root.key("subject"), true))?;
+    let action = required(object, "action").and_then(|v| action(v, root.key("action")))?;
     let mut resource =
-        required(object, "resource", "resource").and_then(|v| entity(v, "resource", false))?;
+        required(object, "resource").and_then(|v| entity(v, root.key("resource"), false))?;
     resource.id = None;
-    let context = optional_object(object, "context", "context")?;
+    let context = optional_object(object, "context", root)?;
     let (limit, token) = match object.get("page") {
         None | Some(Value::Null) => (None, None),
         Some(Value::Object(page)) => {
@@ -275,28 +276,79 @@ fn top_object(value: &Value) -> Result<&Map<String, Value>, RequestError> {
     }
 }
 
-/// One evaluation from `object` (an item when `defaults` are given: a key it leaves out is
-/// taken whole from the defaults).
+/// Where a field is: made into its path (`evaluations[2].subject.id`) only for an error.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    key: &'a str,
+    index: Option<usize>,
+}
+
+impl<'a> At<'a> {
+    const ROOT: At<'static> = At {
+        parent: None,
+        key: "",
+        index: None,
+    };
+
+    fn key(&'a self, key: &'a str) -> At<'a> {
+        At {
+            parent: Some(self),
+            key,
+            index: None,
+        }
+    }
+
+    fn index(&'a self, index: usize) -> At<'a> {
+        At {
+            parent: Some(self),
+            key: "",
+            index: Some(index),
+        }
+    }
+
+    fn is_root(&self) -> bool {
+        self.key.is_empty() && self.index.is_none() && self.parent.is_none_or(At::is_root)
+    }
+
+    fn error(&self, message: impl Into<String>) -> RequestError {
+        RequestError::at(self.to_string(), message)
+    }
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+            if !self.key.is_empty() && !parent.is_root() {
+                f.write_str(".")?;
+            }
+        }
+        f.write_str(self.key)?;
+        if let Some(index) = self.index {
+            write!(f, "[{index}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// One evaluation from `object` at `at` (an item when `defaults` are given: a key it leaves
+/// out is taken whole from the defaults).
 fn evaluation(
     object: &Map<String, Value>,
     defaults: Option<&Defaults>,
-    prefix: &str,
+    at: At<'_>,
 ) -> Result<Evaluation, RequestError> {
-    let path = |key: &str| format!("{prefix}{key}");
     let missing = |key: &str| {
-        RequestError::at(
-            path(key),
-            if defaults.is_some() {
-                format!("missing required field (neither the evaluation nor the request gives a `{key}`)")
-            } else {
-                "missing required field".to_string()
-            },
-        )
+        at.key(key).error(if defaults.is_some() {
+            format!(
+                "missing required field (neither the evaluation nor the request gives a `{key}`)"
+            )
+        } else {
+            "missing required field".to_string()
+        })
     };
-    let subject = match (
-        optional_entity(object, "subject", &path("subject"), true)?,
-        defaults,
-    ) {
+    let subject = match (optional_entity(object, "subject", at, true)?, defaults) {
         (Some(subject), _) => subject,
         (
             None,
@@ -306,7 +358,7 @@ fn evaluation(
         ) => s.clone(),
         (None, _) => return Err(missing("subject")),
     };
-    let action = match (optional_action(object, &path("action"))?, defaults) {
+    let action = match (optional_action(object, at)?, defaults) {
         (Some(action), _) => action,
         (
             None,
@@ -316,10 +368,7 @@ fn evaluation(
         ) => a.clone(),
         (None, _) => return Err(missing("action")),
     };
-    let resource = match (
-        optional_entity(object, "resource", &path("resource"), true)?,
-        defaults,
-    ) {
+    let resource = match (optional_entity(object, "resource", at, true)?, defaults) {
         (Some(resource), _) => resource,
         (
             None,
@@ -329,10 +378,7 @@ fn evaluation(
         ) => r.clone(),
         (None, _) => return Err(missing("resource")),
     };
-    let context = match (
-        optional_object(object, "context", &path("context"))?,
-        defaults,
-    ) {
+    let context = match (optional_object(object, "context", at)?, defaults) {
         (Some(context), _) => Some(context),
         (None, Some(defaults)) => defaults.context.clone(),
         (None, None) => None,
@@ -374,74 +420,66 @@ fn semantic(object: &Map<String, Value>) -> Result<Semantic, RequestError> {
     }
 }
 
-fn required<'v>(
-    object: &'v Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<&'v Value, RequestError> {
+fn required<'v>(object: &'v Map<String, Value>, key: &str) -> Result<&'v Value, RequestError> {
     match object.get(key) {
-        None | Some(Value::Null) => Err(RequestError::at(path, "missing required field")),
+        None | Some(Value::Null) => Err(At::ROOT.key(key).error("missing required field")),
         Some(value) => Ok(value),
     }
 }
 
+/// The entity `at.key`, when given.
 fn optional_entity(
     object: &Map<String, Value>,
     key: &str,
-    path: &str,
+    at: At<'_>,
     need_id: bool,
 ) -> Result<Option<Entity>, RequestError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => entity(value, path, need_id).map(Some),
+        Some(value) => entity(value, at.key(key), need_id).map(Some),
     }
 }
 
+/// `at.action.name`, when an action is given.
 fn optional_action(
     object: &Map<String, Value>,
-    path: &str,
+    at: At<'_>,
 ) -> Result<Option<String>, RequestError> {
     match object.get("action") {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => action(value, path).map(Some),
+        Some(value) => action(value, at.key("action")).map(Some),
     }
 }
 
+/// The object `at.key`, when given.
 fn optional_object(
     object: &Map<String, Value>,
     key: &str,
-    path: &str,
+    at: At<'_>,
 ) -> Result<Option<Map<String, Value>>, RequestError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map.clone())),
-        Some(other) => Err(RequestError::at(
-            path,
-            format!("expected an object, got {}", kind(other)),
-        )),
+        Some(other) => Err(at
+            .key(key)
+            .error(format!("expected an object, got {}", kind(other)))),
     }
 }
 
-fn entity(value: &Value, path: &str, need_id: bool) -> Result<Entity, RequestError> {
+fn entity(value: &Value, at: At<'_>, need_id: bool) -> Result<Entity, RequestError> {
     let Value::Object(object) = value else {
-        return Err(RequestError::at(
-            path,
-            format!(
-                "expected an object with `type` and `id`, got {}",
-                kind(value)
-            ),
-        ));
+        return Err(at.error(format!(
+            "expected an object with `type` and `id`, got {}",
+            kind(value)
+        )));
     };
-    let kind = string(object, "type", &format!("{path}.type"))?
-        .ok_or_else(|| RequestError::at(format!("{path}.type"), "missing required field"))?;
-    let id = string(object, "id", &format!("{path}.id"))?;
+    let kind = string(object, "type", at)?
+        .ok_or_else(|| at.key("type").error("missing required field"))?;
+    let id = string(object, "id", at)?;
     if need_id && id.is_none() {
-        return Err(RequestError::at(
-            format!("{path}.id"),
-            "missing required field",
-        ));
+        return Err(at.key("id").error("missing required field"));
     }
-    let properties = optional_object(object, "properties", &format!("{path}.properties"))?;
+    let properties = optional_object(object, "properties", at)?;
     Ok(Entity {
         kind,
         id,
@@ -449,30 +487,36 @@ fn entity(value: &Value, path: &str, need_id: bool) -> Result<Entity, RequestErr
     })
 }
 
-fn action(value: &Value, path: &str) -> Result<String, RequestError> {
+fn action(value: &Value, at: At<'_>) -> Result<String, RequestError> {
     let Value::Object(object) = value else {
-        return Err(RequestError::at(
-            path,
-            format!("expected an object with a `name`, got {}", kind(value)),
-        ));
+        return Err(at.error(format!(
+            "expected an object with a `name`, got {}",
+            kind(value)
+        )));
     };
-    optional_object(object, "properties", &format!("{path}.properties"))?;
-    string(object, "name", &format!("{path}.name"))?
-        .ok_or_else(|| RequestError::at(format!("{path}.name"), "missing required field"))
+    if let Some(properties) = object
+        .get("properties")
+        .filter(|v| !v.is_null() && !v.is_object())
+    {
+        return Err(at
+            .key("properties")
+            .error(format!("expected an object, got {}", kind(properties))));
+    }
+    string(object, "name", at)?.ok_or_else(|| at.key("name").error("missing required field"))
 }
 
+/// The string `at.key`, when given.
 fn string(
     object: &Map<String, Value>,
     key: &str,
-    path: &str,
+    at: At<'_>,
 ) -> Result<Option<String>, RequestError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(RequestError::at(
-            path,
-            format!("expected a string, got {}", kind(other)),
-        )),
+        Some(other) => Err(at
+            .key(key)
+            .error(format!("expected a string, got {}", kind(other)))),
     }
 }
 
@@ -605,7 +649,9 @@ impl Evaluation {
         if let Some(id) = request_id.filter(|id| (1..=256).contains(&id.chars().count())) {
             query.insert("requestId".into(), Value::String(id.to_string()));
         }
-        let query = Query::from_value(Value::Object(query)).map_err(|e| {
+        // As JSON text, the query takes the reader's fast typed path (the schema is checked only
+        // for a query that fails it, and gives the same errors as `Query::from_value`).
+        let query = Query::from_json(&Value::Object(query).to_string()).map_err(|e| {
             let first = e
                 .problems
                 .first()
