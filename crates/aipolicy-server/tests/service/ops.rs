@@ -309,3 +309,90 @@ async fn concurrency_and_time_limits_are_503_naming_the_limit() {
     );
     server.stop().await;
 }
+
+/// A decision log that counts what it is given.
+#[derive(Default)]
+struct Counting {
+    records: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+}
+
+impl aipolicy_server::DecisionSink for Counting {
+    fn record(&self, record: &aipolicy_server::DecisionRecord<'_>) {
+        self.records.lock().unwrap().push((
+            record.endpoint.to_string(),
+            record.decision.decision.to_string(),
+            record.query.map(|q| q.ai.clone()),
+        ));
+    }
+
+    fn queue_depth(&self) -> u64 {
+        7
+    }
+
+    fn dropped(&self) -> u64 {
+        3
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_decision_reaches_the_decision_log_seam() {
+    let sink = Arc::new(Counting::default());
+    let server = Server::bind(args()).await.unwrap().with_sink(sink.clone());
+    let addr = server.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: &str| {
+        client
+            .post(format!("http://{addr}{path}"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    for _ in 0..50 {
+        if post("/v1/decide", ANNA_COPILOT).await.unwrap().status() == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    post("/access/v1/evaluations", r#"{"subject":{"type":"user","id":"anna"},"action":{"name":"use"},"context":{"data":"intern"},"evaluations":[{"resource":{"type":"ai_system","id":"chatgpt"}},{}]}"#).await.unwrap();
+    let records = sink.records.lock().unwrap().clone();
+    let last: Vec<_> = records.iter().rev().take(3).rev().cloned().collect();
+    assert_eq!(
+        last[0],
+        (
+            "/v1/decide".into(),
+            "allow".into(),
+            Some("copilot-chat".into())
+        )
+    );
+    assert_eq!(
+        last[1],
+        (
+            "/access/v1/evaluations".into(),
+            "deny".into(),
+            Some("chatgpt".into())
+        )
+    );
+    assert_eq!(
+        last[2],
+        ("/access/v1/evaluations".into(), "deny".into(), None)
+    );
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("aipolicy_decision_log_queue_depth 7"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("aipolicy_decision_log_dropped_total 3"));
+    let _ = tx.send(());
+    handle.await.unwrap().unwrap();
+}
