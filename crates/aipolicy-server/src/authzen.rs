@@ -651,13 +651,8 @@ impl Evaluation {
         }
         // As JSON text, the query takes the reader's fast typed path (the schema is checked only
         // for a query that fails it, and gives the same errors as `Query::from_value`).
-        let query = Query::from_json(&Value::Object(query).to_string()).map_err(|e| {
-            let first = e
-                .problems
-                .first()
-                .map_or_else(|| RequestError::at("", e.to_string()), field_error);
-            MappingError::Invalid(first)
-        })?;
+        let query = Query::from_json(&Value::Object(query).to_string())
+            .map_err(|e| MappingError::Invalid(input_error(&e)))?;
         Ok((query, notes))
     }
 }
@@ -679,6 +674,13 @@ fn note_unknown<'a>(
             ));
         }
     }
+}
+
+/// The first problem of an input error of the engine, named in AuthZEN's terms.
+pub fn input_error(e: &aipolicy::InputError) -> RequestError {
+    e.problems
+        .first()
+        .map_or_else(|| RequestError::whole(e.to_string()), field_error)
 }
 
 /// An error of aipolicy's query (or engine) with its path given in AuthZEN's terms.

@@ -90,6 +90,19 @@ impl ApiError {
         )
     }
 
+    /// 503 for a request that took longer than `limit`, counted.
+    pub fn timed_out(dialect: Dialect, limit: std::time::Duration) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            dialect,
+            format!(
+                "the request took longer than the limit of {} ms (--request-timeout) and was not decided",
+                limit.as_millis()
+            ),
+        )
+        .counted(Rejection::Timeout)
+    }
+
     /// The same error, counted as `rejection`.
     pub fn counted(mut self, rejection: Rejection) -> ApiError {
         self.rejection = Some(rejection);
@@ -384,16 +397,8 @@ pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: 
     let timeout = state.config.request_timeout;
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            dialect,
-            format!(
-                "the request took longer than the limit of {} ms (--request-timeout) and was not decided",
-                timeout.as_millis()
-            ),
-        )
-        .in_language(language)
-        .counted(Rejection::Timeout)
-        .into_response(),
+        Err(_) => ApiError::timed_out(dialect, timeout)
+            .in_language(language)
+            .into_response(),
     }
 }

@@ -27,6 +27,25 @@ use crate::tokens::Caller;
 /// would cost more than it saves).
 const INLINE_ITEMS: usize = 256;
 
+/// Runs `work` here when it is small (`items` up to [`INLINE_ITEMS`]), else on a blocking
+/// thread, so that a large batch does not hold up the other requests of this worker.
+async fn sized<T: Send + 'static>(
+    items: usize,
+    dialect: Dialect,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if items <= INLINE_ITEMS {
+        return work();
+    }
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            dialect,
+            "the request could not be decided",
+        ))
+    })
+}
+
 /// The router of every endpoint.
 pub fn router(state: Arc<State>) -> Router {
     let decisions = Router::new()
@@ -243,13 +262,8 @@ async fn batch(AxState(state): AxState<Arc<State>>, request: Request) -> Respons
         let state = Arc::clone(&state);
         move || decide_lines(&state, &asked, &body)
     };
-    let result = if lines > INLINE_ITEMS {
-        tokio::task::spawn_blocking(work).await.ok()
-    } else {
-        Some(work())
-    };
-    let response = match result {
-        Some(Ok((out, input_errors))) => {
+    let response = match sized(lines, dialect, work).await {
+        Ok((out, input_errors)) => {
             let mut response = json_response(StatusCode::OK, out, "application/x-ndjson");
             if let Ok(value) = HeaderValue::from_str(&input_errors.to_string()) {
                 response
@@ -258,13 +272,7 @@ async fn batch(AxState(state): AxState<Arc<State>>, request: Request) -> Respons
             }
             response
         }
-        Some(Err(e)) => e.into_response(),
-        None => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            dialect,
-            "the batch could not be decided",
-        )
-        .into_response(),
+        Err(e) => e.into_response(),
     };
     with_caller(response, &caller)
 }
@@ -281,7 +289,10 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
             continue;
         }
         if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
-            return Err(timed_out(state, Dialect::Native));
+            return Err(ApiError::timed_out(
+                Dialect::Native,
+                state.config.request_timeout,
+            ));
         }
         let number = i + 1;
         let query = std::str::from_utf8(line)
@@ -335,18 +346,6 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
         out.push(b'\n');
     }
     Ok((out, input_errors))
-}
-
-fn timed_out(state: &State, dialect: Dialect) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        dialect,
-        format!(
-            "the request took longer than the limit of {} ms (--request-timeout) and was not decided",
-            state.config.request_timeout.as_millis()
-        ),
-    )
-    .counted(crate::metrics::Rejection::Timeout)
 }
 
 /// An AuthZEN decision: `{decision, context: {decisionId, policyRevision, reasons,
@@ -422,10 +421,7 @@ fn evaluate(asked: &Asked, evaluation: &Evaluation) -> Evaluated {
             error: None,
         },
         Err(e) => {
-            let error = e
-                .problems
-                .first()
-                .map_or_else(|| RequestError::whole(e.to_string()), authzen::field_error);
+            let error = authzen::input_error(&e);
             Evaluated {
                 query: Some(query),
                 ..Evaluated::failed(error, asked.language)
@@ -576,20 +572,9 @@ async fn evaluations(AxState(state): AxState<Arc<State>>, request: Request) -> R
         let state = Arc::clone(&state);
         move || run_evaluations(&state, &asked, semantic, items)
     };
-    let result = if count > INLINE_ITEMS {
-        tokio::task::spawn_blocking(work).await.ok()
-    } else {
-        Some(work())
-    };
-    let response = match result {
-        Some(Ok(body)) => json_response(StatusCode::OK, body, "application/json"),
-        Some(Err(e)) => e.into_response(),
-        None => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            dialect,
-            "the evaluations could not be decided",
-        )
-        .into_response(),
+    let response = match sized(count, dialect, work).await {
+        Ok(body) => json_response(StatusCode::OK, body, "application/json"),
+        Err(e) => e.into_response(),
     };
     with_caller(response, &caller)
 }
@@ -604,7 +589,10 @@ fn run_evaluations(
     let mut answers = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
-            return Err(timed_out(state, Dialect::AuthZen));
+            return Err(ApiError::timed_out(
+                Dialect::AuthZen,
+                state.config.request_timeout,
+            ));
         }
         let evaluated = match item {
             Ok(evaluation) => evaluate(asked, &evaluation),
@@ -663,20 +651,9 @@ async fn search_resource(AxState(state): AxState<Arc<State>>, request: Request) 
         let state = Arc::clone(&state);
         move || run_search(&state, &asked, &search)
     };
-    let result = if systems > INLINE_ITEMS {
-        tokio::task::spawn_blocking(work).await.ok()
-    } else {
-        Some(work())
-    };
-    let response = match result {
-        Some(Ok(body)) => json_response(StatusCode::OK, body, "application/json"),
-        Some(Err(e)) => e.into_response(),
-        None => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            dialect,
-            "the search could not be run",
-        )
-        .into_response(),
+    let response = match sized(systems, dialect, work).await {
+        Ok(body) => json_response(StatusCode::OK, body, "application/json"),
+        Err(e) => e.into_response(),
     };
     with_caller(response, &caller)
 }
@@ -761,7 +738,10 @@ fn run_search(
     let mut allowed = Vec::new();
     for (i, system) in systems.iter().enumerate() {
         if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
-            return Err(timed_out(state, Dialect::AuthZen));
+            return Err(ApiError::timed_out(
+                Dialect::AuthZen,
+                state.config.request_timeout,
+            ));
         }
         let mut query = query.clone();
         query.ai.clone_from(&system.id);
@@ -769,13 +749,7 @@ fn run_search(
             .policy
             .memo
             .decide(engine, &query, asked.language)
-            .map_err(|e| {
-                let error = e
-                    .problems
-                    .first()
-                    .map_or_else(|| RequestError::whole(e.to_string()), authzen::field_error);
-                authzen_error(error)
-            })?;
+            .map_err(|e| authzen_error(authzen::input_error(&e)))?;
         state.record(
             &asked.policy,
             &asked.caller,
