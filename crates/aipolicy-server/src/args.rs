@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aipolicy::cli::LangArg;
 use clap::{Args, ValueEnum};
 
 /// The default address: loopback only.
@@ -52,8 +53,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub watch: Duration,
     /// Default language of reasons and duties (a request may ask `?lang=en`)
-    #[arg(long, value_enum, default_value_t = Lang::Sv)]
-    pub lang: Lang,
+    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    pub lang: LangArg,
     /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body: usize,
@@ -93,7 +94,7 @@ impl Default for ServeArgs {
             token_file: None,
             reload_gate: None,
             watch: Duration::from_secs(2),
-            lang: Lang::Sv,
+            lang: LangArg::Sv,
             max_body: 4 * 1024 * 1024,
             max_batch: 10_000,
             max_concurrent: 512,
@@ -103,25 +104,6 @@ impl Default for ServeArgs {
             public_url: None,
             log_format: LogFormat::Text,
             quiet: false,
-        }
-    }
-}
-
-/// `--lang` values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
-    /// Swedish.
-    #[default]
-    Sv,
-    /// English.
-    En,
-}
-
-impl From<Lang> for aipolicy::Language {
-    fn from(lang: Lang) -> Self {
-        match lang {
-            Lang::Sv => aipolicy::Language::Sv,
-            Lang::En => aipolicy::Language::En,
         }
     }
 }
