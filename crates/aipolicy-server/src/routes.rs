@@ -83,9 +83,9 @@ struct Asked {
 }
 
 fn asked(state: &State, request: &Request, dialect: Dialect) -> Result<Asked, ApiError> {
-    let language = http::language(request.uri(), state.config.language, dialect)?;
     let caller = http::authorize(state, request.headers(), dialect, false)
-        .map_err(|e| e.in_language(language))?;
+        .map_err(|e| e.in_language(state.config.language))?;
+    let language = http::language(request.uri(), state.config.language, dialect)?;
     let policy = state
         .current()
         .ok_or_else(|| ApiError::not_ready(dialect).in_language(language))?;
