@@ -195,17 +195,21 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
     let engine = Engine::new(policies, schema, register)
         .map_err(|e| LoadFailure::from_load_error(&e))?
         .with_language(language);
-    let digest = hash.finalize();
-    let mut revision = String::with_capacity(16);
-    for byte in digest.iter().take(8) {
-        let _ = write!(revision, "{byte:02x}");
-    }
     Ok(Loaded {
         engine,
-        revision: revision.into(),
+        revision: hex(&hash.finalize()[..8]).into(),
         loaded_at: SystemTime::now(),
         memo: SharedMemo::new(memo),
     })
+}
+
+/// Bytes in lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
 fn hash_policy_files(hash: &mut Sha256, files: &[PolicyFile]) {

@@ -160,24 +160,17 @@ fn request_id_of(body: &[u8]) -> Option<String> {
 
 /// `POST /v1/decide`.
 async fn decide(AxState(state): AxState<Arc<State>>, request: Request) -> Response {
-    match decide_inner(&state, request).await {
-        Ok(response) | Err(response) => response,
-    }
-}
-
-async fn decide_inner(state: &State, request: Request) -> Result<Response, Response> {
     let dialect = Dialect::Native;
-    let asked = asked(state, &request, dialect).map_err(IntoResponse::into_response)?;
+    let asked = match asked(&state, &request, dialect) {
+        Ok(asked) => asked,
+        Err(e) => return e.into_response(),
+    };
     let (parts, body) = request.into_parts();
-    let body = http::read_body(
-        &parts.headers,
-        body,
-        &["application/json"],
-        MAX_QUERY_BYTES,
-        dialect,
-    )
-    .await
-    .map_err(|e| with_caller(e.in_language(asked.language).into_response(), &asked.caller))?;
+    let types = ["application/json"];
+    let body = match http::read_body(&parts.headers, body, &types, MAX_QUERY_BYTES, dialect).await {
+        Ok(body) => body,
+        Err(e) => return with_caller(e.in_language(asked.language).into_response(), &asked.caller),
+    };
     let engine = &asked.policy.engine;
     let query = std::str::from_utf8(&body)
         .map_err(|e| {
@@ -214,10 +207,10 @@ async fn decide_inner(state: &State, request: Request) -> Result<Response, Respo
         policy_revision: &asked.policy.revision,
     })
     .unwrap_or_default();
-    Ok(with_caller(
+    with_caller(
         json_response(status, body, "application/json"),
         &asked.caller,
-    ))
+    )
 }
 
 fn problems(e: &aipolicy::InputError) -> Vec<String> {
@@ -668,8 +661,7 @@ fn search_fingerprint(search: &authzen::ResourceSearch) -> String {
         "context": search.evaluation.context,
         "limit": search.limit,
     });
-    let digest = Sha256::digest(canonical_json(&canonical).as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::load::hex(&Sha256::digest(canonical_json(&canonical).as_bytes())[..8])
 }
 
 /// JSON text with every object's keys sorted.

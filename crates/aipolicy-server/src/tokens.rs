@@ -163,10 +163,7 @@ fn parse_hex(hex: &str) -> Option<[u8; 32]> {
 
 /// The hex SHA-256 of a secret, as a token file holds it.
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::load::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]
