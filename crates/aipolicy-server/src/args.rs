@@ -1,0 +1,152 @@
+//! The command line of `aipolicy serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aipolicy::cli::LangArg;
+use clap::{Args, ValueEnum};
+
+/// The default address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8282";
+
+/// Arguments of `aipolicy serve`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Endpoints:
+  POST /v1/decide                  a query JSON -> the Decision JSON with decisionId and policyRevision
+  POST /v1/batch                   JSON Lines (application/x-ndjson) in -> JSON Lines out, in order
+  POST /access/v1/evaluation       AuthZEN 1.0 Access Evaluation
+  POST /access/v1/evaluations      AuthZEN 1.0 Access Evaluations (execute_all, deny_on_first_deny, permit_on_first_permit)
+  POST /access/v1/search/resource  AuthZEN 1.0 Resource Search: which AI systems may this user use?
+  GET  /.well-known/authzen-configuration
+  GET  /health/live, /health/ready, /metrics (Prometheus), /v1/status
+  POST /v1/admin/reload            reload now (an admin token); also on SIGHUP and when a file changes
+
+Token file: one caller a line, `NAME SHA256HEX [admin]` (SHA-256 of the caller's secret,
+`printf %s SECRET | sha256sum`); callers send `Authorization: Bearer SECRET`. Without a token
+file the server only listens on loopback, and every local caller is let in.
+
+Example:
+  aipolicy serve --listen 127.0.0.1:8282
+  curl -s localhost:8282/v1/decide -H 'Content-Type: application/json' \\
+    -d '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}'")]
+pub struct ServeArgs {
+    /// Address to listen on (a non-loopback address needs --token-file)
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Register YAML [default: the project's register.yaml, else the embedded Askersund register]
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
+    /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Callers and the SHA-256 of their secrets, `NAME SHA256HEX [admin]` a line
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Scenario folder (or file) every new policy must pass before it is swapped in
+    #[arg(long, value_name = "DIR")]
+    pub reload_gate: Option<PathBuf>,
+    /// How often the policies, schema, register and token file are checked for changes (0: never; SIGHUP and /v1/admin/reload still reload)
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub watch: Duration,
+    /// Default language of reasons and duties (a request may ask `?lang=en`)
+    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    pub lang: LangArg,
+    /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body: usize,
+    /// Most queries in one /v1/batch or /access/v1/evaluations request
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_batch: usize,
+    /// Most requests answered at once; more get 503 with Retry-After
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_concurrent: usize,
+    /// Longest a request may take before it gets 503
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Longest a shutdown waits for requests in flight
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// Decisions remembered per policy revision, by kind of query (0: none)
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub memo: usize,
+    /// Base URL announced in /.well-known/authzen-configuration [default: from the request's Host]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Format of the request log on stderr
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Do not name the inputs in force, nor log each request (errors are still logged)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8282)),
+            register: None,
+            policies: None,
+            schema: None,
+            token_file: None,
+            reload_gate: None,
+            watch: Duration::from_secs(2),
+            lang: LangArg::Sv,
+            max_body: 4 * 1024 * 1024,
+            max_batch: 10_000,
+            max_concurrent: 512,
+            request_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(30),
+            memo: 65_536,
+            public_url: None,
+            log_format: LogFormat::Text,
+            quiet: false,
+        }
+    }
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line a request, `key=value` fields.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// `250ms`, `2s`, `1m` or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |at| text.split_at(at));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 250ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        other => return Err(format!("unknown unit `{other}`; use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("x").is_err());
+    }
+}

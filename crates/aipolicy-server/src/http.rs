@@ -1,0 +1,404 @@
+//! What every endpoint shares: errors in each API's own shape, reading bodies within limits,
+//! callers, languages, and the middleware for request ids, metrics, logs, concurrency and time.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aipolicy::decision::FAIL_CLOSED_POLICY;
+use aipolicy::{Decision, Language, Reason, Verdict};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State as AxState};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::metrics::{endpoint_index, Rejection, ENDPOINTS};
+use crate::state::State;
+use crate::tokens::{AuthError, Caller};
+
+/// `X-Request-ID`.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Which API an endpoint belongs to: its errors take that API's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `/v1/decide`, `/v1/batch`: every body is a Decision JSON, an error a deny.
+    Native,
+    /// `/access/v1/…`: an error is a status code and a message string (AuthZEN 1.0, 8.2).
+    AuthZen,
+    /// Everything else: `{"error": "…"}`.
+    Plain,
+}
+
+impl Dialect {
+    /// The dialect of a path.
+    pub fn of(path: &str) -> Dialect {
+        if path.starts_with("/access/") {
+            Dialect::AuthZen
+        } else if path == "/v1/decide" || path == "/v1/batch" {
+            Dialect::Native
+        } else {
+            Dialect::Plain
+        }
+    }
+}
+
+/// A request that is answered with an error.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The status.
+    pub status: StatusCode,
+    /// What went wrong (never a secret).
+    pub message: String,
+    /// The API whose shape the body takes.
+    pub dialect: Dialect,
+    /// The language of a native deny's reason.
+    pub language: Language,
+    /// Counted as a rejection of this kind.
+    pub rejection: Option<Rejection>,
+}
+
+impl ApiError {
+    /// An error of `status` with `message`.
+    pub fn new(status: StatusCode, dialect: Dialect, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            dialect,
+            language: Language::Sv,
+            rejection: None,
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(dialect: Dialect, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, dialect, message)
+    }
+
+    /// 413, counted.
+    pub fn too_large(dialect: Dialect, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, dialect, message).counted(Rejection::TooLarge)
+    }
+
+    /// 503 before the first good load.
+    pub fn not_ready(dialect: Dialect) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            dialect,
+            "no policy is loaded yet (see /v1/status for the load error); the request is not decided",
+        )
+    }
+
+    /// 503 for a request that took longer than `limit`, counted.
+    pub fn timed_out(dialect: Dialect, limit: std::time::Duration) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            dialect,
+            format!(
+                "the request took longer than the limit of {} ms (--request-timeout) and was not decided",
+                limit.as_millis()
+            ),
+        )
+        .counted(Rejection::Timeout)
+    }
+
+    /// The same error, counted as `rejection`.
+    pub fn counted(mut self, rejection: Rejection) -> ApiError {
+        self.rejection = Some(rejection);
+        self
+    }
+
+    /// The same error, a native deny's reason in `language`.
+    pub fn in_language(mut self, language: Language) -> ApiError {
+        self.language = language;
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = match self.dialect {
+            Dialect::Native => {
+                let decision = refusal(&self, self.language);
+                let body = serde_json::to_vec(&decision).unwrap_or_default();
+                (
+                    self.status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response()
+            }
+            Dialect::AuthZen => (
+                self.status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                self.message.clone(),
+            )
+                .into_response(),
+            Dialect::Plain => {
+                let body = serde_json::json!({ "error": self.message });
+                (self.status, axum::Json(body)).into_response()
+            }
+        };
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"aipolicy\""),
+                );
+            }
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        if let Some(rejection) = self.rejection {
+            response.extensions_mut().insert(rejection);
+        }
+        response
+    }
+}
+
+/// A native error's body: a deny whose `errors` say what went wrong. A request that could not
+/// be read has the reason of an invalid query; any other the fail-closed reason.
+fn refusal(error: &ApiError, language: Language) -> Decision {
+    let unreadable = matches!(
+        error.status,
+        StatusCode::BAD_REQUEST
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    if unreadable {
+        return Decision::input_error(vec![error.message.clone()], language);
+    }
+    Decision {
+        decision: Verdict::Deny,
+        reasons: vec![Reason {
+            policy: FAIL_CLOSED_POLICY.into(),
+            paragraph: "§3".into(),
+            message: match language {
+                Language::Sv => "Frågan kunde inte prövas säkert och nekas därför för att skydda informationen.",
+                Language::En => "The request could not be evaluated safely, so it is denied to protect the information.",
+            }
+            .into(),
+        }],
+        obligations: Vec::new(),
+        errors: vec![error.message.clone()],
+        notes: Vec::new(),
+        request_id: None,
+    }
+}
+
+/// Whether the `Content-Type` is one of `allowed` (parameters such as `charset` aside).
+fn content_type_is(headers: &HeaderMap, allowed: &[&str]) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|media| allowed.iter().any(|a| media.eq_ignore_ascii_case(a)))
+}
+
+/// Reads a request body of at most `limit` bytes whose `Content-Type` is one of `types`.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    types: &[&str],
+    limit: usize,
+    dialect: Dialect,
+) -> Result<Bytes, ApiError> {
+    if !content_type_is(headers, types) {
+        let got = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| "none".to_string(), |v| format!("`{v}`"));
+        let status = match dialect {
+            // AuthZEN 1.0 asks for 400 here.
+            Dialect::AuthZen => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        };
+        return Err(ApiError::new(
+            status,
+            dialect,
+            format!("the Content-Type must be {}; got {got}", types.join(" or ")),
+        ));
+    }
+    let over = || {
+        ApiError::too_large(
+            dialect,
+            format!(
+                "the request body is larger than the limit of {limit} bytes{}",
+                describe_limit(limit)
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(over());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(cause) = source {
+                if cause.is::<http_body_util::LengthLimitError>() {
+                    return Err(over());
+                }
+                source = cause.source();
+            }
+            Err(ApiError::bad_request(
+                dialect,
+                format!("the request body could not be read: {e}"),
+            ))
+        }
+    }
+}
+
+fn describe_limit(limit: usize) -> String {
+    match limit {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!(" ({} MiB)", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!(" ({} KiB)", n >> 10),
+        _ => String::new(),
+    }
+}
+
+/// The caller of a request: with a token file, the one whose secret it carries (401 else);
+/// without, every caller (the server is on loopback). `admin` asks for an admin token (403).
+pub fn authorize(
+    state: &State,
+    headers: &HeaderMap,
+    dialect: Dialect,
+    admin: bool,
+) -> Result<Caller, ApiError> {
+    let Some(tokens) = state.tokens.load_full() else {
+        return Ok(Caller {
+            name: "local".into(),
+            admin: true,
+        });
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let caller = tokens.check(authorization).map_err(|e| {
+        let message = match e {
+            AuthError::Missing => "authentication required: send `Authorization: Bearer SECRET` with a secret of the token file",
+            AuthError::Invalid => "the bearer token is not one of the token file's",
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, dialect, message).counted(Rejection::Unauthenticated)
+    })?;
+    if admin && !caller.admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            dialect,
+            format!(
+                "caller `{}` may not do this: it needs an `admin` token",
+                caller.name
+            ),
+        )
+        .counted(Rejection::Forbidden));
+    }
+    Ok(caller)
+}
+
+/// The language a request asks for with `?lang=sv|en`, else the server's.
+pub fn language(uri: &Uri, default: Language, dialect: Dialect) -> Result<Language, ApiError> {
+    let Some(query) = uri.query() else {
+        return Ok(default);
+    };
+    for pair in query.split('&') {
+        if let Some(value) = pair.strip_prefix("lang=") {
+            return value.parse().map_err(|e: String| {
+                ApiError::bad_request(dialect, format!("lang: {e}")).in_language(default)
+            });
+        }
+    }
+    Ok(default)
+}
+
+/// The request's `X-Request-ID`, kept for its answer.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub Option<Arc<str>>);
+
+/// The caller a handler let in, for the request log.
+#[derive(Debug, Clone)]
+pub struct CallerName(pub Arc<str>);
+
+/// The outermost layer: echoes `X-Request-ID`, counts the request and its latency by endpoint,
+/// and logs it.
+pub async fn observe(
+    AxState(state): AxState<Arc<State>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let path = request.uri().path().to_string();
+    let method = request.method().clone();
+    let request_id = request.headers().get(&X_REQUEST_ID).cloned();
+    request.extensions_mut().insert(RequestId(
+        request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(Arc::from),
+    ));
+    state.metrics.in_flight(true);
+    let mut response = next.run(request).await;
+    state.metrics.in_flight(false);
+    if let Some(id) = request_id.clone() {
+        response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    }
+    let elapsed = started.elapsed();
+    let endpoint = endpoint_index(&path);
+    let status = response.status();
+    state.metrics.request(endpoint, status.as_u16(), elapsed);
+    if let Some(rejection) = response.extensions().get::<Rejection>() {
+        state.metrics.rejected(*rejection);
+    }
+    let caller = response
+        .extensions()
+        .get::<CallerName>()
+        .map_or_else(|| "-".into(), |c| c.0.clone());
+    let request_id = request_id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    let endpoint = ENDPOINTS[endpoint];
+    if status.is_server_error() {
+        tracing::warn!(target: "aipolicy::request", %method, path = endpoint, status = status.as_u16(), micros, caller = &*caller, request_id, "request");
+    } else {
+        tracing::info!(target: "aipolicy::request", %method, path = endpoint, status = status.as_u16(), micros, caller = &*caller, request_id, "request");
+    }
+    response
+}
+
+/// Limits a decision endpoint to `--max-concurrent` requests at once and `--request-timeout`
+/// each; beyond either, 503 naming the limit.
+pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
+    let dialect = Dialect::of(request.uri().path());
+    let language = state.config.language;
+    let Ok(_permit) = Arc::clone(&state.concurrency).try_acquire_owned() else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            dialect,
+            format!(
+                "the server is answering its limit of {} requests at once (--max-concurrent); retry shortly",
+                state.config.max_concurrent
+            ),
+        )
+        .in_language(language)
+        .counted(Rejection::Overloaded)
+        .into_response();
+    };
+    let timeout = state.config.request_timeout;
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timed_out(dialect, timeout)
+            .in_language(language)
+            .into_response(),
+    }
+}

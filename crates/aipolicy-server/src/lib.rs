@@ -1,0 +1,270 @@
+#![doc = include_str!("../README.md")]
+
+pub mod args;
+pub mod authzen;
+mod http;
+pub mod json;
+pub mod load;
+pub mod memo;
+pub mod metrics;
+mod routes;
+pub mod state;
+pub mod time;
+pub mod tokens;
+mod watch;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use aipolicy::inputs::{Inputs, Overrides};
+use tokio::net::TcpListener;
+
+pub use args::ServeArgs;
+pub use authzen::parse_evaluation;
+pub use state::{DecisionRecord, DecisionSink, State};
+
+/// Why the service could not start (exit code 2).
+#[derive(Debug)]
+pub enum StartError {
+    /// The arguments do not allow a safe start (a non-loopback `--listen` without tokens).
+    Unsafe(String),
+    /// The project or the token file cannot be used.
+    Inputs(String),
+    /// The address cannot be listened on.
+    Bind(SocketAddr, std::io::Error),
+    /// The runtime could not be made.
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Unsafe(message) | StartError::Inputs(message) => f.write_str(message),
+            StartError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            StartError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A bound, not yet running, service.
+pub struct Server {
+    state: Arc<State>,
+    listener: TcpListener,
+    args: ServeArgs,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Resolves the inputs in force in the current folder (flags over the project's files over
+    /// the embedded default), reads the token file and listens on `--listen`. Refuses a
+    /// non-loopback address without a token file.
+    pub async fn bind(args: ServeArgs) -> Result<Server, StartError> {
+        if args.token_file.is_none() && !args.listen.ip().is_loopback() {
+            return Err(StartError::Unsafe(format!(
+                "refusing to listen on {} without --token-file: every caller would be let in; listen on loopback (127.0.0.1) or give callers tokens",
+                args.listen
+            )));
+        }
+        let overrides = Overrides {
+            policies: args.policies.clone(),
+            schema: args.schema.clone(),
+            register: args.register.clone(),
+            invariants: None,
+        };
+        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        let inputs =
+            Inputs::resolve(&overrides, &cwd).map_err(|e| StartError::Inputs(e.to_string()))?;
+        let tokens = match &args.token_file {
+            Some(file) => {
+                let tokens = tokens::Tokens::from_file(file)
+                    .map_err(|e| StartError::Inputs(e.to_string()))?;
+                if tokens.is_empty() {
+                    tracing::warn!(file = %file.display(), "the token file names no caller: every request will get 401");
+                }
+                Some(tokens)
+            }
+            None => None,
+        };
+        let config = state::Config {
+            language: args.lang.into(),
+            max_body: args.max_body,
+            max_batch: args.max_batch,
+            max_concurrent: args.max_concurrent,
+            request_timeout: args.request_timeout,
+            memo: args.memo,
+            public_url: args.public_url.clone(),
+            token_file: args.token_file.clone(),
+            reload_gate: args.reload_gate.clone(),
+        };
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| StartError::Bind(args.listen, e))?;
+        if !args.quiet {
+            tracing::info!("inputs: {}", inputs.describe(&cwd));
+        }
+        Ok(Server {
+            state: Arc::new(State::new(config, inputs, tokens)),
+            listener,
+            args,
+        })
+    }
+
+    /// The address it listens on (the port chosen, for `--listen 127.0.0.1:0`).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (for tests and embedders).
+    pub fn state(&self) -> Arc<State> {
+        Arc::clone(&self.state)
+    }
+
+    /// Gives every decision to `sink` (the decision log's seam). Before [`Server::run`].
+    pub fn with_sink(mut self, sink: Arc<dyn DecisionSink>) -> Server {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.sink = Some(sink);
+        }
+        self
+    }
+
+    /// Loads the policy, then serves until `shutdown` completes; then stops taking connections,
+    /// lets the requests in flight finish (at most `--shutdown-timeout`) and returns. Watches
+    /// the files every `--watch`.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, "listening");
+        let watcher = watch::spawn(Arc::clone(&state), self.args.watch);
+        let loader = {
+            let state = Arc::clone(&state);
+            tokio::spawn(async move {
+                let _ = state.reload("start").await;
+            })
+        };
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing the requests in flight");
+            let _ = stopping_tx.send(true);
+        };
+        let app = routes::router(Arc::clone(&state));
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        let drain = self.args.shutdown_timeout;
+        let deadline = async move {
+            let mut rx = stopping_rx;
+            let _ = rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(drain).await;
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!("requests still in flight after {} ms; stopping anyway", drain.as_millis());
+                Ok(())
+            }
+        };
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
+        loader.abort();
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs.
+pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    let server = Server::bind(args).await?;
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM"),
+                        _ = int.recv() => tracing::info!("SIGINT"),
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut hangup) = signal(SignalKind::hangup()) {
+            let state = server.state();
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reloading");
+                    let _ = state.reload("SIGHUP").await;
+                }
+            });
+        }
+    }
+    server.run(shutdown).await.map_err(StartError::Runtime)
+}
+
+/// Sets up the request log on stderr, runs the service on a multi-threaded runtime and turns
+/// the outcome into an exit code: 0 after a clean shutdown, 2 when it could not start.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_logging(&args);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("{}", StartError::Runtime(e));
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Structured logs on stderr: `RUST_LOG` filters (default `info`, or `warn` with `--quiet`).
+pub fn init_logging(args: &ServeArgs) {
+    use tracing_subscriber::EnvFilter;
+    let default = if args.quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match args.log_format {
+        args::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        args::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
+}

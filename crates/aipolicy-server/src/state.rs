@@ -1,0 +1,305 @@
+//! The service's state: the policy in force (swapped whole on reload), the callers, the limits
+//! and the metrics.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use aipolicy::inputs::Inputs;
+use aipolicy::{Decision, Language, Query};
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::load::{self, LoadFailure, Loaded};
+use crate::metrics::{Gauges, Metrics};
+use crate::tokens::Tokens;
+
+/// Called after each decision, with what the decision log will record: the seam for
+/// `--log SINK` (a later issue). It must not block: a sink queues, and reports its queue.
+pub trait DecisionSink: Send + Sync + 'static {
+    /// One decision was made.
+    fn record(&self, record: &DecisionRecord<'_>);
+    /// Records waiting in the sink's queue (`aipolicy_decision_log_queue_depth`).
+    fn queue_depth(&self) -> u64 {
+        0
+    }
+    /// Records dropped because the queue was full (`aipolicy_decision_log_dropped_total`).
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+/// What a decision log records of one decision.
+#[derive(Debug)]
+pub struct DecisionRecord<'a> {
+    /// The decision's `decisionId` (a UUIDv7).
+    pub decision_id: uuid::Uuid,
+    /// When it was made.
+    pub time: SystemTime,
+    /// The revision that made it.
+    pub policy_revision: &'a str,
+    /// The caller's name from the token file (`local` without one).
+    pub caller: &'a str,
+    /// The endpoint asked.
+    pub endpoint: &'static str,
+    /// The query, when the request could be read as one.
+    pub query: Option<&'a Query>,
+    /// The decision.
+    pub decision: &'a Decision,
+}
+
+/// Settings fixed at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The default language.
+    pub language: Language,
+    /// Largest batch body.
+    pub max_body: usize,
+    /// Most items of a batch.
+    pub max_batch: usize,
+    /// Most requests at once.
+    pub max_concurrent: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Decisions remembered per revision.
+    pub memo: usize,
+    /// The base URL of the metadata document.
+    pub public_url: Option<String>,
+    /// The token file, if any.
+    pub token_file: Option<PathBuf>,
+    /// The reload gate's scenarios, if any.
+    pub reload_gate: Option<PathBuf>,
+}
+
+/// A reload that failed, as `/v1/status` shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadError {
+    /// What failed, where.
+    #[serde(flatten)]
+    pub failure: LoadFailure,
+    /// When (RFC 3339).
+    pub at: String,
+    /// What asked for the reload (`SIGHUP`, `watch`, `admin`, `start`).
+    pub trigger: String,
+}
+
+/// What a good reload did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reloaded {
+    /// `loaded` (the first policy), `reloaded` (a new revision is in force) or `unchanged`.
+    pub result: &'static str,
+    /// The revision now in force.
+    pub policy_revision: String,
+    /// The one before, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_revision: Option<String>,
+}
+
+/// The state every request shares.
+pub struct State {
+    /// Settings.
+    pub config: Config,
+    /// The inputs in force (resolved once, at start).
+    pub inputs: Inputs,
+    /// The policy in force; `None` until the first good load.
+    pub policy: ArcSwapOption<Loaded>,
+    /// The callers; `None` without a token file (every local caller is let in).
+    pub tokens: ArcSwapOption<Tokens>,
+    /// The one load gate: loads run one at a time.
+    gate: tokio::sync::Mutex<()>,
+    last_error: Mutex<Option<ReloadError>>,
+    last_reload: Mutex<Option<String>>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Permits for requests at once.
+    pub concurrency: Arc<Semaphore>,
+    /// The decision log's hook.
+    pub sink: Option<Arc<dyn DecisionSink>>,
+    /// When the service started.
+    pub started: SystemTime,
+    started_at: Instant,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("config", &self.config)
+            .field("inputs", &self.inputs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// A state with nothing loaded yet.
+    pub fn new(config: Config, inputs: Inputs, tokens: Option<Tokens>) -> State {
+        State {
+            concurrency: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            config,
+            inputs,
+            policy: ArcSwapOption::empty(),
+            tokens: ArcSwapOption::new(tokens.map(Arc::new)),
+            gate: tokio::sync::Mutex::new(()),
+            last_error: Mutex::new(None),
+            last_reload: Mutex::new(None),
+            metrics: Metrics::default(),
+            sink: None,
+            started: SystemTime::now(),
+            started_at: Instant::now(),
+        }
+    }
+
+    /// The policy in force, when one is loaded.
+    pub fn current(&self) -> Option<Arc<Loaded>> {
+        self.policy.load_full()
+    }
+
+    /// Loads the policy (and the token file) again behind the load gate and swaps it in whole;
+    /// a failure keeps the policy in force, and is counted, logged and kept for `/v1/status`.
+    pub async fn reload(self: &Arc<Self>, trigger: &str) -> Result<Reloaded, ReloadError> {
+        let _gate = self.gate.lock().await;
+        let state = Arc::clone(self);
+        let loaded = tokio::task::spawn_blocking(move || state.load_checked())
+            .await
+            .unwrap_or_else(|e| Err(LoadFailure::plain(format!("the load failed: {e}"))));
+        let counted = trigger != "start";
+        let now = crate::time::rfc3339(SystemTime::now());
+        if let Ok(mut last) = self.last_reload.lock() {
+            *last = Some(now.clone());
+        }
+        match loaded {
+            Ok((loaded, tokens)) => {
+                if let Some(tokens) = tokens {
+                    self.tokens.store(Some(Arc::new(tokens)));
+                }
+                let previous = self.current();
+                let previous_revision = previous.as_ref().map(|p| p.revision.to_string());
+                let revision = loaded.revision.to_string();
+                let result = if previous.is_none() {
+                    self.policy.store(Some(Arc::new(loaded)));
+                    "loaded"
+                } else if previous_revision.as_deref() == Some(revision.as_str()) {
+                    "unchanged"
+                } else {
+                    self.policy.store(Some(Arc::new(loaded)));
+                    "reloaded"
+                };
+                if counted {
+                    self.metrics.reload(true);
+                }
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = None;
+                }
+                tracing::info!(trigger, result, policy_revision = %revision, previous_revision = previous_revision.as_deref().unwrap_or("-"), "policy loaded");
+                Ok(Reloaded {
+                    result,
+                    policy_revision: revision,
+                    previous_revision,
+                })
+            }
+            Err(failure) => {
+                if counted {
+                    self.metrics.reload(false);
+                }
+                let serving = self.current().map_or_else(
+                    || "nothing (not ready)".to_string(),
+                    |p| format!("revision {}", p.revision),
+                );
+                tracing::error!(
+                    trigger,
+                    file = failure.file.as_deref().unwrap_or("-"),
+                    line = failure.line.unwrap_or(0),
+                    still_serving = %serving,
+                    "policy load failed: {failure}"
+                );
+                let error = ReloadError {
+                    failure,
+                    at: now,
+                    trigger: trigger.to_string(),
+                };
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = Some(error.clone());
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Loads the policy, runs the reload gate on it, and reads the token file.
+    fn load_checked(&self) -> Result<(Loaded, Option<Tokens>), LoadFailure> {
+        let loaded = load::load(&self.inputs, self.config.language, self.config.memo)?;
+        if let Some(gate) = &self.config.reload_gate {
+            let report = aipolicy::scenario::run_paths(&loaded.engine, std::slice::from_ref(gate))
+                .map_err(|e| {
+                    LoadFailure::at(
+                        format!("reload gate: {e}"),
+                        gate.display().to_string(),
+                        None,
+                    )
+                })?;
+            let failed: Vec<_> = report.results.iter().filter(|r| !r.passed()).collect();
+            if let Some(first) = failed.first() {
+                let mut failure = LoadFailure::at(
+                    format!(
+                        "reload gate: {} of {} scenario case(s) failed with the new policy, first `{}`: {}",
+                        failed.len(),
+                        report.results.len(),
+                        first.name,
+                        first.failures.join("; ")
+                    ),
+                    first.file.clone(),
+                    (first.line > 0).then_some(first.line),
+                );
+                failure.problems = failed
+                    .iter()
+                    .map(|r| format!("{}: {}: {}", r.location(), r.name, r.failures.join("; ")))
+                    .collect();
+                return Err(failure);
+            }
+        }
+        let tokens = match &self.config.token_file {
+            Some(file) => Some(Tokens::from_file(file)?),
+            None => None,
+        };
+        Ok((loaded, tokens))
+    }
+
+    /// Counts a decision and hands it to the decision log.
+    pub fn decided(&self, record: DecisionRecord<'_>) {
+        self.metrics.decision(record.decision);
+        if let Some(sink) = &self.sink {
+            sink.record(&record);
+        }
+    }
+
+    /// The last failed reload, when the last reload failed.
+    pub fn last_error(&self) -> Option<ReloadError> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// When the last load ran (RFC 3339).
+    pub fn last_reload(&self) -> Option<String> {
+        self.last_reload.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Seconds since start.
+    pub fn uptime(&self) -> f64 {
+        self.started_at.elapsed().as_secs_f64()
+    }
+
+    /// The gauges `/metrics` reads.
+    pub fn gauges(&self) -> Gauges {
+        let current = self.current();
+        Gauges {
+            revision: current.as_ref().map(|c| c.revision.clone()),
+            loaded_at: current
+                .as_ref()
+                .and_then(|c| c.loaded_at.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0.0, |d| d.as_secs_f64()),
+            log_queue_depth: self.sink.as_ref().map_or(0, |s| s.queue_depth()),
+            log_dropped: self.sink.as_ref().map_or(0, |s| s.dropped()),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The decision service over real HTTP: each test starts a server on an ephemeral loopback
+//! port (`127.0.0.1:0`) and calls it with an HTTP client.
+//!
+//! - `native`: `/v1/decide` and `/v1/batch`, their limits and errors;
+//! - `authzen`: the AuthZEN 1.0 status-code table of the certification scenario, the three batch
+//!   semantics, defaults, resource search and its pages, the metadata document;
+//! - `ops`: tokens (401/403), health, status, metrics, concurrency and time limits;
+//! - `reload`: reload while requests run, a broken file, the file watch, the reload gate;
+//! - `process`: the binary itself: SIGTERM drains requests in flight, SIGHUP reloads.
+
+#![allow(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+mod authzen;
+mod native;
+mod ops;
+mod process;
+mod reload;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aipolicy_server::{ServeArgs, Server, State};
+use serde_json::Value;
+
+/// A server running in this process.
+pub struct Running {
+    pub base: String,
+    pub addr: std::net::SocketAddr,
+    pub client: reqwest::Client,
+    pub state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Arguments for a test server: an ephemeral loopback port, no file watch.
+pub fn args() -> ServeArgs {
+    ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        watch: Duration::ZERO,
+        quiet: true,
+        ..ServeArgs::default()
+    }
+}
+
+/// Starts a server and waits until it has loaded its policy (or `ready` is false).
+pub async fn start_with(args: ServeArgs, ready: bool) -> Running {
+    let server = Server::bind(args).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let state = server.state();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let running = Running {
+        base: format!("http://{addr}"),
+        addr,
+        client: reqwest::Client::new(),
+        state,
+        stop: Some(tx),
+        handle: Some(handle),
+    };
+    if ready {
+        for _ in 0..200 {
+            if running.state.current().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            running.state.current().is_some(),
+            "the server did not load its policy"
+        );
+    } else {
+        // Let the first load run (and fail).
+        for _ in 0..200 {
+            if running.state.last_error().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    running
+}
+
+/// Starts a server with `args` that is ready.
+pub async fn start(args: ServeArgs) -> Running {
+    start_with(args, true).await
+}
+
+impl Running {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` as `application/json`; the status and the body (JSON, or a string).
+    pub async fn post_json(&self, path: &str, body: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        read(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// Stops it (as a signal would) and waits for it to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// The status and body of a response: its JSON, else its text as a JSON string.
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// The repository's root (the core library's folder).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A copy of the bundled policies, schema and register in a temporary folder, and the
+/// arguments that serve them.
+pub fn project() -> (tempfile::TempDir, ServeArgs) {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    for entry in std::fs::read_dir(repo().join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(
+        repo().join("schemas/aipolicy.cedarschema"),
+        dir.path().join("aipolicy.cedarschema"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("examples/askersund/register.yaml"),
+        dir.path().join("register.yaml"),
+    )
+    .unwrap();
+    let args = ServeArgs {
+        policies: Some(policies),
+        schema: Some(dir.path().join("aipolicy.cedarschema")),
+        register: Some(dir.path().join("register.yaml")),
+        ..args()
+    };
+    (dir, args)
+}
+
+/// The bundled register with `copilot-chat` suspended: anna's `use` of it with `intern` turns
+/// from allow to deny.
+pub fn suspend_copilot(register: &Path) {
+    let text = std::fs::read_to_string(register).unwrap();
+    let changed = text.replacen(
+        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: active",
+        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: suspended",
+        1,
+    );
+    assert_ne!(text, changed, "the register changed shape");
+    std::fs::write(register, changed).unwrap();
+}
+
+/// anna, Copilot Chat, internal information: allowed by the bundled register.
+pub const ANNA_COPILOT: &str = r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;

@@ -1,0 +1,254 @@
+//! `/v1/decide` and `/v1/batch`.
+
+use serde_json::Value;
+
+use super::*;
+
+fn is_uuid_v7(id: &Value) -> bool {
+    let id = id.as_str().unwrap_or_default();
+    id.len() == 36 && id.as_bytes()[14] == b'7' && uuid::Uuid::parse_str(id).is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decide_answers_the_decision_json_with_its_id_and_revision() {
+    let server = start(args()).await;
+    let response = server
+        .client
+        .post(server.url("/v1/decide"))
+        .header("content-type", "application/json")
+        .header("x-request-id", "hdr-1")
+        .body(r#"{"user":"anna","ai":"chatgpt","data":"intern","requestId":"r-17"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "hdr-1");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let (status, body) = read(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["decision"], "deny");
+    assert_eq!(body["requestId"], "r-17");
+    assert!(body["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["paragraph"] == "U3"));
+    assert!(is_uuid_v7(&body["decisionId"]), "{body}");
+    let revision = server.state.current().unwrap().revision.to_string();
+    assert_eq!(body["policyRevision"], revision.as_str());
+
+    let (status, allow) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
+    assert_eq!((status, allow["decision"].as_str()), (200, Some("allow")));
+    assert_eq!(allow["obligations"][0]["paragraph"], "U1");
+    assert!(allow["obligations"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("You are responsible"));
+    assert!(allow.get("requestId").is_none());
+    assert_ne!(allow["decisionId"], body["decisionId"]);
+    // The same question again (from the memo) gets its own id.
+    let (_, again) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
+    assert_eq!(again["obligations"], allow["obligations"]);
+    assert_ne!(again["decisionId"], allow["decisionId"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
+    let server = start(args()).await;
+    let cases = [
+        (
+            r#"{"user":"anna","ai":"chatgpt","data":"hemligt","requestId":"q"}"#,
+            400,
+            "data[0]: unknown data class `hemligt`",
+        ),
+        (
+            r#"{"user":"anna","ai":"chatgpt"}"#,
+            400,
+            "data: missing required field",
+        ),
+        (
+            r#"{"user":"nobody","ai":"chatgpt","data":"oppen"}"#,
+            400,
+            "unknown user `nobody`",
+        ),
+        (
+            r#"{"user":"anna","ai":"chatgpt","data":"oppen","purpose":"x"}"#,
+            400,
+            "purpose: unknown field",
+        ),
+        (
+            r#"{"user":{"id":"x","roles":["admin"]},"ai":"chatgpt","data":"oppen"}"#,
+            400,
+            "user.roles[0]",
+        ),
+        (
+            r#"{"user":"anna","ai":"chatgpt","data":"oppen","data":"intern"}"#,
+            400,
+            "duplicate",
+        ),
+        ("{", 400, "invalid JSON"),
+        ("", 400, "invalid JSON"),
+        ("[1]", 400, ""),
+    ];
+    for (body, status, error) in cases {
+        let (got, decision) = server.post_json("/v1/decide", body).await;
+        assert_eq!(got, status, "{body}: {decision}");
+        assert_eq!(decision["decision"], "deny", "{body}");
+        assert_eq!(
+            decision["reasons"][0]["policy"], "aipolicy-invalid-query",
+            "{body}"
+        );
+        let errors = decision["errors"].to_string();
+        assert!(errors.contains(error), "{body}: {errors}");
+        assert!(decision["decisionId"].is_string(), "{body}");
+    }
+    let (_, first) = server.post_json("/v1/decide", cases[0].0).await;
+    assert_eq!(first["requestId"], "q");
+
+    // Wrong content type, too large, too deep: each a deny that names the limit or the type.
+    let response = server
+        .client
+        .post(server.url("/v1/decide"))
+        .header("content-type", "text/plain")
+        .body(ANNA_COPILOT)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, 415);
+    assert_eq!(body["decision"], "deny");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("application/json"),
+        "{body}"
+    );
+    let big = format!(
+        r#"{{"user":"anna","ai":"chatgpt","data":"oppen","requestId":"{}"}}"#,
+        "x".repeat(70_000)
+    );
+    let (status, body) = server.post_json("/v1/decide", &big).await;
+    assert_eq!(status, 413);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("65536 bytes (64 KiB)"),
+        "{body}"
+    );
+    let deep = format!(
+        r#"{{"user":"anna","ai":"chatgpt","data":"oppen","x":{}{}}}"#,
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let (status, body) = server.post_json("/v1/decide", &deep).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0].as_str().unwrap().contains("16 levels"),
+        "{body}"
+    );
+    let (status, body) = server.post_json("/v1/decide?lang=xx", ANNA_COPILOT).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("unknown language `xx`"),
+        "{body}"
+    );
+    let invalid_utf8 = server
+        .client
+        .post(server.url("/v1/decide"))
+        .header("content-type", "application/json")
+        .body(vec![b'{', 0xff, b'}'])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(invalid_utf8).await;
+    assert_eq!((status, body["decision"].as_str()), (400, Some("deny")));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
+    let server = start(args()).await;
+    let mut lines = Vec::new();
+    for i in 0..150 {
+        lines.push(match i % 3 {
+            0 => format!(
+                r#"{{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"{i}"}}"#
+            ),
+            1 => format!(r#"{{"user":"anna","ai":"chatgpt","data":"intern","requestId":"{i}"}}"#),
+            _ => format!(r#"{{"user":"anna","ai":"chatgpt","data":"hemligt","requestId":"{i}"}}"#),
+        });
+    }
+    let body = format!("{}\n\n", lines.join("\n"));
+    let response = server
+        .client
+        .post(server.url("/v1/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(response.headers()["x-aipolicy-input-errors"], "50");
+    let text = response.text().await.unwrap();
+    let out: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), 150);
+    for (i, d) in out.iter().enumerate() {
+        assert_eq!(d["requestId"], i.to_string().as_str());
+        let expected = if i % 3 == 0 { "allow" } else { "deny" };
+        assert_eq!(d["decision"], expected, "{d}");
+        assert!(d["decisionId"].is_string() && d["policyRevision"].is_string());
+        if i % 3 == 2 {
+            let error = d["errors"][0].as_str().unwrap();
+            assert!(
+                error.starts_with(&format!("line {}: data[0]: unknown data class", i + 1)),
+                "{error}"
+            );
+        }
+    }
+    let wrong_type = server.post_json("/v1/batch", ANNA_COPILOT).await;
+    assert_eq!(wrong_type.0, 415);
+    server.stop().await;
+
+    let server = start(ServeArgs {
+        max_batch: 3,
+        max_body: 1000,
+        ..args()
+    })
+    .await;
+    let post = |body: String| {
+        server
+            .client
+            .post(server.url("/v1/batch"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    let (status, body) = read(post(format!("{ANNA_COPILOT}\n").repeat(4)).await.unwrap()).await;
+    assert_eq!(status, 413);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("the limit is 3 per request (--max-batch)"),
+        "{body}"
+    );
+    let (status, body) = read(post(" ".repeat(1001)).await.unwrap()).await;
+    assert_eq!(status, 413);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("limit of 1000 bytes"),
+        "{body}"
+    );
+    server.stop().await;
+}

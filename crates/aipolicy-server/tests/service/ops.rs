@@ -1,0 +1,398 @@
+//! Tokens, health, status, metrics, and the limits on concurrency and time.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use aipolicy_server::tokens::hash_secret;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::*;
+
+fn token_file(dir: &Path) -> PathBuf {
+    let path = dir.join("tokens");
+    let mut file = std::fs::File::create(&path).unwrap();
+    writeln!(file, "# callers of the decision service").unwrap();
+    writeln!(file, "gateway {}", hash_secret("gateway-secret")).unwrap();
+    writeln!(
+        file,
+        "ops {} admin   # may reload",
+        hash_secret("ops-secret")
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_let_callers_in_and_only_admins_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(ServeArgs {
+        token_file: Some(token_file(dir.path())),
+        ..args()
+    })
+    .await;
+    let post = |path: &str, token: Option<&str>| {
+        let mut request = server
+            .client
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(ANNA_COPILOT);
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        request.send()
+    };
+    for token in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic Z2F0ZXdheQ=="),
+        Some("Bearer"),
+        Some("gateway-secret"),
+    ] {
+        let response = post("/v1/decide", token).await.unwrap();
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"aipolicy\""
+        );
+        let (_, body) = read(response).await;
+        assert_eq!(body["decision"], "deny");
+        let response = post("/access/v1/evaluation", token).await.unwrap();
+        assert_eq!(response.status(), 401, "{token:?}");
+    }
+    let (status, body) = read(
+        post("/v1/decide", Some("Bearer gateway-secret"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, body["decision"].as_str()), (200, Some("allow")));
+    let (status, _) = read(post("/v1/decide", Some("bearer ops-secret")).await.unwrap()).await;
+    assert_eq!(status, 200);
+    // Reload needs an admin token.
+    let (status, body) = read(
+        post("/v1/admin/reload", Some("Bearer gateway-secret"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body["error"].as_str().unwrap().contains("caller `gateway`"),
+        "{body}"
+    );
+    let (status, body) = read(
+        post("/v1/admin/reload", Some("Bearer ops-secret"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (200, Some("unchanged")),
+        "{body}"
+    );
+    assert_eq!(
+        read(post("/v1/admin/reload", None).await.unwrap()).await.0,
+        401
+    );
+    // Status needs a token; health, metrics and the metadata do not.
+    assert_eq!(server.get("/v1/status").await.0, 401);
+    for path in [
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/.well-known/authzen-configuration",
+    ] {
+        assert_eq!(server.get(path).await.0, 200, "{path}");
+    }
+    let (_, metrics) = server.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("aipolicy_http_rejected_total{reason=\"unauthenticated\"} 12"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("aipolicy_http_rejected_total{reason=\"forbidden\"} 1"));
+    assert!(!metrics.contains("secret"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_file_only_loopback_is_served() {
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let error = Server::bind(ServeArgs {
+            listen: listen.parse().unwrap(),
+            ..args()
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("without --token-file"),
+            "{error}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("tokens");
+    std::fs::write(&broken, "gateway abc\n").unwrap();
+    let error = Server::bind(ServeArgs {
+        token_file: Some(broken),
+        ..args()
+    })
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("tokens:1"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_status_and_metrics() {
+    let server = start(args()).await;
+    let (status, live) = server.get("/health/live").await;
+    assert_eq!((status, live["status"].as_str()), (200, Some("live")));
+    let (status, ready) = server.get("/health/ready").await;
+    assert_eq!((status, ready["status"].as_str()), (200, Some("ready")));
+    let (status, info) = server.get("/v1/status").await;
+    assert_eq!(status, 200);
+    assert_eq!(info["ready"], true);
+    assert_eq!(info["policyRevision"], ready["policyRevision"]);
+    assert!(info["loadedAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(info["lastReloadError"], Value::Null);
+    assert!(
+        info["inputs"].as_str().unwrap().contains("policies"),
+        "{info}"
+    );
+
+    server.post_json("/v1/decide", ANNA_COPILOT).await;
+    server
+        .post_json(
+            "/v1/decide",
+            r#"{"user":"anna","ai":"chatgpt","data":"intern"}"#,
+        )
+        .await;
+    server.post_json("/v1/decide", "{").await;
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    for line in [
+        "aipolicy_http_requests_total{endpoint=\"/v1/decide\",status=\"200\"} 2",
+        "aipolicy_http_requests_total{endpoint=\"/v1/decide\",status=\"400\"} 1",
+        "aipolicy_http_request_duration_seconds_count{endpoint=\"/v1/decide\"} 3",
+        "aipolicy_http_request_duration_seconds_bucket{endpoint=\"/v1/decide\",le=\"+Inf\"} 3",
+        "aipolicy_decisions_total{decision=\"allow\"} 1",
+        "aipolicy_decisions_total{decision=\"deny\"} 2",
+        "aipolicy_decision_paragraphs_total{decision=\"deny\",paragraph=\"U3\"} 1",
+        "aipolicy_decision_paragraphs_total{decision=\"allow\",paragraph=\"U1\"} 1",
+        "aipolicy_decision_paragraphs_total{decision=\"deny\",paragraph=\"U2\"} 1",
+        "aipolicy_reloads_total{result=\"success\"} 0",
+        "aipolicy_reloads_total{result=\"failure\"} 0",
+        "aipolicy_decision_log_queue_depth 0",
+        "aipolicy_decision_log_dropped_total 0",
+        "aipolicy_ready 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_ready_until_a_good_load() {
+    let (dir, args) = project();
+    std::fs::write(
+        dir.path().join("policies/broken.cedar"),
+        "permit (principal, action, resource) when {",
+    )
+    .unwrap();
+    let server = start_with(args, false).await;
+    assert_eq!(server.get("/health/live").await.0, 200);
+    assert_eq!(server.get("/health/ready").await.0, 503);
+    let (status, body) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!((status, body["decision"].as_str()), (503, Some("deny")));
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("no policy is loaded"),
+        "{body}"
+    );
+    let (status, _) = server.post_json("/access/v1/evaluation", "{}").await;
+    assert_eq!(status, 503);
+    let (_, info) = server.get("/v1/status").await;
+    assert_eq!(info["ready"], false);
+    assert!(
+        info["lastReloadError"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("broken.cedar"),
+        "{info}"
+    );
+    // Fixed and reloaded: ready.
+    std::fs::remove_file(dir.path().join("policies/broken.cedar")).unwrap();
+    let (status, body) = server.post_json("/v1/admin/reload", "").await;
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (200, Some("loaded")),
+        "{body}"
+    );
+    assert_eq!(server.get("/health/ready").await.0, 200);
+    server.stop().await;
+}
+
+/// Opens a connection and sends a request whose body never comes: a request in flight.
+async fn stalled(server: &Running, path: &str) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_and_time_limits_are_503_naming_the_limit() {
+    let server = start(ServeArgs {
+        max_concurrent: 1,
+        request_timeout: Duration::from_millis(300),
+        ..args()
+    })
+    .await;
+    let mut first = stalled(&server, "/v1/decide").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let response = server
+        .client
+        .post(server.url("/access/v1/evaluation"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("limit of 1 requests at once (--max-concurrent)"),
+        "{text}"
+    );
+    // Health is not limited.
+    assert_eq!(server.get("/health/ready").await.0, 200);
+    // The stalled request runs out of time.
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), first.read_to_end(&mut answer))
+        .await
+        .ok();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("limit of 300 ms (--request-timeout)"),
+        "{answer}"
+    );
+    // And the server answers again.
+    assert_eq!(server.post_json("/v1/decide", ANNA_COPILOT).await.0, 200);
+    let (_, metrics) = server.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("aipolicy_http_rejected_total{reason=\"overloaded\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("aipolicy_http_rejected_total{reason=\"timeout\"} 1"),
+        "{metrics}"
+    );
+    server.stop().await;
+}
+
+/// A decision log that counts what it is given.
+#[derive(Default)]
+struct Counting {
+    records: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+}
+
+impl aipolicy_server::DecisionSink for Counting {
+    fn record(&self, record: &aipolicy_server::DecisionRecord<'_>) {
+        self.records.lock().unwrap().push((
+            record.endpoint.to_string(),
+            record.decision.decision.to_string(),
+            record.query.map(|q| q.ai.clone()),
+        ));
+    }
+
+    fn queue_depth(&self) -> u64 {
+        7
+    }
+
+    fn dropped(&self) -> u64 {
+        3
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_decision_reaches_the_decision_log_seam() {
+    let sink = Arc::new(Counting::default());
+    let server = Server::bind(args()).await.unwrap().with_sink(sink.clone());
+    let addr = server.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: &str| {
+        client
+            .post(format!("http://{addr}{path}"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    for _ in 0..50 {
+        if post("/v1/decide", ANNA_COPILOT).await.unwrap().status() == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    post("/access/v1/evaluations", r#"{"subject":{"type":"user","id":"anna"},"action":{"name":"use"},"context":{"data":"intern"},"evaluations":[{"resource":{"type":"ai_system","id":"chatgpt"}},{}]}"#).await.unwrap();
+    let records = sink.records.lock().unwrap().clone();
+    let last: Vec<_> = records.iter().rev().take(3).rev().cloned().collect();
+    assert_eq!(
+        last[0],
+        (
+            "/v1/decide".into(),
+            "allow".into(),
+            Some("copilot-chat".into())
+        )
+    );
+    assert_eq!(
+        last[1],
+        (
+            "/access/v1/evaluations".into(),
+            "deny".into(),
+            Some("chatgpt".into())
+        )
+    );
+    assert_eq!(
+        last[2],
+        ("/access/v1/evaluations".into(), "deny".into(), None)
+    );
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("aipolicy_decision_log_queue_depth 7"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("aipolicy_decision_log_dropped_total 3"));
+    let _ = tx.send(());
+    handle.await.unwrap().unwrap();
+}

@@ -1,0 +1,171 @@
+//! The `aipolicy-serve` binary: signals.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// The binary, started with `args` on an ephemeral port; its address, read from its log.
+fn spawn(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy-serve"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--watch",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut addr = None;
+    let mut loaded = false;
+    while started.elapsed() < Duration::from_secs(20) && (addr.is_none() || !loaded) {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
+            break;
+        };
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "listening" {
+            addr = event["addr"].as_str().map(str::to_string);
+        }
+        if event["message"] == "policy loaded" {
+            loaded = true;
+        }
+    }
+    let addr = addr.expect("the server did not say where it listens");
+    (child, addr, rx)
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the server did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn decide(addr: &str) -> serde_json::Value {
+    let body = ANNA_COPILOT;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let json = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+#[test]
+fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
+    let (mut child, addr, _log) = spawn(&[]);
+    // A request in flight: its headers and half its body are sent.
+    let body = ANNA_COPILOT;
+    let (head, tail) = body.split_at(10);
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(stream, "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}", body.len()).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server stopped with a request in flight"
+    );
+    // No new connection is taken.
+    assert!(
+        TcpStream::connect(&addr)
+            .map(|mut s| {
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+                let mut buf = [0u8; 16];
+                s.read(&mut buf).unwrap_or(0)
+            })
+            .unwrap_or(0)
+            == 0
+    );
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""decision":"allow""#), "{answer}");
+    let status = wait(&mut child);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn sighup_reloads_and_a_broken_file_keeps_the_old_policy() {
+    let (dir, _) = project();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (policies, schema, register) = (
+        path("policies"),
+        path("aipolicy.cedarschema"),
+        path("register.yaml"),
+    );
+    let (mut child, addr, log) = spawn(&[
+        "--policies",
+        &policies,
+        "--schema",
+        &schema,
+        "--register",
+        &register,
+    ]);
+    let before = decide(&addr);
+    assert_eq!(before["decision"], "allow", "{before}");
+    suspend_copilot(&dir.path().join("register.yaml"));
+    signal(&child, "HUP");
+    let started = Instant::now();
+    let mut after = before.clone();
+    while started.elapsed() < Duration::from_secs(10)
+        && after["policyRevision"] == before["policyRevision"]
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        after = decide(&addr);
+    }
+    assert_eq!(after["decision"], "deny", "{after}");
+    std::fs::write(dir.path().join("register.yaml"), "aiSystems: [").unwrap();
+    signal(&child, "HUP");
+    let started = Instant::now();
+    let mut failed = None;
+    while started.elapsed() < Duration::from_secs(10) && failed.is_none() {
+        if let Ok(line) = log.recv_timeout(Duration::from_millis(100)) {
+            if line.contains("policy load failed") {
+                failed = Some(line);
+            }
+        }
+    }
+    let failed = failed.expect("the failed reload was not logged");
+    assert!(failed.contains("register.yaml"), "{failed}");
+    assert_eq!(decide(&addr)["policyRevision"], after["policyRevision"]);
+    signal(&child, "INT");
+    assert!(wait(&mut child).success());
+}
