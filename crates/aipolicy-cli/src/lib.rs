@@ -89,6 +89,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Print a format aipolicy reads (query, register, scenarios, invariants, Cedar schema).
     Schema(schema::SchemaArgs),
+    /// The decision service: the native and the AuthZEN 1.0 API over HTTP (127.0.0.1:8282).
+    Serve(aipolicy_server::ServeArgs),
 }
 
 /// Output format of decisions.
@@ -234,5 +236,12 @@ pub fn main() -> Exit {
         Command::Matrix(args) => matrix::run(&args, &mut out, &mut err),
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err),
+        Command::Serve(args) => {
+            drop((out, err));
+            match aipolicy_server::run(args) {
+                code if code == std::process::ExitCode::SUCCESS => Exit::Success,
+                _ => Exit::InputError,
+            }
+        }
     }
 }

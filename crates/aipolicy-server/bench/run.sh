@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The load run of BENCHMARKS.md, on loopback only: builds the server and the tools (release),
-# starts `aipolicy-serve -q` from an empty folder (the embedded Askersund policy), and runs each
+# starts `aipolicy serve -q` from an empty folder (the embedded Askersund policy), and runs each
 # measurement for a bounded time. Run from crates/aipolicy-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/../../target}"
-cargo build --release --bin aipolicy-serve --example load --example batch_rate
+cargo build --release -p aipolicy-cli --bin aipolicy
+cargo build --release -p aipolicy-server --example load --example batch_rate
 bin="$CARGO_TARGET_DIR/release"
 empty=$(mktemp -d)
 port=18282
-(cd "$empty" && exec "$bin/aipolicy-serve" -q --listen "127.0.0.1:$port" --watch 0) &
+(cd "$empty" && exec "$bin/aipolicy" serve -q --listen "127.0.0.1:$port" --watch 0) &
 server=$!
 trap 'kill "$server" 2>/dev/null; rm -rf "$empty"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done

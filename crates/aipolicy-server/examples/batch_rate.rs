@@ -1,5 +1,5 @@
 //! What `aipolicy batch` gives on the same queries (BENCHMARKS.md), two ways, with its own
-//! library loop `aipolicy::cli::batch::decide_lines` (every core, output in order, thrown away):
+//! library loop `aipolicy::batch::decide_lines` (every core, output in order, thrown away):
 //! - one run on the file as it is, as a service that calls `aipolicy batch` for each batch
 //!   would: the engine loaded (`Engine::bundled`), then the lines decided (the process's own
 //!   start is not counted);
@@ -28,7 +28,7 @@ fn main() {
         let started = Instant::now();
         let engine = aipolicy::Engine::bundled().unwrap();
         let summary =
-            aipolicy::cli::batch::decide_lines(&engine, &mut text.as_bytes(), &mut std::io::sink())
+            aipolicy::batch::decide_lines(&engine, &mut text.as_bytes(), &mut std::io::sink())
                 .unwrap();
         assert_eq!(summary.decided, queries.len());
         once = once.min(started.elapsed().as_secs_f64());
@@ -43,12 +43,9 @@ fn main() {
     let mut best = 0.0f64;
     for _ in 0..5 {
         let started = Instant::now();
-        let summary = aipolicy::cli::batch::decide_lines(
-            &engine,
-            &mut input.as_bytes(),
-            &mut std::io::sink(),
-        )
-        .unwrap();
+        let summary =
+            aipolicy::batch::decide_lines(&engine, &mut input.as_bytes(), &mut std::io::sink())
+                .unwrap();
         let rate = summary.decided as f64 / started.elapsed().as_secs_f64();
         best = best.max(rate);
     }

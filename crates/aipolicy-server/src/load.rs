@@ -117,10 +117,12 @@ impl LoadFailure {
                         Some(line) => format!("{file}:{line}"),
                         None => file.clone(),
                     };
-                    note(file.clone(), p.line, format!("{place}: {p}"));
+                    let problem = p.clone().at_line(None);
+                    note(file.clone(), p.line, format!("{place}: {problem}"));
                 }
             }
-            LoadError::Internal(_) => {}
+            // An internal error, or a kind this version does not know: its message alone.
+            _ => {}
         }
         let (file, line) = first.map_or((None, None), |(file, line)| (Some(file), line));
         if problems.is_empty() {

@@ -270,16 +270,18 @@ async fn batch(AxState(state): AxState<Arc<State>>, request: Request) -> Respons
     with_caller(response, &caller)
 }
 
-/// Decides each non-blank line of `body` into its output line; returns the output and how many
-/// lines were input errors.
+/// Decides each line of `body` into its output line, as `aipolicy batch` does (a blank line is
+/// an input error too; only the line break that ends the body ends no line); returns the output
+/// and how many lines were input errors.
 fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, usize), ApiError> {
     let started = Instant::now();
     let engine = &asked.policy.engine;
     let mut out = Vec::with_capacity(body.len() * 2 + 256);
     let mut input_errors = 0;
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        if line.trim_ascii().is_empty() {
-            continue;
+        if body.is_empty() {
+            break;
         }
         if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
             return Err(ApiError::timed_out(
@@ -307,10 +309,9 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
                 ),
             },
             // The CLI's own reading of the line gives its error, with the line and field.
-            None => match aipolicy::cli::batch::decide_line(engine, number, line, asked.language) {
-                Some(Ok(decision)) => (decision, false),
-                Some(Err(decision)) => (decision, true),
-                None => continue,
+            None => match aipolicy::batch::decide_line(engine, number, line, asked.language) {
+                Ok(decision) => (decision, false),
+                Err(decision) => (decision, true),
             },
         };
         input_errors += usize::from(input_error);

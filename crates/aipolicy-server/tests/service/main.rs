@@ -6,7 +6,7 @@
 //!   semantics, defaults, resource search and its pages, the metadata document;
 //! - `ops`: tokens (401/403), health, status, metrics, concurrency and time limits;
 //! - `reload`: reload while requests run, a broken file, the file watch, the reload gate;
-//! - `process`: the binary itself: SIGTERM drains requests in flight, SIGHUP reloads.
+//! (`aipolicy serve` as a process, with signals, is tested in `crates/aipolicy-cli/tests/serve.rs`.)
 
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -14,7 +14,6 @@
 mod authzen;
 mod native;
 mod ops;
-mod process;
 mod reload;
 
 use std::path::{Path, PathBuf};

@@ -183,7 +183,7 @@ async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
             _ => format!(r#"{{"user":"anna","ai":"chatgpt","data":"hemligt","requestId":"{i}"}}"#),
         });
     }
-    let body = format!("{}\n\n", lines.join("\n"));
+    let body = format!("{}\n", lines.join("\n"));
     let response = server
         .client
         .post(server.url("/v1/batch"))

@@ -1,16 +1,63 @@
-//! The `aipolicy-serve` binary: signals.
+//! `aipolicy serve` as a process: SIGTERM drains the requests in flight, SIGHUP reloads and a
+//! broken file keeps the old policy. (The service's HTTP behaviour is tested in
+//! `crates/aipolicy-server/tests`, in-process.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::*;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A copy of the bundled policies, schema and register in a temporary folder.
+fn project() -> (tempfile::TempDir, ()) {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    for entry in std::fs::read_dir(repo().join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cedar") {
+            std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(
+        repo().join("schemas/aipolicy.cedarschema"),
+        dir.path().join("aipolicy.cedarschema"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("examples/askersund/register.yaml"),
+        dir.path().join("register.yaml"),
+    )
+    .unwrap();
+    (dir, ())
+}
+
+/// The bundled register with `copilot-chat` suspended.
+fn suspend_copilot(register: &Path) {
+    let text = std::fs::read_to_string(register).unwrap();
+    let changed = text.replacen(
+        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: active",
+        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: suspended",
+        1,
+    );
+    assert_ne!(text, changed, "the register changed shape");
+    std::fs::write(register, changed).unwrap();
+}
+
+const ANNA_COPILOT: &str = r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;
 
 /// The binary, started with `args` on an ephemeral port; its address, read from its log.
 fn spawn(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy-serve"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
         .args([
+            "serve",
             "--listen",
             "127.0.0.1:0",
             "--watch",
