@@ -6,6 +6,7 @@
 //!   semantics, defaults, resource search and its pages, the metadata document;
 //! - `ops`: tokens (401/403), health, status, metrics, concurrency and time limits;
 //! - `reload`: reload while requests run, a broken file, the file watch, the reload gate;
+//!
 //! (`aipolicy serve` as a process, with signals, is tested in `crates/aipolicy-cli/tests/serve.rs`.)
 
 #![allow(missing_docs)]
