@@ -658,11 +658,61 @@ pub struct Validation {
     pub register: String,
     /// The register, when it is valid.
     pub loaded_register: Option<Register>,
+    /// The engine built from the sources: `Some` exactly when no finding is an error (the
+    /// [`gate`] let them through).
+    pub engine: Option<Engine>,
+}
+
+impl Validation {
+    /// The [`gate`]'s verdict on this validation: the engine and the warnings when no finding is
+    /// an error, else every finding (errors and warnings, in report order).
+    pub fn passed(self) -> Result<Passed, Vec<Finding>> {
+        match self.engine {
+            Some(engine) if !self.report.has_errors() => Ok(Passed {
+                engine,
+                warnings: self.report.warnings().cloned().collect(),
+            }),
+            _ => Err(self.report.findings),
+        }
+    }
+}
+
+/// What passed the [`gate`].
+#[derive(Debug, Clone)]
+pub struct Passed {
+    /// The engine built from the sources (in the default language; see
+    /// [`Engine::with_language`]).
+    pub engine: Engine,
+    /// The warnings `aipolicy validate` shows for them (they do not stop the gate).
+    pub warnings: Vec<Finding>,
+}
+
+/// The load gate: loads policies, schema and register from `sources` and runs every check of
+/// `aipolicy validate` on them, returning the built engine only when none of them finds an
+/// error; otherwise every finding, each with file, line and column, as `validate` reports them.
+///
+/// This gate refuses more than [`Engine::new`] and [`Engine::builder`], which refuse only what
+/// would make a decision wrong or impossible (a syntax error, a broken annotation, a type error
+/// against the schema): a paragraph without any policy (`uncovered-paragraph`), a policy that
+/// can never apply (`never-applies`) or an invariants file that does not type-check loads
+/// there, and fails here. A service that reloads its files while running should load them
+/// through this gate, and keep its current engine when it fails: then "the last good policy"
+/// it goes on deciding with is the last set that passed `aipolicy validate`.
+///
+/// ```
+/// use aipolicy::lint::{self, Sources};
+/// let passed = lint::gate(&Sources::default()).unwrap();
+/// assert!(passed.warnings.is_empty());
+/// assert!(passed.engine.policies().rules().len() > 12);
+/// ```
+pub fn gate(sources: &Sources) -> Result<Passed, Vec<Finding>> {
+    validate(sources).passed()
 }
 
 /// Validates policies, schema and register together, as `aipolicy validate` does: every
 /// problem of every file at once. When each part is clean, also builds the [`Engine`] from
-/// them, so a clean validation means the engine loads.
+/// them, so a clean validation means the engine loads (it is [`Validation::engine`]; [`gate`]
+/// gives it only then).
 pub fn validate(sources: &Sources) -> Validation {
     let mut findings = Vec::new();
 
@@ -734,14 +784,25 @@ pub fn validate(sources: &Sources) -> Validation {
         schema.as_ref(),
     ));
     report.findings.extend(findings);
+    let mut engine = None;
     if let (false, Some(files), Some(schema), Some(register)) =
         (report.has_errors(), files, schema, register.clone())
     {
-        let built = Policies::from_files(files).and_then(|p| Engine::new(p, schema, register));
-        if let Err(e) = built {
-            report
-                .findings
-                .extend(load_findings(e, Check::Engine, &policies_name));
+        match Policies::from_files(files).and_then(|p| Engine::new(p, schema, register)) {
+            Ok(built) => engine = Some(built),
+            Err(e) => {
+                let mut found = load_findings(e, Check::Engine, &policies_name);
+                if found.is_empty() {
+                    found.push(Finding::about_file(
+                        Check::Engine,
+                        Severity::Error,
+                        &policies_name,
+                        "the engine cannot be built from these policies, schema and register",
+                        None,
+                    ));
+                }
+                report.findings.extend(found);
+            }
         }
     }
     Validation {
@@ -750,6 +811,7 @@ pub fn validate(sources: &Sources) -> Validation {
         schema: schema_name,
         register: register_name,
         loaded_register: register,
+        engine,
     }
 }
 
