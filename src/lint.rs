@@ -23,6 +23,11 @@
 //! | `read` | error | a file or folder cannot be read |
 //! | `engine` | error | the parts are each valid but the engine cannot be built from them |
 //!
+//! The annotation checks (`missing-annotation` to `kind`, `unknown-annotation`,
+//! `paragraph-file`) are the loader's own rules, written once in
+//! [`policies::annotations`](crate::policies::annotations): a policy set the loader refuses
+//! fails here with the same words.
+//!
 //! [`format_cedar`] is the formatter behind `aipolicy fmt`.
 //!
 //! ```
@@ -33,12 +38,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
+    Policy, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
 };
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
@@ -46,19 +51,10 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::error::{LoadError, RegisterError, SourceDiagnostic};
 use crate::paragraph::Paragraph;
-use crate::policies::{self, Policies, PolicyFile};
+use crate::policies::{self, annotations, Policies, PolicyFile};
 use crate::register::{self, Register};
 
-/// The annotations aipolicy reads; any other is reported as `unknown-annotation`.
-pub const KNOWN_ANNOTATIONS: [&str; 7] = [
-    "id",
-    "paragraph",
-    "sv",
-    "en",
-    "obligation_sv",
-    "obligation_en",
-    "kind",
-];
+pub use crate::policies::annotations::KNOWN_ANNOTATIONS;
 
 /// How bad a finding is: errors make `validate` fail, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -383,13 +379,26 @@ fn lint_policies_here(files: &[PolicyFile], schema: Option<&Schema>, folder: &st
     }
     report.policies = parsed.len();
 
-    // Annotations, and a unique Cedar id for each policy (its @id where it has a usable one).
-    let mut first_seen: HashMap<String, (String, usize)> = HashMap::new();
+    // Annotations (the loader's rules), and a unique Cedar id for each policy (its @id where it
+    // has a usable one).
+    let mut checker = annotations::Checker::default();
     let mut set = PolicySet::new();
     let mut origin: HashMap<PolicyId, usize> = HashMap::new();
     for (index, p) in parsed.iter().enumerate() {
-        let id = check_annotations(p, &mut report, &mut first_seen);
-        let cedar_id = PolicyId::new(id.unwrap_or_else(|| format!("{}#{}", p.file.name, p.line)));
+        let checked = checker.check(p.file, p.offset, p.line, &p.policy);
+        let unique = !checked.is_duplicate();
+        if let (Some(id), Some(paragraph)) = (&checked.id, checked.paragraph) {
+            report
+                .coverage
+                .entry(paragraph)
+                .or_default()
+                .push(id.to_string());
+        }
+        report.findings.extend(checked.findings);
+        let cedar_id = match checked.id.filter(|_| unique) {
+            Some(id) => PolicyId::new(&*id),
+            None => PolicyId::new(format!("{}#{}", p.file.name, p.line)),
+        };
         if set.add(p.policy.new_id(cedar_id.clone())).is_ok() {
             origin.insert(cedar_id, index);
         }
@@ -562,271 +571,9 @@ fn in_text_order<'a>(file: &'a PolicyFile, set: &PolicySet) -> Vec<Parsed<'a>> {
         .collect()
 }
 
-/// Checks the annotations of one policy; returns its `@id` if it is usable as a unique id.
-fn check_annotations(
-    p: &Parsed<'_>,
-    report: &mut LintReport,
-    first_seen: &mut HashMap<String, (String, usize)>,
-) -> Option<String> {
-    let line = p.line;
-    let raw_id = p.policy.annotation("id").map(str::trim);
-    let label = match raw_id {
-        Some(id) if !id.is_empty() => format!("policy `{id}`"),
-        _ => format!("the policy at line {line}"),
-    };
-    let effect = p.policy.effect();
-    let mut required = vec!["id", "paragraph", "sv", "en"];
-    // Obligations are optional, but always in both languages, and only on a permit.
-    let (obligation_sv, obligation_en) = (
-        p.policy.annotation("obligation_sv"),
-        p.policy.annotation("obligation_en"),
-    );
-    if effect == Effect::Forbid {
-        for key in ["obligation_sv", "obligation_en"] {
-            if p.policy.annotation(key).is_some() {
-                report.findings.push(Finding::new(
-                    Check::Obligations,
-                    Severity::Error,
-                    at(
-                        p,
-                        annotation_span(p, key),
-                        format!("{label}: a forbid has no obligations, but has `@{key}`"),
-                        "obligations belong on permits; for a duty that comes with every allow, \
-                         write a permit with @kind(\"duty\")"
-                            .to_string(),
-                    ),
-                ));
-            }
-        }
-    } else if obligation_sv.is_some() || obligation_en.is_some() {
-        required.extend(["obligation_sv", "obligation_en"]);
-    }
-    match p.policy.annotation("kind").map(str::trim) {
-        None => {}
-        Some("duty") if effect == Effect::Permit => {}
-        Some(kind) => report.findings.push(Finding::new(
-            Check::Kind,
-            Severity::Error,
-            at(
-                p,
-                annotation_span(p, "kind"),
-                if kind == "duty" {
-                    format!("{label}: a duty must be a `permit`")
-                } else {
-                    format!("{label}: unknown `@kind(\"{kind}\")`")
-                },
-                "the only kind is `duty`: a permit that grants nothing and adds its @sv/@en as \
-                 an obligation to every allow it applies to; leave @kind out otherwise"
-                    .to_string(),
-            ),
-        )),
-    }
-    for key in required {
-        match p.policy.annotation(key).map(str::trim) {
-            None => report.findings.push(Finding::new(
-                Check::MissingAnnotation,
-                Severity::Error,
-                at(
-                    p,
-                    policy_head_span(p),
-                    format!("{label} has no `@{key}` annotation"),
-                    annotation_help(key, effect),
-                ),
-            )),
-            Some("") => report.findings.push(Finding::new(
-                Check::EmptyAnnotation,
-                Severity::Error,
-                at(
-                    p,
-                    annotation_span(p, key),
-                    format!("{label}: `@{key}` is empty"),
-                    annotation_help(key, effect),
-                ),
-            )),
-            Some(_) => {}
-        }
-    }
-
-    if let Some(code) = p.policy.annotation("paragraph").map(str::trim) {
-        match Paragraph::from_str(code) {
-            Ok(paragraph) => {
-                if let Some(id) = raw_id.filter(|id| !id.is_empty()) {
-                    report
-                        .coverage
-                        .entry(paragraph)
-                        .or_default()
-                        .push(id.to_string());
-                }
-                if let Some(named) = paragraph_of_file(&p.file.name).filter(|f| *f != paragraph) {
-                    report.findings.push(Finding::new(
-                        Check::ParagraphFile,
-                        Severity::Warning,
-                        at(
-                            p,
-                            annotation_span(p, "paragraph"),
-                            format!(
-                                "{label} belongs to paragraph `{paragraph}`, but its file is named \
-                                 for `{named}`"
-                            ),
-                            format!(
-                                "keep one file per paragraph: move the policy to the file for \
-                                 {paragraph} ({}), or correct @paragraph",
-                                paragraph.title_sv()
-                            ),
-                        ),
-                    ));
-                }
-            }
-            Err(_) if code.is_empty() => {}
-            Err(e) => report.findings.push(Finding::new(
-                Check::UnknownParagraph,
-                Severity::Error,
-                at(
-                    p,
-                    annotation_span(p, "paragraph"),
-                    format!("{label}: {e}"),
-                    crate::paragraph::CODES_HELP.to_string(),
-                ),
-            )),
-        }
-    }
-
-    for (key, _) in p.policy.annotations() {
-        if !KNOWN_ANNOTATIONS.contains(&key) {
-            let suggestion = KNOWN_ANNOTATIONS
-                .iter()
-                .find(|known| near(key, known))
-                .map_or_else(String::new, |known| format!("did you mean `@{known}`? "));
-            report.findings.push(Finding::new(
-                Check::UnknownAnnotation,
-                Severity::Warning,
-                at(
-                    p,
-                    annotation_span(p, key),
-                    format!("{label}: aipolicy does not read the annotation `@{key}`"),
-                    format!(
-                        "{suggestion}the annotations aipolicy reads are {}",
-                        KNOWN_ANNOTATIONS.map(|k| format!("@{k}")).join(", ")
-                    ),
-                ),
-            ));
-        }
-    }
-
-    let id = raw_id.filter(|id| !id.is_empty())?.to_string();
-    if let Some((file, first_line)) = first_seen.get(&id) {
-        report.findings.push(Finding::new(
-            Check::DuplicateId,
-            Severity::Error,
-            at(
-                p,
-                annotation_span(p, "id"),
-                format!("duplicate policy id `{id}`"),
-                format!(
-                    "first used at {file}:{first_line}; every @id must be unique across all policy files"
-                ),
-            ),
-        ));
-        return None;
-    }
-    first_seen.insert(id.clone(), (p.file.name.clone(), line));
-    Some(id)
-}
-
-fn annotation_help(key: &str, effect: Effect) -> String {
-    match key {
-        "id" => "give the policy a unique @id(\"…\"), e.g. @id(\"u3-public-ai-open-only\"); \
-                 reasons name the policy by it"
-            .into(),
-        "paragraph" => "name the paragraph of the policy document the rule comes from, \
-                        e.g. @paragraph(\"U3\"); codes §1–§6, U0–U5"
-            .into(),
-        "sv" => "write what the rule means for a person, in Swedish: @sv(\"…\")".into(),
-        "en" => "write what the rule means for a person, in English: @en(\"…\")".into(),
-        _ if effect == Effect::Permit => format!(
-            "an obligation is given in both languages: @{key}(\"…\") (Swedish in \
-             @obligation_sv, English in @obligation_en), or not at all"
-        ),
-        _ => format!("write @{key}(\"…\")"),
-    }
-}
-
-/// A diagnostic at `span` of the policy's file.
-fn at(p: &Parsed<'_>, span: SourceSpan, message: String, help: String) -> SourceDiagnostic {
-    SourceDiagnostic::new(&p.file.name, p.file.text.clone(), span, message, Some(help))
-}
-
 /// The whole policy.
 fn policy_span(p: &Parsed<'_>) -> SourceSpan {
     (p.offset, p.text.len()).into()
-}
-
-/// The policy's first line: where a missing annotation belongs.
-fn policy_head_span(p: &Parsed<'_>) -> SourceSpan {
-    let len = p.text.find('\n').unwrap_or(p.text.len());
-    (p.offset, len).into()
-}
-
-/// `@key(…)` in the policy (not in a comment), or the policy's first line.
-fn annotation_span(p: &Parsed<'_>, key: &str) -> SourceSpan {
-    let needle = format!("@{key}");
-    let mut from = 0;
-    while let Some(found) = p.text.get(from..).and_then(|rest| rest.find(&needle)) {
-        let start = from + found;
-        from = start + needle.len();
-        let after = p.text.get(from..).unwrap_or("").trim_start();
-        let line_start = p
-            .text
-            .get(..start)
-            .and_then(|b| b.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let in_comment = p
-            .text
-            .get(line_start..start)
-            .is_some_and(|before| before.contains("//"));
-        if after.starts_with('(') && !in_comment {
-            let rest = p.text.get(start..).unwrap_or("");
-            let end = rest
-                .find("\")")
-                .map(|e| e + 2)
-                .or_else(|| rest.find('\n'))
-                .unwrap_or(rest.len());
-            return (p.offset + start, end).into();
-        }
-    }
-    policy_head_span(p)
-}
-
-/// The paragraph a policy file is named for (`s3-….cedar` → §3, `u2-….cedar` → U2), if any.
-fn paragraph_of_file(name: &str) -> Option<Paragraph> {
-    let stem = Path::new(name).file_name()?.to_str()?;
-    let mut chars = stem.chars();
-    let code = match (chars.next()?, chars.next()?, chars.next()?) {
-        ('s', digit, '-') => format!("§{digit}"),
-        ('u', digit, '-') => format!("U{digit}"),
-        _ => return None,
-    };
-    Paragraph::from_str(&code).ok()
-}
-
-/// Whether two annotation names are one typo apart (edit distance ≤ 1, or a prefix).
-fn near(a: &str, b: &str) -> bool {
-    if a.len() >= 2 && (b.starts_with(a) || a.starts_with(b)) {
-        return true;
-    }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
-            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
-            let insert = current.get(j).copied().unwrap_or(0) + 1;
-            current.push(substitute.min(delete).min(insert));
-        }
-        previous = current;
-    }
-    previous.last().copied().unwrap_or(usize::MAX) <= 1
 }
 
 /// Formats Cedar policy text with Cedar's own formatter (`cedar-policy-formatter`), keeping
@@ -911,11 +658,61 @@ pub struct Validation {
     pub register: String,
     /// The register, when it is valid.
     pub loaded_register: Option<Register>,
+    /// The engine built from the sources: `Some` exactly when no finding is an error (the
+    /// [`gate`] let them through).
+    pub engine: Option<Engine>,
+}
+
+impl Validation {
+    /// The [`gate`]'s verdict on this validation: the engine and the warnings when no finding is
+    /// an error, else every finding (errors and warnings, in report order).
+    pub fn passed(self) -> Result<Passed, Vec<Finding>> {
+        match self.engine {
+            Some(engine) if !self.report.has_errors() => Ok(Passed {
+                engine,
+                warnings: self.report.warnings().cloned().collect(),
+            }),
+            _ => Err(self.report.findings),
+        }
+    }
+}
+
+/// What passed the [`gate`].
+#[derive(Debug, Clone)]
+pub struct Passed {
+    /// The engine built from the sources (in the default language; see
+    /// [`Engine::with_language`]).
+    pub engine: Engine,
+    /// The warnings `aipolicy validate` shows for them (they do not stop the gate).
+    pub warnings: Vec<Finding>,
+}
+
+/// The load gate: loads policies, schema and register from `sources` and runs every check of
+/// `aipolicy validate` on them, returning the built engine only when none of them finds an
+/// error; otherwise every finding, each with file, line and column, as `validate` reports them.
+///
+/// This gate refuses more than [`Engine::new`] and [`Engine::builder`], which refuse only what
+/// would make a decision wrong or impossible (a syntax error, a broken annotation, a type error
+/// against the schema): a paragraph without any policy (`uncovered-paragraph`), a policy that
+/// can never apply (`never-applies`) or an invariants file that does not type-check loads
+/// there, and fails here. A service that reloads its files while running should load them
+/// through this gate, and keep its current engine when it fails: then "the last good policy"
+/// it goes on deciding with is the last set that passed `aipolicy validate`.
+///
+/// ```
+/// use aipolicy::lint::{self, Sources};
+/// let passed = lint::gate(&Sources::default()).unwrap();
+/// assert!(passed.warnings.is_empty());
+/// assert!(passed.engine.policies().rules().len() > 12);
+/// ```
+pub fn gate(sources: &Sources) -> Result<Passed, Vec<Finding>> {
+    validate(sources).passed()
 }
 
 /// Validates policies, schema and register together, as `aipolicy validate` does: every
 /// problem of every file at once. When each part is clean, also builds the [`Engine`] from
-/// them, so a clean validation means the engine loads.
+/// them, so a clean validation means the engine loads (it is [`Validation::engine`]; [`gate`]
+/// gives it only then).
 pub fn validate(sources: &Sources) -> Validation {
     let mut findings = Vec::new();
 
@@ -987,14 +784,25 @@ pub fn validate(sources: &Sources) -> Validation {
         schema.as_ref(),
     ));
     report.findings.extend(findings);
+    let mut engine = None;
     if let (false, Some(files), Some(schema), Some(register)) =
         (report.has_errors(), files, schema, register.clone())
     {
-        let built = Policies::from_files(files).and_then(|p| Engine::new(p, schema, register));
-        if let Err(e) = built {
-            report
-                .findings
-                .extend(load_findings(e, Check::Engine, &policies_name));
+        match Policies::from_files(files).and_then(|p| Engine::new(p, schema, register)) {
+            Ok(built) => engine = Some(built),
+            Err(e) => {
+                let mut found = load_findings(e, Check::Engine, &policies_name);
+                if found.is_empty() {
+                    found.push(Finding::about_file(
+                        Check::Engine,
+                        Severity::Error,
+                        &policies_name,
+                        "the engine cannot be built from these policies, schema and register",
+                        None,
+                    ));
+                }
+                report.findings.extend(found);
+            }
         }
     }
     Validation {
@@ -1003,6 +811,7 @@ pub fn validate(sources: &Sources) -> Validation {
         schema: schema_name,
         register: register_name,
         loaded_register: register,
+        engine,
     }
 }
 
@@ -1282,6 +1091,44 @@ mod tests {
     }
 
     #[test]
+    fn the_loader_refuses_what_the_lint_finds_in_the_same_words() {
+        let broken = [
+            "@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource);\n",
+            "@id(\"a\")\n@paragraph(\"U1\")\n@sv(\" \")\n@en(\"e\")\nforbid (principal, action, resource);\n",
+            "@id(\"b\")\n@paragraph(\"U9\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource);\n",
+            "@id(\"c\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@obligation_sv(\"o\")\n\
+             permit (principal, action, resource);\n",
+            "@id(\"d\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@obligation_sv(\"o\")\n\
+             @obligation_en(\"o\")\nforbid (principal, action, resource);\n",
+            "@id(\"e\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@kind(\"duty\")\n\
+             forbid (principal, action, resource);\n",
+            "@id(\"f\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n@kind(\"rule\")\n\
+             permit (principal, action, resource);\n",
+            "// two problems\n@id(\"g\")\n@paragraph(\"\")\n@en(\"e\")\n\
+             forbid (principal, action, resource);\n\n\
+             @id(\"g\")\n@paragraph(\"U1\")\n@sv(\"s\")\n@en(\"e\")\n\
+             forbid (principal, action, resource);\n",
+        ];
+        for text in broken {
+            let files = vec![file("x.cedar", text)];
+            let mut lint: Vec<String> = lint_policies(&files, None, "p")
+                .errors()
+                .filter(|f| f.check != Check::UncoveredParagraph)
+                .map(Finding::headline)
+                .map(|h| h.split_once("] ").map(|(_, h)| h.to_string()).unwrap_or(h))
+                .collect();
+            let Err(LoadError::Policies(problems)) = Policies::from_files(files) else {
+                panic!("loads: {text}")
+            };
+            let mut loader: Vec<String> = problems.iter().map(|p| p.headline()).collect();
+            lint.sort();
+            loader.sort();
+            assert!(!loader.is_empty());
+            assert_eq!(loader, lint, "{text}");
+        }
+    }
+
+    #[test]
     fn yaml_paths_are_found() {
         let text = "# c\ndataClasses:\n  - {id: a, level: 0}\n  - id: b\n    level: 7\naiSystems:\n- id: x\n  maxDataLevel: 9\n  userGroups: [nobody]\n";
         let line = |path: &str| {
@@ -1319,13 +1166,9 @@ mod tests {
         assert_eq!(misplaced.len(), 1, "{misplaced:?}");
         assert_eq!(misplaced[0].file(), "policies/s3-integritet.cedar");
         assert_eq!(misplaced[0].severity, Severity::Warning);
-        assert_eq!(paragraph_of_file("other/name.cedar"), None);
-    }
-
-    #[test]
-    fn near_names() {
-        assert!(near("se", "sv"));
-        assert!(near("paragrap", "paragraph"));
-        assert!(!near("author", "sv"));
+        assert_eq!(
+            crate::policies::annotations::paragraph_of_file("other/name.cedar"),
+            None
+        );
     }
 }

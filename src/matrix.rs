@@ -16,6 +16,7 @@
 
 use std::fmt::Write as _;
 
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Serialize;
 
 use crate::decision::{Language, Reason, Verdict};
@@ -279,9 +280,30 @@ impl Matrix {
         md
     }
 
-    /// CSV, one line per cell: `ai,ai_name,data,data_name,role,decision,paragraphs,policies`.
+    /// CSV, one line per cell: `ai,ai_name,data,data_name,role,decision,paragraphs,policies`,
+    /// written with the `csv` crate (RFC 4180 quoting, `\n` line ends). A value that a
+    /// spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+    /// carriage return, e.g. a register's name `=HYPERLINK(…)`) is written with a `'` before it.
     pub fn to_csv(&self) -> String {
-        let mut csv = String::from("ai,ai_name,data,data_name,role,decision,paragraphs,policies\n");
+        let mut bytes = Vec::new();
+        // Writing to memory does not fail: there is no I/O, and every record has 8 fields.
+        let _ = self.write_csv(&mut bytes);
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    fn write_csv(&self, out: &mut Vec<u8>) -> csv::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record([
+            "ai",
+            "ai_name",
+            "data",
+            "data_name",
+            "role",
+            "decision",
+            "paragraphs",
+            "policies",
+        ])?;
         for cell in &self.cells {
             let ai_name = self
                 .systems
@@ -310,147 +332,203 @@ impl Matrix {
                 &cell.paragraphs.join(" "),
                 &policies.join(" "),
             ];
-            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            csv.push_str(&line.join(","));
-            csv.push('\n');
+            writer.write_record(fields.map(no_formula).iter().map(|f| f.as_bytes()))?;
         }
-        csv
+        writer.flush()?;
+        Ok(())
     }
 
     /// A single self-contained HTML page (inline CSS, no external resources), readable on
     /// screen, on a phone and on paper: one table per role, each cell's reasons or duties in a
-    /// numbered list below it (no tooltips), and the paragraphs behind a no.
+    /// numbered list below it (no tooltips), and the paragraphs behind a no. A `maud` template:
+    /// every value from the register or the policies is escaped.
     pub fn to_html(&self) -> String {
-        let mut html = String::new();
         let title = self.title();
-        let _ = write!(
-            html,
-            "<!DOCTYPE html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n\
-             <h1>{}</h1>\n<p class=\"lead\">{}</p>\n",
-            esc(&title),
-            esc(&title),
-            esc(&self.subtitle().replace('`', "")),
-        );
-        html.push_str(
-            "<p class=\"legend\"><span class=\"yes\">Ja</span> tillåtet, med de skyldigheter \
-             policyn anger. <span class=\"no\">Nej</span> inte tillåtet; koden anger paragrafen \
-             i Policy för ansvarsfull AI. Numret i en cell leder till skälen eller \
-             skyldigheterna, som står under varje tabell.</p>\n",
-        );
         let columns = self.columns();
-        for (role_index, role) in self.roles.iter().enumerate() {
-            let role_name = esc(role_name_sv(*role));
-            let _ = write!(
-                html,
-                "<section>\n<h2 id=\"roll-{role_index}\">{role_name}</h2>\n\
-                 <div class=\"scroll\" role=\"region\" aria-labelledby=\"roll-{role_index}\" tabindex=\"0\">\n\
-                 <table>\n<caption>{role_name}: AI-system och information</caption>\n\
-                 <thead><tr><th scope=\"col\">AI-system</th>"
-            );
-            for (_, name) in &columns {
-                let _ = write!(
-                    html,
-                    "<th scope=\"col\">{}</th>",
-                    esc(&name.replace('`', ""))
-                );
-            }
-            html.push_str("</tr></thead>\n<tbody>\n");
-            // Each distinct explanation once, numbered, below the table: readable on touch
-            // screens, by keyboard and screen reader, and on paper (no tooltips).
-            let mut notes: Vec<(Verdict, Vec<String>)> = Vec::new();
-            for ai in &self.systems {
-                let _ = write!(
-                    html,
-                    "<tr><th scope=\"row\">{}<br><span class=\"id\">{}</span></th>",
-                    esc(&ai.name),
-                    esc(&ai.id)
-                );
-                for (data, _) in &columns {
-                    let Some(cell) = self.cell(&ai.id, *data, *role) else {
-                        html.push_str("<td>–</td>");
-                        continue;
-                    };
-                    let lines: Vec<String> = cell
-                        .reasons
-                        .iter()
-                        .map(|r| format!("{} {}", r.paragraph, r.message))
-                        .collect();
-                    let note = (cell.decision, lines);
-                    let number = match notes.iter().position(|n| *n == note) {
-                        Some(i) => i + 1,
-                        None => {
-                            notes.push(note);
-                            notes.len()
+        let page = html! {
+            (DOCTYPE) "\n"
+            html lang="sv" {
+                "\n"
+                head {
+                    "\n" meta charset="utf-8";
+                    "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                    "\n" title { (title) }
+                    "\n" style { "\n" (PreEscaped(CSS)) }
+                    "\n"
+                }
+                "\n"
+                body {
+                    "\n"
+                    main {
+                        "\n" h1 { (title) }
+                        "\n" p.lead { (self.subtitle().replace('`', "")) }
+                        "\n"
+                        p.legend {
+                            span.yes { "Ja" } " tillåtet, med de skyldigheter policyn anger. "
+                            span.no { "Nej" } " inte tillåtet; koden anger paragrafen i Policy \
+                            för ansvarsfull AI. Numret i en cell leder till skälen eller \
+                            skyldigheterna, som står under varje tabell."
                         }
-                    };
-                    let (class, word, codes) = match cell.decision {
-                        Verdict::Allow => ("yes", "Ja", String::new()),
-                        Verdict::Deny => ("no", "Nej", format!(" {}", cell.paragraphs.join(" "))),
-                    };
-                    let _ = write!(
-                        html,
-                        "<td class=\"{class}\">{word}<span class=\"par\">{}</span> \
-                         <a href=\"#skal-{role_index}-{number}\" class=\"ref\">[{number}]</a></td>",
-                        esc(&codes)
-                    );
+                        "\n"
+                        @for (role_index, role) in self.roles.iter().enumerate() {
+                            (self.role_section(role_index, *role, &columns))
+                        }
+                        @let used = self.paragraphs_used();
+                        @if !used.is_empty() {
+                            section {
+                                "\n" h2 { "Paragrafer bakom ett nej" }
+                                "\n"
+                                dl {
+                                    "\n"
+                                    @for p in used {
+                                        dt { (p.code()) } dd { (p.title_sv()) } "\n"
+                                    }
+                                }
+                                "\n"
+                            }
+                            "\n"
+                        }
+                        @if !self.data_classes.is_empty() {
+                            section {
+                                "\n" h2 { "Informationsklasser" }
+                                "\n"
+                                dl {
+                                    "\n"
+                                    @for class in &self.data_classes {
+                                        dt { (class.name) " " span.id { "nivå " (class.level) } }
+                                        dd { (class.description.as_deref().unwrap_or("")) }
+                                        "\n"
+                                    }
+                                }
+                                "\n"
+                            }
+                            "\n"
+                        }
+                        footer {
+                            "Kontrollera alltid ett enskilt fall med " code { "aipolicy check" }
+                            " eller den som ansvarar för AI-systemet."
+                        }
+                        "\n"
+                    }
+                    "\n"
                 }
-                html.push_str("</tr>\n");
+                "\n"
             }
-            html.push_str("</tbody>\n</table>\n</div>\n");
-            let _ = write!(
-                html,
-                "<h3>Skäl och skyldigheter: {role_name}</h3>\n<ol class=\"notes\">\n"
-            );
-            for (i, (verdict, lines)) in notes.iter().enumerate() {
-                let heading = match verdict {
-                    Verdict::Allow => "Ja, med skyldigheterna",
-                    Verdict::Deny => "Nej, därför att",
-                };
-                let _ = write!(
-                    html,
-                    "<li id=\"skal-{role_index}-{}\"><strong>{heading}</strong><ul>",
-                    i + 1
-                );
-                for line in lines {
-                    let _ = write!(html, "<li>{}</li>", esc(line));
+            "\n"
+        };
+        page.into_string()
+    }
+
+    /// A role's section of the HTML page: its table in a scroll region, and below it each
+    /// distinct explanation once, numbered: readable on touch screens, by keyboard and screen
+    /// reader, and on paper (no tooltips).
+    fn role_section(
+        &self,
+        role_index: usize,
+        role: Role,
+        columns: &[(Option<&str>, String)],
+    ) -> Markup {
+        let role_name = role_name_sv(role);
+        let mut notes: Vec<(Verdict, Vec<String>)> = Vec::new();
+        // Each row's cells: the cell (if any) and the number of its note.
+        let rows: Vec<(&AiSystem, Vec<Option<(&Cell, usize)>>)> = self
+            .systems
+            .iter()
+            .map(|ai| {
+                let cells = columns
+                    .iter()
+                    .map(|(data, _)| {
+                        let cell = self.cell(&ai.id, *data, role)?;
+                        let lines: Vec<String> = cell
+                            .reasons
+                            .iter()
+                            .map(|r| format!("{} {}", r.paragraph, r.message))
+                            .collect();
+                        let note = (cell.decision, lines);
+                        let number = match notes.iter().position(|n| *n == note) {
+                            Some(i) => i + 1,
+                            None => {
+                                notes.push(note);
+                                notes.len()
+                            }
+                        };
+                        Some((cell, number))
+                    })
+                    .collect();
+                (ai, cells)
+            })
+            .collect();
+        html! {
+            section {
+                "\n" h2 id={ "roll-" (role_index) } { (role_name) }
+                "\n"
+                div.scroll role="region" aria-labelledby={ "roll-" (role_index) } tabindex="0" {
+                    "\n"
+                    table {
+                        "\n" caption { (role_name) ": AI-system och information" }
+                        "\n"
+                        thead {
+                            tr {
+                                th scope="col" { "AI-system" }
+                                @for (_, name) in columns {
+                                    th scope="col" { (name.replace('`', "")) }
+                                }
+                            }
+                        }
+                        "\n"
+                        tbody {
+                            "\n"
+                            @for (ai, cells) in &rows {
+                                tr {
+                                    th scope="row" { (ai.name) br; span.id { (ai.id) } }
+                                    @for cell in cells {
+                                        @match cell {
+                                            None => { td { "–" } }
+                                            Some((cell, number)) => {
+                                                @let (class, word, codes) = match cell.decision {
+                                                    Verdict::Allow => ("yes", "Ja", String::new()),
+                                                    Verdict::Deny => {
+                                                        ("no", "Nej", format!(" {}", cell.paragraphs.join(" ")))
+                                                    }
+                                                };
+                                                td class=(class) {
+                                                    (word) span.par { (codes) } " "
+                                                    a href={ "#skal-" (role_index) "-" (number) } class="ref" {
+                                                        "[" (number) "]"
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                                "\n"
+                            }
+                        }
+                        "\n"
+                    }
+                    "\n"
                 }
-                html.push_str("</ul></li>\n");
+                "\n" h3 { "Skäl och skyldigheter: " (role_name) }
+                "\n"
+                ol.notes {
+                    "\n"
+                    @for (i, (verdict, lines)) in notes.iter().enumerate() {
+                        li id={ "skal-" (role_index) "-" (i + 1) } {
+                            strong {
+                                @match verdict {
+                                    Verdict::Allow => "Ja, med skyldigheterna",
+                                    Verdict::Deny => "Nej, därför att",
+                                }
+                            }
+                            ul { @for line in lines { li { (line) } } }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
             }
-            html.push_str("</ol>\n</section>\n");
+            "\n"
         }
-        let used = self.paragraphs_used();
-        if !used.is_empty() {
-            html.push_str("<section>\n<h2>Paragrafer bakom ett nej</h2>\n<dl>\n");
-            for p in used {
-                let _ = writeln!(
-                    html,
-                    "<dt>{}</dt><dd>{}</dd>",
-                    esc(p.code()),
-                    esc(p.title_sv())
-                );
-            }
-            html.push_str("</dl>\n</section>\n");
-        }
-        if !self.data_classes.is_empty() {
-            html.push_str("<section>\n<h2>Informationsklasser</h2>\n<dl>\n");
-            for class in &self.data_classes {
-                let _ = writeln!(
-                    html,
-                    "<dt>{} <span class=\"id\">nivå {}</span></dt><dd>{}</dd>",
-                    esc(&class.name),
-                    class.level,
-                    esc(class.description.as_deref().unwrap_or(""))
-                );
-            }
-            html.push_str("</dl>\n</section>\n");
-        }
-        html.push_str(
-            "<footer>Kontrollera alltid ett enskilt fall med <code>aipolicy check</code> \
-             eller den som ansvarar för AI-systemet.</footer>\n</main>\n</body>\n</html>\n",
-        );
-        html
     }
 }
 
@@ -497,33 +575,106 @@ footer { margin-top: 2rem; font-size: .85rem; }
 }
 ";
 
-/// Escapes text for HTML or XML content and attribute values (also JUnit XML of `aipolicy test`).
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("&#10;"),
-            // XML 1.0 cannot carry other control characters at all.
-            c if c.is_control() && !matches!(c, '\t' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn md_escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+/// A CSV value a spreadsheet cannot take for a formula: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a `'` before it (OWASP's advice on CSV injection).
+fn no_formula(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}").into()
     } else {
-        field.to_string()
+        field.into()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::register::{Register, BUNDLED_REGISTER};
+
+    /// The matrix of `use` for the bundled register with `edits` made to its text.
+    fn matrix(edits: &[(&str, &str)]) -> Matrix {
+        let mut text = BUNDLED_REGISTER.to_string();
+        for (from, to) in edits {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+        }
+        let register = Register::from_yaml(&text, "register.yaml").unwrap();
+        let engine = Engine::builder().register(register).build().unwrap();
+        Matrix::compute(&engine, Action::Use, Context::default(), Language::Sv).unwrap()
+    }
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        let matrix = matrix(&[
+            (
+                "name: Intern information",
+                "name: \"=HYPERLINK(\\\"http://x\\\", \\\"y\\\")\"",
+            ),
+            ("name: Personuppgifter", "name: \"+1\""),
+            ("name: Öppen information", "name: \"-2, \\\"tre\\\"\""),
+            ("name: Sekretessbelagd information", "name: \"@SUM(A1)\""),
+        ]);
+        let csv = matrix.to_csv();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies")
+        );
+        assert!(
+            csv.contains(",intern,\"'=HYPERLINK(\"\"http://x\"\", \"\"y\"\")\",employee,"),
+            "{csv}"
+        );
+        assert!(csv.contains(",personuppgifter,'+1,employee,"), "{csv}");
+        assert!(
+            csv.contains(",oppen,\"'-2, \"\"tre\"\"\",employee,"),
+            "{csv}"
+        );
+        assert!(csv.contains(",sekretess,'@SUM(A1),employee,"), "{csv}");
+        // Every line has its 8 fields, and nothing else starts with a formula character.
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        for record in reader.records() {
+            let record = record.unwrap();
+            assert_eq!(record.len(), 8);
+            for field in &record {
+                assert!(!field.starts_with(['=', '+', '-', '@']), "{field}");
+            }
+        }
+    }
+
+    #[test]
+    fn html_escapes_what_the_register_says() {
+        let matrix = matrix(&[
+            (
+                "municipality: Askersunds kommun",
+                "municipality: \"A & <b>\"",
+            ),
+            (
+                "name: Intern information",
+                "name: \"<script>alert(1)</script>\"",
+            ),
+        ]);
+        let html = matrix.to_html();
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<title>Vilken AI får jag använda? Åtkomstmatris för A &amp; &lt;b&gt;</title>"
+        ));
+        assert!(html.contains("<th scope=\"col\">&lt;script&gt;alert(1)&lt;/script&gt;</th>"));
+        // The structure: a scroll region per role with its caption, numbered notes below.
+        assert_eq!(
+            html.matches("<div class=\"scroll\" role=\"region\"")
+                .count(),
+            3
+        );
+        assert!(html.contains("<caption>Anställd: AI-system och information</caption>"));
+        assert!(html.contains("<a href=\"#skal-0-1\" class=\"ref\">[1]</a>"));
+        assert!(html.contains("<li id=\"skal-0-1\"><strong>"));
+        assert!(html.ends_with("</html>\n"));
     }
 }

@@ -11,7 +11,10 @@ use miette::SourceSpan;
 
 use crate::cedar_text::{self, Dialect};
 use crate::error::{LoadError, SourceDiagnostic};
+use crate::lint::Severity;
 use crate::paragraph::Paragraph;
+
+pub mod annotations;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));
 
@@ -102,10 +105,11 @@ impl Policies {
         Policies::from_files(read_policy_dir(dir)?)
     }
 
-    /// Parses the files and reads every policy's annotations. Fails on a syntax error, a
-    /// missing or duplicate `@id`, an unknown `@paragraph`, an empty `@sv`/`@en`, or a permit
-    /// with only one of `@obligation_sv`/`@obligation_en`: a policy author's slip is found at
-    /// load, never at decision time. Text over [`MAX_POLICY_BYTES`] in all or nested over
+    /// Parses the files and reads every policy's annotations. Fails on a syntax error or on
+    /// any error of the [annotation rules](annotations) (a missing or duplicate `@id`, an
+    /// unknown `@paragraph`, an empty `@sv`/`@en`, obligations in one language or on a forbid, a
+    /// bad `@kind`), each with its file, line and column: the same rules, and the same words,
+    /// as `aipolicy validate`. A policy author's slip is found at load, never at decision time. Text over [`MAX_POLICY_BYTES`] in all or nested over
     /// [`MAX_POLICY_NESTING`] is refused before Cedar parses it.
     pub fn from_files(files: Vec<PolicyFile>) -> Result<Policies, LoadError> {
         let mut total = 0usize;
@@ -125,6 +129,7 @@ impl Policies {
         let mut rules = Vec::new();
         let mut by_id = HashMap::new();
         let mut spans = HashMap::new();
+        let mut checker = annotations::Checker::default();
         for (file_index, file) in files.iter().enumerate() {
             if let Some(problem) = nesting_problem(file) {
                 problems.push(problem);
@@ -141,37 +146,32 @@ impl Policies {
             };
             for (offset, line, policy) in in_text_order(&file.text, &parsed) {
                 let span = SourceSpan::from((offset, policy.to_string().len()));
-                match read_rule(&policy, file, offset, line, span) {
-                    Ok(rule) => {
-                        let id = PolicyId::new(&*rule.id);
-                        if by_id.contains_key(&id) {
-                            problems.push(annotation_problem(
-                                file,
-                                &policy,
-                                offset,
-                                "id",
-                                format!("duplicate policy id `{}`", rule.id),
-                                "every @id must be unique across all policy files",
-                            ));
-                            continue;
-                        }
-                        let target = if rule.duty { &mut duties } else { &mut set };
-                        if let Err(e) = target.add(policy.new_id(id.clone())) {
-                            problems.push(SourceDiagnostic::new(
-                                &file.name,
-                                file.text.clone(),
-                                span,
-                                e.to_string(),
-                                None,
-                            ));
-                            continue;
-                        }
-                        by_id.insert(id.clone(), rules.len());
-                        spans.insert(id, (file_index, span));
-                        rules.push(rule);
-                    }
-                    Err(problem) => problems.push(*problem),
+                let checked = checker.check(file, offset, line, &policy);
+                let Some(rule) = checked.rule else {
+                    problems.extend(
+                        checked
+                            .findings
+                            .into_iter()
+                            .filter(|f| f.severity == Severity::Error)
+                            .map(|f| f.diagnostic),
+                    );
+                    continue;
+                };
+                let id = PolicyId::new(&*rule.id);
+                let target = if rule.duty { &mut duties } else { &mut set };
+                if let Err(e) = target.add(policy.new_id(id.clone())) {
+                    problems.push(SourceDiagnostic::new(
+                        &file.name,
+                        file.text.clone(),
+                        span,
+                        e.to_string(),
+                        None,
+                    ));
+                    continue;
                 }
+                by_id.insert(id.clone(), rules.len());
+                spans.insert(id, (file_index, span));
+                rules.push(rule);
             }
         }
         if !problems.is_empty() {
@@ -434,133 +434,4 @@ pub(crate) fn in_text_order(text: &str, set: &PolicySet) -> Vec<(usize, usize, P
 /// How many line breaks `text` holds.
 fn newlines(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count()
-}
-
-fn read_rule(
-    policy: &Policy,
-    file: &PolicyFile,
-    offset: usize,
-    line: usize,
-    span: SourceSpan,
-) -> Result<Rule, Box<SourceDiagnostic>> {
-    let problem = |key: &str, message: String, help: &str| {
-        Box::new(annotation_problem(file, policy, offset, key, message, help))
-    };
-    let text = |key: &str| -> Result<Arc<str>, Box<SourceDiagnostic>> {
-        match policy.annotation(key).map(str::trim) {
-            Some(value) if !value.is_empty() => Ok(Arc::from(value)),
-            Some(_) => Err(problem(
-                key,
-                format!("`@{key}` is empty"),
-                "write what the rule means for a person",
-            )),
-            None => Err(problem(
-                key,
-                format!("policy has no `@{key}` annotation"),
-                "every policy needs @id, @paragraph, @sv and @en",
-            )),
-        }
-    };
-    let id = text("id").map_err(|mut d| {
-        d.labels = vec![miette::LabeledSpan::underline(span)];
-        d
-    })?;
-    let paragraph_code = text("paragraph")?;
-    let paragraph = Paragraph::from_str(&paragraph_code)
-        .map_err(|e| problem("paragraph", e.to_string(), crate::paragraph::CODES_HELP))?;
-    let sv = text("sv")?;
-    let en = text("en")?;
-    let effect = policy.effect();
-    let duty = match policy.annotation("kind") {
-        None => false,
-        Some("duty") if effect == Effect::Permit => true,
-        Some("duty") => {
-            return Err(problem(
-                "kind",
-                "a duty must be a `permit`".into(),
-                "write the duty as `permit (...) when { ... }`; it grants nothing, it adds an obligation",
-            ))
-        }
-        Some(other) => {
-            return Err(problem(
-                "kind",
-                format!("unknown `@kind(\"{other}\")`"),
-                "the only kind is `duty`; leave @kind out for an ordinary permit or forbid",
-            ))
-        }
-    };
-    let optional = |key: &str| match policy.annotation(key) {
-        Some(_) => text(key).map(Some),
-        None => Ok(None),
-    };
-    let (obligation_sv, obligation_en) =
-        match (optional("obligation_sv")?, optional("obligation_en")?) {
-            (Some(sv), Some(en)) if effect == Effect::Permit => (Some(sv), Some(en)),
-            (None, None) => (None, None),
-            (Some(_), Some(_)) => {
-                return Err(problem(
-                    "obligation_sv",
-                    "a forbid has no obligations".into(),
-                    "obligations belong on permits (or write a duty)",
-                ))
-            }
-            (Some(_), None) => {
-                return Err(problem(
-                    "obligation_sv",
-                    "`@obligation_sv` without `@obligation_en`".into(),
-                    "give every obligation in Swedish and English",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(problem(
-                    "obligation_en",
-                    "`@obligation_en` without `@obligation_sv`".into(),
-                    "give every obligation in Swedish and English",
-                ))
-            }
-        };
-    Ok(Rule {
-        id,
-        paragraph,
-        effect,
-        sv,
-        en,
-        duty,
-        obligation_sv,
-        obligation_en,
-        file: file.name.clone(),
-        // The line of `@id(`, where an author looks for the rule (comments may come before it).
-        line: line + {
-            let source = policy.to_string();
-            newlines(source.get(..source.find("@id(").unwrap_or(0)).unwrap_or(""))
-        },
-    })
-}
-
-/// A problem with one annotation, pointing at `@key(` in the policy if present.
-fn annotation_problem(
-    file: &PolicyFile,
-    policy: &Policy,
-    offset: usize,
-    key: &str,
-    message: String,
-    help: &str,
-) -> SourceDiagnostic {
-    let policy_text = policy.to_string();
-    let needle = format!("@{key}(");
-    let span: SourceSpan = match policy_text.find(&needle) {
-        Some(at) => {
-            let end = policy_text[at..].find(')').map_or(needle.len(), |e| e + 1);
-            (offset + at, end).into()
-        }
-        None => (offset, policy_text.len()).into(),
-    };
-    let id = policy.annotation("id").unwrap_or("<no @id>");
-    SourceDiagnostic::new(
-        &file.name,
-        file.text.clone(),
-        span,
-        format!("policy `{id}`: {message}"),
-        Some(help.to_string()),
-    )
 }

@@ -1,7 +1,7 @@
 //! Reading input within its limit: a file, a pipe or a device is never read past the size it
 //! may have, so an endless stream (`/dev/zero`, a symlink to it) stops at the limit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::FieldError;
 
@@ -74,4 +74,95 @@ pub fn utf8_text(bytes: Vec<u8>, what: &str) -> Result<String, FieldError> {
             ),
         )
     })
+}
+
+/// `path` itself when it is not a folder; else every file under it, in any depth, with one of
+/// `extensions`: in name order within each folder, the files of a subfolder where its name sorts.
+/// Symbolic links are followed; a loop of them is an error, not an endless walk. `Err` names
+/// the path that could not be read.
+pub fn files_under(
+    path: &Path,
+    extensions: &[&str],
+) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let at = e.path().unwrap_or(path).to_path_buf();
+            let source = match (e.loop_ancestor(), e.path()) {
+                (Some(ancestor), Some(link)) => std::io::Error::other(format!(
+                    "a loop of symbolic links: `{}` leads back to `{}`",
+                    link.display(),
+                    ancestor.display()
+                )),
+                _ => e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("cannot walk the folder")),
+            };
+            (at, source)
+        })?;
+        let wanted = entry.depth() == 0
+            || entry
+                .path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| extensions.contains(&x));
+        if wanted && !entry.file_type().is_dir() {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_under_a_folder_in_name_order_with_their_extensions() {
+        let dir = std::env::temp_dir().join(format!("aipolicy-files-under-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for file in [
+            "b.cedar",
+            "a/z.cedar",
+            "a/y.txt",
+            "c.cedar/d.cedar",
+            "a.cedar",
+        ] {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let names = |files: Vec<PathBuf>| -> Vec<String> {
+            files
+                .iter()
+                .map(|f| f.strip_prefix(&dir).unwrap().display().to_string())
+                .collect()
+        };
+        let found = files_under(&dir, &["cedar"]).unwrap();
+        assert_eq!(
+            names(found),
+            ["a/z.cedar", "a.cedar", "b.cedar", "c.cedar/d.cedar"]
+        );
+        // A file is taken as given, whatever its extension.
+        let given = files_under(&dir.join("a/y.txt"), &["cedar"]).unwrap();
+        assert_eq!(names(given), ["a/y.txt"]);
+        let (at, error) = files_under(&dir.join("missing"), &["cedar"]).unwrap_err();
+        assert_eq!(at, dir.join("missing"));
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&dir, dir.join("a/loop")).unwrap();
+            let (at, error) = files_under(&dir, &["cedar"]).unwrap_err();
+            assert_eq!(at, dir.join("a/loop"));
+            assert!(
+                error.to_string().starts_with("a loop of symbolic links"),
+                "{error}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -330,7 +330,9 @@ fn with_case_line(problem: FieldError, lines: &[usize]) -> FieldError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut files = Vec::new();
     for path in paths {
-        collect(path, &mut files)?;
+        let found = crate::read::files_under(path, &["yaml", "yml"])
+            .map_err(|(path, source)| ScenarioError::Read { path, source })?;
+        files.extend(found);
     }
     files.sort();
     files.dedup();
@@ -338,27 +340,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
         return Err(ScenarioError::NoScenarios(paths.to_vec()));
     }
     Ok(files)
-}
-
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let read_error = |source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(read_error)?;
-    if !meta.is_dir() {
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(path).map_err(read_error)? {
-        let entry = entry.map_err(read_error)?.path();
-        if entry.is_dir() {
-            collect(&entry, files)?;
-        } else if entry.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            files.push(entry);
-        }
-    }
-    Ok(())
 }
 
 /// What actually happened to a case.

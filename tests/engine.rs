@@ -1080,3 +1080,48 @@ when { principal has unit && principal.unit == "Spärrad" };
         Some(r#"User::"k.karlsson""#.to_string())
     );
 }
+
+#[test]
+fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
+    use aipolicy::lint::{self, Check, Sources};
+    let dir = policies_copy("uncovered", |files| {
+        files.retain(|(name, _)| !name.starts_with("u4-"));
+    });
+    // The engine's own gate: the policies parse, their annotations are right and they
+    // type-check, so it loads (and decides).
+    let schema = aipolicy::policies::bundled_schema().unwrap();
+    let policies = Policies::from_dir(&dir).unwrap();
+    assert!(Engine::new(policies, schema, Register::bundled().unwrap()).is_ok());
+    // The gate of `aipolicy validate` refuses it: U4 has no policy.
+    let sources = Sources {
+        policies: Some(dir.clone()),
+        ..Sources::default()
+    };
+    let findings = lint::gate(&sources).unwrap_err();
+    let uncovered: Vec<_> = findings
+        .iter()
+        .filter(|f| f.check == Check::UncoveredParagraph)
+        .collect();
+    assert_eq!(uncovered.len(), 1, "{findings:#?}");
+    assert!(
+        uncovered[0].headline().contains("paragraph `U4`"),
+        "{}",
+        uncovered[0].headline()
+    );
+    // The same verdict as `validate`'s.
+    let validation = lint::validate(&sources);
+    assert!(validation.report.has_errors() && validation.engine.is_none());
+    // With U4 back, the gate gives the engine.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let dir = policies_copy("covered", |_| {});
+    let passed = lint::gate(&Sources {
+        policies: Some(dir.clone()),
+        ..Sources::default()
+    })
+    .unwrap();
+    assert!(passed.warnings.is_empty(), "{:#?}", passed.warnings);
+    let query =
+        Query::from_value(json!({"user": "anna", "ai": "copilot-chat", "data": "intern"})).unwrap();
+    assert!(passed.engine.decide(&query).unwrap().is_allowed());
+    std::fs::remove_dir_all(dir).unwrap();
+}

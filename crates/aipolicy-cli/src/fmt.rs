@@ -68,9 +68,13 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     };
     let mut files = Vec::new();
     for path in &paths {
-        if let Err(e) = collect(path, &mut files) {
-            let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
-            return Exit::InputError;
+        // A file as given, or the `.cedar` files under a folder (recursively, in name order).
+        match aipolicy::read::files_under(path, &["cedar"]) {
+            Ok(found) => files.extend(found),
+            Err((_, e)) => {
+                let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
+                return Exit::InputError;
+            }
         }
     }
     if files.is_empty() {
@@ -171,27 +175,4 @@ fn shell_word(path: &str) -> String {
     } else {
         format!("'{}'", path.replace('\'', r"'\''"))
     }
-}
-
-/// A file as given, or the `.cedar` files under a folder (recursively, in name order).
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !path.is_dir() {
-        // Reading it reports a missing file precisely.
-        std::fs::metadata(path)?;
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files)?;
-        } else if entry.extension().is_some_and(|x| x == "cedar") {
-            files.push(entry);
-        }
-    }
-    Ok(())
 }

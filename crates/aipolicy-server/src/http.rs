@@ -239,6 +239,11 @@ pub async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        // Read a moderately oversized body to its end before answering, so that a client still
+        // writing it gets the 413 instead of a broken connection; a huge one is cut off.
+        if declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(body).await;
+        }
         return Err(over());
     }
     match axum::body::to_bytes(body, limit).await {
@@ -255,6 +260,24 @@ pub async fn read_body(
                 dialect,
                 format!("the request body could not be read: {e}"),
             ))
+        }
+    }
+}
+
+/// The most of an oversized body that is read (and thrown away) before the 413 is sent.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads a body to its end (at most [`DRAIN_LIMIT`] bytes), keeping nothing.
+async fn drain(body: Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            read = read.saturating_add(data.len() as u64);
+        }
+        if read > DRAIN_LIMIT {
+            break;
         }
     }
 }
