@@ -25,7 +25,7 @@
 //!
 //! The annotation checks (`missing-annotation` to `kind`, `unknown-annotation`,
 //! `paragraph-file`) are the loader's own rules, written once in
-//! [`policies::annotations`](crate::policies::annotations): a policy set the loader refuses
+//! [`policies::annotations`]: a policy set the loader refuses
 //! fails here with the same words.
 //!
 //! [`format_cedar`] is the formatter behind `aipolicy fmt`.

@@ -431,7 +431,7 @@ impl Matrix {
         let role_name = role_name_sv(role);
         let mut notes: Vec<(Verdict, Vec<String>)> = Vec::new();
         // Each row's cells: the cell (if any) and the number of its note.
-        let rows: Vec<(&AiSystem, Vec<Option<(&Cell, usize)>>)> = self
+        let rows: Vec<(&AiSystem, Vec<NumberedCell<'_>>)> = self
             .systems
             .iter()
             .map(|ai| {
@@ -531,6 +531,9 @@ impl Matrix {
         }
     }
 }
+
+/// A cell of the HTML page with the number of its note (`None`: no cell there).
+type NumberedCell<'a> = Option<(&'a Cell, usize)>;
 
 const CSS: &str = "\
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a; \
