@@ -227,7 +227,8 @@ fn read_query_text(arg: &str) -> Result<String, InputError> {
         .map_err(|e| InputError::at("", format!("{source} is not valid UTF-8: {e}")))
 }
 
-fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {
+/// One `--context KEY=VALUE` flag (`check`, `matrix`): a context key and `true` or `false`.
+pub fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {
     let Some((key, value)) = pair.split_once('=') else {
         return Err(InputError::at(
             "context",

@@ -57,20 +57,8 @@ pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
     };
     let mut context = Context::default();
     for pair in &args.context {
-        let parsed = pair
-            .split_once('=')
-            .map(|(key, value)| (key.trim(), value.trim()));
-        let result = match parsed {
-            Some((key, "true")) => context.set(key, true),
-            Some((key, "false")) => context.set(key, false),
-            _ => {
-                let _ = writeln!(
-                    err,
-                    "error: --context `{pair}` is not KEY=true or KEY=false, e.g. humanReview=true"
-                );
-                return Exit::InputError;
-            }
-        };
+        let result = super::check::parse_context_pair(pair)
+            .and_then(|(key, value)| context.set(&key, value));
         if let Err(e) = result {
             report(err, e);
             return Exit::InputError;
