@@ -8,7 +8,6 @@ use std::process::{ExitCode, Termination};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use aipolicy::decision::Language;
 use aipolicy::engine::Engine;
 use aipolicy::inputs::{Inputs, Overrides};
 
@@ -172,24 +171,8 @@ pub struct EngineArgs {
     pub lang: LangArg,
 }
 
-/// `--lang` values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Swedish.
-    #[default]
-    Sv,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Language {
-    fn from(lang: LangArg) -> Language {
-        match lang {
-            LangArg::Sv => Language::Sv,
-            LangArg::En => Language::En,
-        }
-    }
-}
+/// `--lang` values: one definition for every command, `serve` included.
+pub use aipolicy_server::args::LangArg;
 
 impl EngineArgs {
     /// Loads the engine of the inputs in force (named on `err`); a load error is reported
