@@ -297,8 +297,30 @@ fn check_text_limits(text: &str) -> Result<(), InputError> {
     if text.len() > MAX_QUERY_BYTES {
         return Err(InputError::at("", too_large_message(text.len() as u64)));
     }
+    if let Some(offset) = json_nesting_over(text.as_bytes(), MAX_QUERY_DEPTH) {
+        let (line, column) = crate::error::line_column(text, offset);
+        return Err(InputError::at(
+            "",
+            format!(
+                "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep (at line {line} column {column}); the limit is {MAX_QUERY_DEPTH}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Where JSON text first nests arrays and objects more than `max` levels deep (the byte
+/// offset of the bracket that does), found by scanning the bytes before anything is parsed:
+/// the check a service reading JSON around a query applies too.
+///
+/// ```
+/// use aipolicy::query::json_nesting_over;
+/// assert_eq!(json_nesting_over(br#"{"a": [1, "[[["]}"#, 2), None);
+/// assert_eq!(json_nesting_over(b"[[[1]]]", 2), Some(2));
+/// ```
+pub fn json_nesting_over(bytes: &[u8], max: usize) -> Option<usize> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (offset, byte) in text.bytes().enumerate() {
+    for (offset, &byte) in bytes.iter().enumerate() {
         if in_string {
             match byte {
                 _ if escaped => escaped = false,
@@ -312,21 +334,32 @@ fn check_text_limits(text: &str) -> Result<(), InputError> {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_QUERY_DEPTH {
-                    let (line, column) = crate::error::line_column(text, offset);
-                    return Err(InputError::at(
-                        "",
-                        format!(
-                            "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep (at line {line} column {column}); the limit is {MAX_QUERY_DEPTH}"
-                        ),
-                    ));
+                if depth > max {
+                    return Some(offset);
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    Ok(())
+    None
+}
+
+/// Reads JSON (one value, nothing after it) with every object's keys unique: serde_json keeps
+/// the last of duplicate keys, so `{"data": "sakerhetsskydd", "data": "intern"}` would be
+/// read as `intern` while a proxy or log that reads the first key sees `sakerhetsskydd`. The
+/// reader queries use, for services that read other JSON around a query.
+///
+/// ```
+/// use aipolicy::query::json_with_unique_keys;
+/// assert!(json_with_unique_keys(br#"{"a": [1, {"b": null}]}"#).is_ok());
+/// assert!(json_with_unique_keys(br#"{"a": 1, "a": 2}"#).unwrap_err().to_string().contains("duplicate key `a`"));
+/// ```
+pub fn json_with_unique_keys(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let UniqueKeys(value) = UniqueKeys::deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(value)
 }
 
 /// Whether `value` nests arrays and objects more than [`MAX_QUERY_DEPTH`] levels deep
@@ -522,7 +555,7 @@ impl Query {
     pub fn from_json_via_schema(text: &str) -> Result<Query, InputError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         check_text_limits(text)?;
-        let UniqueKeys(value) = serde_json::from_str(text).map_err(|e| {
+        let value = json_with_unique_keys(text.as_bytes()).map_err(|e| {
             InputError::at(
                 "",
                 format!(
