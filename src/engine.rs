@@ -452,18 +452,22 @@ impl Engine {
 
     /// What the decision of `query` in `language` depends on: queries with equal keys get
     /// equal decisions from this engine (but for the `requestId` each answer echoes). When the
-    /// policies tell users apart only by their roles (the bundled ones do), users with the same
-    /// roles share keys.
+    /// policies tell users apart only by their roles and AI training (the bundled ones do),
+    /// users with the same roles and training share keys.
     ///
     /// `None` for a query that would be an input error, whose context has no key, or whose
     /// inline user asserts roles the register does not grant (a deny that names them).
     ///
     /// ```
-    /// use aipolicy::{Engine, Language, Query, Role, UserRef};
+    /// use aipolicy::{Engine, Language, Query, Role, User, UserRef};
     /// let engine = Engine::bundled().unwrap();
+    /// // anna is a trained employee in the register.
     /// let anna = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"]);
-    /// let other = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["intern"]);
+    /// let trained = UserRef::Inline(User::new("x", [Role::Employee]).with_ai_literacy(true));
+    /// let other = Query::new(trained, "copilot-chat", ["intern"]);
     /// assert_eq!(engine.decision_key(&anna, Language::Sv), engine.decision_key(&other, Language::Sv));
+    /// let untrained = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["intern"]);
+    /// assert_ne!(engine.decision_key(&anna, Language::Sv), engine.decision_key(&untrained, Language::Sv));
     /// let unknown = Query::new(UserRef::registered("nobody"), "copilot-chat", ["intern"]);
     /// assert_eq!(engine.decision_key(&unknown, Language::Sv), None);
     /// ```

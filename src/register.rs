@@ -410,6 +410,13 @@ impl User {
         self.unit = Some(unit.into());
         self
     }
+
+    /// The same user, with (`true`) or without the municipality's AI training (`aiLiteracy`,
+    /// AI Act art. 4).
+    pub fn with_ai_literacy(mut self, trained: bool) -> User {
+        self.ai_literacy = Some(trained);
+        self
+    }
 }
 
 /// An optional bool that, when present, is a bool.
