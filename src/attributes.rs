@@ -67,15 +67,7 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         name: "owner",
         read: |ai| ai.owner.clone().map(Value::String),
         write: |ai, value| {
-            ai.owner = match value {
-                None => None,
-                Some(Value::String(owner)) if !owner.is_empty() => Some(owner),
-                Some(other) => {
-                    return Err(format!(
-                        "owner: expected a non-empty String, found {other:?}"
-                    ))
-                }
-            };
+            ai.owner = optional_text(value, "owner")?;
             Ok(())
         },
     },
@@ -197,15 +189,7 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         name: "processor",
         read: |ai| ai.processor.clone().map(Value::String),
         write: |ai, value| {
-            ai.processor = match value {
-                None => None,
-                Some(Value::String(processor)) if !processor.is_empty() => Some(processor),
-                Some(other) => {
-                    return Err(format!(
-                        "processor: expected a non-empty String, found {other:?}"
-                    ))
-                }
-            };
+            ai.processor = optional_text(value, "processor")?;
             Ok(())
         },
     },
@@ -242,6 +226,17 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         },
     },
 ];
+
+/// An optional attribute whose value, when present, is a non-empty string.
+fn optional_text(value: Option<Value>, attribute: &str) -> Result<Option<String>, String> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(text)) if !text.is_empty() => Ok(Some(text)),
+        Some(other) => Err(format!(
+            "{attribute}: expected a non-empty String, found {other:?}"
+        )),
+    }
+}
 
 /// An optional attribute whose value is one of `names`' names.
 fn optional_name<T: Copy>(

@@ -767,31 +767,21 @@ pub fn validate(sources: &Sources) -> Validation {
             Register::bundled(),
         ),
     };
+    // The register's text again, for the lines of its findings (it read once, so it reads).
+    let register_text = || match &sources.register {
+        Some(path) => register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default(),
+        None => register::BUNDLED_REGISTER.to_string(),
+    };
     let register = match register {
         Ok(register) => {
-            let text = match &sources.register {
-                Some(path) => {
-                    register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
-                        .ok()
-                        .and_then(Result::ok)
-                        .unwrap_or_default()
-                }
-                None => register::BUNDLED_REGISTER.to_string(),
-            };
-            findings.extend(ai_act_findings(&register_name, &text, &register));
+            findings.extend(ai_act_findings(&register_name, &register_text(), &register));
             Some(register)
         }
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
-            let text = match &sources.register {
-                Some(path) => {
-                    register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
-                        .ok()
-                        .and_then(Result::ok)
-                        .unwrap_or_default()
-                }
-                None => register::BUNDLED_REGISTER.to_string(),
-            };
-            findings.extend(register_findings(&file, &text, &problems));
+            findings.extend(register_findings(&file, &register_text(), &problems));
             None
         }
         Err(e) => {
