@@ -248,6 +248,14 @@ impl Policies {
         &self.duties
     }
 
+    /// The value of annotation `key` of the rule with this `@id`, such as `@law`, when it has one.
+    pub fn annotation(&self, id: &str, key: &str) -> Option<&str> {
+        self.set
+            .policy(&PolicyId::new(id))
+            .or_else(|| self.duties.policy(&PolicyId::new(id)))
+            .and_then(|policy| policy.annotation(key))
+    }
+
     /// Every rule, in file order and, within a file, in text order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules

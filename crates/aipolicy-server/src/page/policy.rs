@@ -1,0 +1,194 @@
+//! `GET /policy`: the policy's own words, each paragraph followed by the rules made from it,
+//! each rule linking back to its paragraph. Whatever policies are loaded are shown: a rule
+//! whose paragraph the text does not mark is listed at the end, never left out.
+
+use std::sync::Arc;
+
+use aipolicy::policy_text::Block;
+use aipolicy::{Language, Paragraph, Rule};
+use axum::extract::{RawQuery, State as AxState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+
+use super::layout::{bad_parameter, refusal, respond, tr, Frame, Route};
+use super::params::{self, language_of};
+use crate::state::State;
+
+/// The `id` of a paragraph's place on `/policy`: `par-s3`, `par-u1`.
+pub fn paragraph_anchor(paragraph: Paragraph) -> String {
+    format!("par-{}", paragraph.code().replace('§', "s").to_lowercase())
+}
+
+/// The `id` of a rule's place on `/policy`: `rule-` and its `@id`, any character that needs
+/// escaping in an address replaced by `_`.
+pub fn rule_anchor(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("rule-{safe}")
+}
+
+/// `GET /policy`.
+pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery) -> Response {
+    let language = language_of(query.as_deref(), state.config.language);
+    let t = |sv, en| tr(language, sv, en);
+    let raw = match params::read(query.as_deref()) {
+        Ok(raw) => raw,
+        Err(bad) => return bad_parameter(language, "/policy", &[], &bad),
+    };
+    let Some(policy) = state.current() else {
+        return refusal(
+            language,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/policy",
+            &raw.pairs,
+            t("Ingen policy är inläst", "No policy is loaded"),
+            t(
+                "Tjänsten har ännu ingen policy inläst. Försök igen om en stund.",
+                "The service has no policy loaded yet. Try again shortly.",
+            ),
+        );
+    };
+    let text = &state.page.text;
+    let policies = policy.engine.policies();
+    let rules = policies.rules();
+    let marked = text.paragraphs();
+    let unplaced: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| !marked.contains(&r.paragraph))
+        .collect();
+    let title = text
+        .title
+        .clone()
+        .unwrap_or_else(|| t("Policyn", "The policy").to_string());
+    let rules_of = |paragraph: Paragraph| -> Markup {
+        let of: Vec<&Rule> = rules.iter().filter(|r| r.paragraph == paragraph).collect();
+        rule_list(&of, paragraph, language, policies)
+    };
+    let main = html! {
+        h1 { (title) }
+        p.intro {
+            (t("Policyns egen text. Under varje paragraf står de regler som aipolicy tillämpar på den; varje regel leder tillbaka till sin paragraf.",
+               "The policy's own text (in Swedish). Below each paragraph are the rules aipolicy applies from it; each rule leads back to its paragraph."))
+        }
+        p.source { (t("Texten: ", "The text: ")) (state.page.text_source) }
+        div lang="sv" {
+            @for section in &text.sections {
+                @let anchor = section.paragraph.map(paragraph_anchor);
+                @if !section.heading.is_empty() {
+                    h2 id=[anchor.as_deref()] {
+                        (section.heading)
+                        @if let Some(p) = section.paragraph { " " span.code { "(" (p.code()) ")" } }
+                    }
+                }
+                @let items: Vec<&Block> = section.blocks.iter().filter(|b| matches!(b, Block::Item { .. })).collect();
+                @for block in &section.blocks {
+                    @if let Block::Text(text) = block { p { (text) } }
+                }
+                @if let Some(p) = section.paragraph { (rules_of(p)) }
+                @if !items.is_empty() {
+                    ol {
+                        @for block in items {
+                            @if let Block::Item { text, paragraph } = block {
+                                li id=[paragraph.map(paragraph_anchor)] {
+                                    p {
+                                        @if let Some(p) = paragraph { span.code { "(" (p.code()) ")" } " " }
+                                        (text)
+                                    }
+                                    @if let Some(p) = paragraph { (rules_of(*p)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !unplaced.is_empty() {
+            section {
+                h2 #unplaced { (t("Regler vars paragraf texten inte har", "Rules whose paragraph the text lacks")) }
+                ul.rules {
+                    @for rule in &unplaced { (rule_item(rule, language, policies, None)) }
+                }
+            }
+        }
+    };
+    let frame = Frame {
+        language,
+        title: &title,
+        route: Route::Policy,
+        path: "/policy",
+        pairs: &raw.pairs,
+        wide: false,
+    };
+    respond(StatusCode::OK, frame.render(main))
+}
+
+/// The rules of one paragraph (in the page's language, so marked with it).
+fn rule_list(
+    rules: &[&Rule],
+    paragraph: Paragraph,
+    language: Language,
+    policies: &aipolicy::Policies,
+) -> Markup {
+    let t = |sv, en| tr(language, sv, en);
+    html! {
+        div.rules lang=(language.as_str()) {
+            @if rules.is_empty() {
+                p.source { (t("Ingen regel bygger på ", "No rule is made from ")) (paragraph.code()) "." }
+            } @else {
+                p.source { strong { (t("Regler från ", "Rules from ")) (paragraph.code()) } }
+                ul {
+                    @for rule in rules { (rule_item(rule, language, policies, Some(paragraph))) }
+                }
+            }
+        }
+    }
+}
+
+/// One rule: what kind, what it says, its duty, its law, its id, and the way back.
+fn rule_item(
+    rule: &Rule,
+    language: Language,
+    policies: &aipolicy::Policies,
+    back: Option<Paragraph>,
+) -> Markup {
+    let t = |sv, en| tr(language, sv, en);
+    let kind = if rule.duty {
+        t("Skyldighet", "Duty")
+    } else if rule.effect.to_string() == "forbid" {
+        t("Förbud", "Forbids")
+    } else {
+        t("Tillåter", "Permits")
+    };
+    let says = match language {
+        Language::Sv => &rule.sv,
+        Language::En => &rule.en,
+    };
+    let obligation = match language {
+        Language::Sv => rule.obligation_sv.as_deref(),
+        Language::En => rule.obligation_en.as_deref(),
+    };
+    html! {
+        li id=(rule_anchor(&rule.id)) {
+            span.kind { (kind) ": " } (says)
+            @if let Some(duty) = obligation {
+                " " (t("Skyldighet: ", "Duty: ")) (duty)
+            }
+            @if let Some(law) = policies.annotation(&rule.id, "law") {
+                " " span.law { "(" (t("lag: ", "law: ")) (law) ")" }
+            }
+            " " span.id { (rule.id) }
+            @if let Some(p) = back {
+                " " a href={ "#" (paragraph_anchor(p)) } { (t("till ", "to ")) (p.code()) }
+            }
+        }
+    }
+}
