@@ -196,6 +196,12 @@ async fn a_yes_carries_its_duties() {
     }
     assert!(read.contains("U1"));
     assert!(!read.contains("Det här får du använda i stället"));
+    // Counted as the page's, and as a decision.
+    let (_, _, metrics) = page(&server, "/metrics").await;
+    assert!(
+        metrics.contains("aipolicy_http_requests_total{endpoint=\"/ask\",status=\"200\"} 1"),
+        "{metrics}"
+    );
     server.stop().await;
 }
 
