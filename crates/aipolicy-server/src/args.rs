@@ -195,6 +195,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_user_header_is_a_header_of_its_own() {
+        assert_eq!(parse_header_name("X-Remote-User").unwrap(), "x-remote-user");
+        assert!(parse_header_name("Authorization")
+            .unwrap_err()
+            .contains("sign-in proxy"));
+        assert!(parse_header_name("not a header").is_err());
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));

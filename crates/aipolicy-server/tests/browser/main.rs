@@ -158,7 +158,7 @@ async fn browser() -> (Driver, Client) {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900",
+                "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900",
                 format!("--user-data-dir={}", driver._profile.path().display()),
             ]
         }
@@ -281,6 +281,8 @@ async fn main_text(client: &Client) -> String {
 async fn ask(client: &Client, ai: &str, data: &[&str], action: &str, role: &str) {
     let field = client.find(Locator::Id("ai")).await.unwrap();
     field.send_keys(ai).await.unwrap();
+    // Escape closes the browser's suggestion list, which would cover what is clicked next.
+    field.send_keys("\u{E00C}").await.unwrap();
     for id in data {
         client
             .find(Locator::Css(&format!("label[for='data-{id}']")))
@@ -327,20 +329,31 @@ async fn screenshot(client: &Client, width: u32, name: &str) {
         .join("../..")
         .join(dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // Grow the window until the viewport holds the whole page (the window's own frame, and
+    // text that wraps differently at another height, make one step not always enough).
+    let mut window = 900u64;
     client.set_window_size(width, 900).await.unwrap();
-    let height = client
-        .execute(
-            "return Math.ceil(document.documentElement.scrollHeight);",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap_or(900);
-    client
-        .set_window_size(width, u32::try_from(height.clamp(400, 6000)).unwrap())
-        .await
-        .unwrap();
+    for _ in 0..4 {
+        let sizes = client
+            .execute(
+                "return [document.documentElement.scrollHeight, window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (page, viewport) = (
+            sizes[0].as_u64().unwrap_or(900),
+            sizes[1].as_u64().unwrap_or(900),
+        );
+        if page <= viewport {
+            break;
+        }
+        window = (window + page - viewport).min(8000);
+        client
+            .set_window_size(width, u32::try_from(window).unwrap())
+            .await
+            .unwrap();
+    }
     let png = client.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     client.set_window_size(1280, 900).await.unwrap();
