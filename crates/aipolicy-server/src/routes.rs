@@ -738,7 +738,8 @@ fn run_search(
     let allowed: Vec<&str> =
         aipolicy::search::allowed_systems(engine.register(), &query, |query| {
             asked_so_far += 1;
-            if asked_so_far % 256 == 0 && started.elapsed() > state.config.request_timeout {
+            if asked_so_far.is_multiple_of(256) && started.elapsed() > state.config.request_timeout
+            {
                 return Err(ApiError::timed_out(
                     Dialect::AuthZen,
                     state.config.request_timeout,

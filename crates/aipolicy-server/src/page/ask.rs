@@ -12,9 +12,10 @@ use maud::{html, Markup};
 
 use super::form::{action_label, flags_set, nobody_message};
 use super::layout::{bad_parameter, link, refusal, respond, tr, with_query, Frame, Route};
-use super::params::{self, language_of, with_pair, Question};
+use super::params::{self, with_pair, Question};
 use super::policy::{paragraph_anchor, rule_anchor};
 use super::Asker;
+use super::{begin, Begun};
 use crate::load::Loaded;
 use crate::state::State;
 use crate::tokens::Caller;
@@ -28,25 +29,15 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let language = language_of(query.as_deref(), state.config.language);
+    let Begun {
+        language,
+        raw,
+        policy,
+    } = match begin(&state, query.as_deref(), "/ask") {
+        Ok(begun) => begun,
+        Err(page) => return *page,
+    };
     let t = |sv, en| tr(language, sv, en);
-    let raw = match params::read(query.as_deref()) {
-        Ok(raw) => raw,
-        Err(bad) => return bad_parameter(language, "/ask", &[], &bad),
-    };
-    let Some(policy) = state.current() else {
-        return refusal(
-            language,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/ask",
-            &raw.pairs,
-            t("Ingen policy är inläst", "No policy is loaded"),
-            t(
-                "Tjänsten har ännu ingen policy inläst och kan inte svara. Försök igen om en stund.",
-                "The service has no policy loaded yet and cannot answer. Try again shortly.",
-            ),
-        );
-    };
     let engine = &policy.engine;
     let register = engine.register();
     let asker = Asker::of(&state, &headers);

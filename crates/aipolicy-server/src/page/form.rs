@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::layout::{bad_parameter, link, refusal, respond, tr, Frame, Route};
-use super::params::{self, language_of, units};
+use super::layout::{link, refusal, respond, tr, Frame, Route};
+use super::params::units;
 use super::Asker;
+use super::{begin, Begun};
 use crate::state::State;
 
 /// What each context flag means to a person, and for which actions it counts.
@@ -65,25 +66,15 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let language = language_of(query.as_deref(), state.config.language);
-    let raw = match params::read(query.as_deref()) {
-        Ok(raw) => raw,
-        Err(bad) => return bad_parameter(language, "/", &[], &bad),
+    let Begun {
+        language,
+        raw,
+        policy,
+    } = match begin(&state, query.as_deref(), "/") {
+        Ok(begun) => begun,
+        Err(page) => return *page,
     };
     let t = |sv, en| tr(language, sv, en);
-    let Some(policy) = state.current() else {
-        return refusal(
-            language,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/",
-            &raw.pairs,
-            t("Ingen policy är inläst", "No policy is loaded"),
-            t(
-                "Tjänsten har ännu ingen policy inläst och kan inte svara. Försök igen om en stund.",
-                "The service has no policy loaded yet and cannot answer. Try again shortly.",
-            ),
-        );
-    };
     let register = policy.engine.register();
     let asker = Asker::of(&state, &headers);
     let title = t("Får jag använda AI?", "May I use AI?");

@@ -180,7 +180,8 @@ pub fn bad_parameter(
                 }
             }
         }
-        @if let Some((value, name)) = &bad.closest {
+        @if let Some(closest) = &bad.closest {
+            @let (value, name) = &**closest;
             @let pairs_lang: Vec<(String, String)> = pairs.to_vec();
             p {
                 (t("Menade du ", "Did you mean ")) strong { (name) }

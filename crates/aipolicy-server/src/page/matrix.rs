@@ -12,33 +12,24 @@ use maud::html;
 
 use super::form::action_label;
 use super::layout::{bad_parameter, link, refusal, respond, tr, Frame, Route};
-use super::params::{self, language_of};
+use super::params::{self};
+use super::{begin, Begun};
 use crate::state::State;
 
 /// `GET /matrix`.
 pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery) -> Response {
-    let language = language_of(query.as_deref(), state.config.language);
-    let t = |sv, en| tr(language, sv, en);
-    let raw = match params::read(query.as_deref()) {
-        Ok(raw) => raw,
-        Err(bad) => return bad_parameter(language, "/matrix", &[], &bad),
+    let Begun {
+        language,
+        raw,
+        policy,
+    } = match begin(&state, query.as_deref(), "/matrix") {
+        Ok(begun) => begun,
+        Err(page) => return *page,
     };
+    let t = |sv, en| tr(language, sv, en);
     let action = match params::action(raw.action.as_deref()) {
         Ok(action) => action,
         Err(bad) => return bad_parameter(language, "/matrix", &raw.pairs, &bad),
-    };
-    let Some(policy) = state.current() else {
-        return refusal(
-            language,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/matrix",
-            &raw.pairs,
-            t("Ingen policy är inläst", "No policy is loaded"),
-            t(
-                "Tjänsten har ännu ingen policy inläst. Försök igen om en stund.",
-                "The service has no policy loaded yet. Try again shortly.",
-            ),
-        );
     };
     let context: Context = raw.context;
     let computed = tokio::task::spawn_blocking(move || {

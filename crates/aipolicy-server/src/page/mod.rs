@@ -41,8 +41,10 @@ pub const PROJECT_POLICY_TEXT: &str = "policy.md";
 pub struct Settings {
     /// The policy's own words (`/policy`, and the quotes of an answer).
     pub text: Arc<PolicyText>,
-    /// Where they come from, as the page and the start log name it.
+    /// Where they come from, as the start log names it.
     pub text_source: String,
+    /// The file they were read from (`None`: the embedded Askersund text).
+    pub text_file: Option<String>,
     /// `--trust-user-header`: the request header that names the registered user.
     pub user_header: Option<HeaderName>,
 }
@@ -55,6 +57,7 @@ impl Default for Settings {
                 sections: Vec::new(),
             })),
             text_source: format!("embedded ({BUNDLED_POLICY_TEXT_NAME})"),
+            text_file: None,
             user_header: None,
         }
     }
@@ -81,6 +84,7 @@ impl Settings {
         if let Some(path) = chosen {
             settings.text = Arc::new(PolicyText::from_file(&path)?);
             settings.text_source = path.display().to_string();
+            settings.text_file = Some(path.display().to_string());
         }
         Ok(settings)
     }
@@ -123,4 +127,45 @@ impl Asker {
             _ => Asker::Nobody(name.clone()),
         }
     }
+}
+
+/// What every page starts with: its language, its parameters and the policy in force.
+pub(crate) struct Begun {
+    /// The language asked for.
+    pub language: aipolicy::Language,
+    /// The parameters, read.
+    pub raw: params::Raw,
+    /// The policy in force.
+    pub policy: Arc<crate::load::Loaded>,
+}
+
+/// Reads the language and the parameters and takes the policy in force, or the page that says
+/// why not: a 400 naming a bad parameter, a 503 before the first policy is loaded.
+pub(crate) fn begin(
+    state: &State,
+    query: Option<&str>,
+    path: &str,
+) -> Result<Begun, Box<axum::response::Response>> {
+    let language = params::language_of(query);
+    let t = |sv, en| layout::tr(language, sv, en);
+    let raw =
+        params::read(query).map_err(|bad| layout::bad_parameter(language, path, &[], &bad))?;
+    let Some(policy) = state.current() else {
+        return Err(Box::new(layout::refusal(
+            language,
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            path,
+            &raw.pairs,
+            t("Ingen policy är inläst", "No policy is loaded"),
+            t(
+                "Tjänsten har ännu ingen policy inläst och kan inte svara. Försök igen om en stund.",
+                "The service has no policy loaded yet and cannot answer. Try again shortly.",
+            ),
+        )));
+    };
+    Ok(Begun {
+        language,
+        raw,
+        policy,
+    })
 }

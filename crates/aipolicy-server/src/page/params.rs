@@ -24,7 +24,7 @@ pub struct BadParameter {
     /// What is wrong, in English.
     pub en: String,
     /// The closest valid value and its name for people, when there is one.
-    pub closest: Option<(String, String)>,
+    pub closest: Option<Box<(String, String)>>,
 }
 
 impl BadParameter {
@@ -39,7 +39,7 @@ impl BadParameter {
     }
 
     fn closest(mut self, value: Option<(String, String)>) -> BadParameter {
-        self.closest = value;
+        self.closest = value.map(Box::new);
         self
     }
 
@@ -73,13 +73,14 @@ pub struct Raw {
     pub context: Context,
 }
 
-/// The language of a query string, when it asks for one it knows; the default else. Read on
-/// its own, so that even the error about another parameter is in the language asked for.
-pub fn language_of(query: Option<&str>, default: Language) -> Language {
+/// The language of a query string: English for `lang=en`, else Swedish (the page is Swedish
+/// by default whatever `--lang` says, which is the APIs' default). Read on its own, so that
+/// even the error about another parameter is in the language asked for.
+pub fn language_of(query: Option<&str>) -> Language {
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .find(|(key, _)| key == "lang")
         .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or(Language::Sv)
 }
 
 /// Reads the query string: an unknown parameter, one given twice, an unknown language or a
@@ -438,7 +439,10 @@ mod tests {
         assert_eq!(e.name, "ai");
         assert_eq!(
             e.closest,
-            Some(("copilot-chat".into(), "Microsoft 365 Copilot Chat".into()))
+            Some(Box::new((
+                "copilot-chat".into(),
+                "Microsoft 365 Copilot Chat".into()
+            )))
         );
         let e = bad("ai=chatgpt&data=intrn&role=employee");
         assert_eq!(

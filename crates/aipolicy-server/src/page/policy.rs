@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::layout::{bad_parameter, refusal, respond, tr, Frame, Route};
-use super::params::{self, language_of};
+use super::layout::{respond, tr, Frame, Route};
+use super::{begin, Begun};
 use crate::state::State;
 
 /// The `id` of a paragraph's place on `/policy`: `par-s3`, `par-u1`.
@@ -38,25 +38,15 @@ pub fn rule_anchor(id: &str) -> String {
 
 /// `GET /policy`.
 pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery) -> Response {
-    let language = language_of(query.as_deref(), state.config.language);
+    let Begun {
+        language,
+        raw,
+        policy,
+    } = match begin(&state, query.as_deref(), "/policy") {
+        Ok(begun) => begun,
+        Err(page) => return *page,
+    };
     let t = |sv, en| tr(language, sv, en);
-    let raw = match params::read(query.as_deref()) {
-        Ok(raw) => raw,
-        Err(bad) => return bad_parameter(language, "/policy", &[], &bad),
-    };
-    let Some(policy) = state.current() else {
-        return refusal(
-            language,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/policy",
-            &raw.pairs,
-            t("Ingen policy är inläst", "No policy is loaded"),
-            t(
-                "Tjänsten har ännu ingen policy inläst. Försök igen om en stund.",
-                "The service has no policy loaded yet. Try again shortly.",
-            ),
-        );
-    };
     let text = &state.page.text;
     let policies = policy.engine.policies();
     let rules = policies.rules();
@@ -79,7 +69,12 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
             (t("Policyns egen text. Under varje paragraf står de regler som aipolicy tillämpar på den; varje regel leder tillbaka till sin paragraf.",
                "The policy's own text (in Swedish). Below each paragraph are the rules aipolicy applies from it; each rule leads back to its paragraph."))
         }
-        p.source { (t("Texten: ", "The text: ")) (state.page.text_source) }
+        p.source {
+            @match &state.page.text_file {
+                Some(file) => { (t("Texten är läst ur ", "The text is read from ")) code { (file) } "." }
+                None => { (t("Texten är Askersunds kommuns, inbyggd i aipolicy.", "The text is Askersunds kommun's, embedded in aipolicy.")) }
+            }
+        }
         div lang="sv" {
             @for section in &text.sections {
                 @let anchor = section.paragraph.map(paragraph_anchor);

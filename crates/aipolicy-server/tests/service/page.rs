@@ -478,3 +478,59 @@ async fn behind_the_sign_in_proxy_the_page_answers_for_the_registered_user_only(
     assert!(!html.contains("name=\"role\""));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_municipalitys_text_and_rules_it_does_not_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.md");
+    std::fs::write(
+        &file,
+        "# Policy för AI i Exempelby\n\n## Integritet {§3}\n\nVi skyddar informationen.\n\n- Publik AI bara för öppen information. {U3}\n",
+    )
+    .unwrap();
+    let server = start(ServeArgs {
+        policy_text: Some(file.clone()),
+        lang: aipolicy_server::args::LangArg::En,
+        ..args()
+    })
+    .await;
+    // `--lang en` is the APIs' default; the page stays Swedish unless asked.
+    let (status, _, html) = page(&server, "/policy").await;
+    assert_eq!(status, 200);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"sv\">"));
+    let read = text(&html);
+    assert!(
+        read.contains("Policy för AI i Exempelby") && read.contains("Vi skyddar informationen.")
+    );
+    assert!(read.contains(&file.display().to_string()));
+    // Every rule is on the page: those of paragraphs the text lacks at the end.
+    assert!(html.contains("id=\"unplaced\""));
+    for rule in engine().policies().rules() {
+        assert!(
+            html.contains(&format!("<li id=\"rule-{}\">", rule.id)),
+            "{}",
+            rule.id
+        );
+    }
+    // An answer quotes this text, not Askersund's.
+    let (_, _, html) = page(&server, "/ask?ai=chatgpt&data=intern&role=employee").await;
+    assert!(text(&html).contains("Publik AI bara för öppen information."));
+    server.stop().await;
+
+    // A text that cannot be read stops the start, naming the file and the line.
+    std::fs::write(&file, "# T\n\n## A {§9}\n").unwrap();
+    let error = Server::bind(ServeArgs {
+        policy_text: Some(file.clone()),
+        ..args()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "{}:3: unknown paragraph code `§9`; expected one of §1–§6, U0–U5",
+            file.display()
+        )
+    );
+}
