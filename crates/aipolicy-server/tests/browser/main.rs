@@ -276,6 +276,11 @@ async fn main_text(client: &Client) -> String {
         .unwrap()
 }
 
+/// Clicks what `locator` finds.
+async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
 /// Fills the form as a person does: types the system's name, ticks the information, picks
 /// the action and the role (by their labels), and sends it.
 async fn ask(client: &Client, ai: &str, data: &[&str], action: &str, role: &str) {
@@ -284,35 +289,15 @@ async fn ask(client: &Client, ai: &str, data: &[&str], action: &str, role: &str)
     // Escape closes the browser's suggestion list, which would cover what is clicked next.
     field.send_keys("\u{E00C}").await.unwrap();
     for id in data {
-        client
-            .find(Locator::Css(&format!("label[for='data-{id}']")))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Css(&format!("label[for='data-{id}']"))).await;
     }
-    client
-        .find(Locator::Css(&format!("label[for='action-{action}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css(&format!("label[for='role-{role}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &client,
+        Locator::Css(&format!("label[for='action-{action}']")),
+    )
+    .await;
+    click(&client, Locator::Css(&format!("label[for='role-{role}']"))).await;
+    click(&client, Locator::Css("button[type=submit]")).await;
     client
         .wait()
         .for_element(Locator::Css("main h1"))
@@ -416,15 +401,11 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
         screenshot(&client, 1280, "answer-desktop").await;
         screenshot(&client, 400, "answer-phone").await;
         // An alternative is one click away, and it is a yes with its duties.
-        client
-            .find(Locator::LinkText(
-                "Kommunens lokala språkmodell (on-premises)",
-            ))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(
+            &client,
+            Locator::LinkText("Kommunens lokala språkmodell (on-premises)"),
+        )
+        .await;
         client
             .wait()
             .for_element(Locator::Css("main h1"))
@@ -441,13 +422,7 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
 async fn in_english_a_yes_with_its_duties() {
     with_browser(ServeArgs::default(), |client, base, state| async move {
         client.goto(&format!("{base}/")).await.unwrap();
-        client
-            .find(Locator::LinkText("English"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::LinkText("English")).await;
         client
             .wait()
             .for_element(Locator::Css("html[lang=en]"))
@@ -537,15 +512,11 @@ async fn a_mistyped_system_is_named_with_the_closest_and_never_answered() {
             "{text}"
         );
         assert_accessible(&client, "the 400 page").await;
-        client
-            .find(Locator::LinkText(
-                "Ställ frågan med Microsoft 365 Copilot Chat",
-            ))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(
+            &client,
+            Locator::LinkText("Ställ frågan med Microsoft 365 Copilot Chat"),
+        )
+        .await;
         client
             .wait()
             .for_element(Locator::Css("main h1"))
