@@ -3,7 +3,9 @@
 //! counterexamples back through it, so adding an attribute touches the register type, its JSON
 //! Schema, the Cedar schema and this table.
 
-use crate::register::{AiSystem, Hosting, PersonalData, Role, Status};
+use crate::register::{
+    AiActRisk, AiSystem, Hosting, PersonalData, Role, Status, ThirdCountryTransfer,
+};
 
 /// A Cedar attribute value, as the engine builds it from the register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +161,109 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
             )
         },
     },
+    AiAttribute {
+        name: "aiActRisk",
+        read: |ai| {
+            ai.ai_act_risk
+                .map(|risk| Value::String(risk.as_str().into()))
+        },
+        write: |ai, value| {
+            ai.ai_act_risk = optional_name(value, "aiActRisk", &AiActRisk::ALL, |r| r.as_str())?;
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "fria",
+        read: |ai| Some(Value::Bool(ai.fria)),
+        write: |ai, value| set_bool(&mut ai.fria, value, "fria"),
+    },
+    AiAttribute {
+        name: "dpia",
+        read: |ai| Some(Value::Bool(ai.dpia)),
+        write: |ai, value| set_bool(&mut ai.dpia, value, "dpia"),
+    },
+    AiAttribute {
+        name: "interactionDisclosure",
+        read: |ai| Some(Value::Bool(ai.interaction_disclosure)),
+        write: |ai, value| {
+            set_bool(
+                &mut ai.interaction_disclosure,
+                value,
+                "interactionDisclosure",
+            )
+        },
+    },
+    AiAttribute {
+        name: "processor",
+        read: |ai| ai.processor.clone().map(Value::String),
+        write: |ai, value| {
+            ai.processor = match value {
+                None => None,
+                Some(Value::String(processor)) if !processor.is_empty() => Some(processor),
+                Some(other) => {
+                    return Err(format!(
+                        "processor: expected a non-empty String, found {other:?}"
+                    ))
+                }
+            };
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "processorAgreement",
+        read: |ai| Some(Value::Bool(ai.processor_agreement)),
+        write: |ai, value| set_bool(&mut ai.processor_agreement, value, "processorAgreement"),
+    },
+    AiAttribute {
+        name: "thirdCountryTransfer",
+        read: |ai| {
+            ai.third_country_transfer
+                .map(|transfer| Value::String(transfer.as_str().into()))
+        },
+        write: |ai, value| {
+            ai.third_country_transfer = optional_name(
+                value,
+                "thirdCountryTransfer",
+                &ThirdCountryTransfer::ALL,
+                |t| t.as_str(),
+            )?;
+            Ok(())
+        },
+    },
+    AiAttribute {
+        name: "technicalProcessingOnly",
+        read: |ai| Some(Value::Bool(ai.technical_processing_only)),
+        write: |ai, value| {
+            set_bool(
+                &mut ai.technical_processing_only,
+                value,
+                "technicalProcessingOnly",
+            )
+        },
+    },
 ];
+
+/// An optional attribute whose value is one of `names`' names.
+fn optional_name<T: Copy>(
+    value: Option<Value>,
+    attribute: &str,
+    names: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Option<T>, String> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(s)) => names
+            .iter()
+            .copied()
+            .find(|n| name(*n) == s)
+            .map(Some)
+            .ok_or_else(|| {
+                let expected: Vec<&str> = names.iter().map(|n| name(*n)).collect();
+                format!("{attribute}: `{s}` is none of {}", expected.join(", "))
+            }),
+        Some(other) => Err(format!("{attribute}: expected a String, found {other:?}")),
+    }
+}
 
 fn set_bool(field: &mut bool, value: Option<Value>, name: &str) -> Result<(), String> {
     match value {

@@ -70,6 +70,26 @@ pub struct Reason {
     pub paragraph: Arc<str>,
     /// The explanation in the chosen language.
     pub message: Arc<str>,
+    /// For a rule from law, the act and article (its `@law`), e.g. `EU AI Act art. 5`.
+    /// Absent for the policy's own rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub law: Option<Arc<str>>,
+}
+
+impl Reason {
+    /// A reason of the policy's own (no `@law`).
+    pub fn new(
+        policy: impl Into<Arc<str>>,
+        paragraph: impl Into<Arc<str>>,
+        message: impl Into<Arc<str>>,
+    ) -> Reason {
+        Reason {
+            policy: policy.into(),
+            paragraph: paragraph.into(),
+            message: message.into(),
+            law: None,
+        }
+    }
 }
 
 /// A duty that comes with an allow; the same shape as a [`Reason`].
@@ -168,45 +188,39 @@ pub(crate) fn role_beyond_register_reason(roles: &[crate::Role], language: Langu
             "The register does not give the user the role {names}; the register decides which roles a user has."
         ),
     };
-    Reason {
-        policy: ROLE_BEYOND_REGISTER_POLICY.into(),
-        paragraph: "U0".into(),
-        message: message.into(),
-    }
+    Reason::new(ROLE_BEYOND_REGISTER_POLICY, "U0", message)
 }
 
-pub(crate) fn fail_closed_reason(language: Language) -> Reason {
-    Reason {
-        policy: FAIL_CLOSED_POLICY.into(),
-        paragraph: "§3".into(),
-        message: match language {
-            Language::Sv => "Frågan kunde inte prövas säkert och nekas därför för att skydda informationen.",
-            Language::En => "The request could not be evaluated safely, so it is denied to protect the information.",
-        }
-        .into(),
-    }
+/// The reason of a request that could not be evaluated safely and so is denied (fail closed).
+pub fn fail_closed_reason(language: Language) -> Reason {
+    Reason::new(
+        FAIL_CLOSED_POLICY,
+        "§3",
+        match language {
+                Language::Sv => "Frågan kunde inte prövas säkert och nekas därför för att skydda informationen.",
+                Language::En => "The request could not be evaluated safely, so it is denied to protect the information.",
+            },
+    )
 }
 
 pub(crate) fn no_permit_reason(language: Language) -> Reason {
-    Reason {
-        policy: NO_PERMIT_POLICY.into(),
-        paragraph: "U0".into(),
-        message: match language {
+    Reason::new(
+        NO_PERMIT_POLICY,
+        "U0",
+        match language {
             Language::Sv => "Ingen regel i policyn tillåter den här användningen av AI.",
             Language::En => "No rule of the policy permits this use of AI.",
-        }
-        .into(),
-    }
+        },
+    )
 }
 
 fn invalid_query_reason(language: Language) -> Reason {
-    Reason {
-        policy: INVALID_QUERY_POLICY.into(),
-        paragraph: "U2".into(),
-        message: match language {
-            Language::Sv => "Frågan kunde inte läsas och nekas därför: ange användare, AI-system och information korrekt.",
-            Language::En => "The query could not be read, so it is denied: state the user, the AI system and the information correctly.",
-        }
-        .into(),
-    }
+    Reason::new(
+        INVALID_QUERY_POLICY,
+        "U2",
+        match language {
+                Language::Sv => "Frågan kunde inte läsas och nekas därför: ange användare, AI-system och information korrekt.",
+                Language::En => "The query could not be read, so it is denied: state the user, the AI system and the information correctly.",
+            },
+    )
 }

@@ -36,7 +36,7 @@ use crate::decision::{
     Verdict,
 };
 use crate::error::{FieldError, InputError, LoadError, SourceDiagnostic};
-use crate::memo::{self, role_bits, DecisionKey, DecisionMemo, UserKey};
+use crate::memo::{self, user_bits, DecisionKey, DecisionMemo, UserKey, USER_CLASSES};
 use crate::policies::{self, Policies};
 use crate::query::{Action, Query, UserRef};
 use crate::register::{AiSystem, Register, Role, User};
@@ -136,10 +136,10 @@ pub struct Engine {
     slices: ActionSlices,
     /// Cedar contexts by data profile and flags, built on first use.
     contexts: ContextCache,
-    /// When the policies tell users apart only by their roles (see [`crate::memo`]): per set of
-    /// roles (by [`role_bits`]), a user in the store with exactly those roles, which Cedar is
-    /// asked about in place of an inline user with the same roles (see [`Engine::prepare`]), and
-    /// [`DecisionKey`]s hold the roles instead of the user. Empty otherwise.
+    /// When the policies tell users apart only by their roles and AI training (see
+    /// [`crate::memo`]): per set of them (by [`user_bits`]), a user in the store with exactly
+    /// those, which Cedar is asked about in place of an inline user with the same (see
+    /// [`Engine::prepare`]), and [`DecisionKey`]s hold them instead of the user. Empty otherwise.
     role_representatives: Vec<EntityUid>,
     ai_uids: HashMap<String, EntityUid>,
     user_uids: HashMap<String, EntityUid>,
@@ -257,6 +257,7 @@ impl Engine {
                     policy: rule.id.clone(),
                     paragraph: rule.paragraph.code().into(),
                     message: message.clone(),
+                    law: rule.law.clone(),
                 };
                 Explained {
                     effect: rule.effect,
@@ -451,18 +452,22 @@ impl Engine {
 
     /// What the decision of `query` in `language` depends on: queries with equal keys get
     /// equal decisions from this engine (but for the `requestId` each answer echoes). When the
-    /// policies tell users apart only by their roles (the bundled ones do), users with the same
-    /// roles share keys.
+    /// policies tell users apart only by their roles and AI training (the bundled ones do),
+    /// users with the same roles and training share keys.
     ///
     /// `None` for a query that would be an input error, whose context has no key, or whose
     /// inline user asserts roles the register does not grant (a deny that names them).
     ///
     /// ```
-    /// use aipolicy::{Engine, Language, Query, Role, UserRef};
+    /// use aipolicy::{Engine, Language, Query, Role, User, UserRef};
     /// let engine = Engine::bundled().unwrap();
+    /// // anna is a trained employee in the register.
     /// let anna = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"]);
-    /// let other = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["intern"]);
+    /// let trained = UserRef::Inline(User::new("x", [Role::Employee]).with_ai_literacy(true));
+    /// let other = Query::new(trained, "copilot-chat", ["intern"]);
     /// assert_eq!(engine.decision_key(&anna, Language::Sv), engine.decision_key(&other, Language::Sv));
+    /// let untrained = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["intern"]);
+    /// assert_ne!(engine.decision_key(&anna, Language::Sv), engine.decision_key(&untrained, Language::Sv));
     /// let unknown = Query::new(UserRef::registered("nobody"), "copilot-chat", ["intern"]);
     /// assert_eq!(engine.decision_key(&unknown, Language::Sv), None);
     /// ```
@@ -480,7 +485,7 @@ impl Engine {
             UserRef::Registered(id) => {
                 let user = self.register.user(id)?;
                 if by_roles {
-                    UserKey::Roles(role_bits(&user.roles))
+                    UserKey::Roles(user_bits(user))
                 } else {
                     UserKey::Registered(id.as_str().into())
                 }
@@ -491,11 +496,11 @@ impl Engine {
                     return None;
                 }
                 if by_roles {
-                    UserKey::Roles(role_bits(&user.roles))
+                    UserKey::Roles(user_bits(&user))
                 } else {
                     UserKey::Inline(
                         user.id.as_str().into(),
-                        role_bits(&user.roles),
+                        user_bits(&user),
                         user.unit.as_deref().map(Into::into),
                     )
                 }
@@ -565,12 +570,23 @@ impl Engine {
                         user.unit.as_deref().unwrap_or("(none)")
                     ));
                 }
+                if let Some(asserted_training) = conflict.other_training {
+                    notes.push(format!(
+                        "the query gives user `{}` `aiLiteracy: {asserted_training}`, but the register {}; the register counts",
+                        user.id,
+                        if asserted_training {
+                            "does not record the AI training"
+                        } else {
+                            "records the AI training"
+                        }
+                    ));
+                }
                 roles_beyond_register = conflict.roles;
                 // The store's user with the same roles, when the policies see only roles (an
                 // inline user's entity, a string attribute and roles, always builds).
                 let representative = self
                     .role_representatives
-                    .get(usize::from(role_bits(&user.roles)))
+                    .get(usize::from(user_bits(&user)))
                     .filter(|_| representatives);
                 match representative {
                     Some(uid) => Some(Party::Registered(uid)),
@@ -663,6 +679,9 @@ impl Engine {
             .unit
             .as_deref()
             .filter(|unit| listed.unit.as_deref() != Some(*unit));
+        let other_training = asserted
+            .ai_literacy
+            .filter(|&trained| trained != listed.ai_literacy.unwrap_or(false));
         let user = User {
             id: listed.id.clone(),
             roles: granted,
@@ -674,6 +693,7 @@ impl Engine {
             Conflict {
                 roles: beyond,
                 other_unit,
+                other_training,
             },
         )
     }
@@ -969,11 +989,13 @@ struct Conflict<'u> {
     roles: Vec<Role>,
     /// A unit other than the register's.
     other_unit: Option<&'u str>,
+    /// An AI training (`aiLiteracy`) other than the register's.
+    other_training: Option<bool>,
 }
 
 impl Conflict<'_> {
     fn is_empty(&self) -> bool {
-        self.roles.is_empty() && self.other_unit.is_none()
+        self.roles.is_empty() && self.other_unit.is_none() && self.other_training.is_none()
     }
 }
 
@@ -1038,10 +1060,11 @@ impl CedarNames {
         })
     }
 
-    /// Per set of roles (indexed by [`role_bits`]), a user with exactly those roles, whose id
-    /// no register user can have (register ids are letters, digits, `.`, `_` and `-`).
+    /// Per set of roles and AI training (indexed by [`user_bits`]), a user with exactly those,
+    /// whose id no register user can have (register ids are letters, digits, `.`, `_` and `-`).
     fn role_representatives(&self) -> Result<Vec<Entity>, LoadError> {
-        (0..1u16 << Role::ALL.len())
+        let trained_bit = 1 << Role::ALL.len();
+        (0..USER_CLASSES)
             .map(|bits| {
                 let roles: Vec<Role> = Role::ALL
                     .into_iter()
@@ -1050,9 +1073,18 @@ impl CedarNames {
                     .map(|(_, role)| role)
                     .collect();
                 let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-                let user = User::new(format!("(any user with roles: {})", names.join(" ")), roles);
+                let trained = bits & trained_bit != 0;
+                let mut user = User::new(
+                    format!(
+                        "(any user with roles: {}{})",
+                        names.join(" "),
+                        if trained { "; trained" } else { "" }
+                    ),
+                    roles,
+                );
+                user.ai_literacy = Some(trained);
                 let entity = self.user_entity(&user)?;
-                debug_assert_eq!(usize::from(role_bits(&user.roles)), usize::from(bits));
+                debug_assert_eq!(usize::from(user_bits(&user)), bits);
                 Ok(entity)
             })
             .collect()
@@ -1071,6 +1103,11 @@ impl CedarNames {
                 RestrictedExpression::new_string(unit.clone()),
             );
         }
+        // Not known counts as not trained: the AI Act's duties then apply (art. 4, 26(2)).
+        attrs.insert(
+            "aiLiteracy".to_string(),
+            RestrictedExpression::new_bool(user.ai_literacy.unwrap_or(false)),
+        );
         let parents: HashSet<EntityUid> = user.roles.iter().map(|&r| self.role_uid(r)).collect();
         Entity::new(uid, attrs, parents).map_err(|e| LoadError::Internal(e.to_string()))
     }

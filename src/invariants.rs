@@ -167,6 +167,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                .containsAll(resource.userGroups)",
     },
     Assumption {
+        id: "ai-law-values",
+        en: "aiActRisk, when given, is prohibited, high, limited or minimal; thirdCountryTransfer \
+             none, adequacy, safeguards or unprotected; a processor is not empty",
+        when: "!(resource has aiActRisk && ![\"prohibited\", \"high\", \"limited\", \
+               \"minimal\"].contains(resource.aiActRisk)) && \
+               !(resource has thirdCountryTransfer && ![\"none\", \"adequacy\", \"safeguards\", \
+               \"unprotected\"].contains(resource.thirdCountryTransfer)) && \
+               !(resource has processor && resource.processor == \"\")",
+    },
+    Assumption {
         id: "unregistered-ai",
         en: "an AI system not in the register is public AI with open information only \
              (AiSystem::unregistered)",
@@ -176,7 +186,10 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                resource.userGroups.containsAll([Role::\"employee\", Role::\"contractor\", \
                Role::\"elected\"]) && !resource.decisionSupport && !resource.fairnessAssessed && \
                !resource.residentFacing && !resource.transparencyNotice && \
-               !resource.accessibilityReviewed)",
+               !resource.accessibilityReviewed && !(resource has aiActRisk) && !resource.fria && \
+               !resource.dpia && !resource.interactionDisclosure && !(resource has processor) && \
+               !resource.processorAgreement && !(resource has thirdCountryTransfer) && \
+               !resource.technicalProcessingOnly)",
     },
 ];
 

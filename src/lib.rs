@@ -35,4 +35,7 @@ pub use memo::{DecisionKey, DecisionMemo};
 pub use paragraph::Paragraph;
 pub use policies::{Policies, PolicyFile, Rule};
 pub use query::{Action, Context, Query, UserRef};
-pub use register::{AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status, User};
+pub use register::{
+    AiActRisk, AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status,
+    ThirdCountryTransfer, User,
+};

@@ -17,6 +17,8 @@
 //! | `never-applies` | error | Cedar's validator proves the policy can never apply (impossible condition, or a scope no request can meet) |
 //! | `unknown-annotation` | warning | an annotation aipolicy does not read (often a typo, e.g. `@se`) |
 //! | `paragraph-file` | warning | a policy in a file named for another paragraph (`s3-….cedar` holds §3) |
+//! | `law-file` | warning | a rule from law (`@law`) outside the files for law (`law-….cedar`), or a rule in one of them without `@law` |
+//! | `ai-act` | warning | an AI system of the register without `aiActRisk` (not yet classified), or a high-risk one without `fria` or `dpia` |
 //! | `cedar-warning` | warning | any other warning of Cedar's validator (e.g. confusable characters) |
 //! | `schema-file` | error | the Cedar schema does not parse or cannot be read |
 //! | `register` | error | the register is not valid YAML or breaks its JSON Schema |
@@ -24,7 +26,7 @@
 //! | `engine` | error | the parts are each valid but the engine cannot be built from them |
 //!
 //! The annotation checks (`missing-annotation` to `kind`, `unknown-annotation`,
-//! `paragraph-file`) are the loader's own rules, written once in
+//! `paragraph-file`, `law-file`) are the loader's own rules, written once in
 //! [`policies::annotations`]: a policy set the loader refuses
 //! fails here with the same words.
 //!
@@ -103,6 +105,11 @@ pub enum Check {
     UnknownAnnotation,
     /// A policy in the file of another paragraph.
     ParagraphFile,
+    /// A rule from law (`@law`) outside a `law-….cedar` file, or a rule without it inside one.
+    LawFile,
+    /// An AI system of the register not classified under the AI Act, or a high-risk one
+    /// without its impact assessments.
+    AiAct,
     /// Another warning of Cedar's validator.
     CedarWarning,
     /// The Cedar schema file does not parse or cannot be read.
@@ -133,6 +140,8 @@ impl Check {
             Check::NeverApplies => "never-applies",
             Check::UnknownAnnotation => "unknown-annotation",
             Check::ParagraphFile => "paragraph-file",
+            Check::LawFile => "law-file",
+            Check::AiAct => "ai-act",
             Check::CedarWarning => "cedar-warning",
             Check::SchemaFile => "schema-file",
             Check::Register => "register",
@@ -759,7 +768,19 @@ pub fn validate(sources: &Sources) -> Validation {
         ),
     };
     let register = match register {
-        Ok(register) => Some(register),
+        Ok(register) => {
+            let text = match &sources.register {
+                Some(path) => {
+                    register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_default()
+                }
+                None => register::BUNDLED_REGISTER.to_string(),
+            };
+            findings.extend(ai_act_findings(&register_name, &text, &register));
+            Some(register)
+        }
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
             let text = match &sources.register {
                 Some(path) => {
@@ -833,10 +854,70 @@ pub fn register_findings(
     )
 }
 
+/// Warnings for the AI systems of a valid register that the law rules cannot yet judge
+/// fairly: one not classified under the AI Act (`decide` is then denied, and a prohibited
+/// practice would go unnoticed), and a high-risk one without its fundamental-rights (AI Act
+/// art. 27) or data-protection (GDPR art. 35) impact assessment.
+pub fn ai_act_findings(file: &str, text: &str, register: &Register) -> Vec<Finding> {
+    use crate::error::FieldError;
+    use crate::register::AiActRisk;
+    let mut problems = Vec::new();
+    for (i, ai) in register.ai_systems().iter().enumerate() {
+        match ai.ai_act_risk {
+            None => problems.push(FieldError::new(
+                format!("aiSystems[{i}].id"),
+                format!(
+                    "AI system `{}` is not classified under the AI Act (no `aiActRisk`); it is denied `decide`, and a prohibited practice would pass unnoticed",
+                    ai.id
+                ),
+            )),
+            Some(AiActRisk::High) => {
+                let missing: Vec<&str> = [("fria", ai.fria), ("dpia", ai.dpia)]
+                    .into_iter()
+                    .filter(|(_, done)| !done)
+                    .map(|(key, _)| key)
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(FieldError::new(
+                        format!("aiSystems[{i}].aiActRisk"),
+                        format!(
+                            "high-risk AI system `{}` lacks {}: {}",
+                            ai.id,
+                            missing.iter().map(|k| format!("`{k}: true`")).collect::<Vec<_>>().join(" and "),
+                            "`decide` needs a fundamental-rights impact assessment (AI Act art. 27), and sensitive personal data or `decide` with personal data a data-protection impact assessment (GDPR art. 35)"
+                        ),
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    yaml_findings_at(
+        Check::AiAct,
+        Severity::Warning,
+        file,
+        text,
+        &problems,
+        "classify each system with `aiActRisk: prohibited | high | limited | minimal` and record the assessments done (`fria`, `dpia`); the keys: `aipolicy schema register`",
+    )
+}
+
 /// Findings for problems at dotted paths of a YAML file, each at its line where it can be
 /// found.
 fn yaml_findings(
     check: Check,
+    file: &str,
+    text: &str,
+    problems: &[crate::error::FieldError],
+    help: &str,
+) -> Vec<Finding> {
+    yaml_findings_at(check, Severity::Error, file, text, problems, help)
+}
+
+/// [`yaml_findings`] with a severity.
+fn yaml_findings_at(
+    check: Check,
+    severity: Severity,
     file: &str,
     text: &str,
     problems: &[crate::error::FieldError],
@@ -855,10 +936,10 @@ fn yaml_findings(
             match locate_yaml_path(text, &p.path) {
                 Some(span) => Finding::new(
                     check,
-                    Severity::Error,
+                    severity,
                     SourceDiagnostic::new(file, source.clone(), span, message, help),
                 ),
-                None => Finding::about_file(check, Severity::Error, file, message, help),
+                None => Finding::about_file(check, severity, file, message, help),
             }
         })
         .collect()

@@ -37,7 +37,7 @@ pub struct Cell {
     pub role: Role,
     /// Allow or deny.
     pub decision: Verdict,
-    /// The paragraphs behind a deny (empty for an allow), in order, without repeats.
+    /// The paragraphs behind a deny (empty for an allow), in the document's order.
     pub paragraphs: Vec<String>,
     /// The reasons of a deny, or the duties of an allow, in the matrix's language.
     pub reasons: Vec<Reason>,
@@ -170,12 +170,15 @@ impl Matrix {
                     let decision = engine.decide_in(&query, language)?;
                     let (paragraphs, reasons) = match decision.decision {
                         Verdict::Deny => {
-                            let mut codes: Vec<String> = Vec::new();
-                            for r in &decision.reasons {
-                                if !codes.iter().any(|c| **c == *r.paragraph) {
-                                    codes.push(r.paragraph.to_string());
-                                }
-                            }
+                            // In the document's order, whichever file a rule is in.
+                            let codes: Vec<String> = Paragraph::ALL
+                                .into_iter()
+                                .map(Paragraph::code)
+                                .filter(|code| {
+                                    decision.reasons.iter().any(|r| &*r.paragraph == *code)
+                                })
+                                .map(str::to_string)
+                                .collect();
                             (codes, decision.reasons)
                         }
                         Verdict::Allow => (Vec::new(), decision.obligations),
@@ -294,6 +297,22 @@ impl Matrix {
         }
     }
 
+    /// The acts and articles (`@law`) behind some deny, in the order first met.
+    fn laws_used(&self) -> Vec<&str> {
+        let mut laws: Vec<&str> = Vec::new();
+        for law in self
+            .cells
+            .iter()
+            .filter(|c| c.decision == Verdict::Deny)
+            .flat_map(cell_laws)
+        {
+            if !laws.contains(&law) {
+                laws.push(law);
+            }
+        }
+        laws
+    }
+
     /// The paragraphs that appear in some deny, in document order.
     fn paragraphs_used(&self) -> Vec<Paragraph> {
         Paragraph::ALL
@@ -322,7 +341,18 @@ impl Matrix {
                     .map(|(data, _)| match self.cell(&ai.id, *data, *role) {
                         Some(cell) => match cell.decision {
                             Verdict::Allow => "ja".to_string(),
-                            Verdict::Deny => format!("**nej** ({})", cell.paragraphs.join(", ")),
+                            Verdict::Deny => {
+                                let laws = cell_laws(cell);
+                                if laws.is_empty() {
+                                    format!("**nej** ({})", cell.paragraphs.join(", "))
+                                } else {
+                                    format!(
+                                        "**nej** ({}; lag: {})",
+                                        cell.paragraphs.join(", "),
+                                        laws.join(", ")
+                                    )
+                                }
+                            }
                         },
                         None => "–".to_string(),
                     })
@@ -344,16 +374,24 @@ impl Matrix {
                 let _ = writeln!(md, "- **{}** {}", p.code(), p.title_sv());
             }
         }
+        let laws = self.laws_used();
+        if !laws.is_empty() {
+            let _ = writeln!(md, "\nLagar bakom ett nej (regler med `@law`):\n");
+            for law in laws {
+                let _ = writeln!(md, "- {}", md_escape(law));
+            }
+        }
         md
     }
 
-    /// CSV, one line per cell: `ai,ai_name,data,data_name,role,decision,paragraphs,policies`,
+    /// CSV, one line per cell: `ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws`
+    /// (`laws`: the `@law` of the rules from law behind a deny, separated by `; `),
     /// written with the `csv` crate (RFC 4180 quoting, `\n` line ends). A value that a
     /// spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
     /// carriage return, e.g. a register's name `=HYPERLINK(…)`) is written with a `'` before it.
     pub fn to_csv(&self) -> String {
         let mut bytes = Vec::new();
-        // Writing to memory does not fail: there is no I/O, and every record has 8 fields.
+        // Writing to memory does not fail: there is no I/O, and every record has 9 fields.
         let _ = self.write_csv(&mut bytes);
         String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -370,6 +408,7 @@ impl Matrix {
             "decision",
             "paragraphs",
             "policies",
+            "laws",
         ])?;
         for cell in &self.cells {
             let ai_name = self
@@ -398,6 +437,10 @@ impl Matrix {
                 },
                 &cell.paragraphs.join(" "),
                 &policies.join(" "),
+                &match cell.decision {
+                    Verdict::Deny => cell_laws(cell).join("; "),
+                    Verdict::Allow => String::new(),
+                },
             ];
             writer.write_record(fields.map(no_formula).iter().map(|f| f.as_bytes()))?;
         }
@@ -484,6 +527,23 @@ impl Matrix {
                 }
                 "\n"
             }
+            @let laws = self.laws_used();
+            @if !laws.is_empty() {
+                section {
+                    "\n" h2 { (t("Lagar bakom ett nej", "Laws behind a no")) }
+                    "\n"
+                    p {
+                        (t("Regler som kommer från lag snarare än från policyns egna meningar \
+                            (§6: \"AI ska följa relevanta lagar\"). I skälen står de som \"lag: …\".",
+                           "Rules that come from law rather than from the policy's own sentences \
+                            (§6: \"AI shall follow relevant laws\"). The reasons name them as \"law: …\"."))
+                    }
+                    "\n"
+                    ul { @for law in laws { li { (law) } "\n" } }
+                    "\n"
+                }
+                "\n"
+            }
             @if !self.data_classes.is_empty() {
                 section {
                     "\n" h2 { (t("Informationsklasser", "Information classes")) }
@@ -528,7 +588,15 @@ impl Matrix {
                         let lines: Vec<String> = cell
                             .reasons
                             .iter()
-                            .map(|r| format!("{} {}", r.paragraph, r.message))
+                            .map(|r| match &r.law {
+                                Some(law) => format!(
+                                    "{} ({}{law}) {}",
+                                    r.paragraph,
+                                    t("lag: ", "law: "),
+                                    r.message
+                                ),
+                                None => format!("{} {}", r.paragraph, r.message),
+                            })
                             .collect();
                         let note = (cell.decision, lines);
                         let number = match notes.iter().position(|n| *n == note) {
@@ -624,6 +692,17 @@ fn tr(language: Language, sv: &'static str, en: &'static str) -> &'static str {
         Language::Sv => sv,
         Language::En => en,
     }
+}
+
+/// The acts and articles of the rules from law among a cell's reasons, without repeats.
+fn cell_laws(cell: &Cell) -> Vec<&str> {
+    let mut laws: Vec<&str> = Vec::new();
+    for law in cell.reasons.iter().filter_map(|r| r.law.as_deref()) {
+        if !laws.contains(&law) {
+            laws.push(law);
+        }
+    }
+    laws
 }
 
 /// A cell of the HTML page with the number of its note (`None`: no cell there).
@@ -722,7 +801,7 @@ mod tests {
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies")
+            Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws")
         );
         assert!(
             csv.contains(",intern,\"'=HYPERLINK(\"\"http://x\"\", \"\"y\"\")\",employee,"),

@@ -5,10 +5,11 @@
 //! request in a few bytes: the AI system's id, the action, the context's slot (data profile and
 //! flags) and the user. For the user, when the policies look at the principal only through its
 //! roles (`principal in Role::"employee"`, `principal in resource.userGroups`, `principal is
-//! User`) — which [`principal_seen_only_through_roles`] checks on the policies at load — the key
-//! holds only the roles, so that every employee shares one entry per AI system, action and
-//! context: an audit that re-decides a register of thousands of users asks Cedar once per role
-//! set. Otherwise the key holds the user's identity.
+//! User`) and its AI training (`principal.aiLiteracy`) — which
+//! [`principal_seen_only_through_roles`] checks on the policies at load — the key holds only
+//! those, so that every trained employee shares one entry per AI system, action and context: an
+//! audit that re-decides a register of thousands of users asks Cedar once per kind of user.
+//! Otherwise the key holds the user's identity.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -33,7 +34,7 @@ pub struct DecisionKey {
 /// The user as far as the decision can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum UserKey {
-    /// The policies see only the roles (a bit per [`Role::ALL`]).
+    /// The policies see only the roles and the AI training ([`user_bits`]).
     Roles(u8),
     /// A user of the register, by id.
     Registered(Box<str>),
@@ -47,6 +48,18 @@ pub(crate) fn role_bits(roles: &[Role]) -> u8 {
         let at = Role::ALL.iter().position(|r| r == role).unwrap_or(0);
         bits | (1 << at)
     })
+}
+
+/// The Cedar attribute of a user that the policies may read without telling users apart.
+pub(crate) const TRAINING_ATTRIBUTE: &str = "aiLiteracy";
+
+/// How many distinct users the policies can tell apart when they see only roles and training.
+pub(crate) const USER_CLASSES: usize = 1 << (Role::ALL.len() + 1);
+
+/// What the policies can see of a user when they look only at roles and AI training: the
+/// roles' bits, and one bit above them for the training (not known counts as without).
+pub(crate) fn user_bits(user: &crate::register::User) -> u8 {
+    role_bits(&user.roles) | (u8::from(user.ai_literacy.unwrap_or(false)) << Role::ALL.len())
 }
 
 /// A bounded map from [`DecisionKey`] to what a caller keeps of a decision (the
@@ -102,8 +115,9 @@ impl<V> DecisionMemo<V> {
     }
 }
 
-/// Whether the policies can tell users apart only by their roles: the principal appears only
-/// on the left of `in` or `is` (its ancestors, its type), no policy names an entity of the
+/// Whether the policies can tell users apart only by their roles and AI training: the
+/// principal appears only on the left of `in` or `is` (its ancestors, its type) or of
+/// `.aiLiteracy` and `has aiLiteracy`, no policy names an entity of the
 /// principal's type, and the principal scope is `principal`, `principal in …` or
 /// `principal is …`. Anything else (`principal.unit`, `principal == User::"anna"`, a template)
 /// makes the answer `false`, and then decisions are remembered per user.
@@ -155,6 +169,22 @@ fn membership_only(value: &Value, principal_type: &str) -> bool {
                 }
             }
             if map.len() == 1 {
+                // `principal.aiLiteracy` and `principal has aiLiteracy`: the one attribute the
+                // key holds beside the roles (see [`user_bits`]).
+                for op in [".", "has"] {
+                    let operands = map.get(op).and_then(Value::as_object);
+                    if let Some(operands) = operands {
+                        let on_principal = operands
+                            .get("left")
+                            .and_then(|left| left.get("Var"))
+                            .and_then(Value::as_str)
+                            == Some("principal");
+                        if on_principal {
+                            return operands.get("attr").and_then(Value::as_str)
+                                == Some(TRAINING_ATTRIBUTE);
+                        }
+                    }
+                }
                 for op in ["in", "is"] {
                     // The operator has a `left` operand; a record field named `in` does not.
                     let operands = map.get(op).and_then(Value::as_object);
@@ -199,6 +229,8 @@ mod tests {
             forbid (principal, action, resource)
               unless { principal in Role::"employee" || principal is User };
             forbid (principal, action, resource) when { context.data.level > resource.maxDataLevel };
+            forbid (principal, action, resource) unless { principal.aiLiteracy };
+            forbid (principal, action, resource) when { principal has aiLiteracy && !principal["aiLiteracy"] };
             "#
         ));
     }
@@ -212,6 +244,7 @@ mod tests {
             r#"permit (principal, action, resource) when { principal == User::"anna" };"#,
             r#"permit (principal, action, resource) when { principal.unit == "IT" };"#,
             r#"permit (principal, action, resource) when { principal has unit };"#,
+            r#"permit (principal, action, resource) when { principal.aiLiteracy && principal.unit == "IT" };"#,
             r#"permit (principal, action, resource) when { principal in User::"anna" };"#,
             r#"permit (principal, action, resource) when { [principal].contains(User::"a") };"#,
             r#"permit (principal, action, resource) when { resource in principal };"#,

@@ -29,7 +29,7 @@ pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 /// The deepest nesting of a policy: each bracket or `if` around a place counts one, and so
 /// does each operator chained before it at each of those levels (`a && b && c` nests 2 deep,
-/// `context.data.level > 3` 3). The bundled policies nest at most 15 deep. Checked on the
+/// `context.data.level > 3` 3). The bundled policies nest at most 16 deep. Checked on the
 /// text before Cedar parses it: Cedar's parser recurses once per level and would overflow its
 /// stack on deep text.
 pub const MAX_POLICY_NESTING: usize = 200;
@@ -69,6 +69,8 @@ pub struct Rule {
     pub obligation_sv: Option<Arc<str>>,
     /// `@obligation_en` of a permit.
     pub obligation_en: Option<Arc<str>>,
+    /// `@law`: the act and article a rule from law comes from, e.g. `EU AI Act art. 5`.
+    pub law: Option<Arc<str>>,
     /// The file it is written in.
     pub file: String,
     /// 1-based line of its first character (its first annotation).
@@ -246,14 +248,6 @@ impl Policies {
     /// The duties (`@kind("duty")`), evaluated on an allow to find the obligations that apply.
     pub fn duties(&self) -> &PolicySet {
         &self.duties
-    }
-
-    /// The value of annotation `key` of the rule with this `@id`, such as `@law`, when it has one.
-    pub fn annotation(&self, id: &str, key: &str) -> Option<&str> {
-        self.set
-            .policy(&PolicyId::new(id))
-            .or_else(|| self.duties.policy(&PolicyId::new(id)))
-            .and_then(|policy| policy.annotation(key))
     }
 
     /// Every rule, in file order and, within a file, in text order.

@@ -135,6 +135,76 @@ impl Status {
     }
 }
 
+/// An AI system's risk class under the EU AI Act (Regulation (EU) 2024/1689), as the
+/// municipality has classified it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AiActRisk {
+    /// A prohibited practice (art. 5), e.g. emotion recognition in a school.
+    Prohibited,
+    /// High-risk (art. 6 and annex III), e.g. assessing eligibility for public assistance.
+    High,
+    /// Limited risk: transparency duties only (art. 50), e.g. a chatbot.
+    Limited,
+    /// Minimal risk: no duties of its own beyond AI literacy (art. 4).
+    Minimal,
+}
+
+impl AiActRisk {
+    /// Every class, in the order of the register's schema.
+    pub const ALL: [AiActRisk; 4] = [
+        AiActRisk::Prohibited,
+        AiActRisk::High,
+        AiActRisk::Limited,
+        AiActRisk::Minimal,
+    ];
+
+    /// The pinned name, also the value Cedar sees as `resource.aiActRisk`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AiActRisk::Prohibited => "prohibited",
+            AiActRisk::High => "high",
+            AiActRisk::Limited => "limited",
+            AiActRisk::Minimal => "minimal",
+        }
+    }
+}
+
+/// Whether personal data handled by a processor leaves the EEA, and on what legal ground
+/// (GDPR chapter V, art. 44 ff.).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ThirdCountryTransfer {
+    /// Personal data stays within the EU/EEA.
+    None,
+    /// To a country with an adequacy decision of the Commission (art. 45).
+    Adequacy,
+    /// With appropriate safeguards such as standard contractual clauses (art. 46).
+    Safeguards,
+    /// Outside the EEA without an adequacy decision or safeguards.
+    Unprotected,
+}
+
+impl ThirdCountryTransfer {
+    /// Every value, in the order of the register's schema.
+    pub const ALL: [ThirdCountryTransfer; 4] = [
+        ThirdCountryTransfer::None,
+        ThirdCountryTransfer::Adequacy,
+        ThirdCountryTransfer::Safeguards,
+        ThirdCountryTransfer::Unprotected,
+    ];
+
+    /// The register's name, also the value Cedar sees as `resource.thirdCountryTransfer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThirdCountryTransfer::None => "none",
+            ThirdCountryTransfer::Adequacy => "adequacy",
+            ThirdCountryTransfer::Safeguards => "safeguards",
+            ThirdCountryTransfer::Unprotected => "unprotected",
+        }
+    }
+}
+
 /// A class of information, after SKR's KLASSA.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -230,6 +300,33 @@ pub struct AiSystem {
     /// Has had an accessibility review (§4).
     #[serde(default)]
     pub accessibility_reviewed: bool,
+    /// Risk class under the EU AI Act; `None`: not yet classified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_act_risk: Option<AiActRisk>,
+    /// A fundamental-rights impact assessment is done (AI Act art. 27).
+    #[serde(default)]
+    pub fria: bool,
+    /// A data-protection impact assessment is done (GDPR art. 35).
+    #[serde(default)]
+    pub dpia: bool,
+    /// People are told that they interact with an AI system (AI Act art. 50(1)).
+    #[serde(default)]
+    pub interaction_disclosure: bool,
+    /// The supplier that processes information on the municipality's behalf (a processor,
+    /// GDPR art. 28); `None`: the municipality runs the system itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor: Option<String>,
+    /// A processor agreement with the supplier is signed (GDPR art. 28(3)).
+    #[serde(default)]
+    pub processor_agreement: bool,
+    /// Whether the processor takes personal data outside the EEA, and on what ground
+    /// (GDPR art. 44 ff.); `None`: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_country_transfer: Option<ThirdCountryTransfer>,
+    /// The supplier only processes or stores the information technically, for the
+    /// municipality (offentlighets- och sekretesslagen 10 kap. 2 a §).
+    #[serde(default)]
+    pub technical_processing_only: bool,
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -259,6 +356,14 @@ impl AiSystem {
             resident_facing: false,
             transparency_notice: false,
             accessibility_reviewed: false,
+            ai_act_risk: None,
+            fria: false,
+            dpia: false,
+            interaction_disclosure: false,
+            processor: None,
+            processor_agreement: false,
+            third_country_transfer: None,
+            technical_processing_only: false,
             description: None,
         }
     }
@@ -303,6 +408,13 @@ impl User {
     /// The same user in `unit`.
     pub fn with_unit(mut self, unit: impl Into<String>) -> User {
         self.unit = Some(unit.into());
+        self
+    }
+
+    /// The same user, with (`true`) or without the municipality's AI training (`aiLiteracy`,
+    /// AI Act art. 4).
+    pub fn with_ai_literacy(mut self, trained: bool) -> User {
+        self.ai_literacy = Some(trained);
         self
     }
 }

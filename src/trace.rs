@@ -40,8 +40,67 @@ pub struct TracedPolicy {
     pub line: usize,
     /// What it says, in Swedish (`@sv`).
     pub sv: String,
+    /// For a rule from law, its `@law` (act and article).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub law: Option<String>,
     /// The scenario cases that exercise it.
     pub cases: Vec<String>,
+}
+
+/// One act of law (Styrdokument; §6 "AI ska följa relevanta lagar") with its articles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TracedAct {
+    /// The act, as the `@law` annotations name it, e.g. `EU AI Act` or `Förvaltningslagen
+    /// (2017:900)`.
+    pub act: String,
+    /// Its articles that have rules, in the order their first rule is loaded.
+    pub articles: Vec<TracedArticle>,
+}
+
+/// One article of an act with the rules that make it concrete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TracedArticle {
+    /// The article, e.g. `art. 5` or `32 §`.
+    pub article: String,
+    /// Its rules, each with the paragraph it makes concrete.
+    pub policies: Vec<TracedLawPolicy>,
+    /// Every case that exercises one of its rules, sorted, without repeats.
+    pub cases: Vec<String>,
+}
+
+/// A rule from law, with the paragraph of the policy it makes concrete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TracedLawPolicy {
+    /// The paragraph code, e.g. `§6`.
+    pub paragraph: &'static str,
+    /// The rule.
+    #[serde(flatten)]
+    pub policy: TracedPolicy,
+}
+
+/// Splits a `@law` into act and article: `EU AI Act art. 27` → (`EU AI Act`, `art. 27`);
+/// `Förvaltningslagen (2017:900) 32 §` → (`Förvaltningslagen (2017:900)`, `32 §`). A value of
+/// neither form is an act without an article.
+///
+/// ```
+/// use aipolicy::trace::split_law;
+/// assert_eq!(split_law("GDPR art. 44–46"), ("GDPR", "art. 44–46"));
+/// assert_eq!(
+///     split_law("Offentlighets- och sekretesslagen (2009:400) 10 kap. 2 a §"),
+///     ("Offentlighets- och sekretesslagen (2009:400)", "10 kap. 2 a §")
+/// );
+/// assert_eq!(split_law("Diskrimineringslagen"), ("Diskrimineringslagen", ""));
+/// ```
+pub fn split_law(law: &str) -> (&str, &str) {
+    let law = law.trim();
+    if let Some(at) = law.find(" art. ") {
+        return (law[..at].trim(), law[at..].trim());
+    }
+    // A Swedish act: its SFS number in brackets ends the name.
+    if let Some(at) = law.find(") ") {
+        return (law[..=at].trim(), law[at + 1..].trim());
+    }
+    (law, "")
 }
 
 /// One rule-bearing paragraph of the document.
@@ -81,6 +140,8 @@ pub struct Trace {
     pub paragraphs: Vec<TracedParagraph>,
     /// The sections that carry no rule (Bakgrund, Syfte, Mål, Styrdokument).
     pub context: Vec<&'static str>,
+    /// The acts of law behind Styrdokument and §6, with the rules (`@law`) of each article.
+    pub laws: Vec<TracedAct>,
     /// Counts.
     pub summary: TraceSummary,
     /// Policy ids named by cases that no loaded policy has (stale coverage data).
@@ -113,6 +174,7 @@ impl Trace {
                             file: rule.file.clone(),
                             line: rule.line,
                             sv: rule.sv.to_string(),
+                            law: rule.law.as_deref().map(str::to_string),
                             cases,
                         }
                     })
@@ -142,9 +204,52 @@ impl Trace {
             policies: all.len(),
             unexercised_policies: all.iter().filter(|p| p.cases.is_empty()).count(),
         };
+        let mut laws: Vec<TracedAct> = Vec::new();
+        // In file order: the acts as their files are named, each act's rules as written.
+        let mut from_law: Vec<(&'static str, &TracedPolicy)> = paragraphs
+            .iter()
+            .flat_map(|p| p.policies.iter().map(move |t| (p.code, t)))
+            .filter(|(_, t)| t.law.is_some())
+            .collect();
+        from_law.sort_by(|(_, a), (_, b)| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        for (paragraph, policy) in from_law {
+            let Some(law) = &policy.law else { continue };
+            let (act, article) = split_law(law);
+            let at = match laws.iter().position(|a| a.act == act) {
+                Some(at) => at,
+                None => {
+                    laws.push(TracedAct {
+                        act: act.to_string(),
+                        articles: Vec::new(),
+                    });
+                    laws.len() - 1
+                }
+            };
+            let articles = &mut laws[at].articles;
+            let entry = match articles.iter().position(|a| a.article == article) {
+                Some(i) => &mut articles[i],
+                None => {
+                    articles.push(TracedArticle {
+                        article: article.to_string(),
+                        policies: Vec::new(),
+                        cases: Vec::new(),
+                    });
+                    let last = articles.len() - 1;
+                    &mut articles[last]
+                }
+            };
+            entry.cases.extend(policy.cases.iter().cloned());
+            entry.cases.sort();
+            entry.cases.dedup();
+            entry.policies.push(TracedLawPolicy {
+                paragraph,
+                policy: policy.clone(),
+            });
+        }
         Trace {
             paragraphs,
             context: CONTEXT_SECTIONS.to_vec(),
+            laws,
             summary,
             unknown_policies,
         }
@@ -193,9 +298,14 @@ impl Trace {
         for p in &self.paragraphs {
             let _ = writeln!(md, "## {} {}\n\n{}.\n", p.code, p.title, capitalize(p.rule));
             for t in &p.policies {
+                let law = t
+                    .law
+                    .as_deref()
+                    .map(|law| format!(", {law}"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "- `{}` ({}, {}:{}): {}",
+                    "- `{}` ({}, {}:{}{law}): {}",
                     t.id, t.effect, t.file, t.line, t.sv
                 );
                 if t.cases.is_empty() {
@@ -209,6 +319,38 @@ impl Trace {
                 let _ = writeln!(md, "- **ingen policy (no policy)**");
             }
             md.push('\n');
+        }
+        if !self.laws.is_empty() {
+            let _ = writeln!(
+                md,
+                "## Styrdokument och §6: lagar (the law behind the policy)\n\n\
+                 \"AI ska följa relevanta lagar, förordningar och etiska standarder.\" \
+                 Each act and article with the rules (`@law`) that make it concrete.\n"
+            );
+            for act in &self.laws {
+                let _ = writeln!(md, "### {}\n", act.act);
+                for article in &act.articles {
+                    let heading = if article.article.is_empty() {
+                        act.act.as_str()
+                    } else {
+                        article.article.as_str()
+                    };
+                    let _ = writeln!(md, "- **{heading}** ({} testfall)", article.cases.len());
+                    for t in &article.policies {
+                        let _ = writeln!(
+                            md,
+                            "  - `{}` ({}, {}, {}:{}): {}",
+                            t.policy.id,
+                            t.paragraph,
+                            t.policy.effect,
+                            t.policy.file,
+                            t.policy.line,
+                            t.policy.sv
+                        );
+                    }
+                }
+                md.push('\n');
+            }
         }
         if !self.unknown_policies.is_empty() {
             let _ = writeln!(

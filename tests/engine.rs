@@ -225,7 +225,11 @@ fn s6_owner_suspension_and_decisions() {
     let allowed = decide(exempelby(), set_ai(&decide_query, "full"));
     assert_eq!(
         allowed.policies(),
-        ["s6-permit-decide", "u1-duty-responsible-for-result"]
+        [
+            "law-fl-reasons-for-decisions",
+            "s6-permit-decide",
+            "u1-duty-responsible-for-result"
+        ]
     );
 
     let unreviewed = json!({"user": "emp", "ai": "full", "data": "halsa", "action": "decide"});
@@ -425,7 +429,12 @@ fn an_ai_system_not_in_the_register_is_public_ai() {
         json!({"user": user, "ai": "some-public-chatbot", "data": "oppen"}),
     );
     assert!(open.is_allowed());
-    assert_eq!(open.paragraphs(), ["U1", "U2"]);
+    // An inline user without `aiLiteracy` is taken as untrained: the AI Act's art. 4 duty.
+    assert_eq!(open.paragraphs(), ["§6", "U1", "U2"]);
+    assert!(
+        open.policies().contains(&"law-ai-act-ai-literacy"),
+        "{open:?}"
+    );
     let internal = decide(
         engine,
         json!({"user": user, "ai": "some-public-chatbot", "data": "intern"}),
@@ -1124,4 +1133,156 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
         Query::from_value(json!({"user": "anna", "ai": "copilot-chat", "data": "intern"})).unwrap();
     assert!(passed.engine.decide(&query).unwrap().is_allowed());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The law rules (policies/law-*.cedar), each the one rule that turns `full`'s allow into a
+/// deny, with the article in the reason's `law`.
+#[test]
+fn law_rules_each_deny_with_their_article() {
+    let use_sensitive = json!({"user": "emp", "ai": "-", "data": "halsa"});
+    let decide_person = json!({"user": "emp", "ai": "-", "data": "person", "action": "decide",
+        "context": {"humanReview": true}});
+    let use_person = json!({"user": "emp", "ai": "-", "data": "person"});
+    let use_secret = json!({"user": "emp", "ai": "-", "data": "sekretess"});
+    let cases = [
+        (
+            use_sensitive.clone(),
+            "prohibited",
+            "law-ai-act-prohibited-practice",
+            "EU AI Act art. 5",
+        ),
+        (
+            decide_person.clone(),
+            "unclassified",
+            "law-ai-act-classified-for-decisions",
+            "EU AI Act art. 6 and annex III",
+        ),
+        (
+            decide_person.clone(),
+            "no-fria",
+            "law-ai-act-fundamental-rights-assessment",
+            "EU AI Act art. 27",
+        ),
+        (
+            use_person.clone(),
+            "no-interaction-disclosure",
+            "law-ai-act-interaction-disclosure",
+            "EU AI Act art. 50(1)",
+        ),
+        (
+            use_sensitive.clone(),
+            "no-dpia",
+            "law-gdpr-impact-assessment",
+            "GDPR art. 35",
+        ),
+        (
+            decide_person.clone(),
+            "no-dpia",
+            "law-gdpr-impact-assessment",
+            "GDPR art. 35",
+        ),
+        (
+            use_person.clone(),
+            "no-processor-agreement",
+            "law-gdpr-processor-agreement",
+            "GDPR art. 28",
+        ),
+        (
+            use_person.clone(),
+            "unprotected-transfer",
+            "law-gdpr-third-country-transfer",
+            "GDPR art. 44–46",
+        ),
+        (
+            use_person.clone(),
+            "transfer-not-known",
+            "law-gdpr-third-country-transfer",
+            "GDPR art. 44–46",
+        ),
+        (
+            use_secret,
+            "supplier-beyond-technical",
+            "law-osl-technical-processing-only",
+            "Offentlighets- och sekretesslagen (2009:400) 10 kap. 2 a §",
+        ),
+    ];
+    for (query, ai, policy, law) in cases {
+        let paragraph = if policy.starts_with("law-ai-act") {
+            "§6"
+        } else {
+            "§3"
+        };
+        assert_only_rule(query.clone(), ai, &[paragraph], &[policy]);
+        let denied = decide(exempelby(), set_ai(&query, ai));
+        assert_eq!(denied.reasons[0].law.as_deref(), Some(law), "{denied:?}");
+    }
+}
+
+#[test]
+fn a_prohibited_practice_may_only_be_reported() {
+    let engine = exempelby();
+    for action in Action::ALL {
+        let query = json!({"user": "emp", "ai": "prohibited", "data": "oppen",
+            "action": action.as_str(), "context": {"humanReview": true, "humanReviewed": true,
+            "aiDisclosure": true, "securityReview": true, "itSecurityReview": true,
+            "dataProtectionReview": true, "valuesReview": true}});
+        let decision = decide(engine, query);
+        assert_eq!(
+            decision.is_allowed(),
+            action == Action::ReportIncident,
+            "{action}: {decision:?}"
+        );
+        if action != Action::ReportIncident {
+            assert!(decision
+                .policies()
+                .contains(&"law-ai-act-prohibited-practice"));
+        }
+    }
+}
+
+#[test]
+fn high_risk_decisions_need_a_trained_user_and_everyone_untrained_gets_the_training_duty() {
+    let engine = exempelby();
+    let decide_query = |user: &str, ai: &str| {
+        json!({"user": user, "ai": ai, "data": "person", "action": "decide",
+            "context": {"humanReview": true}})
+    };
+    let denied = decide(engine, decide_query("emp-untrained", "full"));
+    assert_eq!(denied.decision, Verdict::Deny);
+    assert_eq!(denied.policies(), ["law-ai-act-trained-oversight"]);
+    assert_eq!(
+        denied.reasons[0].law.as_deref(),
+        Some("EU AI Act art. 26(2)")
+    );
+    // A minimal-risk system needs no trained overseer, but the untrained user gets the duty.
+    let allowed = decide(engine, decide_query("emp-untrained", "minimal-risk"));
+    assert!(allowed.is_allowed(), "{allowed:?}");
+    assert!(allowed.policies().contains(&"law-ai-act-ai-literacy"));
+    let trained = decide(engine, decide_query("emp", "minimal-risk"));
+    assert!(!trained.policies().contains(&"law-ai-act-ai-literacy"));
+    // Every decision support carries the duty to state reasons (förvaltningslagen 32 §).
+    assert!(trained.policies().contains(&"law-fl-reasons-for-decisions"));
+    // Personal data through a supplier in an adequate third country is allowed.
+    let adequacy = decide(
+        engine,
+        json!({"user": "emp", "ai": "adequacy-transfer", "data": "person"}),
+    );
+    assert!(adequacy.is_allowed(), "{adequacy:?}");
+}
+
+#[test]
+fn an_inline_user_cannot_claim_the_training_the_register_does_not_record() {
+    let engine = exempelby();
+    let query = json!({"user": {"id": "emp-untrained", "roles": ["employee"], "aiLiteracy": true},
+        "ai": "full", "data": "person", "action": "decide", "context": {"humanReview": true}});
+    let decision = decide(engine, query);
+    assert_eq!(decision.decision, Verdict::Deny, "{decision:?}");
+    assert_eq!(decision.policies(), ["law-ai-act-trained-oversight"]);
+    assert!(
+        decision
+            .notes
+            .iter()
+            .any(|n| n.contains("does not record the AI training")),
+        "{decision:?}"
+    );
 }

@@ -20,8 +20,9 @@ use std::sync::OnceLock;
 
 use aipolicy::policies::bundled_schema;
 use aipolicy::{
-    Action, AiSystem, Context, DataClass, Decision, DecisionMemo, Engine, Hosting, Language,
-    PersonalData, Policies, Query, Register, Role, Status, User, UserRef, Verdict,
+    Action, AiActRisk, AiSystem, Context, DataClass, Decision, DecisionMemo, Engine, Hosting,
+    Language, PersonalData, Policies, Query, Register, Role, Status, ThirdCountryTransfer, User,
+    UserRef, Verdict,
 };
 use cedar_policy::{
     Authorizer, Context as CedarContext, Effect, Entities, EntityUid, PolicySet, Request, Response,
@@ -116,9 +117,20 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
             3 => Just(PersonalData::Sensitive),
         ],
         roles(),
+        law(),
     )
         .prop_map(
-            move |(public, suspended, b, owner, max_data_level, personal_data, user_groups)| {
+            move |(
+                public,
+                suspended,
+                b,
+                owner,
+                max_data_level,
+                personal_data,
+                user_groups,
+                law,
+            )| {
+                let (ai_act_risk, done, processor, third_country_transfer) = law;
                 AiSystem {
                     id: format!("a{i}"),
                     name: format!("AI {i}"),
@@ -144,19 +156,53 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
                     resident_facing: b[5],
                     transparency_notice: b[6],
                     accessibility_reviewed: b[7],
+                    ai_act_risk,
+                    fria: done[0],
+                    dpia: done[1],
+                    interaction_disclosure: done[2],
+                    processor,
+                    processor_agreement: done[3],
+                    third_country_transfer,
+                    technical_processing_only: done[4],
                     description: b[8].then(|| "d".to_string()),
                 }
             },
         )
 }
 
+/// The register keys of the law rules: a classification (mostly given), the assessments and
+/// agreements done (mostly), a processor (often) and where it takes personal data.
+type LawKeys = (
+    Option<AiActRisk>,
+    [bool; 5],
+    Option<String>,
+    Option<ThirdCountryTransfer>,
+);
+
+fn law() -> impl Strategy<Value = LawKeys> {
+    (
+        proptest::option::weighted(0.85, proptest::sample::select(AiActRisk::ALL.to_vec())),
+        proptest::array::uniform5(mostly()),
+        proptest::option::weighted(0.5, Just("Leverantör AB".to_string())),
+        proptest::option::weighted(
+            0.85,
+            proptest::sample::select(ThirdCountryTransfer::ALL.to_vec()),
+        ),
+    )
+}
+
 fn user(i: usize) -> impl Strategy<Value = User> {
-    (roles(), proptest::option::of(Just("Enhet".to_string()))).prop_map(move |(roles, unit)| User {
-        id: format!("u{i}"),
-        roles,
-        unit,
-        ai_literacy: None,
-    })
+    (
+        roles(),
+        proptest::option::of(Just("Enhet".to_string())),
+        proptest::option::of(mostly()),
+    )
+        .prop_map(move |(roles, unit, ai_literacy)| User {
+            id: format!("u{i}"),
+            roles,
+            unit,
+            ai_literacy,
+        })
 }
 
 /// Strategies for the `i`-th element of a list of 1..=max (0..=max for `min` 0).
@@ -209,6 +255,7 @@ struct QuerySpec {
     inline_as: Option<Index>,
     inline_roles: Vec<Role>,
     inline_unit: Option<String>,
+    inline_training: Option<bool>,
     /// `Some(i)`: the register's AI system `i` (when it has any); `None`: one not in it.
     registered_ai: Option<Index>,
     data: Vec<Index>,
@@ -225,7 +272,10 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
         proptest::option::of(any::<Index>()),
         proptest::option::weighted(0.3, any::<Index>()),
         roles(),
-        proptest::option::of(Just("Inline".to_string())),
+        (
+            proptest::option::of(Just("Inline".to_string())),
+            proptest::option::of(mostly()),
+        ),
         proptest::option::weighted(0.85, any::<Index>()),
         proptest::collection::vec(any::<Index>(), min_data..=3),
         action(),
@@ -236,7 +286,7 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
                 registered_user,
                 inline_as,
                 inline_roles,
-                inline_unit,
+                (inline_unit, inline_training),
                 registered_ai,
                 data,
                 action,
@@ -247,6 +297,7 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
                     inline_as,
                     inline_roles,
                     inline_unit,
+                    inline_training,
                     registered_ai,
                     data,
                     action,
@@ -268,7 +319,7 @@ impl QuerySpec {
                 },
                 roles: self.inline_roles.clone(),
                 unit: self.inline_unit.clone(),
-                ai_literacy: None,
+                ai_literacy: self.inline_training,
             }),
         }
     }
@@ -287,7 +338,7 @@ impl QuerySpec {
                         id: listed.id.clone(),
                         roles: granted,
                         unit: listed.unit.clone(),
-                        ai_literacy: None,
+                        ai_literacy: listed.ai_literacy,
                     };
                     (user, beyond)
                 }
@@ -371,12 +422,14 @@ fn role_refs(roles: &[Role]) -> Value {
     )
 }
 
-/// The user entity, per schemas/aipolicy.cedarschema: `User in [Role] { unit?: String }`.
+/// The user entity, per schemas/aipolicy.cedarschema:
+/// `User in [Role] { unit?: String, aiLiteracy: Bool }` (not known: false).
 fn user_json(user: &User) -> Value {
     let mut attrs = serde_json::Map::new();
     if let Some(unit) = &user.unit {
         attrs.insert("unit".into(), json!(unit));
     }
+    attrs.insert("aiLiteracy".into(), json!(user.ai_literacy == Some(true)));
     json!({
         "uid": {"type": "User", "id": user.id},
         "attrs": attrs,
@@ -395,6 +448,8 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
                 "userGroups": role_refs(&Role::ALL),
                 "decisionSupport": false, "fairnessAssessed": false, "residentFacing": false,
                 "transparencyNotice": false, "accessibilityReviewed": false,
+                "fria": false, "dpia": false, "interactionDisclosure": false,
+                "processorAgreement": false, "technicalProcessingOnly": false,
             },
             "parents": [],
         });
@@ -414,9 +469,33 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
         "residentFacing": ai.resident_facing,
         "transparencyNotice": ai.transparency_notice,
         "accessibilityReviewed": ai.accessibility_reviewed,
+        "fria": ai.fria,
+        "dpia": ai.dpia,
+        "interactionDisclosure": ai.interaction_disclosure,
+        "processorAgreement": ai.processor_agreement,
+        "technicalProcessingOnly": ai.technical_processing_only,
     });
     if let Some(owner) = &ai.owner {
         attrs["owner"] = json!(owner);
+    }
+    if let Some(risk) = ai.ai_act_risk {
+        attrs["aiActRisk"] = json!(match risk {
+            AiActRisk::Prohibited => "prohibited",
+            AiActRisk::High => "high",
+            AiActRisk::Limited => "limited",
+            AiActRisk::Minimal => "minimal",
+        });
+    }
+    if let Some(processor) = &ai.processor {
+        attrs["processor"] = json!(processor);
+    }
+    if let Some(transfer) = ai.third_country_transfer {
+        attrs["thirdCountryTransfer"] = json!(match transfer {
+            ThirdCountryTransfer::None => "none",
+            ThirdCountryTransfer::Adequacy => "adequacy",
+            ThirdCountryTransfer::Safeguards => "safeguards",
+            ThirdCountryTransfer::Unprotected => "unprotected",
+        });
     }
     json!({"uid": {"type": "AiSystem", "id": ai.id}, "attrs": attrs, "parents": []})
 }

@@ -42,7 +42,13 @@ fn bilingual(sv: &Decision, en: &Decision) -> Value {
     let pair = |sv: &[aipolicy::Reason], en: &[aipolicy::Reason]| -> Vec<Value> {
         sv.iter()
             .zip(en)
-            .map(|(s, e)| json!({"policy": &*s.policy, "paragraph": &*s.paragraph, "sv": &*s.message, "en": &*e.message}))
+            .map(|(s, e)| {
+                let mut pair = json!({"policy": &*s.policy, "paragraph": &*s.paragraph, "sv": &*s.message, "en": &*e.message});
+                if let Some(law) = &s.law {
+                    pair["law"] = json!(&**law);
+                }
+                pair
+            })
             .collect()
     };
     let mut view = json!({"decision": sv.decision.to_string()});

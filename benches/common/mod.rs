@@ -4,8 +4,8 @@
 #![allow(dead_code)] // each benchmark uses its part
 
 use aipolicy::{
-    Action, AiSystem, DataClass, Engine, Hosting, PersonalData, Query, Register, Role, Status,
-    User, UserRef,
+    Action, AiActRisk, AiSystem, DataClass, Engine, Hosting, PersonalData, Query, Register, Role,
+    Status, ThirdCountryTransfer, User, UserRef,
 };
 
 /// AI systems in the generated register.
@@ -86,6 +86,19 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
                 resident_facing: rng.chance(10),
                 transparency_notice: rng.chance(60),
                 accessibility_reviewed: rng.chance(60),
+                ai_act_risk: match rng.below(5) {
+                    0 => None,
+                    1 => Some(AiActRisk::High),
+                    2 => Some(AiActRisk::Limited),
+                    _ => Some(AiActRisk::Minimal),
+                },
+                fria: rng.chance(70),
+                dpia: rng.chance(70),
+                interaction_disclosure: rng.chance(70),
+                processor: rng.chance(50).then(|| format!("Leverantör {i}")),
+                processor_agreement: rng.chance(85),
+                third_country_transfer: rng.chance(90).then_some(ThirdCountryTransfer::None),
+                technical_processing_only: rng.chance(70),
                 description: None,
             }
         })
@@ -95,7 +108,7 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
             id: format!("user-{i}"),
             roles: Role::ALL.into_iter().filter(|_| rng.chance(45)).collect(),
             unit: Some(format!("Förvaltning {}", i % 12)),
-            ai_literacy: None,
+            ai_literacy: Some(rng.chance(70)),
         })
         .collect();
     match Register::new(Some("Benchmark".into()), data_classes, ai_systems, users) {

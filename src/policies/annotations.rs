@@ -9,8 +9,11 @@
 //! - `@obligation_sv` and `@obligation_en` come both or neither (`missing-annotation`) and only
 //!   on a permit (`obligations`);
 //! - `@kind`, when present, is `duty`, and only on a permit (`kind`);
+//! - `@law`, when present, names the act and article the rule comes from and is not empty
+//!   (`empty-annotation`);
 //! - warnings: an annotation aipolicy does not read (`unknown-annotation`), a policy in the
-//!   file named for another paragraph (`paragraph-file`).
+//!   file named for another paragraph (`paragraph-file`), a rule from law outside the files
+//!   for law (`law-….cedar`) or one of those files' rules without `@law` (`law-file`).
 //!
 //! ```
 //! use std::str::FromStr;
@@ -47,7 +50,7 @@ use crate::lint::{Check, Finding, Severity};
 use crate::paragraph::Paragraph;
 
 /// The annotations aipolicy reads; any other is reported as `unknown-annotation`.
-pub const KNOWN_ANNOTATIONS: [&str; 7] = [
+pub const KNOWN_ANNOTATIONS: [&str; 8] = [
     "id",
     "paragraph",
     "sv",
@@ -55,6 +58,7 @@ pub const KNOWN_ANNOTATIONS: [&str; 7] = [
     "obligation_sv",
     "obligation_en",
     "kind",
+    "law",
 ];
 
 /// What the annotations of one policy say, and what is wrong with them.
@@ -154,6 +158,9 @@ impl Checker {
                 false
             }
         };
+        if has("law") {
+            required.push("law");
+        }
         for key in required {
             match policy.annotation(key).map(str::trim) {
                 None => error(
@@ -229,6 +236,29 @@ impl Checker {
                 ),
             ));
         }
+        let in_law_file = is_law_file(&file.name);
+        if in_law_file != has("law") {
+            let (span, message, help) = if in_law_file {
+                (
+                    p.head_span(),
+                    format!("{label} is in a file for rules from law, but has no `@law`"),
+                    "name the act and article with @law(\"…\"), e.g. @law(\"EU AI Act art. 5\"), \
+                     or move the policy to the file of its paragraph",
+                )
+            } else {
+                (
+                    p.annotation_span("law"),
+                    format!("{label} comes from law (`@law`), but its file is not one for law"),
+                    "keep rules from law in files grouped by act, named `law-<act>.cedar` \
+                     (e.g. policies/law-gdpr.cedar), so that an author finds them by the act",
+                )
+            };
+            findings.push(Finding::new(
+                Check::LawFile,
+                Severity::Warning,
+                p.diagnostic(span, message, help.to_string()),
+            ));
+        }
         for (key, _) in policy.annotations() {
             if !KNOWN_ANNOTATIONS.contains(&key) {
                 let suggestion = KNOWN_ANNOTATIONS
@@ -265,6 +295,7 @@ impl Checker {
                     duty,
                     obligation_sv: text("obligation_sv"),
                     obligation_en: text("obligation_en"),
+                    law: text("law"),
                     file: file.name.clone(),
                     // The line of `@id(`, where an author looks for the rule.
                     line: id_line,
@@ -382,6 +413,14 @@ impl Located<'_> {
 /// How many line breaks `text` holds.
 fn newlines(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count()
+}
+
+/// Whether a policy file is one for rules from law (`law-….cedar`), grouped by act.
+pub(crate) fn is_law_file(name: &str) -> bool {
+    Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("law-"))
 }
 
 /// The paragraph a policy file is named for (`s3-….cedar` → §3, `u2-….cedar` → U2), if any.

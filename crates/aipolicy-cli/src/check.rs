@@ -16,8 +16,8 @@ use aipolicy::query::{Action, Query};
 #[command(after_help = "Examples:
   aipolicy check --user anna --ai copilot-chat --data intern
   aipolicy check --user t --role employee --ai some-public-chatbot --data oppen --lang en
-  aipolicy check --user t --role employee --unit Socialförvaltningen --ai lokal-sprakmodell \\
-      --data socialtjanstarende
+  aipolicy check --user t --role employee --unit Socialförvaltningen --ai-literacy \\
+      --ai lokal-sprakmodell --data socialtjanstarende
   aipolicy check --user bertil --ai lokal-sprakmodell --data socialtjanstarende \\
       --action decide --context humanReview=true
   aipolicy check --query '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}' --format json")]
@@ -32,6 +32,11 @@ pub struct CheckArgs {
     /// Unit (förvaltning, nämnd) of an inline user; the register's unit counts for a user it lists
     #[arg(long, value_name = "UNIT", requires = "roles")]
     pub unit: Option<String>,
+    /// An inline user who has taken the municipality's AI training (`aiLiteracy`, EU AI Act
+    /// art. 4); without it, allows carry the training duty and high-risk decision support is
+    /// denied (art. 26(2)). The register's record counts for a user it lists
+    #[arg(long, requires = "roles")]
+    pub ai_literacy: bool,
     /// The AI system's id; one absent from the register is treated as public AI
     #[arg(long, required_unless_present = "query", conflicts_with = "query")]
     pub ai: Option<String>,
@@ -157,6 +162,9 @@ impl CheckArgs {
             ]);
             if let Some(unit) = &self.unit {
                 inline.insert("unit".to_string(), Value::String(unit.clone()));
+            }
+            if self.ai_literacy {
+                inline.insert("aiLiteracy".to_string(), Value::Bool(true));
             }
             query.insert("user".into(), Value::Object(inline));
         }
@@ -284,7 +292,14 @@ pub fn write_text(
         }
         writeln!(out, "{title}:")?;
         for r in list {
-            writeln!(out, "  {:<3} {}  [{}]", r.paragraph, r.message, r.policy)?;
+            match &r.law {
+                Some(law) => writeln!(
+                    out,
+                    "  {:<3} {}  [{} · {law}]",
+                    r.paragraph, r.message, r.policy
+                )?,
+                None => writeln!(out, "  {:<3} {}  [{}]", r.paragraph, r.message, r.policy)?,
+            }
         }
     }
     for (title, list) in [(errors, &decision.errors), (notes, &decision.notes)] {

@@ -16,7 +16,9 @@ use aipolicy::trace::Trace;
 #[command(
     after_help = "For each paragraph of the policy document (§1–§6, U0–U5): its Swedish title, the
 policies that implement it (id, file:line) and the scenario cases that exercise them. Bakgrund,
-Syfte, Mål and Styrdokument are listed as context without rules.
+Syfte, Mål and Styrdokument are listed as context without rules. Then the law behind the
+policy (Styrdokument; §6 \"AI ska följa relevanta lagar\"): each act and article named by a rule's
+@law, with its rules, the paragraph each makes concrete, and the cases that exercise them.
 
 Examples:
   aipolicy trace                                 # Markdown, cases from tests/scenarios

@@ -532,7 +532,7 @@ fn matrix_formats() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies")
+        Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws")
     );
     assert!(csv.contains(
         "chatgpt,ChatGPT (gratisversion på webben),intern,Intern information,employee,deny,"

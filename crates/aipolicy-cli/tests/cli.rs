@@ -115,7 +115,9 @@ fn text_output_is_for_a_person() {
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
     assert!(
-        text.starts_with("ALLOWED (allow)\nDuties:\n  U1  You are responsible"),
+        text.starts_with(
+            "ALLOWED (allow)\nDuties:\n  §6  The municipality has no record of your AI training"
+        ),
         "{text}"
     );
 }

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use aipolicy::decision::FAIL_CLOSED_POLICY;
-use aipolicy::{Decision, Language, Reason, Verdict};
+use aipolicy::{Decision, Language, Verdict};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxState};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -175,15 +174,7 @@ fn refusal(error: &ApiError, language: Language) -> Decision {
     }
     Decision {
         decision: Verdict::Deny,
-        reasons: vec![Reason {
-            policy: FAIL_CLOSED_POLICY.into(),
-            paragraph: "§3".into(),
-            message: match language {
-                Language::Sv => "Frågan kunde inte prövas säkert och nekas därför för att skydda informationen.",
-                Language::En => "The request could not be evaluated safely, so it is denied to protect the information.",
-            }
-            .into(),
-        }],
+        reasons: vec![aipolicy::decision::fail_closed_reason(language)],
         obligations: Vec::new(),
         errors: vec![error.message.clone()],
         notes: Vec::new(),

@@ -330,11 +330,19 @@ impl Counterexample {
             Some(EvalResult::String(unit)) => Some(unit),
             _ => None,
         };
+        let ai_literacy = match entity_attr(entities, principal, "aiLiteracy")? {
+            Some(EvalResult::Bool(trained)) => Some(trained),
+            other => {
+                return Err(format!(
+                    "the user's aiLiteracy must be a Bool; found {other:?}"
+                ))
+            }
+        };
         let user = User {
             id: COUNTEREXAMPLE_USER.into(),
             roles: roles.into_iter().collect(),
             unit,
-            ai_literacy: None,
+            ai_literacy,
         };
 
         let ai = read_ai_system(entities, resource)?;

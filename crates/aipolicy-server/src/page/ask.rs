@@ -334,7 +334,7 @@ impl Answer<'_> {
                     @for reason in reasons {
                         li {
                             (reason.message)
-                            @if let Some(law) = policies.annotation(&reason.policy, "law") {
+                            @if let Some(law) = reason.law.as_deref() {
                                 " " span.law { "(" (law) ")" }
                             }
                             " "

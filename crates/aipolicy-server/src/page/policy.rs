@@ -61,7 +61,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
         .unwrap_or_else(|| t("Policyn", "The policy").to_string());
     let rules_of = |paragraph: Paragraph| -> Markup {
         let of: Vec<&Rule> = rules.iter().filter(|r| r.paragraph == paragraph).collect();
-        rule_list(&of, paragraph, language, policies)
+        rule_list(&of, paragraph, language)
     };
     let main = html! {
         h1 { (title) }
@@ -110,7 +110,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
             section {
                 h2 #unplaced { (t("Regler vars paragraf texten inte har", "Rules whose paragraph the text lacks")) }
                 ul.rules {
-                    @for rule in &unplaced { (rule_item(rule, language, policies, None)) }
+                    @for rule in &unplaced { (rule_item(rule, language, None)) }
                 }
             }
         }
@@ -127,12 +127,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
 }
 
 /// The rules of one paragraph (in the page's language, so marked with it).
-fn rule_list(
-    rules: &[&Rule],
-    paragraph: Paragraph,
-    language: Language,
-    policies: &aipolicy::Policies,
-) -> Markup {
+fn rule_list(rules: &[&Rule], paragraph: Paragraph, language: Language) -> Markup {
     let t = |sv, en| tr(language, sv, en);
     html! {
         div.rules lang=(language.as_str()) {
@@ -141,7 +136,7 @@ fn rule_list(
             } @else {
                 p.source { strong { (t("Regler från ", "Rules from ")) (paragraph.code()) } }
                 ul {
-                    @for rule in rules { (rule_item(rule, language, policies, Some(paragraph))) }
+                    @for rule in rules { (rule_item(rule, language, Some(paragraph))) }
                 }
             }
         }
@@ -149,12 +144,7 @@ fn rule_list(
 }
 
 /// One rule: what kind, what it says, its duty, its law, its id, and the way back.
-fn rule_item(
-    rule: &Rule,
-    language: Language,
-    policies: &aipolicy::Policies,
-    back: Option<Paragraph>,
-) -> Markup {
+fn rule_item(rule: &Rule, language: Language, back: Option<Paragraph>) -> Markup {
     let t = |sv, en| tr(language, sv, en);
     let kind = if rule.duty {
         t("Skyldighet", "Duty")
@@ -177,7 +167,7 @@ fn rule_item(
             @if let Some(duty) = obligation {
                 " " (t("Skyldighet: ", "Duty: ")) (duty)
             }
-            @if let Some(law) = policies.annotation(&rule.id, "law") {
+            @if let Some(law) = rule.law.as_deref() {
                 " " span.law { "(" (t("lag: ", "law: ")) (law) ")" }
             }
             " " span.id { (rule.id) }

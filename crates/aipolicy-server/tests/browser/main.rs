@@ -289,15 +289,15 @@ async fn ask(client: &Client, ai: &str, data: &[&str], action: &str, role: &str)
     // Escape closes the browser's suggestion list, which would cover what is clicked next.
     field.send_keys("\u{E00C}").await.unwrap();
     for id in data {
-        click(&client, Locator::Css(&format!("label[for='data-{id}']"))).await;
+        click(client, Locator::Css(&format!("label[for='data-{id}']"))).await;
     }
     click(
-        &client,
+        client,
         Locator::Css(&format!("label[for='action-{action}']")),
     )
     .await;
-    click(&client, Locator::Css(&format!("label[for='role-{role}']"))).await;
-    click(&client, Locator::Css("button[type=submit]")).await;
+    click(client, Locator::Css(&format!("label[for='role-{role}']"))).await;
+    click(client, Locator::Css("button[type=submit]")).await;
     client
         .wait()
         .for_element(Locator::Css("main h1"))

@@ -66,7 +66,7 @@ async fn evaluation_answers_decisions_with_reasons_in_the_context() {
 
     // An inline subject with roles; flags in the context; English.
     let inline = json!({
-        "subject": {"type": "user", "id": "s.svensson", "properties": {"roles": ["employee"], "unit": "Socialförvaltningen"}},
+        "subject": {"type": "user", "id": "s.svensson", "properties": {"roles": ["employee"], "unit": "Socialförvaltningen", "aiLiteracy": true}},
         "action": {"name": "decide"},
         "resource": {"type": "ai_system", "id": "lokal-sprakmodell"},
         "context": {"data": "socialtjanstarende", "humanReview": true}
