@@ -408,6 +408,95 @@ fn trace_lists_every_paragraph_with_its_policies_and_the_context_sections() {
 }
 
 #[test]
+fn validate_warns_about_systems_the_ai_act_rules_cannot_judge() {
+    let dir = TempDir::new("ai-act");
+    let register = dir.path("register.yaml");
+    std::fs::write(
+        &register,
+        "dataClasses:\n  - {id: oppen, name: Öppen, level: 0, personalData: none, secrecy: false}\n\
+         aiSystems:\n\
+         \x20 - {id: classified, hosting: internal, approved: true, aiActRisk: minimal}\n\
+         \x20 - {id: nobody-classified, hosting: internal, approved: true}\n\
+         \x20 - id: high-without-fria\n    hosting: internal\n    approved: true\n    aiActRisk: high\n    dpia: true\n",
+    )
+    .unwrap();
+    let shown = register.display().to_string();
+    let (exit, out, err) = run(&["validate", "--register", &shown]);
+    // Warnings do not fail validation: the engine loads and decides.
+    assert_eq!(exit, Exit::Success, "{out}\n{err}");
+    assert!(out.contains("2 warning(s)"), "{out}");
+    assert!(err.contains("ai-act"), "{err}");
+    assert!(
+        err.contains(&format!("{shown}:5:")) && err.contains("`nobody-classified`"),
+        "the unclassified system, at its line: {err}"
+    );
+    assert!(
+        err.contains(&format!("{shown}:9:")) && err.contains("`high-without-fria`"),
+        "the high-risk system without its FRIA, at its aiActRisk line: {err}"
+    );
+    assert!(!err.contains("`classified`"), "{err}");
+}
+
+#[test]
+fn trace_lists_every_rule_from_law_under_its_act_and_article() {
+    let (exit, out, err) = run(&["trace", "--format", "json"]);
+    assert_eq!(exit, Exit::Success, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let listed: Vec<(String, String, String)> = json["laws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|act| {
+            act["articles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(move |article| {
+                    article["policies"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(move |p| {
+                            (
+                                act["act"].as_str().unwrap().to_string(),
+                                article["article"].as_str().unwrap().to_string(),
+                                p["id"].as_str().unwrap().to_string(),
+                            )
+                        })
+                })
+        })
+        .collect();
+    let policies = aipolicy::Policies::bundled().unwrap();
+    let from_law: Vec<_> = policies
+        .rules()
+        .iter()
+        .filter(|r| r.law.is_some())
+        .collect();
+    assert!(from_law.len() >= 11, "the law rules are bundled");
+    for rule in from_law {
+        let law = rule.law.as_deref().unwrap();
+        assert!(
+            listed
+                .iter()
+                .any(|(act, article, id)| id == &*rule.id && law == format!("{act} {article}")),
+            "`{}` ({law}) is listed under its act and article: {listed:?}",
+            rule.id
+        );
+    }
+    // The tests/scenarios cases reach every rule from law.
+    for act in json["laws"].as_array().unwrap() {
+        for article in act["articles"].as_array().unwrap() {
+            assert!(
+                !article["cases"].as_array().unwrap().is_empty(),
+                "{} {} has no case",
+                act["act"],
+                article["article"]
+            );
+        }
+    }
+}
+
+#[test]
 fn trace_lists_the_scenario_cases_that_exercise_each_policy() {
     let dir = TempDir::new("trace-scenarios");
     std::fs::write(
