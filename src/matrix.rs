@@ -813,11 +813,11 @@ mod tests {
             "{csv}"
         );
         assert!(csv.contains(",sekretess,'@SUM(A1),employee,"), "{csv}");
-        // Every line has its 8 fields, and nothing else starts with a formula character.
+        // Every line has its 9 fields, and nothing else starts with a formula character.
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         for record in reader.records() {
             let record = record.unwrap();
-            assert_eq!(record.len(), 8);
+            assert_eq!(record.len(), 9);
             for field in &record {
                 assert!(!field.starts_with(['=', '+', '-', '@']), "{field}");
             }
