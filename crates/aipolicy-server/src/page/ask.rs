@@ -152,6 +152,9 @@ fn visitor(question: &Question) -> UserRef {
     if let Some(unit) = &question.unit {
         user = user.with_unit(unit.clone());
     }
+    if question.ai_literacy {
+        user.ai_literacy = Some(true);
+    }
     UserRef::Inline(user)
 }
 
@@ -235,6 +238,13 @@ impl Answer<'_> {
             @if allowed {
                 (self.duties())
             } @else {
+                @if needs_conditions(self.query.action) && flags_set(&self.query.context, language).is_empty() {
+                    p.hint {
+                        (t("Inga förutsättningar är ikryssade, och den här handlingen kräver några. ",
+                           "No conditions are ticked, and this action needs some. "))
+                        a href=(change) { (t("Kryssa i det som gäller", "Tick what applies")) }
+                    }
+                }
                 (self.reasons())
                 (self.alternatives())
             }
@@ -261,11 +271,23 @@ impl Answer<'_> {
         let language = self.language;
         match &self.query.user {
             UserRef::Inline(user) => {
-                let roles: Vec<&str> = user.roles.iter().map(|r| role_name(*r, language)).collect();
-                match &user.unit {
-                    Some(unit) => format!("{}, {unit}", roles.join(", ")),
-                    None => roles.join(", "),
+                let mut parts: Vec<String> = user
+                    .roles
+                    .iter()
+                    .map(|r| role_name(*r, language).to_string())
+                    .collect();
+                parts.extend(user.unit.clone());
+                if user.ai_literacy == Some(true) {
+                    parts.push(
+                        tr(
+                            language,
+                            "har gått AI-utbildningen",
+                            "has had the AI training",
+                        )
+                        .to_string(),
+                    );
                 }
+                parts.join(", ")
             }
             UserRef::Registered(id) => {
                 let user = self.policy.engine.register().user(id);
@@ -334,7 +356,7 @@ impl Answer<'_> {
                     @for reason in reasons {
                         li {
                             (reason.message)
-                            @if let Some(law) = reason.law.as_deref() {
+                            @if let Some(law) = reason.law.as_deref().filter(|law| !reason.message.contains(*law)) {
                                 " " span.law { "(" (law) ")" }
                             }
                             " "
@@ -389,6 +411,16 @@ impl Answer<'_> {
             }
         }
     }
+}
+
+/// Whether an action is allowed only with some context flags (a person who reviews, the
+/// reviews of a development).
+fn needs_conditions(action: aipolicy::Action) -> bool {
+    use aipolicy::Action;
+    matches!(
+        action,
+        Action::Decide | Action::Publish | Action::SendToResident | Action::Develop
+    )
 }
 
 /// Reasons grouped by paragraph, in the order each paragraph first appears.

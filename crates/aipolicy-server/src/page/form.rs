@@ -156,6 +156,14 @@ pub async fn page(
                                 label for=(id) { (role_name(role, language)) }
                             }
                         }
+                        div.choice {
+                            input type="checkbox" id="ai-literacy" name="aiLiteracy" value="true" checked[raw.ai_literacy];
+                            label for="ai-literacy" {
+                                (t("Jag har gått kommunens AI-utbildning", "I have had the municipality's AI training"))
+                                span.desc { (t("Beslutsstöd med AI med hög risk kräver den (EU:s AI-förordning art. 26).",
+                                               "High-risk AI for decision support needs it (EU AI Act art. 26).")) }
+                            }
+                        }
                         @if !units.is_empty() {
                             div.field {
                                 label for="unit" { (t("Din förvaltning eller enhet", "Your department or unit")) }

@@ -10,7 +10,7 @@ use aipolicy::{Action, Language, Role};
 pub const MAX_QUERY_STRING: usize = 16 * 1024;
 
 /// The parameters a question may have, besides the context flags.
-const KEYS: [&str; 6] = ["ai", "data", "action", "role", "unit", "lang"];
+const KEYS: [&str; 7] = ["ai", "data", "action", "role", "unit", "aiLiteracy", "lang"];
 
 /// A parameter that cannot be used: which, what was given, why, and the closest valid value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,8 @@ pub struct Raw {
     pub unit: Option<String>,
     /// `lang`, read.
     pub language: Option<Language>,
+    /// `aiLiteracy`: the visitor has had the municipality's AI training.
+    pub ai_literacy: bool,
     /// The context flags set.
     pub context: Context,
 }
@@ -138,7 +140,7 @@ pub fn read(query: Option<&str>) -> Result<Raw, BadParameter> {
                     .closest(Some(("sv".into(), "svenska".into())))
                 })?);
             }
-            flag if Context::KEYS.contains(&flag) => {
+            flag if Context::KEYS.contains(&flag) || flag == "aiLiteracy" => {
                 let on = match value.as_str() {
                     "true" | "on" => true,
                     "false" => false,
@@ -152,8 +154,12 @@ pub fn read(query: Option<&str>) -> Result<Raw, BadParameter> {
                         .closest(Some(("true".into(), "true".into()))))
                     }
                 };
-                // The key is one of Context::KEYS, so setting it cannot fail.
-                let _ = raw.context.set(flag, on);
+                if flag == "aiLiteracy" {
+                    raw.ai_literacy = on;
+                } else {
+                    // The key is one of Context::KEYS, so setting it cannot fail.
+                    let _ = raw.context.set(flag, on);
+                }
             }
             other => {
                 let known = KEYS.iter().copied().chain(Context::KEYS);
@@ -198,6 +204,8 @@ pub struct Question {
     pub role: Option<Role>,
     /// The unit chosen, if any.
     pub unit: Option<String>,
+    /// Whether the visitor says they have had the AI training.
+    pub ai_literacy: bool,
     /// The context flags.
     pub context: Context,
 }
@@ -291,6 +299,7 @@ pub fn resolve(raw: &Raw, register: &Register, need_role: bool) -> Result<Questi
         action,
         role,
         unit,
+        ai_literacy: raw.ai_literacy && need_role,
         context: raw.context,
     })
 }

@@ -534,3 +534,54 @@ async fn another_municipalitys_text_and_rules_it_does_not_mark() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditions_and_ai_training_are_the_visitors_to_tick() {
+    let server = start(args()).await;
+    let engine = engine();
+    let ask = "/ask?ai=lokal-sprakmodell&data=personuppgifter&action=decide&role=employee";
+    for (extra, literacy, review) in [
+        ("", false, false),
+        ("&humanReview=true", false, true),
+        ("&humanReview=true&aiLiteracy=true", true, true),
+    ] {
+        let mut user = User::new("staff-page:employee", [Role::Employee]);
+        if literacy {
+            user.ai_literacy = Some(true);
+        }
+        let query = Query::new(
+            UserRef::Inline(user),
+            "lokal-sprakmodell",
+            ["personuppgifter"],
+        )
+        .with_action(aipolicy::Action::Decide)
+        .with_context("humanReview", review)
+        .unwrap();
+        let decision = engine.decide_in(&query, Language::Sv).unwrap();
+        let (status, _, html) = page(&server, &format!("{ask}{extra}")).await;
+        assert_eq!(status, 200);
+        let read = text(&html);
+        assert_eq!(
+            read.contains("Ja, det får du"),
+            decision.is_allowed(),
+            "{extra}: {read}"
+        );
+        for reason in decision.reasons.iter().chain(&decision.obligations) {
+            assert!(
+                read.contains(&*reason.message),
+                "{extra}: {}",
+                reason.message
+            );
+        }
+        // Without any condition ticked, the page says the action needs some.
+        assert_eq!(
+            read.contains("Inga förutsättningar är ikryssade"),
+            extra.is_empty(),
+            "{extra}"
+        );
+        if literacy {
+            assert!(read.contains("har gått AI-utbildningen"));
+        }
+    }
+    server.stop().await;
+}
