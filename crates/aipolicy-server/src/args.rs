@@ -41,7 +41,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8282";
   GET  /health/live, /health/ready, /metrics (Prometheus), /v1/status
   POST /v1/admin/reload            reload now (an admin token); also on SIGHUP and when a file changes
 
-Staff page, for people in a browser (no token; never shows the register's users):
+Staff page, for people in a browser (no token; never shows the register's users; --no-staff-page: off):
   GET  /                           \"Får jag använda AI?\": which AI system, which information, what to do, your role
   GET  /ask?ai=ID&data=ID[&data=ID]&action=NAME&role=ROLE[&unit=UNIT][&lang=en]
                                    the answer: yes or no, each reason with its paragraph and the
@@ -108,6 +108,9 @@ pub struct ServeArgs {
     /// send: anyone who can reach the server directly can name any user
     #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
     pub trust_user_header: Option<axum::http::HeaderName>,
+    /// Serve only the APIs: no staff page (/, /ask, /matrix, /policy answer 404)
+    #[arg(long)]
+    pub no_staff_page: bool,
     /// Staff page: the policy's own text (`/policy`) [default: the project's policy.md, else the embedded Askersund text]
     #[arg(long, value_name = "FILE")]
     pub policy_text: Option<PathBuf>,
@@ -141,6 +144,7 @@ impl Default for ServeArgs {
             quiet: false,
             trust_user_header: None,
             policy_text: None,
+            no_staff_page: false,
         }
     }
 }

@@ -111,19 +111,22 @@ impl Server {
         let listener = TcpListener::bind(args.listen)
             .await
             .map_err(|e| StartError::Bind(args.listen, e))?;
-        let page = page::Settings::resolve(
+        let mut page = page::Settings::resolve(
             args.policy_text.as_deref(),
             &inputs,
             args.trust_user_header.clone(),
         )
         .map_err(|e| StartError::Inputs(e.to_string()))?;
+        page.enabled = !args.no_staff_page;
         if !args.quiet {
             tracing::info!("inputs: {}", inputs.describe(&cwd));
-            tracing::info!(
-                "staff page: http://{}/ (policy text: {})",
-                args.listen,
-                page.text_source
-            );
+            if page.enabled {
+                tracing::info!(
+                    "staff page: http://{}/ (policy text: {})",
+                    args.listen,
+                    page.text_source
+                );
+            }
         }
         if let Some(header) = &page.user_header {
             tracing::warn!(header = %header, "the staff page decides as the user named in this header: safe only if every request comes through the sign-in proxy that sets it");

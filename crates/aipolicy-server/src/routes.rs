@@ -59,14 +59,17 @@ pub fn router(state: Arc<State>) -> Router {
             Arc::clone(&state),
             http::limit,
         ));
+    let page = if state.page.enabled {
+        crate::page::router().route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            http::limit,
+        ))
+    } else {
+        Router::new()
+    };
     Router::new()
         .merge(decisions)
-        .merge(
-            crate::page::router().route_layer(axum::middleware::from_fn_with_state(
-                Arc::clone(&state),
-                http::limit,
-            )),
-        )
+        .merge(page)
         .route("/.well-known/authzen-configuration", get(metadata))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))

@@ -47,6 +47,8 @@ pub struct Settings {
     pub text_file: Option<String>,
     /// `--trust-user-header`: the request header that names the registered user.
     pub user_header: Option<HeaderName>,
+    /// Whether the page is served (`--no-staff-page`: not).
+    pub enabled: bool,
 }
 
 impl Default for Settings {
@@ -59,6 +61,7 @@ impl Default for Settings {
             text_source: format!("embedded ({BUNDLED_POLICY_TEXT_NAME})"),
             text_file: None,
             user_header: None,
+            enabled: true,
         }
     }
 }

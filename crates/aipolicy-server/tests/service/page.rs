@@ -585,3 +585,25 @@ async fn conditions_and_ai_training_are_the_visitors_to_tick() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_staff_page_serves_only_the_apis() {
+    let server = start(ServeArgs {
+        no_staff_page: true,
+        ..args()
+    })
+    .await;
+    for path in [
+        "/",
+        "/ask?ai=chatgpt&data=oppen&role=employee",
+        "/matrix",
+        "/policy",
+        "/staff-page.css",
+    ] {
+        let (status, _, _) = page(&server, path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, body) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!((status, body["decision"].as_str()), (200, Some("allow")));
+    server.stop().await;
+}
