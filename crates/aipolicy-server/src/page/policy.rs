@@ -81,7 +81,10 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
                 @if !section.heading.is_empty() {
                     h2 id=[anchor.as_deref()] {
                         (section.heading)
-                        @if let Some(p) = section.paragraph { " " span.code { "(" (p.code()) ")" } }
+                        // The code, unless the heading already says it (`§ 3 …`).
+                        @if let Some(p) = section.paragraph.filter(|p| !section.heading.replace(' ', "").contains(p.code())) {
+                            " " span.code { "(" (p.code()) ")" }
+                        }
                     }
                 }
                 @let items: Vec<&Block> = section.blocks.iter().filter(|b| matches!(b, Block::Item { .. })).collect();
