@@ -28,26 +28,28 @@ use serde_json::{json, Value};
 /// The WCAG rules axe-core checks.
 const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-fn chromium() -> PathBuf {
-    let path = std::env::var_os("CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+/// A program the tests need: `$variable`, else `default`; fails naming the Debian package.
+fn program(variable: &str, default: &str, name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os(variable).map_or_else(|| PathBuf::from(default), PathBuf::from);
     assert!(
         path.is_file(),
-        "the browser tests need Chromium at {}: install Debian's `chromium` (apt-get install chromium), or set CHROMIUM",
+        "the browser tests need {name} at {}: install Debian's `{package}` (apt-get install {package}), or set {variable}",
         path.display()
     );
     path
 }
 
+fn chromium() -> PathBuf {
+    program("CHROMIUM", "/usr/bin/chromium", "Chromium", "chromium")
+}
+
 fn chromedriver() -> PathBuf {
-    let path = std::env::var_os("CHROMEDRIVER")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "the browser tests need ChromeDriver at {}: install Debian's `chromium-driver` (apt-get install chromium-driver), or set CHROMEDRIVER",
-        path.display()
-    );
-    path
+    program(
+        "CHROMEDRIVER",
+        "/usr/bin/chromedriver",
+        "ChromeDriver",
+        "chromium-driver",
+    )
 }
 
 fn axe_source() -> String {
