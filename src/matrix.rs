@@ -72,6 +72,44 @@ pub fn role_name_sv(role: Role) -> &'static str {
     }
 }
 
+/// The English name of a role.
+pub fn role_name_en(role: Role) -> &'static str {
+    match role {
+        Role::Employee => "Employee",
+        Role::Contractor => "Private contractor",
+        Role::Elected => "Elected official",
+    }
+}
+
+/// The name of a role in `language`.
+pub fn role_name(role: Role, language: Language) -> &'static str {
+    match language {
+        Language::Sv => role_name_sv(role),
+        Language::En => role_name_en(role),
+    }
+}
+
+/// What an action means, in English.
+pub fn action_en(action: Action) -> &'static str {
+    match action {
+        Action::Use => "use AI with information",
+        Action::Decide => "AI as support for a decision about an individual",
+        Action::Publish => "publish what the AI produced",
+        Action::SendToResident => "send what the AI produced to a resident about their own matter",
+        Action::OfferToResidents => "offer residents an AI service",
+        Action::Develop => "develop a new application or integration",
+        Action::ReportIncident => "report a deviation or misuse",
+    }
+}
+
+/// What an action means, in `language`.
+pub fn action_in(action: Action, language: Language) -> &'static str {
+    match language {
+        Language::Sv => action_sv(action),
+        Language::En => action_en(action),
+    }
+}
+
 /// What an action means, in Swedish.
 pub fn action_sv(action: Action) -> &'static str {
     match action {
@@ -187,11 +225,28 @@ impl Matrix {
     }
 
     fn title(&self) -> String {
-        let municipality = self.municipality.as_deref().unwrap_or("kommunen");
-        format!("Vilken AI får jag använda? Åtkomstmatris för {municipality}")
+        self.title_in(Language::Sv)
+    }
+
+    /// The page's title in `language`: "Which AI may I use? …".
+    pub fn title_in(&self, language: Language) -> String {
+        match language {
+            Language::Sv => {
+                let municipality = self.municipality.as_deref().unwrap_or("kommunen");
+                format!("Vilken AI får jag använda? Åtkomstmatris för {municipality}")
+            }
+            Language::En => {
+                let municipality = self.municipality.as_deref().unwrap_or("the municipality");
+                format!("Which AI may I use? Access matrix of {municipality}")
+            }
+        }
     }
 
     fn subtitle(&self) -> String {
+        self.subtitle_in(Language::Sv)
+    }
+
+    fn subtitle_in(&self, language: Language) -> String {
         let flags: Vec<&str> = self
             .context
             .flags()
@@ -199,10 +254,11 @@ impl Matrix {
             .filter(|(_, on)| *on)
             .map(|(key, _)| key)
             .collect();
+        let with = tr(language, "med", "with");
         let context = if flags.is_empty() {
             String::new()
         } else {
-            format!(", med {}", flags.join(", "))
+            format!(", {with} {}", flags.join(", "))
         };
         let restricted: Vec<String> = self
             .data_classes
@@ -216,18 +272,29 @@ impl Matrix {
         let need_to_know = if restricted.is_empty() {
             String::new()
         } else {
-            format!(
+            let text = tr(
+                language,
                 " Behovsprövad information visas för personal i de förvaltningar den tillhör; \
-                 andra nekas den (§3): {}.",
-                restricted.join("; ")
-            )
+                 andra nekas den (§3): ",
+                " Information restricted by need-to-know is shown for the staff of the units it \
+                 belongs to; others are denied it (§3): ",
+            );
+            format!("{text}{}.", restricted.join("; "))
         };
-        format!(
-            "Handling: `{}` ({}){context}. Beräknad av aipolicy med kommunens policyer och \
-             AI-register.{need_to_know}",
-            self.action,
-            action_sv(self.action)
-        )
+        match language {
+            Language::Sv => format!(
+                "Handling: `{}` ({}){context}. Beräknad av aipolicy med kommunens policyer och \
+                 AI-register.{need_to_know}",
+                self.action,
+                action_sv(self.action)
+            ),
+            Language::En => format!(
+                "Action: `{}` ({}){context}. Computed by aipolicy from the municipality's \
+                 policies and AI register.{need_to_know}",
+                self.action,
+                action_en(self.action)
+            ),
+        }
     }
 
     /// The acts and articles (`@law`) behind some deny, in the order first met.
@@ -384,10 +451,10 @@ impl Matrix {
     /// A single self-contained HTML page (inline CSS, no external resources), readable on
     /// screen, on a phone and on paper: one table per role, each cell's reasons or duties in a
     /// numbered list below it (no tooltips), and the paragraphs behind a no. A `maud` template:
-    /// every value from the register or the policies is escaped.
+    /// every value from the register or the policies is escaped. In Swedish; for another
+    /// language, or to place the matrix in a page of one's own, see [`Matrix::html_content`].
     pub fn to_html(&self) -> String {
         let title = self.title();
-        let columns = self.columns();
         let page = html! {
             (DOCTYPE) "\n"
             html lang="sv" {
@@ -404,65 +471,8 @@ impl Matrix {
                     "\n"
                     main {
                         "\n" h1 { (title) }
-                        "\n" p.lead { (self.subtitle().replace('`', "")) }
                         "\n"
-                        p.legend {
-                            span.yes { "Ja" } " tillåtet, med de skyldigheter policyn anger. "
-                            span.no { "Nej" } " inte tillåtet; koden anger paragrafen i Policy \
-                            för ansvarsfull AI. Numret i en cell leder till skälen eller \
-                            skyldigheterna, som står under varje tabell."
-                        }
-                        "\n"
-                        @for (role_index, role) in self.roles.iter().enumerate() {
-                            (self.role_section(role_index, *role, &columns))
-                        }
-                        @let used = self.paragraphs_used();
-                        @if !used.is_empty() {
-                            section {
-                                "\n" h2 { "Paragrafer bakom ett nej" }
-                                "\n"
-                                dl {
-                                    "\n"
-                                    @for p in used {
-                                        dt { (p.code()) } dd { (p.title_sv()) } "\n"
-                                    }
-                                }
-                                "\n"
-                            }
-                            "\n"
-                        }
-                        @let laws = self.laws_used();
-                        @if !laws.is_empty() {
-                            section {
-                                "\n" h2 { "Lagar bakom ett nej" }
-                                "\n"
-                                p {
-                                    "Regler som kommer från lag snarare än från policyns egna "
-                                    "meningar (§6: \"AI ska följa relevanta lagar\"). I skälen "
-                                    "står de som \"lag: …\"."
-                                }
-                                "\n"
-                                ul { @for law in laws { li { (law) } "\n" } }
-                                "\n"
-                            }
-                            "\n"
-                        }
-                        @if !self.data_classes.is_empty() {
-                            section {
-                                "\n" h2 { "Informationsklasser" }
-                                "\n"
-                                dl {
-                                    "\n"
-                                    @for class in &self.data_classes {
-                                        dt { (class.name) " " span.id { "nivå " (class.level) } }
-                                        dd { (class.description.as_deref().unwrap_or("")) }
-                                        "\n"
-                                    }
-                                }
-                                "\n"
-                            }
-                            "\n"
-                        }
+                        (self.html_content(Language::Sv))
                         footer {
                             "Kontrollera alltid ett enskilt fall med " code { "aipolicy check" }
                             " eller den som ansvarar för AI-systemet."
@@ -478,6 +488,81 @@ impl Matrix {
         page.into_string()
     }
 
+    /// The matrix's content without the page around it, for a page that has its own `h1`
+    /// ([`Matrix::title_in`]) and styles ([`HTML_CSS`]): the lead, the legend, a section
+    /// (`h2`) per role with its table and its numbered reasons and duties, the paragraphs
+    /// behind a no and the data classes, with the headings and words in `language` (the
+    /// reasons are in the language the matrix was computed in).
+    pub fn html_content(&self, language: Language) -> Markup {
+        let columns = self.columns();
+        let t = |sv, en| tr(language, sv, en);
+        html! {
+            p.lead { (self.subtitle_in(language).replace('`', "")) }
+            "\n"
+            p.legend {
+                span.yes { (t("Ja", "Yes")) }
+                (t(" tillåtet, med de skyldigheter policyn anger. ", " allowed, with the duties the policy sets. "))
+                span.no { (t("Nej", "No")) }
+                (t(" inte tillåtet; koden anger paragrafen i Policy för ansvarsfull AI. Numret i \
+                    en cell leder till skälen eller skyldigheterna, som står under varje tabell.",
+                   " not allowed; the code names the paragraph of the policy. The number in a \
+                    cell leads to the reasons or duties, listed below each table."))
+            }
+            "\n"
+            @for (role_index, role) in self.roles.iter().enumerate() {
+                (self.role_section(role_index, *role, &columns, language))
+            }
+            @let used = self.paragraphs_used();
+            @if !used.is_empty() {
+                section {
+                    "\n" h2 { (t("Paragrafer bakom ett nej", "Paragraphs behind a no")) }
+                    "\n"
+                    dl {
+                        "\n"
+                        @for p in used {
+                            dt { (p.code()) } dd { (p.title(language)) } "\n"
+                        }
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+            @let laws = self.laws_used();
+            @if !laws.is_empty() {
+                section {
+                    "\n" h2 { (t("Lagar bakom ett nej", "Laws behind a no")) }
+                    "\n"
+                    p {
+                        (t("Regler som kommer från lag snarare än från policyns egna meningar \
+                            (§6: \"AI ska följa relevanta lagar\"). I skälen står de som \"lag: …\".",
+                           "Rules that come from law rather than from the policy's own sentences \
+                            (§6: \"AI shall follow relevant laws\"). The reasons name them as \"law: …\"."))
+                    }
+                    "\n"
+                    ul { @for law in laws { li { (law) } "\n" } }
+                    "\n"
+                }
+                "\n"
+            }
+            @if !self.data_classes.is_empty() {
+                section {
+                    "\n" h2 { (t("Informationsklasser", "Information classes")) }
+                    "\n"
+                    dl {
+                        "\n"
+                        @for class in &self.data_classes {
+                            dt { (class.name) " " span.id { (t("nivå ", "level ")) (class.level) } }
+                            dd { (class.description.as_deref().unwrap_or("")) }
+                            "\n"
+                        }
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+        }
+    }
+
     /// A role's section of the HTML page: its table in a scroll region, and below it each
     /// distinct explanation once, numbered: readable on touch screens, by keyboard and screen
     /// reader, and on paper (no tooltips).
@@ -486,8 +571,10 @@ impl Matrix {
         role_index: usize,
         role: Role,
         columns: &[(Option<&str>, String)],
+        language: Language,
     ) -> Markup {
-        let role_name = role_name_sv(role);
+        let t = |sv, en| tr(language, sv, en);
+        let role_name = role_name(role, language);
         let mut notes: Vec<(Verdict, Vec<String>)> = Vec::new();
         // Each row's cells: the cell (if any) and the number of its note.
         let rows: Vec<(&AiSystem, Vec<NumberedCell<'_>>)> = self
@@ -502,7 +589,12 @@ impl Matrix {
                             .reasons
                             .iter()
                             .map(|r| match &r.law {
-                                Some(law) => format!("{} (lag: {law}) {}", r.paragraph, r.message),
+                                Some(law) => format!(
+                                    "{} ({}{law}) {}",
+                                    r.paragraph,
+                                    t("lag: ", "law: "),
+                                    r.message
+                                ),
                                 None => format!("{} {}", r.paragraph, r.message),
                             })
                             .collect();
@@ -527,11 +619,11 @@ impl Matrix {
                 div.scroll role="region" aria-labelledby={ "roll-" (role_index) } tabindex="0" {
                     "\n"
                     table {
-                        "\n" caption { (role_name) ": AI-system och information" }
+                        "\n" caption { (role_name) (t(": AI-system och information", ": AI systems and information")) }
                         "\n"
                         thead {
                             tr {
-                                th scope="col" { "AI-system" }
+                                th scope="col" { (t("AI-system", "AI system")) }
                                 @for (_, name) in columns {
                                     th scope="col" { (name.replace('`', "")) }
                                 }
@@ -548,9 +640,9 @@ impl Matrix {
                                             None => { td { "–" } }
                                             Some((cell, number)) => {
                                                 @let (class, word, codes) = match cell.decision {
-                                                    Verdict::Allow => ("yes", "Ja", String::new()),
+                                                    Verdict::Allow => ("yes", t("Ja", "Yes"), String::new()),
                                                     Verdict::Deny => {
-                                                        ("no", "Nej", format!(" {}", cell.paragraphs.join(" ")))
+                                                        ("no", t("Nej", "No"), format!(" {}", cell.paragraphs.join(" ")))
                                                     }
                                                 };
                                                 td class=(class) {
@@ -570,7 +662,7 @@ impl Matrix {
                     }
                     "\n"
                 }
-                "\n" h3 { "Skäl och skyldigheter: " (role_name) }
+                "\n" h3 { (t("Skäl och skyldigheter: ", "Reasons and duties: ")) (role_name) }
                 "\n"
                 ol.notes {
                     "\n"
@@ -578,8 +670,8 @@ impl Matrix {
                         li id={ "skal-" (role_index) "-" (i + 1) } {
                             strong {
                                 @match verdict {
-                                    Verdict::Allow => "Ja, med skyldigheterna",
-                                    Verdict::Deny => "Nej, därför att",
+                                    Verdict::Allow => (t("Ja, med skyldigheterna", "Yes, with the duties")),
+                                    Verdict::Deny => (t("Nej, därför att", "No, because")),
                                 }
                             }
                             ul { @for line in lines { li { (line) } } }
@@ -591,6 +683,14 @@ impl Matrix {
             }
             "\n"
         }
+    }
+}
+
+/// `sv` or `en`, whichever `language` asks for.
+fn tr(language: Language, sv: &'static str, en: &'static str) -> &'static str {
+    match language {
+        Language::Sv => sv,
+        Language::En => en,
     }
 }
 
@@ -607,6 +707,9 @@ fn cell_laws(cell: &Cell) -> Vec<&str> {
 
 /// A cell of the HTML page with the number of its note (`None`: no cell there).
 type NumberedCell<'a> = Option<(&'a Cell, usize)>;
+
+/// The matrix page's styles, for a page that shows [`Matrix::html_content`].
+pub const HTML_CSS: &str = CSS;
 
 const CSS: &str = "\
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a; \

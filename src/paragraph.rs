@@ -104,6 +104,32 @@ impl Paragraph {
         }
     }
 
+    /// The heading in English.
+    pub fn title_en(self) -> &'static str {
+        match self {
+            Paragraph::S1 => "Fairness",
+            Paragraph::S2 => "Reliability",
+            Paragraph::S3 => "Privacy and security",
+            Paragraph::S4 => "Inclusion and participation",
+            Paragraph::S5 => "Transparency",
+            Paragraph::S6 => "Accountability",
+            Paragraph::U0 => "Use of AI at work, introduction",
+            Paragraph::U1 => "Use, point 1: responsibility for the result",
+            Paragraph::U2 => "Use, point 2: which information",
+            Paragraph::U3 => "Use, point 3: public AI",
+            Paragraph::U4 => "Use, point 4: deviations",
+            Paragraph::U5 => "Use, point 5: development",
+        }
+    }
+
+    /// The heading in `language`.
+    pub fn title(self, language: crate::Language) -> &'static str {
+        match language {
+            crate::Language::Sv => self.title_sv(),
+            crate::Language::En => self.title_en(),
+        }
+    }
+
     /// The rule the project reads from the paragraph, in English.
     pub fn rule_en(self) -> &'static str {
         match self {

@@ -41,6 +41,13 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8282";
   GET  /health/live, /health/ready, /metrics (Prometheus), /v1/status
   POST /v1/admin/reload            reload now (an admin token); also on SIGHUP and when a file changes
 
+Staff page, for people in a browser (no token; never shows the register's users; --no-staff-page: off):
+  GET  /                           \"Får jag använda AI?\": which AI system, which information, what to do, your role
+  GET  /ask?ai=ID&data=ID[&data=ID]&action=NAME&role=ROLE[&unit=UNIT][&lang=en]
+                                   the answer: yes or no, each reason with its paragraph and the
+                                   policy's words, the duties of a yes, what is allowed instead
+  GET  /matrix[?action=NAME], /policy   the access matrix; the policy text linked to its rules
+
 Token file: one caller a line, `NAME SHA256HEX [admin]` (SHA-256 of the caller's secret,
 `printf %s SECRET | sha256sum`); callers send `Authorization: Bearer SECRET`. Without a token
 file the server only listens on loopback, and every local caller is let in.
@@ -95,6 +102,18 @@ pub struct ServeArgs {
     /// Base URL announced in /.well-known/authzen-configuration [default: from the request's Host]
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Staff page: take the registered user's id from this request header, set by the
+    /// municipality's sign-in proxy, instead of asking the visitor's role. Only safe when
+    /// every request comes through that proxy, which must remove the header from what clients
+    /// send: anyone who can reach the server directly can name any user
+    #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
+    pub trust_user_header: Option<axum::http::HeaderName>,
+    /// Serve only the APIs: no staff page (/, /ask, /matrix, /policy answer 404)
+    #[arg(long)]
+    pub no_staff_page: bool,
+    /// Staff page: the policy's own text (`/policy`) [default: the project's policy.md, else the embedded Askersund text]
+    #[arg(long, value_name = "FILE")]
+    pub policy_text: Option<PathBuf>,
     /// Format of the request log on stderr
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -123,6 +142,9 @@ impl Default for ServeArgs {
             public_url: None,
             log_format: LogFormat::Text,
             quiet: false,
+            trust_user_header: None,
+            policy_text: None,
+            no_staff_page: false,
         }
     }
 }
@@ -135,6 +157,23 @@ pub enum LogFormat {
     Text,
     /// One JSON object a line.
     Json,
+}
+
+/// A request header's name, as `--trust-user-header` takes it.
+pub fn parse_header_name(text: &str) -> Result<axum::http::HeaderName, String> {
+    let name = axum::http::HeaderName::from_bytes(text.trim().as_bytes())
+        .map_err(|_| format!("`{text}` is not a header name; write e.g. X-Remote-User"))?;
+    let reserved = [
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::COOKIE,
+        axum::http::header::HOST,
+        axum::http::header::CONTENT_TYPE,
+        axum::http::header::CONTENT_LENGTH,
+    ];
+    if reserved.contains(&name) {
+        return Err(format!("`{name}` carries something else; name the header your sign-in proxy sets, e.g. X-Remote-User"));
+    }
+    Ok(name)
 }
 
 /// `250ms`, `2s`, `1m` or a number of seconds.
@@ -158,6 +197,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_user_header_is_a_header_of_its_own() {
+        assert_eq!(parse_header_name("X-Remote-User").unwrap(), "x-remote-user");
+        assert!(parse_header_name("Authorization")
+            .unwrap_err()
+            .contains("sign-in proxy"));
+        assert!(parse_header_name("not a header").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -7,6 +7,7 @@ pub mod json;
 pub mod load;
 pub mod memo;
 pub mod metrics;
+pub mod page;
 mod routes;
 pub mod state;
 pub mod time;
@@ -110,11 +111,30 @@ impl Server {
         let listener = TcpListener::bind(args.listen)
             .await
             .map_err(|e| StartError::Bind(args.listen, e))?;
+        let mut page = page::Settings::resolve(
+            args.policy_text.as_deref(),
+            &inputs,
+            args.trust_user_header.clone(),
+        )
+        .map_err(|e| StartError::Inputs(e.to_string()))?;
+        page.enabled = !args.no_staff_page;
         if !args.quiet {
             tracing::info!("inputs: {}", inputs.describe(&cwd));
+            if page.enabled {
+                tracing::info!(
+                    "staff page: http://{}/ (policy text: {})",
+                    args.listen,
+                    page.text_source
+                );
+            }
         }
+        if let Some(header) = &page.user_header {
+            tracing::warn!(header = %header, "the staff page decides as the user named in this header: safe only if every request comes through the sign-in proxy that sets it");
+        }
+        let mut state = State::new(config, inputs, tokens);
+        state.page = page;
         Ok(Server {
-            state: Arc::new(State::new(config, inputs, tokens)),
+            state: Arc::new(state),
             listener,
             args,
         })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aipolicy::{Decision, Paragraph, Verdict};
 
 /// The endpoints, as metrics label them (`other` for any path not served).
-pub const ENDPOINTS: [&str; 12] = [
+pub const ENDPOINTS: [&str; 17] = [
     "/v1/decide",
     "/v1/batch",
     "/access/v1/evaluation",
@@ -20,6 +20,11 @@ pub const ENDPOINTS: [&str; 12] = [
     "/metrics",
     "/v1/status",
     "/v1/admin/reload",
+    "/",
+    "/ask",
+    "/matrix",
+    "/policy",
+    "/staff-page.css",
     "other",
 ];
 

@@ -59,8 +59,17 @@ pub fn router(state: Arc<State>) -> Router {
             Arc::clone(&state),
             http::limit,
         ));
+    let page = if state.page.enabled {
+        crate::page::router().route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            http::limit,
+        ))
+    } else {
+        Router::new()
+    };
     Router::new()
         .merge(decisions)
+        .merge(page)
         .route("/.well-known/authzen-configuration", get(metadata))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
@@ -126,7 +135,7 @@ struct NativeDecision<'a> {
 
 impl State {
     /// Counts and records one decision; returns its id.
-    fn record(
+    pub(crate) fn record(
         &self,
         policy: &Loaded,
         caller: &Caller,
@@ -728,32 +737,34 @@ fn run_search(
             return Ok(empty());
         }
     }
-    let mut allowed = Vec::new();
-    for (i, system) in systems.iter().enumerate() {
-        if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
-            return Err(ApiError::timed_out(
-                Dialect::AuthZen,
-                state.config.request_timeout,
-            ));
-        }
-        let mut query = query.clone();
-        query.ai.clone_from(&system.id);
-        let decision = asked
-            .policy
-            .memo
-            .decide(engine, &query, asked.language)
-            .map_err(|e| authzen_error(authzen::input_error(&e)))?;
-        state.record(
-            &asked.policy,
-            &asked.caller,
-            "/access/v1/search/resource",
-            Some(&query),
-            &decision,
-        );
-        if decision.is_allowed() {
-            allowed.push(system.id.as_str());
-        }
-    }
+    let mut asked_so_far = 0usize;
+    let allowed: Vec<&str> =
+        aipolicy::search::allowed_systems(engine.register(), &query, |query| {
+            asked_so_far += 1;
+            if asked_so_far.is_multiple_of(256) && started.elapsed() > state.config.request_timeout
+            {
+                return Err(ApiError::timed_out(
+                    Dialect::AuthZen,
+                    state.config.request_timeout,
+                ));
+            }
+            let decision = asked
+                .policy
+                .memo
+                .decide(engine, query, asked.language)
+                .map_err(|e| authzen_error(authzen::input_error(&e)))?;
+            state.record(
+                &asked.policy,
+                &asked.caller,
+                "/access/v1/search/resource",
+                Some(query),
+                &decision,
+            );
+            Ok(decision)
+        })?
+        .into_iter()
+        .map(|(system, _)| system.id.as_str())
+        .collect();
     let total = allowed.len();
     let limit = search
         .limit

@@ -118,6 +118,8 @@ pub struct State {
     pub concurrency: Arc<Semaphore>,
     /// The decision log's hook.
     pub sink: Option<Arc<dyn DecisionSink>>,
+    /// The staff page's policy text and sign-in header.
+    pub page: crate::page::Settings,
     /// When the service started.
     pub started: SystemTime,
     started_at: Instant,
@@ -146,6 +148,7 @@ impl State {
             last_reload: Mutex::new(None),
             metrics: Metrics::default(),
             sink: None,
+            page: crate::page::Settings::default(),
             started: SystemTime::now(),
             started_at: Instant::now(),
         }

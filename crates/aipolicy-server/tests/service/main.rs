@@ -6,6 +6,7 @@
 //!   semantics, defaults, resource search and its pages, the metadata document;
 //! - `ops`: tokens (401/403), health, status, metrics, concurrency and time limits;
 //! - `reload`: reload while requests run, a broken file, the file watch, the reload gate;
+//! - `page`: the staff page's routes, languages, errors and who is asking;
 //!
 //! (`aipolicy serve` as a process, with signals, is tested in `crates/aipolicy-cli/tests/serve.rs`.)
 
@@ -15,6 +16,7 @@
 mod authzen;
 mod native;
 mod ops;
+mod page;
 mod reload;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,95 @@
+//! `GET /matrix[?action=NAME]`: the access matrix of the core library, every reason in words
+//! below its table (no tooltips), in the page's frame.
+
+use std::sync::Arc;
+
+use aipolicy::matrix::Matrix;
+use aipolicy::{Action, Context};
+use axum::extract::{RawQuery, State as AxState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+
+use super::form::action_label;
+use super::layout::{bad_parameter, link, refusal, respond, tr, Frame, Route};
+use super::params::{self};
+use super::{begin, Begun};
+use crate::state::State;
+
+/// `GET /matrix`.
+pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery) -> Response {
+    let Begun {
+        language,
+        raw,
+        policy,
+    } = match begin(&state, query.as_deref(), "/matrix") {
+        Ok(begun) => begun,
+        Err(page) => return *page,
+    };
+    let t = |sv, en| tr(language, sv, en);
+    let action = match params::action(raw.action.as_deref()) {
+        Ok(action) => action,
+        Err(bad) => return bad_parameter(language, "/matrix", &raw.pairs, &bad),
+    };
+    let context: Context = raw.context;
+    let computed = tokio::task::spawn_blocking(move || {
+        Matrix::compute(&policy.engine, action, context, language)
+    })
+    .await;
+    let matrix = match computed {
+        Ok(Ok(matrix)) => matrix,
+        Ok(Err(e)) => {
+            return refusal(
+                language,
+                StatusCode::BAD_REQUEST,
+                "/matrix",
+                &raw.pairs,
+                t(
+                    "Matrisen kunde inte beräknas",
+                    "The matrix could not be computed",
+                ),
+                &e.to_string(),
+            )
+        }
+        Err(_) => {
+            return refusal(
+                language,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "/matrix",
+                &raw.pairs,
+                t(
+                    "Matrisen kunde inte beräknas",
+                    "The matrix could not be computed",
+                ),
+                "",
+            )
+        }
+    };
+    let title = matrix.title_in(language);
+    let main = html! {
+        h1 { (title) }
+        form.noprint method="get" action="/matrix" {
+            @if language == aipolicy::Language::En { input type="hidden" name="lang" value="en"; }
+            div.field {
+                label for="action" { (t("Handling", "Action")) }
+                select #action name="action" {
+                    @for a in Action::ALL {
+                        option value=(a.as_str()) selected[a == action] { (action_label(a, language)) }
+                    }
+                }
+            }
+            button type="submit" { (t("Visa", "Show")) }
+        }
+        (matrix.html_content(language))
+        p { a href=(link("/", language)) { (t("Fråga om ett enskilt fall", "Ask about a single case")) } }
+    };
+    let frame = Frame {
+        language,
+        title: &title,
+        route: Route::Matrix,
+        path: "/matrix",
+        pairs: &raw.pairs,
+        wide: true,
+    };
+    respond(StatusCode::OK, frame.render(main))
+}

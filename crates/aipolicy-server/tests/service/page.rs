@@ -1,0 +1,609 @@
+//! The staff page over real HTTP: `/`, `/ask`, `/matrix`, `/policy`, their languages, their
+//! errors and who is asking. (In a real browser, with axe-core: `tests/browser`.)
+
+use aipolicy::{Engine, Language, Query, Role, User, UserRef, Verdict};
+
+use super::*;
+
+/// The status, the headers and the body of a GET.
+async fn page(server: &Running, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    page_with(server, path, &[]).await
+}
+
+async fn page_with(
+    server: &Running,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut request = server.client.get(server.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+/// What a person reads: the text without its tags, entities decoded, spaces collapsed.
+fn text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn engine() -> Engine {
+    Engine::bundled().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_asks_the_four_questions_in_swedish_and_english() {
+    let server = start(args()).await;
+    let (status, headers, html) = page(&server, "/").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(
+        html.starts_with("<!DOCTYPE html><html lang=\"sv\">"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<h1>").count(), 1);
+    let read = text(&html);
+    assert!(read.contains("Får jag använda AI?"));
+    let register = engine().register().clone();
+    for class in register.data_classes() {
+        assert!(read.contains(&class.name), "{}", class.name);
+        assert!(html.contains(&format!("name=\"data\" value=\"{}\"", class.id)));
+        if let Some(description) = &class.description {
+            assert!(read.contains(description.as_str()), "{description}");
+        }
+    }
+    for system in register.ai_systems() {
+        assert!(html.contains(&format!("<option value=\"{}\">", system.id)));
+    }
+    for role in Role::ALL {
+        assert!(html.contains(&format!("name=\"role\" value=\"{}\"", role.as_str())));
+    }
+    // Every input has its label.
+    for id in [
+        "ai",
+        "data-intern",
+        "action-use",
+        "role-employee",
+        "unit",
+        "flag-humanReview",
+    ] {
+        assert!(html.contains(&format!("for=\"{id}\"")), "{id}");
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(html.contains("<a class=\"skip\" href=\"#main\">"));
+
+    let (status, _, html) = page(&server, "/?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    let read = text(&html);
+    assert!(read.contains("May I use AI?") && read.contains("What is your role?"));
+    assert!(html.contains("<input type=\"hidden\" name=\"lang\" value=\"en\">"));
+    // The language link leads back to Swedish.
+    assert!(
+        html.contains("<a href=\"/\" lang=\"sv\" hreflang=\"sv\">Svenska</a>"),
+        "{html}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copilot_chat_with_personal_data_is_a_no_with_the_s3_reason_and_what_is_allowed() {
+    let server = start(args()).await;
+    let (status, _, html) = page(
+        &server,
+        "/ask?ai=copilot-chat&data=personuppgifter&action=use&role=employee",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let read = text(&html);
+    assert!(read.contains("Nej, det får du inte"), "{read}");
+    assert!(!read.contains("Ja, det får du"));
+    // The engine's reasons, each with its paragraph, and the policy's own words for §3.
+    let employee = UserRef::Inline(User::new("staff-page:employee", [Role::Employee]));
+    let query = Query::new(employee, "copilot-chat", ["personuppgifter"]);
+    let decision = engine().decide_in(&query, Language::Sv).unwrap();
+    assert_eq!(decision.decision, Verdict::Deny);
+    for reason in &decision.reasons {
+        assert!(read.contains(&*reason.message), "{}", reason.message);
+        assert!(html.contains(&format!("href=\"/policy#rule-{}\"", reason.policy)));
+    }
+    assert!(read.contains("§3 Integritet och säkerhet"));
+    assert!(read.contains("AI ska skydda användardata och information från obehörig åtkomst"));
+    // The systems allowed instead are the engine's, and Copilot Chat is not one of them.
+    let engine = engine();
+    let allowed = engine.allowed_systems(&query, Language::Sv).unwrap();
+    assert!(!allowed.is_empty());
+    let instead = read
+        .split("Det här får du använda i stället")
+        .nth(1)
+        .unwrap();
+    for (system, _) in &allowed {
+        assert!(instead.contains(&system.name), "{}", system.name);
+        assert!(html.contains(&format!(
+            "href=\"/ask?ai={}&amp;data=personuppgifter&amp;action=use&amp;role=employee\"",
+            system.id
+        )));
+    }
+    assert!(!instead.contains("(copilot-chat)"));
+
+    // In English: the rules' @en, the headings in English, the quote marked as Swedish.
+    let (status, _, html) = page(
+        &server,
+        "/ask?ai=copilot-chat&data=personuppgifter&role=employee&lang=en",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    let read = text(&html);
+    assert!(read.contains("No, you may not") && read.contains("Why not"));
+    assert!(read.contains("§3 Privacy and security"));
+    let english = engine.decide_in(&query, Language::En).unwrap();
+    for reason in &english.reasons {
+        assert!(read.contains(&*reason.message), "{}", reason.message);
+    }
+    assert!(html.contains("<blockquote lang=\"sv\""));
+    assert!(read.contains("What you may use instead"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_yes_carries_its_duties() {
+    let server = start(args()).await;
+    let (status, _, html) = page(&server, "/ask?ai=copilot-chat&data=intern&role=employee").await;
+    assert_eq!(status, 200);
+    let read = text(&html);
+    assert!(
+        read.contains("Ja, det får du") && read.contains("Dina skyldigheter"),
+        "{read}"
+    );
+    let employee = UserRef::Inline(User::new("x", [Role::Employee]));
+    let decision = engine()
+        .decide_in(
+            &Query::new(employee, "copilot-chat", ["intern"]),
+            Language::Sv,
+        )
+        .unwrap();
+    assert!(decision.is_allowed() && !decision.obligations.is_empty());
+    for duty in &decision.obligations {
+        assert!(read.contains(&*duty.message), "{}", duty.message);
+    }
+    assert!(read.contains("U1"));
+    assert!(!read.contains("Det här får du använda i stället"));
+    // Counted as the page's, and as a decision.
+    let (_, _, metrics) = page(&server, "/metrics").await;
+    assert!(
+        metrics.contains("aipolicy_http_requests_total{endpoint=\"/ask\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    server.stop().await;
+}
+
+/// The page answers exactly as the engine does, for every system, class and role of the
+/// register.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_the_engines() {
+    let server = start(args()).await;
+    let engine = engine();
+    let register = engine.register().clone();
+    let mut asked = 0;
+    for system in register.ai_systems() {
+        for class in register.data_classes() {
+            for role in Role::ALL {
+                let path = format!(
+                    "/ask?ai={}&data={}&role={}",
+                    system.id,
+                    class.id,
+                    role.as_str()
+                );
+                let (status, _, html) = page(&server, &path).await;
+                assert_eq!(status, 200, "{path}");
+                let user = UserRef::Inline(User::new("staff-page:x", [role]));
+                let decision = engine
+                    .decide_in(
+                        &Query::new(user, system.id.as_str(), [class.id.as_str()]),
+                        Language::Sv,
+                    )
+                    .unwrap();
+                let read = text(&html);
+                let yes = read.contains("Ja, det får du");
+                let no = read.contains("Nej, det får du inte");
+                assert!(yes != no, "{path}");
+                assert_eq!(yes, decision.is_allowed(), "{path}");
+                asked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        asked,
+        register.ai_systems().len() * register.data_classes().len() * 3
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_parameter_is_a_400_naming_it_and_the_closest_value_never_an_answer() {
+    let server = start(args()).await;
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (
+            "ai=copilot&data=intern&role=employee",
+            "ai",
+            Some("copilot-chat"),
+        ),
+        (
+            "ai=Copilot&data=intern&role=employee",
+            "ai",
+            Some("copilot-chat"),
+        ),
+        ("ai=gemini&data=oppen&role=employee", "ai", None),
+        ("data=intern&role=employee", "ai", None),
+        (
+            "ai=chatgpt&data=intrn&role=employee",
+            "data",
+            Some("intern"),
+        ),
+        ("ai=chatgpt&role=employee", "data", None),
+        (
+            "ai=chatgpt&data=intern&role=employe",
+            "role",
+            Some("employee"),
+        ),
+        ("ai=chatgpt&data=intern", "role", None),
+        (
+            "ai=chatgpt&data=intern&role=employee&action=usee",
+            "action",
+            Some("use"),
+        ),
+        (
+            "ai=chatgpt&data=intern&role=employee&humanreview=true",
+            "humanreview",
+            Some("humanReview"),
+        ),
+        (
+            "ai=chatgpt&data=intern&role=employee&humanReview=yes",
+            "humanReview",
+            Some("true"),
+        ),
+        (
+            "ai=chatgpt&ai=copilot-chat&data=intern&role=employee",
+            "ai",
+            None,
+        ),
+        (
+            "ai=chatgpt&data=intern&role=employee&lang=de",
+            "lang",
+            Some("sv"),
+        ),
+        (
+            "ai=chatgpt&data=intern&role=employee&unit=Socialforvaltningen",
+            "unit",
+            Some("Socialförvaltningen"),
+        ),
+    ];
+    for (query, parameter, closest) in cases {
+        let (status, headers, html) = page(&server, &format!("/ask?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+        let read = text(&html);
+        assert!(
+            read.contains("Frågan kunde inte besvaras"),
+            "{query}: {read}"
+        );
+        assert!(
+            read.contains(&format!("Parametern {parameter}")),
+            "{query}: {read}"
+        );
+        assert!(!read.contains("Ja, det får du") && !read.contains("Nej, det får du inte"));
+        if let Some(closest) = closest {
+            assert!(read.contains(closest), "{query}: {read}");
+            assert!(html.contains("Menade du"), "{query}");
+        }
+    }
+    // The link of the closest value asks the question again, mended.
+    let (_, _, html) = page(&server, "/ask?ai=copilot&data=intern&role=employee").await;
+    assert!(
+        html.contains("href=\"/ask?ai=copilot-chat&amp;data=intern&amp;role=employee\""),
+        "{html}"
+    );
+    assert!(text(&html).contains("räknas som publik AI"));
+    // In English when asked, even for the error.
+    let (status, _, html) =
+        page(&server, "/ask?ai=copilot&data=intern&role=employee&lang=en").await;
+    assert_eq!(status, 400);
+    assert!(text(&html).contains("The parameter ai has the value copilot"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_links_every_paragraph_to_its_rules_and_back() {
+    let server = start(args()).await;
+    let (status, _, html) = page(&server, "/policy").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<h1>").count(), 1);
+    let read = text(&html);
+    assert!(read.contains("Publika AI får bara användas för information som är klassad som öppen"));
+    let engine = engine();
+    for paragraph in aipolicy::Paragraph::ALL {
+        let anchor = format!("par-{}", paragraph.code().replace('§', "s").to_lowercase());
+        assert!(html.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+        for rule in engine
+            .policies()
+            .rules()
+            .iter()
+            .filter(|r| r.paragraph == paragraph)
+        {
+            let item = html
+                .split(&format!("<li id=\"rule-{}\">", rule.id))
+                .nth(1)
+                .unwrap_or_else(|| panic!("rule {} is not on the page", rule.id));
+            let item = &item[..item.find("</li>").unwrap()];
+            assert!(item.contains(&format!("href=\"#{anchor}\"")), "{}", rule.id);
+        }
+    }
+    assert!(!html.contains("id=\"unplaced\""));
+    let (_, _, english) = page(&server, "/policy?lang=en").await;
+    assert!(english.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    assert!(english.contains("<div lang=\"sv\">"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_shows_every_reason_in_words() {
+    let server = start(args()).await;
+    let (status, _, html) = page(&server, "/matrix").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<h1>").count(), 1);
+    assert!(html.contains("<caption>Anställd: AI-system och information</caption>"));
+    assert!(html.contains("<th scope=\"col\">AI-system</th>"));
+    assert!(text(&html).contains("Nej, därför att"));
+    let (status, _, html) = page(&server, "/matrix?action=publish&lang=en").await;
+    assert_eq!(status, 200);
+    let read = text(&html);
+    assert!(
+        read.contains("Which AI may I use?")
+            && read.contains("Employee: AI systems and information"),
+        "{read}"
+    );
+    assert!(html.contains("<option value=\"publish\" selected>"));
+    let (status, _, html) = page(&server, "/matrix?action=publsh").await;
+    assert_eq!(status, 400);
+    assert!(text(&html).contains("publish"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_shows_the_registers_users() {
+    let server = start(args()).await;
+    let pages = [
+        "/",
+        "/?lang=en",
+        "/ask?ai=copilot-chat&data=personuppgifter&role=employee",
+        "/ask?ai=lokal-sprakmodell&data=socialtjanstarende&role=employee&unit=Socialf%C3%B6rvaltningen",
+        "/matrix",
+        "/policy",
+    ];
+    let users = engine().register().users().to_vec();
+    assert!(!users.is_empty());
+    for path in pages {
+        let (status, _, html) = page(&server, path).await;
+        assert_eq!(status, 200, "{path}");
+        let read = text(&html);
+        for user in &users {
+            assert!(
+                !read.contains(&format!(" {} ", user.id)),
+                "{path} shows {}",
+                user.id
+            );
+        }
+        for unit in [
+            "Avslutad anställning",
+            "Kommunstyrelseförvaltningen",
+            "Kommunfullmäktige",
+        ] {
+            assert!(!read.contains(unit), "{path} shows {unit}");
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_the_sign_in_proxy_the_page_answers_for_the_registered_user_only() {
+    let server = start(ServeArgs {
+        trust_user_header: Some("x-remote-user".parse().unwrap()),
+        ..args()
+    })
+    .await;
+    let ask = "/ask?ai=copilot-chat&data=intern";
+    // anna is an employee: yes, without naming a role.
+    let (status, _, html) = page_with(&server, ask, &[("x-remote-user", "anna")]).await;
+    assert_eq!(status, 200);
+    let read = text(&html);
+    assert!(
+        read.contains("Ja, det får du") && read.contains("anna (Anställd"),
+        "{read}"
+    );
+    // A role the visitor names does not count: the register's do. gunilla has left.
+    let (status, _, html) = page_with(
+        &server,
+        &format!("{ask}&role=employee"),
+        &[("x-remote-user", "gunilla")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(text(&html).contains("Nej, det får du inte"));
+    // Someone the register does not list: a clear refusal, never a yes.
+    let (status, _, html) = page_with(&server, ask, &[("x-remote-user", "mallory")]).await;
+    assert_eq!(status, 403);
+    let read = text(&html);
+    assert!(
+        read.contains("finns inte bland AI-registrets användare")
+            && !read.contains("Ja, det får du")
+    );
+    // No header: nobody is signed in.
+    for path in [ask, "/"] {
+        let (status, _, html) = page(&server, path).await;
+        assert_eq!(status, 401, "{path}");
+        assert!(text(&html).contains("x-remote-user"));
+    }
+    // The form shows who is signed in, and asks no role.
+    let (status, _, html) = page_with(&server, "/", &[("x-remote-user", "anna")]).await;
+    assert_eq!(status, 200);
+    assert!(text(&html).contains("Du är inloggad som anna"));
+    assert!(!html.contains("name=\"role\""));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_municipalitys_text_and_rules_it_does_not_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.md");
+    std::fs::write(
+        &file,
+        "# Policy för AI i Exempelby\n\n## Integritet {§3}\n\nVi skyddar informationen.\n\n- Publik AI bara för öppen information. {U3}\n",
+    )
+    .unwrap();
+    let server = start(ServeArgs {
+        policy_text: Some(file.clone()),
+        lang: aipolicy_server::args::LangArg::En,
+        ..args()
+    })
+    .await;
+    // `--lang en` is the APIs' default; the page stays Swedish unless asked.
+    let (status, _, html) = page(&server, "/policy").await;
+    assert_eq!(status, 200);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"sv\">"));
+    let read = text(&html);
+    assert!(
+        read.contains("Policy för AI i Exempelby") && read.contains("Vi skyddar informationen.")
+    );
+    assert!(read.contains(&file.display().to_string()));
+    // Every rule is on the page: those of paragraphs the text lacks at the end.
+    assert!(html.contains("id=\"unplaced\""));
+    for rule in engine().policies().rules() {
+        assert!(
+            html.contains(&format!("<li id=\"rule-{}\">", rule.id)),
+            "{}",
+            rule.id
+        );
+    }
+    // An answer quotes this text, not Askersund's.
+    let (_, _, html) = page(&server, "/ask?ai=chatgpt&data=intern&role=employee").await;
+    assert!(text(&html).contains("Publik AI bara för öppen information."));
+    server.stop().await;
+
+    // A text that cannot be read stops the start, naming the file and the line.
+    std::fs::write(&file, "# T\n\n## A {§9}\n").unwrap();
+    let error = Server::bind(ServeArgs {
+        policy_text: Some(file.clone()),
+        ..args()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "{}:3: unknown paragraph code `§9`; expected one of §1–§6, U0–U5",
+            file.display()
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditions_and_ai_training_are_the_visitors_to_tick() {
+    let server = start(args()).await;
+    let engine = engine();
+    let ask = "/ask?ai=lokal-sprakmodell&data=personuppgifter&action=decide&role=employee";
+    for (extra, literacy, review) in [
+        ("", false, false),
+        ("&humanReview=true", false, true),
+        ("&humanReview=true&aiLiteracy=true", true, true),
+    ] {
+        let mut user = User::new("staff-page:employee", [Role::Employee]);
+        if literacy {
+            user.ai_literacy = Some(true);
+        }
+        let query = Query::new(
+            UserRef::Inline(user),
+            "lokal-sprakmodell",
+            ["personuppgifter"],
+        )
+        .with_action(aipolicy::Action::Decide)
+        .with_context("humanReview", review)
+        .unwrap();
+        let decision = engine.decide_in(&query, Language::Sv).unwrap();
+        let (status, _, html) = page(&server, &format!("{ask}{extra}")).await;
+        assert_eq!(status, 200);
+        let read = text(&html);
+        assert_eq!(
+            read.contains("Ja, det får du"),
+            decision.is_allowed(),
+            "{extra}: {read}"
+        );
+        for reason in decision.reasons.iter().chain(&decision.obligations) {
+            assert!(
+                read.contains(&*reason.message),
+                "{extra}: {}",
+                reason.message
+            );
+        }
+        // Without any condition ticked, the page says the action needs some.
+        assert_eq!(
+            read.contains("Inga förutsättningar är ikryssade"),
+            extra.is_empty(),
+            "{extra}"
+        );
+        if literacy {
+            assert!(read.contains("har gått AI-utbildningen"));
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_staff_page_serves_only_the_apis() {
+    let server = start(ServeArgs {
+        no_staff_page: true,
+        ..args()
+    })
+    .await;
+    for path in [
+        "/",
+        "/ask?ai=chatgpt&data=oppen&role=employee",
+        "/matrix",
+        "/policy",
+        "/staff-page.css",
+    ] {
+        let (status, _, _) = page(&server, path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, body) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!((status, body["decision"].as_str()), (200, Some("allow")));
+    server.stop().await;
+}

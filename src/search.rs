@@ -1,0 +1,54 @@
+//! "Which AI systems may I use for this instead?": the register's systems for which a query,
+//! asked of each in turn, is allowed. The AuthZEN resource search and the staff page's
+//! alternatives both ask it here.
+//!
+//! ```
+//! use aipolicy::{Engine, Language, Query, Role, UserRef};
+//!
+//! let engine = Engine::bundled().unwrap();
+//! let query = Query::new(UserRef::inline("t", [Role::Employee]), "copilot-chat", ["personuppgifter"]);
+//! let allowed = engine.allowed_systems(&query, Language::Sv).unwrap();
+//! let ids: Vec<&str> = allowed.iter().map(|(system, _)| system.id.as_str()).collect();
+//! assert!(ids.contains(&"lokal-sprakmodell"));
+//! assert!(!ids.contains(&"copilot-chat"));
+//! ```
+
+use crate::decision::{Decision, Language};
+use crate::engine::Engine;
+use crate::error::InputError;
+use crate::query::Query;
+use crate::register::{AiSystem, Register};
+
+/// The AI systems of `register`, in register order, for which `decide` allows `query` with its
+/// `ai` replaced by the system's id, each with its decision (the duties of that allow).
+/// `decide` is how the caller decides (a memo, a log, a deadline); its first error ends the
+/// search.
+pub fn allowed_systems<'r, E>(
+    register: &'r Register,
+    query: &Query,
+    mut decide: impl FnMut(&Query) -> Result<Decision, E>,
+) -> Result<Vec<(&'r AiSystem, Decision)>, E> {
+    let mut allowed = Vec::new();
+    let mut asked = query.clone();
+    for system in register.ai_systems() {
+        asked.ai.clone_from(&system.id);
+        let decision = decide(&asked)?;
+        if decision.is_allowed() {
+            allowed.push((system, decision));
+        }
+    }
+    Ok(allowed)
+}
+
+impl Engine {
+    /// The AI systems of the register for which `query` (its `ai` replaced by each system's
+    /// id) is allowed, in register order, each with the decision and its duties, explained in
+    /// `language`. `Err` when the query is not valid input (an unknown data class, say).
+    pub fn allowed_systems(
+        &self,
+        query: &Query,
+        language: Language,
+    ) -> Result<Vec<(&AiSystem, Decision)>, InputError> {
+        allowed_systems(self.register(), query, |q| self.decide_in(q, language))
+    }
+}
