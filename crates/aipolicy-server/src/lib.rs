@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 pub use args::ServeArgs;
 pub use authzen::parse_evaluation;
 pub use state::{DecisionRecord, DecisionSink, State};
+pub use aipolicy_log::LogArgs;
 
 /// Why the service could not start (exit code 2).
 #[derive(Debug)]
@@ -185,9 +186,25 @@ impl Server {
     }
 }
 
-/// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs.
+/// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs. With
+/// `--log`, every decision is logged; at shutdown the log's queue is written out before the
+/// process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
-    let server = Server::bind(args).await?;
+    let opened = args
+        .log
+        .open()
+        .map_err(|e| StartError::Inputs(e.to_string()))?;
+    let mut server = Server::bind(args).await?;
+    let log = opened.map(|opened| {
+        for warning in &opened.warnings {
+            tracing::warn!("{warning}");
+        }
+        tracing::info!(log = %opened.log.name(), sync = server.args.log.log_sync, "decision log");
+        opened.log
+    });
+    if let Some(log) = &log {
+        server = server.with_sink(aipolicy_log::as_sink(log));
+    }
     let shutdown = async {
         #[cfg(unix)]
         {
@@ -225,7 +242,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             });
         }
     }
-    server.run(shutdown).await.map_err(StartError::Runtime)
+    let served = server.run(shutdown).await.map_err(StartError::Runtime);
+    if let Some(log) = log {
+        let queued = aipolicy::log::DecisionSink::queue_depth(&*log);
+        match tokio::task::spawn_blocking(move || log.close().map(|()| log.durable())).await {
+            Ok(Ok(written)) => tracing::info!(queued, written, "decision log flushed"),
+            Ok(Err(e)) => tracing::error!("decision log: not every record could be written at shutdown: {e}"),
+            Err(e) => tracing::error!("decision log: the flush failed: {e}"),
+        }
+    }
+    served
 }
 
 /// Sets up the request log on stderr, runs the service on a multi-threaded runtime and turns

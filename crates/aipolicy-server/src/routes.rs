@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use crate::authzen::{self, Evaluation, Evaluations, MappingError, RequestError, Semantic};
 use crate::http::{self, ApiError, CallerName, Dialect, RequestId};
 use crate::load::Loaded;
-use crate::state::{DecisionRecord, State};
+use crate::state::State;
+use aipolicy::log::Origin;
 use crate::tokens::Caller;
 
 /// Batches of more items than this are decided on a blocking thread, not on the async workers
@@ -130,20 +131,18 @@ impl State {
         &self,
         policy: &Loaded,
         caller: &Caller,
-        endpoint: &'static str,
         query: Option<&Query>,
         decision: &Decision,
     ) -> uuid::Uuid {
         let decision_id = uuid::Uuid::now_v7();
-        self.decided(DecisionRecord {
-            decision_id,
+        let id = decision_id.to_string();
+        let origin = Origin {
+            decision_id: &id,
             time: SystemTime::now(),
             policy_revision: &policy.revision,
             caller: &caller.name,
-            endpoint,
-            query,
-            decision,
-        });
+        };
+        self.decided(origin, &policy.engine, query, decision);
         decision_id
     }
 }
@@ -197,7 +196,6 @@ async fn decide(AxState(state): AxState<Arc<State>>, request: Request) -> Respon
     let id = state.record(
         &asked.policy,
         &asked.caller,
-        "/v1/decide",
         query.as_ref(),
         &decision,
     );
@@ -318,7 +316,6 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
         let id = state.record(
             &asked.policy,
             &asked.caller,
-            "/v1/batch",
             query.as_ref(),
             &decision,
         );
@@ -427,13 +424,11 @@ fn evaluate(asked: &Asked, evaluation: &Evaluation) -> Evaluated {
 fn authzen_json(
     state: &State,
     asked: &Asked,
-    endpoint: &'static str,
     evaluated: Evaluated,
 ) -> AuthZenOwned {
     let id = state.record(
         &asked.policy,
         &asked.caller,
-        endpoint,
         evaluated.query.as_ref(),
         &evaluated.decision,
     );
@@ -494,12 +489,7 @@ async fn evaluation(AxState(state): AxState<Arc<State>>, request: Request) -> Re
     };
     let (parts, body) = request.into_parts();
     let response = match read_authzen(&parts.headers, body, MAX_QUERY_BYTES).await {
-        Ok(body) => single_evaluation(
-            &state,
-            &asked,
-            authzen::parse_evaluation(&body),
-            "/access/v1/evaluation",
-        ),
+        Ok(body) => single_evaluation(&state, &asked, authzen::parse_evaluation(&body)),
         Err(e) => e.into_response(),
     };
     with_caller(response, &asked.caller)
@@ -521,7 +511,6 @@ fn single_evaluation(
     state: &State,
     asked: &Asked,
     parsed: Result<Evaluation, RequestError>,
-    endpoint: &'static str,
 ) -> Response {
     let evaluation = match parsed {
         Ok(evaluation) => evaluation,
@@ -531,10 +520,10 @@ fn single_evaluation(
     if let Some(error) = &evaluated.error {
         // Still a decision (a deny), counted and logged; the answer is the error.
         let error = error.clone();
-        authzen_json(state, asked, endpoint, evaluated);
+        authzen_json(state, asked, evaluated);
         return authzen_error(error).into_response();
     }
-    let answer = authzen_json(state, asked, endpoint, evaluated);
+    let answer = authzen_json(state, asked, evaluated);
     let body = serde_json::to_vec(&answer.view(&asked.policy.revision)).unwrap_or_default();
     json_response(StatusCode::OK, body, "application/json")
 }
@@ -556,7 +545,7 @@ async fn evaluations(AxState(state): AxState<Arc<State>>, request: Request) -> R
         Err(e) => return with_caller(authzen_error(e).into_response(), &caller),
         Ok(Evaluations::Single(evaluation)) => {
             let response =
-                single_evaluation(&state, &asked, Ok(*evaluation), "/access/v1/evaluations");
+                single_evaluation(&state, &asked, Ok(*evaluation));
             return with_caller(response, &caller);
         }
         Ok(Evaluations::Many { semantic, items }) => (semantic, items),
@@ -593,12 +582,7 @@ fn run_evaluations(
             Err(e) => Evaluated::failed(e, asked.language),
         };
         let allowed = evaluated.allowed();
-        answers.push(authzen_json(
-            state,
-            asked,
-            "/access/v1/evaluations",
-            evaluated,
-        ));
+        answers.push(authzen_json(state, asked, evaluated));
         match semantic {
             Semantic::DenyOnFirstDeny if !allowed => break,
             Semantic::PermitOnFirstPermit if allowed => break,
@@ -746,7 +730,6 @@ fn run_search(
         state.record(
             &asked.policy,
             &asked.caller,
-            "/access/v1/search/resource",
             Some(&query),
             &decision,
         );
