@@ -27,7 +27,7 @@ use std::sync::Arc;
 use aipolicy::log::{Anchor, DecisionRecord, DecisionSink, LogError, Pseudonymizer};
 use clap::{Args, ValueEnum};
 
-pub use queue::Log;
+pub use queue::{Log, Options as QueueOptions};
 pub use time::{Retention, TimeRange};
 
 /// Where a decision log is kept.

@@ -56,7 +56,8 @@ fn anchor_of(client: &mut impl postgres::GenericClient) -> Result<Anchor, postgr
     let mut get = |key: &str| -> Result<Option<String>, postgres::Error> {
         Ok(client
             .query_opt("SELECT value FROM log_meta WHERE key = $1", &[&key])?
-            .map(|row| row.get(0)))
+            .map(|row| row.try_get(0))
+            .transpose()?)
     };
     Ok(Anchor {
         prev_hash: get("anchor")?.unwrap_or_else(|| GENESIS.to_string()),
@@ -96,8 +97,8 @@ impl PostgresStore {
         .map_err(fail)?;
         let format: String = tx
             .query_one("SELECT value FROM log_meta WHERE key = 'format'", &[])
-            .map_err(fail)?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(fail)?;
         if format != "1" {
             return Err(error(
                 url,
@@ -139,7 +140,7 @@ impl Store for PostgresStore {
             )
             .map_err(fail)?;
         let (mut seq, mut prev): (i64, String) = match last {
-            Some(row) => (row.get(0), row.get(1)),
+            Some(row) => (row.try_get(0).map_err(fail)?, row.try_get(1).map_err(fail)?),
             None => {
                 let anchor = anchor_of(&mut tx).map_err(fail)?;
                 let purged = i64::try_from(anchor.purged).unwrap_or(0);
@@ -177,8 +178,8 @@ impl Store for PostgresStore {
             .map_err(fail)?;
         let keep_from: Option<i64> = tx
             .query_one("SELECT min(seq) FROM decisions WHERE time >= $1", &[&cutoff])
-            .map_err(fail)?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(fail)?;
         let last_purged = match keep_from {
             Some(first) => tx.query_opt(
                 "SELECT seq, hash FROM decisions WHERE seq < $1 ORDER BY seq DESC LIMIT 1",
@@ -193,7 +194,7 @@ impl Store for PostgresStore {
         let Some(row) = last_purged else {
             return Ok(0);
         };
-        let (through, hash): (i64, String) = (row.get(0), row.get(1));
+        let (through, hash): (i64, String) = (row.try_get(0).map_err(fail)?, row.try_get(1).map_err(fail)?);
         let purged = tx
             .execute("DELETE FROM decisions WHERE seq <= $1", &[&through])
             .map_err(fail)?;
@@ -229,8 +230,8 @@ impl PostgresSource {
         let mut client = connect(url)?;
         let exists: bool = client
             .query_one("SELECT to_regclass('decisions') IS NOT NULL", &[])
-            .map_err(|e| error(url, "cannot read", e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| error(url, "cannot read", e))?;
         if !exists {
             return Err(error(
                 url,
@@ -278,8 +279,8 @@ impl Source for PostgresSource {
         let count: i64 = self
             .client
             .query_one(&format!("SELECT count(*) FROM decisions{clause}"), &params)
-            .map_err(|e| error(&self.url, "cannot read", e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| error(&self.url, "cannot read", e))?;
         Ok(Some(count.max(0) as u64))
     }
 
@@ -305,12 +306,20 @@ impl Source for PostgresSource {
             )
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
-            let seq: i64 = row.get(0);
+            let seq: i64 = row.try_get(0).map_err(fail)?;
             let mut columns: [Option<&str>; WIDTH] = [None; WIDTH];
+            let mut bad = None;
             for (i, column) in columns.iter_mut().enumerate() {
-                *column = row.get(i + 1);
+                match row.try_get(i + 1) {
+                    Ok(text) => *column = text,
+                    Err(e) => bad = Some(format!("column {}: {e}", i + 1)),
+                }
             }
-            let read = row::from_columns(columns).map_err(|message| Unreadable {
+            let read = match bad {
+                Some(message) => Err(message),
+                None => row::from_columns(columns),
+            };
+            let read = read.map_err(|message| Unreadable {
                 location: format!("the row with seq {seq}"),
                 message,
             });
