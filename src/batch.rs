@@ -94,7 +94,8 @@ pub fn decide_lines_observed(
                 .zip(&starts)
                 .zip(memos.iter_mut())
                 .map(|((lines, &start), memo)| {
-                    scope.spawn(move || decide_slice(engine, lines, start, language, memo, observer))
+                    scope
+                        .spawn(move || decide_slice(engine, lines, start, language, memo, observer))
                 })
                 .collect();
             handles

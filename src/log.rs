@@ -555,7 +555,10 @@ mod tests {
         let records = chain(5);
         let verified = check(&records).unwrap();
         assert_eq!(verified.records, 5);
-        assert_eq!(verified.last_hash.as_deref(), Some(records[4].hash.as_str()));
+        assert_eq!(
+            verified.last_hash.as_deref(),
+            Some(records[4].hash.as_str())
+        );
     }
 
     #[test]

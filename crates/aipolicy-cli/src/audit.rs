@@ -222,7 +222,10 @@ fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let log = &args.source.log;
     match outcome {
         Verification::Whole { verified, anchor } => {
-            let mut text = format!("{log}: the hash chain is whole: {} record(s)", verified.records);
+            let mut text = format!(
+                "{log}: the hash chain is whole: {} record(s)",
+                verified.records
+            );
             if let (Some(first), Some(last)) = (&verified.first_time, &verified.last_time) {
                 text.push_str(&format!(" from {first} to {last}"));
             }

@@ -84,9 +84,13 @@ fn decide(
     };
     let result = match &args.input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => {
-                decide_lines_observed(engine, &mut BufReader::new(file), out, &mut progress, observer)
-            }
+            Ok(file) => decide_lines_observed(
+                engine,
+                &mut BufReader::new(file),
+                out,
+                &mut progress,
+                observer,
+            ),
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
                 return Exit::InputError;

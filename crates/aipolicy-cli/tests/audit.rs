@@ -42,7 +42,10 @@ fn summary(log: &str) -> serde_json::Value {
 
 fn verify(log: &str) -> (i32, String) {
     let out = aipolicy(&["audit", "verify", "--log", log], "");
-    (out.status.code().unwrap(), text(&out.stdout) + &text(&out.stderr))
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout) + &text(&out.stderr),
+    )
 }
 
 /// Queries of a known mix: `n` lines, a third of them denied under U3.
@@ -52,7 +55,9 @@ fn queries(n: usize) -> String {
             if i % 3 == 0 {
                 format!(r#"{{"user":"anna","ai":"chatgpt","data":"intern","requestId":"q{i}"}}"#)
             } else {
-                format!(r#"{{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"q{i}"}}"#)
+                format!(
+                    r#"{{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"q{i}"}}"#
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -65,7 +70,9 @@ fn check_and_batch_log_to_sqlite_and_the_summary_counts_them() {
     let dir = tempfile::tempdir().unwrap();
     let log = format!("sqlite:{}", dir.path().join("audit.db").display());
     let out = aipolicy(
-        &["check", "--user", "anna", "--ai", "chatgpt", "--data", "intern", "--log", &log, "-q"],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "intern", "--log", &log, "-q",
+        ],
         "",
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -87,14 +94,33 @@ fn check_and_batch_log_to_sqlite_and_the_summary_counts_them() {
     let export = aipolicy(&["audit", "export", "--log", &log, "--format", "jsonl"], "");
     let first: serde_json::Value =
         serde_json::from_str(text(&export.stdout).lines().next().unwrap()).unwrap();
-    let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
         [
-            "action", "ai", "caller", "context", "data", "decision", "decisionId", "hash",
-            "obligations", "policyRevision", "prevHash", "reasons", "requestId", "roles", "time",
-            "unit", "user"
+            "action",
+            "ai",
+            "caller",
+            "context",
+            "data",
+            "decision",
+            "decisionId",
+            "hash",
+            "obligations",
+            "policyRevision",
+            "prevHash",
+            "reasons",
+            "requestId",
+            "roles",
+            "time",
+            "unit",
+            "user"
         ]
     );
     assert_eq!(first["caller"], "aipolicy check");
@@ -115,7 +141,11 @@ fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
     assert_eq!(verify(&log).0, 0);
     let id_of = |seq: i64| -> String {
         sqlite(&path)
-            .query_row("SELECT decision_id FROM decisions WHERE seq = ?1", [seq], |r| r.get(0))
+            .query_row(
+                "SELECT decision_id FROM decisions WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
             .unwrap()
     };
     let fresh = |name: &str| {
@@ -127,19 +157,30 @@ fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
     // Edited: a deny turned into an allow.
     let edited = fresh("edited.db");
     sqlite(&edited)
-        .execute("UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 7", [])
+        .execute(
+            "UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 7",
+            [],
+        )
         .unwrap();
     let (code, said) = verify(&format!("sqlite:{}", edited.display()));
     assert_eq!(code, 1, "{said}");
-    assert!(said.contains("record 7") && said.contains(&id_of(7)), "{said}");
+    assert!(
+        said.contains("record 7") && said.contains(&id_of(7)),
+        "{said}"
+    );
     assert!(said.contains("changed after it was written"), "{said}");
 
     // Deleted: the record after the hole is named.
     let deleted = fresh("deleted.db");
-    sqlite(&deleted).execute("DELETE FROM decisions WHERE seq = 12", []).unwrap();
+    sqlite(&deleted)
+        .execute("DELETE FROM decisions WHERE seq = 12", [])
+        .unwrap();
     let (code, said) = verify(&format!("sqlite:{}", deleted.display()));
     assert_eq!(code, 1, "{said}");
-    assert!(said.contains(&id_of(13)) && said.contains("deleted"), "{said}");
+    assert!(
+        said.contains(&id_of(13)) && said.contains("deleted"),
+        "{said}"
+    );
 
     // Inserted: a copy of a record, put in at the end.
     let inserted = fresh("inserted.db");
@@ -152,7 +193,10 @@ fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
         .unwrap();
     let (code, said) = verify(&format!("sqlite:{}", inserted.display()));
     assert_eq!(code, 1, "{said}");
-    assert!(said.contains("record 21") && said.contains(&id_of(3)), "{said}");
+    assert!(
+        said.contains("record 21") && said.contains(&id_of(3)),
+        "{said}"
+    );
 
     // A log that is not there is an input error, not an empty log.
     let (code, said) = verify(&format!("sqlite:{}", dir.path().join("none.db").display()));
@@ -177,7 +221,12 @@ fn jsonl_logs_pseudonymize_and_report() {
     assert!(!logged.contains("\"anna\""), "the user id was logged");
     let users: std::collections::BTreeSet<String> = logged
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["user"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["user"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(users.len(), 1, "one user, one pseudonym: {users:?}");
     assert!(users.iter().all(|u| u.starts_with("p-")));
@@ -186,15 +235,28 @@ fn jsonl_logs_pseudonymize_and_report() {
 
     let report = dir.path().join("report.html");
     let out = aipolicy(
-        &["audit", "report", "--log", &log, "-o", &report.display().to_string()],
+        &[
+            "audit",
+            "report",
+            "--log",
+            &log,
+            "-o",
+            &report.display().to_string(),
+        ],
         "",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let page = std::fs::read_to_string(&report).unwrap();
     assert!(page.contains("<svg"), "no chart");
-    assert!(page.contains("Kedjan är hel"), "the chain's check is missing");
+    assert!(
+        page.contains("Kedjan är hel"),
+        "the chain's check is missing"
+    );
     assert!(page.contains("chatgpt"));
-    assert!(!page.contains("<script") && !page.contains(" src="), "the page loads nothing");
+    assert!(
+        !page.contains("<script") && !page.contains(" src="),
+        "the page loads nothing"
+    );
 
     // An edited line is named.
     std::fs::write(&path, logged.replacen("\"deny\"", "\"allow\"", 1)).unwrap();
@@ -204,7 +266,11 @@ fn jsonl_logs_pseudonymize_and_report() {
 
     let out = aipolicy(&["batch", "--log", &log, "--log-pseudonymize", "short"], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("at least 16"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("at least 16"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -219,14 +285,25 @@ fn csv_export_has_the_records_names_and_is_formula_safe() {
     let out = aipolicy(&["audit", "export", "--log", &log, "--format", "csv"], "");
     let csv = text(&out.stdout);
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("decisionId,time,policyRevision,requestId,caller,user,roles,unit,ai,action"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("decisionId,time,policyRevision,requestId,caller,user,roles,unit,ai,action"));
     assert!(lines.next().unwrap().contains(",'=cmd,"), "{csv}");
 }
 
 /// `aipolicy serve` with `args` on an ephemeral port; its address once the policy is loaded.
 fn serve(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--watch", "0", "--log-format", "json"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--watch",
+            "0",
+            "--log-format",
+            "json",
+        ])
         .args(args)
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
@@ -253,14 +330,23 @@ fn serve(args: &[&str]) -> (Child, String) {
         }
         loaded |= event["message"] == "policy loaded";
     }
-    (child, addr.expect("the server did not say where it listens"))
+    (
+        child,
+        addr.expect("the server did not say where it listens"),
+    )
 }
 
 /// One request on a connection of its own: the status and the body.
 fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let kind = if path == "/v1/batch" { "application/x-ndjson" } else { "application/json" };
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let kind = if path == "/v1/batch" {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    };
     write!(stream, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
@@ -270,7 +356,11 @@ fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16,
 
 fn get(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     answer
@@ -284,7 +374,10 @@ fn stop(child: &mut Child, signal: &str) {
     assert!(status.success());
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the server did not stop");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -309,11 +402,27 @@ fn a_served_log_holds_every_decision_with_its_caller_after_sigterm() {
     }
     // AuthZEN asks are logged too, and a batch of 30 lines.
     let evaluation = r#"{"subject":{"type":"user","id":"anna"},"resource":{"type":"ai_system","id":"chatgpt"},"action":{"name":"use"},"context":{"data":["intern"]}}"#;
-    assert_eq!(post(&addr, "/access/v1/evaluation", Some("s3cret"), evaluation).unwrap().0, 200);
-    assert_eq!(post(&addr, "/v1/batch", Some("s3cret"), &queries(30)).unwrap().0, 200);
+    assert_eq!(
+        post(&addr, "/access/v1/evaluation", Some("s3cret"), evaluation)
+            .unwrap()
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&addr, "/v1/batch", Some("s3cret"), &queries(30))
+            .unwrap()
+            .0,
+        200
+    );
     let metrics = get(&addr, "/metrics");
-    assert!(metrics.contains("aipolicy_decision_log_queue_depth "), "{metrics}");
-    assert!(metrics.contains("aipolicy_decision_log_dropped_total 0"), "{metrics}");
+    assert!(
+        metrics.contains("aipolicy_decision_log_queue_depth "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("aipolicy_decision_log_dropped_total 0"),
+        "{metrics}"
+    );
     // No endpoint reads the log.
     assert!(get(&addr, "/v1/log").starts_with("HTTP/1.1 404"));
     stop(&mut child, "TERM");
@@ -374,7 +483,9 @@ fn a_server_killed_under_load_with_log_sync_loses_no_answered_decision() {
     assert_eq!(code, 0, "{said}");
     let logged: std::collections::HashSet<String> = {
         let connection = sqlite(&path);
-        let mut statement = connection.prepare("SELECT decision_id FROM decisions").unwrap();
+        let mut statement = connection
+            .prepare("SELECT decision_id FROM decisions")
+            .unwrap();
         statement
             .query_map([], |r| r.get(0))
             .unwrap()
@@ -382,5 +493,10 @@ fn a_server_killed_under_load_with_log_sync_loses_no_answered_decision() {
             .collect()
     };
     let missing: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
-    assert!(missing.is_empty(), "{} answered decision(s) not in the log, e.g. {:?}", missing.len(), missing.first());
+    assert!(
+        missing.is_empty(),
+        "{} answered decision(s) not in the log, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
 }

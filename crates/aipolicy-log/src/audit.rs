@@ -13,7 +13,7 @@ use crate::{Source, TimeRange, Unreadable};
 pub type Progress<'p> = &'p mut dyn FnMut(u64, Option<u64>);
 
 /// How often progress is reported, in records.
-const PROGRESS_EVERY: u64 = 65_536;
+pub const PROGRESS_EVERY: u64 = 65_536;
 
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub fn verify(source: &mut dyn Source, progress: Progress<'_>) -> Result<Verific
     let mut outcome = None;
     source.scan(&TimeRange::default(), &mut |read| {
         let checked = verifier.checked();
-        if checked % PROGRESS_EVERY == 0 && checked > 0 {
+        if checked > 0 && checked.is_multiple_of(PROGRESS_EVERY) {
             progress(checked, total);
         }
         match read {
@@ -331,7 +331,7 @@ pub fn for_each_record(
             return false;
         }
         read += 1;
-        if read % PROGRESS_EVERY == 0 {
+        if read.is_multiple_of(PROGRESS_EVERY) {
             progress(read, total);
         }
         true

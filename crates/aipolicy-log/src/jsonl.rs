@@ -39,8 +39,8 @@ fn read_anchor(path: &Path) -> Result<Anchor, LogError> {
     let file = sidecar(path, ".anchor");
     match std::fs::read_to_string(&file) {
         Ok(text) => {
-            let anchor: AnchorFile = serde_json::from_str(&text)
-                .map_err(|e| error(&file, "not an anchor file", e))?;
+            let anchor: AnchorFile =
+                serde_json::from_str(&text).map_err(|e| error(&file, "not an anchor file", e))?;
             Ok(Anchor {
                 prev_hash: anchor.prev_hash,
                 purged: anchor.purged,
@@ -274,9 +274,10 @@ impl Store for JsonlStore {
             if last.time.as_str() >= cutoff {
                 break;
             }
-            let lines = BufReader::new(File::open(&file).map_err(|e| error(&file, "cannot read", e))?)
-                .lines()
-                .count() as u64;
+            let lines =
+                BufReader::new(File::open(&file).map_err(|e| error(&file, "cannot read", e))?)
+                    .lines()
+                    .count() as u64;
             anchor.prev_hash = last.hash;
             anchor.purged += lines;
             // The new start is written down before the file goes: a purge cut off between the

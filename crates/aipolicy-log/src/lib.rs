@@ -15,8 +15,8 @@ pub mod audit;
 pub mod jsonl;
 pub mod postgres;
 mod queue;
-mod row;
 pub mod report;
+mod row;
 pub mod sqlite;
 pub mod time;
 
@@ -105,19 +105,34 @@ pub struct LogArgs {
     pub log_pseudonymize: Option<String>,
     /// Purge records older than this: e.g. 6months, 1y, 400d, or never (AI Act art. 26(6):
     /// at least six months)
-    #[arg(long, value_name = "AGE", default_value = "6months", help_heading = "Decision log")]
+    #[arg(
+        long,
+        value_name = "AGE",
+        default_value = "6months",
+        help_heading = "Decision log"
+    )]
     pub log_retention: Retention,
     /// When the queue is full: wait (nothing is lost) or drop (counted in /metrics)
     #[arg(long, value_enum, default_value_t = WhenFull::Wait, help_heading = "Decision log")]
     pub log_when_full: WhenFull,
     /// Records the queue holds before --log-when-full applies
-    #[arg(long, value_name = "N", default_value_t = 65_536, help_heading = "Decision log")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 65_536,
+        help_heading = "Decision log"
+    )]
     pub log_queue: usize,
     /// Answer a decision only once its record is durable (synced to disk, or committed)
     #[arg(long, requires = "log", help_heading = "Decision log")]
     pub log_sync: bool,
     /// jsonl: start a new file when the current one is larger than this many MiB
-    #[arg(long, value_name = "MIB", default_value_t = 100, help_heading = "Decision log")]
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = 100,
+        help_heading = "Decision log"
+    )]
     pub log_rotate_mib: u64,
 }
 
@@ -306,7 +321,10 @@ mod tests {
             "postgres://u@h/db".parse::<SinkSpec>(),
             Ok(SinkSpec::Postgres(_))
         ));
-        assert!("audit.db".parse::<SinkSpec>().unwrap_err().contains("sqlite:PATH"));
+        assert!("audit.db"
+            .parse::<SinkSpec>()
+            .unwrap_err()
+            .contains("sqlite:PATH"));
         assert!("sqlite:".parse::<SinkSpec>().is_err());
     }
 

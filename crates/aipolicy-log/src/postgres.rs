@@ -47,17 +47,19 @@ fn connect(url: &str) -> Result<Client, LogError> {
         error(
             url,
             "cannot connect",
-            format!("{e} (is the server running, and does the URL name its user, host and database?)"),
+            format!(
+                "{e} (is the server running, and does the URL name its user, host and database?)"
+            ),
         )
     })
 }
 
 fn anchor_of(client: &mut impl postgres::GenericClient) -> Result<Anchor, postgres::Error> {
     let mut get = |key: &str| -> Result<Option<String>, postgres::Error> {
-        Ok(client
+        client
             .query_opt("SELECT value FROM log_meta WHERE key = $1", &[&key])?
             .map(|row| row.try_get(0))
-            .transpose()?)
+            .transpose()
     };
     Ok(Anchor {
         prev_hash: get("anchor")?.unwrap_or_else(|| GENESIS.to_string()),
@@ -160,9 +162,14 @@ impl Store for PostgresStore {
             record.link(&prev);
             seq += 1;
             let columns = row::to_columns(record);
-            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::with_capacity(WIDTH + 1);
+            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                Vec::with_capacity(WIDTH + 1);
             params.push(&seq);
-            params.extend(columns.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)));
+            params.extend(
+                columns
+                    .iter()
+                    .map(|c| c as &(dyn postgres::types::ToSql + Sync)),
+            );
             tx.execute(&insert, &params).map_err(fail)?;
             prev.clone_from(&record.hash);
         }
@@ -177,7 +184,10 @@ impl Store for PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
             .map_err(fail)?;
         let keep_from: Option<i64> = tx
-            .query_one("SELECT min(seq) FROM decisions WHERE time >= $1", &[&cutoff])
+            .query_one(
+                "SELECT min(seq) FROM decisions WHERE time >= $1",
+                &[&cutoff],
+            )
             .and_then(|row| row.try_get(0))
             .map_err(fail)?;
         let last_purged = match keep_from {
@@ -194,7 +204,8 @@ impl Store for PostgresStore {
         let Some(row) = last_purged else {
             return Ok(0);
         };
-        let (through, hash): (i64, String) = (row.try_get(0).map_err(fail)?, row.try_get(1).map_err(fail)?);
+        let (through, hash): (i64, String) =
+            (row.try_get(0).map_err(fail)?, row.try_get(1).map_err(fail)?);
         let purged = tx
             .execute("DELETE FROM decisions WHERE seq <= $1", &[&through])
             .map_err(fail)?;

@@ -11,7 +11,7 @@ use aipolicy::Paragraph;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::prelude::*;
 
-use crate::audit::{sorted, Progress, Summary, Verification, BEYOND_APPROVAL};
+use crate::audit::{sorted, Progress, Summary, Verification, BEYOND_APPROVAL, PROGRESS_EVERY};
 use crate::{Source, TimeRange};
 
 /// What the page shows.
@@ -49,7 +49,7 @@ pub fn collect(
     let mut read = 0u64;
     source.scan(&TimeRange::default(), &mut |record| {
         read += 1;
-        if read % 65_536 == 0 {
+        if read.is_multiple_of(PROGRESS_EVERY) {
             progress(read, total);
         }
         let record = match record {
@@ -98,7 +98,9 @@ pub fn collect(
 }
 
 /// Days, weeks or months: the chart's buckets, so that a long period still reads.
-fn buckets(per_day: &BTreeMap<String, BTreeMap<String, u64>>) -> BTreeMap<String, BTreeMap<String, u64>> {
+fn buckets(
+    per_day: &BTreeMap<String, BTreeMap<String, u64>>,
+) -> BTreeMap<String, BTreeMap<String, u64>> {
     let days = per_day.len();
     if days <= 62 {
         return per_day.clone();
@@ -106,7 +108,9 @@ fn buckets(per_day: &BTreeMap<String, BTreeMap<String, u64>>) -> BTreeMap<String
     // Months: the first seven characters of a date.
     let mut months: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (day, counts) in per_day {
-        let month = months.entry(day.get(..7).unwrap_or(day).to_string()).or_default();
+        let month = months
+            .entry(day.get(..7).unwrap_or(day).to_string())
+            .or_default();
         for (paragraph, n) in counts {
             *month.entry(paragraph.clone()).or_default() += n;
         }
@@ -305,7 +309,12 @@ fn verification(v: &Verification) -> Markup {
     }
 }
 
-fn counts_table(title: &str, column: &str, counts: &BTreeMap<String, u64>, paragraphs: bool) -> Markup {
+fn counts_table(
+    title: &str,
+    column: &str,
+    counts: &BTreeMap<String, u64>,
+    paragraphs: bool,
+) -> Markup {
     let mut rows = sorted(counts);
     if paragraphs {
         rows.sort_by_key(|(code, _)| paragraph_order(code));

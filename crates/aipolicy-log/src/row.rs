@@ -105,7 +105,8 @@ pub fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, St
         name: &str,
     ) -> Result<T, String> {
         let text = columns[i].ok_or_else(|| format!("column `{name}` is empty (NULL)"))?;
-        serde_json::from_str(text).map_err(|e| format!("column `{name}` is not the JSON it was: {e}"))
+        serde_json::from_str(text)
+            .map_err(|e| format!("column `{name}` is not the JSON it was: {e}"))
     }
     let decision = match columns[12] {
         Some("allow") => Verdict::Allow,

@@ -62,11 +62,9 @@ const FORMAT: &str = "1";
 
 fn check_format(connection: &Connection, path: &Path) -> Result<(), LogError> {
     let found: Option<String> = connection
-        .query_row(
-            "SELECT value FROM log_meta WHERE key = 'format'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM log_meta WHERE key = 'format'", [], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(|e| error(path, "cannot read log_meta", e))?;
     match found.as_deref() {

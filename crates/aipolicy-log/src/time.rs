@@ -79,12 +79,8 @@ pub struct TimeRange {
 impl TimeRange {
     /// The range of `--since` and `--until` (each a date, `2026-11-01`, or an RFC 3339 time).
     pub fn parse(since: Option<&str>, until: Option<&str>) -> Result<TimeRange, String> {
-        let since = since
-            .map(|s| parse_time(s, "--since", false))
-            .transpose()?;
-        let until = until
-            .map(|s| parse_time(s, "--until", true))
-            .transpose()?;
+        let since = since.map(|s| parse_time(s, "--since", false)).transpose()?;
+        let until = until.map(|s| parse_time(s, "--until", true)).transpose()?;
         if let (Some(since), Some(until)) = (&since, &until) {
             if since >= until {
                 return Err(format!(
@@ -113,7 +109,8 @@ fn parse_time(text: &str, flag: &str, end_of_day: bool) -> Result<String, String
     let text = text.trim();
     let timestamp = if let Ok(date) = text.parse::<Date>() {
         let date = if end_of_day {
-            date.tomorrow().map_err(|e| format!("{flag} `{text}`: {e}"))?
+            date.tomorrow()
+                .map_err(|e| format!("{flag} `{text}`: {e}"))?
         } else {
             date
         };

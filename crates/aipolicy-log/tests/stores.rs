@@ -15,7 +15,7 @@ use aipolicy_log::sqlite::{SqliteSource, SqliteStore};
 use aipolicy_log::{Log, Retention, Source, Store, TimeRange, WhenFull};
 
 fn record(i: usize, time: &str) -> DecisionRecord {
-    let deny = i % 3 == 0;
+    let deny = i.is_multiple_of(3);
     DecisionRecord {
         decision_id: format!("00000000-0000-7000-8000-{i:012}"),
         time: time.to_string(),
@@ -24,7 +24,9 @@ fn record(i: usize, time: &str) -> DecisionRecord {
         caller: "test".into(),
         user: format!("user{}", i % 4),
         roles: vec!["employee".into()],
-        unit: (i % 2 == 0).then(|| "Socialförvaltningen".to_string()),
+        unit: i
+            .is_multiple_of(2)
+            .then(|| "Socialförvaltningen".to_string()),
         ai: if deny { "chatgpt" } else { "copilot-chat" }.into(),
         action: "use".into(),
         data: vec!["intern".into()],
@@ -44,7 +46,10 @@ fn record(i: usize, time: &str) -> DecisionRecord {
     }
 }
 
-fn options(retention: Retention, pseudonymizer: Option<Pseudonymizer>) -> aipolicy_log::QueueOptions {
+fn options(
+    retention: Retention,
+    pseudonymizer: Option<Pseudonymizer>,
+) -> aipolicy_log::QueueOptions {
     aipolicy_log::QueueOptions {
         capacity: 64,
         when_full: WhenFull::Wait,
@@ -77,8 +82,12 @@ fn exercise(open_store: &dyn Fn() -> Box<dyn Store>, open_source: &dyn Fn() -> B
     }
     log.close().unwrap();
     assert_eq!(whole(open_source().as_mut()), (100, 0));
-    let summary = audit::summary(open_source().as_mut(), &TimeRange::default(), &mut |_, _| {})
-        .unwrap();
+    let summary = audit::summary(
+        open_source().as_mut(),
+        &TimeRange::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!((summary.total, summary.deny), (100, 34));
     assert_eq!(summary.by_paragraph.get("U3"), Some(&34));
     assert_eq!(summary.by_ai_system.get("chatgpt"), Some(&34));
@@ -97,10 +106,9 @@ fn exercise(open_store: &dyn Fn() -> Box<dyn Store>, open_source: &dyn Fn() -> B
 fn sqlite_keeps_a_chain_through_a_purge() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    exercise(
-        &|| Box::new(SqliteStore::open(&path).unwrap()),
-        &|| Box::new(SqliteSource::open(&path).unwrap()),
-    );
+    exercise(&|| Box::new(SqliteStore::open(&path).unwrap()), &|| {
+        Box::new(SqliteSource::open(&path).unwrap())
+    });
 }
 
 #[test]
@@ -252,10 +260,9 @@ fn postgres(schema: &str) -> String {
 #[test]
 fn postgres_keeps_a_chain_through_a_purge() {
     let url = postgres("aipolicy_test_purge");
-    exercise(
-        &|| Box::new(PostgresStore::open(&url).unwrap()),
-        &|| Box::new(PostgresSource::open(&url).unwrap()),
-    );
+    exercise(&|| Box::new(PostgresStore::open(&url).unwrap()), &|| {
+        Box::new(PostgresSource::open(&url).unwrap())
+    });
 }
 
 #[test]

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use aipolicy::inputs::{Inputs, Overrides};
 use tokio::net::TcpListener;
 
+pub use aipolicy_log::LogArgs;
 pub use args::ServeArgs;
 pub use authzen::parse_evaluation;
 pub use state::{DecisionRecord, DecisionSink, State};
-pub use aipolicy_log::LogArgs;
 
 /// Why the service could not start (exit code 2).
 #[derive(Debug)]
@@ -247,7 +247,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         let queued = aipolicy::log::DecisionSink::queue_depth(&*log);
         match tokio::task::spawn_blocking(move || log.close().map(|()| log.durable())).await {
             Ok(Ok(written)) => tracing::info!(queued, written, "decision log flushed"),
-            Ok(Err(e)) => tracing::error!("decision log: not every record could be written at shutdown: {e}"),
+            Ok(Err(e)) => {
+                tracing::error!("decision log: not every record could be written at shutdown: {e}")
+            }
             Err(e) => tracing::error!("decision log: the flush failed: {e}"),
         }
     }

@@ -20,8 +20,8 @@ use crate::authzen::{self, Evaluation, Evaluations, MappingError, RequestError, 
 use crate::http::{self, ApiError, CallerName, Dialect, RequestId};
 use crate::load::Loaded;
 use crate::state::State;
-use aipolicy::log::Origin;
 use crate::tokens::Caller;
+use aipolicy::log::Origin;
 
 /// Batches of more items than this are decided on a blocking thread, not on the async workers
 /// (a few hundred decisions take well under a millisecond; handing them to another thread
@@ -193,12 +193,7 @@ async fn decide(AxState(state): AxState<Arc<State>>, request: Request) -> Respon
             StatusCode::BAD_REQUEST,
         ),
     };
-    let id = state.record(
-        &asked.policy,
-        &asked.caller,
-        query.as_ref(),
-        &decision,
-    );
+    let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
     let body = serde_json::to_vec(&NativeDecision {
         decision: &decision,
         decision_id: id.to_string(),
@@ -313,12 +308,7 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
             },
         };
         input_errors += usize::from(input_error);
-        let id = state.record(
-            &asked.policy,
-            &asked.caller,
-            query.as_ref(),
-            &decision,
-        );
+        let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
         let written = serde_json::to_writer(
             &mut out,
             &NativeDecision {
@@ -421,11 +411,7 @@ fn evaluate(asked: &Asked, evaluation: &Evaluation) -> Evaluated {
     }
 }
 
-fn authzen_json(
-    state: &State,
-    asked: &Asked,
-    evaluated: Evaluated,
-) -> AuthZenOwned {
+fn authzen_json(state: &State, asked: &Asked, evaluated: Evaluated) -> AuthZenOwned {
     let id = state.record(
         &asked.policy,
         &asked.caller,
@@ -544,8 +530,7 @@ async fn evaluations(AxState(state): AxState<Arc<State>>, request: Request) -> R
     let (semantic, items) = match authzen::parse_evaluations(&body, state.config.max_batch) {
         Err(e) => return with_caller(authzen_error(e).into_response(), &caller),
         Ok(Evaluations::Single(evaluation)) => {
-            let response =
-                single_evaluation(&state, &asked, Ok(*evaluation));
+            let response = single_evaluation(&state, &asked, Ok(*evaluation));
             return with_caller(response, &caller);
         }
         Ok(Evaluations::Many { semantic, items }) => (semantic, items),
@@ -727,12 +712,7 @@ fn run_search(
             .memo
             .decide(engine, &query, asked.language)
             .map_err(|e| authzen_error(authzen::input_error(&e)))?;
-        state.record(
-            &asked.policy,
-            &asked.caller,
-            Some(&query),
-            &decision,
-        );
+        state.record(&asked.policy, &asked.caller, Some(&query), &decision);
         if decision.is_allowed() {
             allowed.push(system.id.as_str());
         }
