@@ -500,3 +500,140 @@ fn a_server_killed_under_load_with_log_sync_loses_no_answered_decision() {
         missing.first()
     );
 }
+
+/// The PostgreSQL server of `AIPOLICY_TEST_POSTGRES`, in a schema of the test's own.
+fn postgres(schema: &str) -> String {
+    let Ok(url) = std::env::var("AIPOLICY_TEST_POSTGRES") else {
+        panic!(
+            "AIPOLICY_TEST_POSTGRES is not set: the PostgreSQL sink is tested against a real server. \
+             Run .ci/run (it installs Debian's postgresql, starts it and sets the variable), or start \
+             one yourself and export AIPOLICY_TEST_POSTGRES=postgres://USER:PASSWORD@127.0.0.1:5432/DB"
+        );
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to AIPOLICY_TEST_POSTGRES ({url}): {e}"));
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
+}
+
+#[test]
+fn two_servers_log_to_one_postgres_log_that_counts_and_verifies() {
+    let url = postgres("aipolicy_cli_served");
+    let (mut first, first_addr) = serve(&["--log", &url]);
+    let (mut second, second_addr) = serve(&["--log", &url, "--log-sync"]);
+    for (i, line) in queries(90).lines().enumerate() {
+        let addr = if i % 2 == 0 {
+            &first_addr
+        } else {
+            &second_addr
+        };
+        assert_eq!(post(addr, "/v1/decide", None, line).unwrap().0, 200);
+    }
+    let out = aipolicy(&["batch", "--log", &url, "-q"], &queries(30));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    stop(&mut first, "TERM");
+    stop(&mut second, "TERM");
+    let s = summary(&url);
+    assert_eq!(
+        (s["total"].as_u64(), s["deny"].as_u64()),
+        (Some(120), Some(40)),
+        "{s}"
+    );
+    assert_eq!(s["byParagraph"]["U3"], 40);
+    let (code, said) = verify(&url);
+    assert_eq!(code, 0, "{said}");
+
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .execute("UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 31 AND decision = 'deny'", &[])
+        .unwrap();
+    client
+        .execute(
+            "UPDATE decisions SET \"user\" = 'bertil' WHERE seq = 31",
+            &[],
+        )
+        .unwrap();
+    let (code, said) = verify(&url);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("record 31 "), "{said}");
+}
+
+/// The report in a real browser (headless Chromium): the page renders, and the chart's lines
+/// are drawn.
+#[test]
+fn the_report_renders_in_a_browser_with_its_chart() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!("no Chromium: the report is tested in a real browser; install Debian's chromium (.ci/run does)")
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let out = aipolicy(&["batch", "--log", &log, "-q"], &queries(60));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = dir.path().join("report.html");
+    let out = aipolicy(
+        &[
+            "audit",
+            "report",
+            "--log",
+            &log,
+            "-o",
+            &report.display().to_string(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shot = dir.path().join("report.png");
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1100,1000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "chromium failed: {status:?}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    // Below the chain's (green) box, the only coloured pixels are the chart's: its lines run
+    // across the plot (hundreds of pixels long), its legend has a few short strokes.
+    let width = info.width as usize * channels;
+    let line = pixels
+        .chunks(width)
+        .skip(300)
+        .flat_map(|row| row.chunks(channels))
+        .filter(|p| {
+            let (max, min) = (p[..3].iter().max().unwrap(), p[..3].iter().min().unwrap());
+            max - min > 50
+        })
+        .count();
+    assert!(
+        line > 800,
+        "the chart's lines are not drawn ({line} coloured pixels)"
+    );
+}

@@ -2,7 +2,7 @@
 //! (default 1,000,000) of a realistic mix into a fresh log, then times the summary, the chain's
 //! check and the report's pass.
 //!
-//! `cargo run --release -p aipolicy-log --example audit_million -- [N] [sqlite|jsonl]`
+//! `cargo run --release -p aipolicy-log --example audit_million -- [N] [sqlite|jsonl] [REPORT.html]`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a measurement, not a product
 

@@ -255,25 +255,6 @@ impl PostgresSource {
             client,
         })
     }
-
-    fn range_clause(range: &TimeRange) -> (String, Vec<String>) {
-        let mut clauses = Vec::new();
-        let mut values = Vec::new();
-        if let Some(since) = &range.since {
-            values.push(since.clone());
-            clauses.push(format!("time >= ${}", values.len()));
-        }
-        if let Some(until) = &range.until {
-            values.push(until.clone());
-            clauses.push(format!("time < ${}", values.len()));
-        }
-        let clause = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        (clause, values)
-    }
 }
 
 impl Source for PostgresSource {
@@ -282,7 +263,7 @@ impl Source for PostgresSource {
     }
 
     fn count(&mut self, range: &TimeRange) -> Result<Option<u64>, LogError> {
-        let (clause, values) = Self::range_clause(range);
+        let (clause, values) = row::range_clause(range, "$");
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))
@@ -303,7 +284,7 @@ impl Source for PostgresSource {
         use postgres::fallible_iterator::FallibleIterator;
         let url = self.url.clone();
         let fail = |e: postgres::Error| error(&url, "cannot read", e);
-        let (clause, values) = Self::range_clause(range);
+        let (clause, values) = row::range_clause(range, "$");
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| v as &(dyn postgres::types::ToSql + Sync))

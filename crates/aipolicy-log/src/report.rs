@@ -156,11 +156,12 @@ pub fn chart(per_day: &BTreeMap<String, BTreeMap<String, u64>>) -> Option<String
             .x_labels(labels.len().min(12))
             .x_label_formatter(&label_at)
             .y_desc("denies")
+            .light_line_style(RGBColor(238, 238, 238))
             .label_style(("sans-serif", 13))
             .draw()
             .ok()?;
         for (i, paragraph) in paragraphs.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            let color = COLORS[i % COLORS.len()].to_rgba();
             let points: Vec<(usize, u64)> = buckets
                 .values()
                 .enumerate()
@@ -192,6 +193,18 @@ pub fn chart(per_day: &BTreeMap<String, BTreeMap<String, u64>>) -> Option<String
     }
     Some(svg)
 }
+
+/// Line colours that read on white and on a black-and-white print (dark, far apart).
+const COLORS: [RGBColor; 8] = [
+    RGBColor(0, 90, 181),
+    RGBColor(220, 50, 32),
+    RGBColor(0, 140, 70),
+    RGBColor(120, 60, 160),
+    RGBColor(200, 110, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(0, 150, 160),
+    RGBColor(150, 80, 40),
+];
 
 /// Paragraphs in the document's order (§1 … §6, U0 … U5), any other code after.
 fn paragraph_order(code: &str) -> (usize, String) {

@@ -138,3 +138,22 @@ pub fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, St
         prev_hash: text(16)?,
     })
 }
+
+/// The `WHERE` clause of a time range (empty for all time) and its values, with the
+/// database's placeholders (`?1` in SQLite, `$1` in PostgreSQL).
+pub fn range_clause(range: &crate::TimeRange, placeholder: &str) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    for (bound, op) in [(&range.since, ">="), (&range.until, "<")] {
+        if let Some(time) = bound {
+            values.push(time.clone());
+            clauses.push(format!("time {op} {placeholder}{}", values.len()));
+        }
+    }
+    let clause = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (clause, values)
+}

@@ -224,25 +224,6 @@ impl SqliteSource {
             connection,
         })
     }
-
-    fn range_clause(range: &TimeRange) -> (String, Vec<String>) {
-        let mut clauses = Vec::new();
-        let mut values = Vec::new();
-        if let Some(since) = &range.since {
-            values.push(since.clone());
-            clauses.push(format!("time >= ?{}", values.len()));
-        }
-        if let Some(until) = &range.until {
-            values.push(until.clone());
-            clauses.push(format!("time < ?{}", values.len()));
-        }
-        let clause = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        (clause, values)
-    }
 }
 
 impl Source for SqliteSource {
@@ -251,7 +232,7 @@ impl Source for SqliteSource {
     }
 
     fn count(&mut self, range: &TimeRange) -> Result<Option<u64>, LogError> {
-        let (clause, values) = Self::range_clause(range);
+        let (clause, values) = row::range_clause(range, "?");
         self.connection
             .query_row(
                 &format!("SELECT count(*) FROM decisions{clause}"),
@@ -269,7 +250,7 @@ impl Source for SqliteSource {
     ) -> Result<(), LogError> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| error(&path, "cannot read", e);
-        let (clause, values) = Self::range_clause(range);
+        let (clause, values) = row::range_clause(range, "?");
         let mut statement = self
             .connection
             .prepare(&format!(

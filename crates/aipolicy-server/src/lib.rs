@@ -190,9 +190,11 @@ impl Server {
 /// `--log`, every decision is logged; at shutdown the log's queue is written out before the
 /// process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
-    let opened = args
-        .log
-        .open()
+    // Opening a log may connect to PostgreSQL with a blocking client: not on the runtime.
+    let log_args = args.log.clone();
+    let opened = tokio::task::spawn_blocking(move || log_args.open())
+        .await
+        .map_err(|e| StartError::Inputs(format!("cannot open the decision log: {e}")))?
         .map_err(|e| StartError::Inputs(e.to_string()))?;
     let mut server = Server::bind(args).await?;
     let log = opened.map(|opened| {
