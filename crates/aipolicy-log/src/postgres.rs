@@ -149,30 +149,37 @@ impl Store for PostgresStore {
                 (purged, anchor.prev_hash)
             }
         };
-        let placeholders = (2..=WIDTH + 1)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let insert = tx
-            .prepare(&format!(
-                "INSERT INTO decisions (seq, {COLUMNS}) VALUES ($1, {placeholders})"
-            ))
-            .map_err(fail)?;
+        // One statement a batch: each column as an array, turned back into rows by `unnest`
+        // (a round trip per record would cap the log at the network's pace).
+        let mut seqs: Vec<i64> = Vec::with_capacity(records.len());
+        let mut columns: Vec<Vec<Option<String>>> = (0..WIDTH)
+            .map(|_| Vec::with_capacity(records.len()))
+            .collect();
         for record in records.iter_mut() {
             record.link(&prev);
             seq += 1;
-            let columns = row::to_columns(record);
-            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                Vec::with_capacity(WIDTH + 1);
-            params.push(&seq);
-            params.extend(
-                columns
-                    .iter()
-                    .map(|c| c as &(dyn postgres::types::ToSql + Sync)),
-            );
-            tx.execute(&insert, &params).map_err(fail)?;
+            seqs.push(seq);
+            for (column, value) in columns.iter_mut().zip(row::to_columns(record)) {
+                column.push(value);
+            }
             prev.clone_from(&record.hash);
         }
+        let arrays = (2..=WIDTH + 1)
+            .map(|i| format!("${i}::text[]"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::with_capacity(WIDTH + 1);
+        params.push(&seqs);
+        params.extend(
+            columns
+                .iter()
+                .map(|c| c as &(dyn postgres::types::ToSql + Sync)),
+        );
+        tx.execute(
+            &format!("INSERT INTO decisions (seq, {COLUMNS}) SELECT * FROM unnest($1::bigint[], {arrays})"),
+            &params,
+        )
+        .map_err(fail)?;
         tx.commit().map_err(fail)
     }
 

@@ -120,8 +120,8 @@ fn jsonl_keeps_a_chain_through_rotation_and_a_purge() {
         &|| Box::new(JsonlStore::open(&path, 2048).unwrap()),
         &|| Box::new(JsonlSource::open(&path).unwrap()),
     );
-    let files = std::fs::read_dir(dir.path()).unwrap().count();
-    assert!(files > 4, "the log did not rotate: {files} files");
+    // The purge above (of whole rotated files) wrote down where the chain now starts.
+    assert!(dir.path().join("audit.jsonl.anchor").is_file());
 }
 
 #[test]
