@@ -51,13 +51,29 @@ pub fn decide_lines_with_progress(
     out: &mut dyn Write,
     progress: &mut dyn FnMut(&BatchSummary),
 ) -> std::io::Result<BatchSummary> {
+    decide_lines_observed(engine, input, out, progress, None)
+}
+
+/// Called with each query that was read and its decision (lines that are not a query are
+/// not), from the batch's worker threads: a decision log's hook.
+pub type Observer<'o> = &'o (dyn Fn(&Query, &Decision) + Sync);
+
+/// [`decide_lines_with_progress`], handing each decided query to `observer` (in the order
+/// the workers decide them, not always input order).
+pub fn decide_lines_observed(
+    engine: &Engine,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(&BatchSummary),
+    observer: Option<Observer<'_>>,
+) -> std::io::Result<BatchSummary> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let language = engine.language();
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let mut summary = BatchSummary::default();
     let mut chunk: Vec<InputLine> = Vec::with_capacity(CHUNK_LINES);
     let mut first_line = 1usize;
-    let mut memos: Vec<DecisionMemo<Box<[u8]>>> = (0..workers)
+    let mut memos: Vec<DecisionMemo<Remembered>> = (0..workers)
         .map(|_| DecisionMemo::new(MEMO_PER_WORKER))
         .collect();
     loop {
@@ -78,7 +94,8 @@ pub fn decide_lines_with_progress(
                 .zip(&starts)
                 .zip(memos.iter_mut())
                 .map(|((lines, &start), memo)| {
-                    scope.spawn(move || decide_slice(engine, lines, start, language, memo))
+                    scope
+                        .spawn(move || decide_slice(engine, lines, start, language, memo, observer))
                 })
                 .collect();
             handles
@@ -187,12 +204,17 @@ fn read_capped_line(input: &mut dyn BufRead, line: &mut InputLine) -> std::io::R
 
 /// Decides consecutive lines (numbered from `first`) into their JSON output, taking what it
 /// can from `memo` and keeping what it decides there.
+/// A remembered decision: its JSON without a request id, and, when an observer wants it, the
+/// decision itself.
+type Remembered = (Box<[u8]>, Option<Box<Decision>>);
+
 fn decide_slice(
     engine: &Engine,
     lines: &[InputLine],
     first: usize,
     language: Language,
-    memo: &mut DecisionMemo<Box<[u8]>>,
+    memo: &mut DecisionMemo<Remembered>,
+    observer: Option<Observer<'_>>,
 ) -> std::io::Result<(Vec<u8>, BatchSummary)> {
     let mut bytes = Vec::with_capacity(lines.len() * 256);
     let mut summary = BatchSummary::default();
@@ -207,16 +229,27 @@ fn decide_slice(
             Ok(query) => query.request_id.clone(),
             Err(decision) => decision.request_id.as_deref().map(String::from),
         };
-        if let Some(json) = key.as_ref().and_then(|key| memo.get(key)) {
+        if let Some((json, remembered)) = key.as_ref().and_then(|key| memo.get(key)) {
             push_with_request_id(&mut bytes, json, request_id.as_deref())?;
+            if let (Some(observe), Ok(query), Some(decision)) = (observer, &query, remembered) {
+                observe(query, decision);
+            }
             continue;
         }
-        let decision = match query {
-            Ok(query) => engine
-                .decide_in(&query, language)
-                .map_err(|e| input_error(first + offset, e.problems, language)),
-            Err(decision) => Err(decision),
+        let (decision, query) = match query {
+            Ok(query) => (
+                engine
+                    .decide_in(&query, language)
+                    .map_err(|e| input_error(first + offset, e.problems, language)),
+                Some(query),
+            ),
+            Err(decision) => (Err(decision), None),
         };
+        if let (Some(observe), Some(query)) = (observer, &query) {
+            match &decision {
+                Ok(decision) | Err(decision) => observe(query, decision),
+            }
+        }
         let (decision, input_error) = match decision {
             Ok(decision) => (decision, false),
             Err(decision) => (decision, true),
@@ -224,10 +257,12 @@ fn decide_slice(
         summary.input_errors += usize::from(input_error);
         let clean = decision.errors.is_empty();
         // Kept (and remembered) without the request's id, which each line adds for itself.
-        let json = serde_json::to_vec(&decision.with_request_id(None))?;
+        let decision = decision.with_request_id(None);
+        let json = serde_json::to_vec(&decision)?;
         push_with_request_id(&mut bytes, &json, request_id.as_deref())?;
         if let (Some(key), true) = (key, clean) {
-            memo.insert(key, json.into());
+            let kept = observer.map(|_| Box::new(decision));
+            memo.insert(key, (json.into(), kept));
         }
     }
     Ok((bytes, summary))

@@ -698,6 +698,16 @@ impl Engine {
         )
     }
 
+    /// The user as the engine decides about them: the register's user for a registered id,
+    /// an inline user as the register knows them (see the query's `user`); `None` for an id the
+    /// register does not list.
+    pub fn user_as_decided<'u>(&'u self, user: &'u UserRef) -> Option<Cow<'u, User>> {
+        match user {
+            UserRef::Registered(id) => self.register.user(id).map(Cow::Borrowed),
+            UserRef::Inline(asserted) => Some(self.as_registered(asserted).0),
+        }
+    }
+
     /// The unit a user is taken to be in: the register's for a user it lists, else the
     /// query's.
     fn unit_of<'q>(&'q self, user: &'q UserRef) -> Option<&'q str> {

@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod invariants;
 pub mod json_schema;
 pub mod lint;
+pub mod log;
 pub mod matrix;
 pub mod memo;
 pub mod paragraph;

@@ -754,13 +754,14 @@ footer { margin-top: 2rem; font-size: .85rem; }
 }
 ";
 
-fn md_escape(text: &str) -> String {
+/// Text fit for a Markdown table cell: `|` escaped.
+pub fn md_escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
 /// A CSV value a spreadsheet cannot take for a formula: one that starts with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return gets a `'` before it (OWASP's advice on CSV injection).
-fn no_formula(field: &str) -> std::borrow::Cow<'_, str> {
+pub fn no_formula(field: &str) -> std::borrow::Cow<'_, str> {
     if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{field}").into()
     } else {

@@ -4,9 +4,10 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aipolicy::batch::{decide_lines_with_progress, BatchSummary};
+use aipolicy::batch::{decide_lines_observed, BatchSummary, Observer};
 use clap::Args;
 
+use super::logging::Logging;
 use super::{is_broken_pipe, EngineArgs, Exit};
 
 /// Arguments of `aipolicy batch`.
@@ -28,6 +29,9 @@ pub struct BatchArgs {
     /// Where policies, schema and register come from
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// The decision log
+    #[command(flatten)]
+    pub log: aipolicy_log::LogArgs,
 }
 
 /// Runs `aipolicy batch` on `stdin` (or the file named in `args`). Shows progress on stderr
@@ -38,10 +42,35 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let (engine, _) = match args.engine.load(err) {
+    let (engine, revision) = match args.engine.load_for_log(&args.log, err) {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
+    let logging = match Logging::open(&args.log, "aipolicy batch", revision, err) {
+        Ok(logging) => logging,
+        Err(exit) => return exit,
+    };
+    let exit = decide(args, &engine, logging.as_ref(), stdin, out, err);
+    match logging.map(|logging| logging.close(err)) {
+        Some(Err(write_error)) => write_error,
+        _ => exit,
+    }
+}
+
+fn decide(
+    args: &BatchArgs,
+    engine: &aipolicy::Engine,
+    logging: Option<&Logging>,
+    stdin: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    let observe = |query: &aipolicy::Query, decision: &aipolicy::Decision| {
+        if let Some(logging) = logging {
+            logging.record(engine, query, decision);
+        }
+    };
+    let observer: Option<Observer<'_>> = logging.map(|_| &observe as Observer<'_>);
     let show_progress = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_shown = started;
@@ -55,15 +84,19 @@ pub fn run(
     };
     let result = match &args.input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => {
-                decide_lines_with_progress(&engine, &mut BufReader::new(file), out, &mut progress)
-            }
+            Ok(file) => decide_lines_observed(
+                engine,
+                &mut BufReader::new(file),
+                out,
+                &mut progress,
+                observer,
+            ),
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{}`: {e}", path.display());
                 return Exit::InputError;
             }
         },
-        None => decide_lines_with_progress(&engine, stdin, out, &mut progress),
+        None => decide_lines_observed(engine, stdin, out, &mut progress, observer),
     };
     if show_progress && last_shown > started {
         let _ = writeln!(err);

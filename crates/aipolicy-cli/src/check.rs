@@ -6,6 +6,7 @@ use std::path::Path;
 use clap::Args;
 use serde_json::{Map, Value};
 
+use super::logging::Logging;
 use super::{report, EngineArgs, Exit, Format};
 use aipolicy::decision::{Decision, Language, Verdict};
 use aipolicy::error::InputError;
@@ -58,6 +59,9 @@ pub struct CheckArgs {
     /// Where policies, schema and register come from
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// The decision log
+    #[command(flatten)]
+    pub log: aipolicy_log::LogArgs,
 }
 
 /// `--action` values: the pinned action names.
@@ -103,12 +107,36 @@ impl From<ActionArg> for Action {
 
 /// Runs `aipolicy check`: exit 0 allow, 1 deny, 2 input error.
 pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let (engine, _) = match args.engine.load(err) {
+    let (engine, revision) = match args.engine.load_for_log(&args.log, err) {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };
+    let logging = match Logging::open(&args.log, "aipolicy check", revision, err) {
+        Ok(logging) => logging,
+        Err(exit) => return exit,
+    };
+    let exit = decide_and_write(args, &engine, logging.as_ref(), out, err);
+    match logging.map(|logging| logging.close(err)) {
+        Some(Err(write_error)) if exit != Exit::InputError => write_error,
+        _ => exit,
+    }
+}
+
+fn decide_and_write(
+    args: &CheckArgs,
+    engine: &aipolicy::Engine,
+    logging: Option<&Logging>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let language = engine.language();
-    let decided = args.to_query().and_then(|query| engine.decide(&query));
+    let decided = args.to_query().and_then(|query| {
+        let decision = engine.decide(&query)?;
+        if let Some(logging) = logging {
+            logging.record(engine, &query, &decision);
+        }
+        Ok(decision)
+    });
     match decided {
         Ok(decision) => {
             let written = match args.format {

@@ -11,9 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use aipolicy::engine::Engine;
 use aipolicy::inputs::{Inputs, Overrides};
 
+pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod fmt;
+pub mod logging;
 pub mod matrix;
 pub mod schema;
 pub mod test;
@@ -90,6 +92,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// The decision service: the native and the AuthZEN 1.0 API over HTTP (127.0.0.1:8282).
     Serve(aipolicy_server::ServeArgs),
+    /// Read a decision log: check its hash chain, count, export, and report for a revision.
+    Audit(audit::AuditArgs),
 }
 
 /// Output format of decisions.
@@ -219,6 +223,7 @@ pub fn main() -> Exit {
         Command::Matrix(args) => matrix::run(&args, &mut out, &mut err),
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err),
+        Command::Audit(args) => audit::run(&args, &mut out, &mut err),
         Command::Serve(args) => {
             drop((out, err));
             match aipolicy_server::run(args) {

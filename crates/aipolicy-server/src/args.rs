@@ -39,6 +39,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8282";
   POST /access/v1/search/resource  AuthZEN 1.0 Resource Search: which AI systems may this user use?
   GET  /.well-known/authzen-configuration
   GET  /health/live, /health/ready, /metrics (Prometheus), /v1/status
+  (the decision log, --log, has no endpoint: read it with `aipolicy audit`)
   POST /v1/admin/reload            reload now (an admin token); also on SIGHUP and when a file changes
 
 Staff page, for people in a browser (no token; never shows the register's users; --no-staff-page: off):
@@ -120,6 +121,9 @@ pub struct ServeArgs {
     /// Do not name the inputs in force, nor log each request (errors are still logged)
     #[arg(short, long)]
     pub quiet: bool,
+    /// The decision log
+    #[command(flatten)]
+    pub log: aipolicy_log::LogArgs,
 }
 
 impl Default for ServeArgs {
@@ -145,6 +149,7 @@ impl Default for ServeArgs {
             trust_user_header: None,
             policy_text: None,
             no_staff_page: false,
+            log: aipolicy_log::LogArgs::default(),
         }
     }
 }

@@ -409,7 +409,24 @@ pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: 
         .into_response();
     };
     let timeout = state.config.request_timeout;
-    match tokio::time::timeout(timeout, next.run(request)).await {
+    let answered = async {
+        let response = next.run(request).await;
+        // With --log-sync, a decision is given only once its record is durable.
+        match state.logged().await {
+            Ok(()) => response,
+            Err(e) => {
+                tracing::error!("{e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    dialect,
+                    format!("the decision could not be written to the decision log (--log-sync), so it is not given: {e}"),
+                )
+                .in_language(language)
+                .into_response()
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, answered).await {
         Ok(response) => response,
         Err(_) => ApiError::timed_out(dialect, timeout)
             .in_language(language)

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use aipolicy::inputs::{Inputs, Overrides};
 use tokio::net::TcpListener;
 
+pub use aipolicy_log::LogArgs;
 pub use args::ServeArgs;
 pub use authzen::parse_evaluation;
 pub use state::{DecisionRecord, DecisionSink, State};
@@ -205,9 +206,27 @@ impl Server {
     }
 }
 
-/// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs.
+/// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs. With
+/// `--log`, every decision is logged; at shutdown the log's queue is written out before the
+/// process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
-    let server = Server::bind(args).await?;
+    // Opening a log may connect to PostgreSQL with a blocking client: not on the runtime.
+    let log_args = args.log.clone();
+    let opened = tokio::task::spawn_blocking(move || log_args.open())
+        .await
+        .map_err(|e| StartError::Inputs(format!("cannot open the decision log: {e}")))?
+        .map_err(|e| StartError::Inputs(e.to_string()))?;
+    let mut server = Server::bind(args).await?;
+    let log = opened.map(|opened| {
+        for warning in &opened.warnings {
+            tracing::warn!("{warning}");
+        }
+        tracing::info!(log = %opened.log.name(), sync = server.args.log.log_sync, "decision log");
+        opened.log
+    });
+    if let Some(log) = &log {
+        server = server.with_sink(aipolicy_log::as_sink(log));
+    }
     let shutdown = async {
         #[cfg(unix)]
         {
@@ -245,7 +264,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             });
         }
     }
-    server.run(shutdown).await.map_err(StartError::Runtime)
+    let served = server.run(shutdown).await.map_err(StartError::Runtime);
+    if let Some(log) = log {
+        let queued = aipolicy::log::DecisionSink::queue_depth(&*log);
+        match tokio::task::spawn_blocking(move || log.close().map(|()| log.durable())).await {
+            Ok(Ok(written)) => tracing::info!(queued, written, "decision log flushed"),
+            Ok(Err(e)) => {
+                tracing::error!("decision log: not every record could be written at shutdown: {e}")
+            }
+            Err(e) => tracing::error!("decision log: the flush failed: {e}"),
+        }
+    }
+    served
 }
 
 /// Sets up the request log on stderr, runs the service on a multi-threaded runtime and turns

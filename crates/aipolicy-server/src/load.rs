@@ -2,7 +2,6 @@
 //! `policyRevision`, and built into an [`Engine`] from exactly the bytes that were hashed (a
 //! file that changes while it is read can never give a revision that names other rules).
 
-use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -205,14 +204,7 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
     })
 }
 
-/// Bytes in lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
+pub use aipolicy::log::hex;
 
 fn hash_policy_files(hash: &mut Sha256, files: &[PolicyFile]) {
     for file in files {

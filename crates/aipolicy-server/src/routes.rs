@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::authzen::{self, Evaluation, Evaluations, MappingError, RequestError, Semantic};
 use crate::http::{self, ApiError, CallerName, Dialect, RequestId};
 use crate::load::Loaded;
-use crate::state::{DecisionRecord, State};
+use crate::state::State;
 use crate::tokens::Caller;
+use aipolicy::log::Origin;
 
 /// Batches of more items than this are decided on a blocking thread, not on the async workers
 /// (a few hundred decisions take well under a millisecond; handing them to another thread
@@ -139,20 +140,18 @@ impl State {
         &self,
         policy: &Loaded,
         caller: &Caller,
-        endpoint: &'static str,
         query: Option<&Query>,
         decision: &Decision,
     ) -> uuid::Uuid {
         let decision_id = uuid::Uuid::now_v7();
-        self.decided(DecisionRecord {
-            decision_id,
+        let id = decision_id.to_string();
+        let origin = Origin {
+            decision_id: &id,
             time: SystemTime::now(),
             policy_revision: &policy.revision,
             caller: &caller.name,
-            endpoint,
-            query,
-            decision,
-        });
+        };
+        self.decided(origin, &policy.engine, query, decision);
         decision_id
     }
 }
@@ -203,13 +202,7 @@ async fn decide(AxState(state): AxState<Arc<State>>, request: Request) -> Respon
             StatusCode::BAD_REQUEST,
         ),
     };
-    let id = state.record(
-        &asked.policy,
-        &asked.caller,
-        "/v1/decide",
-        query.as_ref(),
-        &decision,
-    );
+    let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
     let body = serde_json::to_vec(&NativeDecision {
         decision: &decision,
         decision_id: id.to_string(),
@@ -324,13 +317,7 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
             },
         };
         input_errors += usize::from(input_error);
-        let id = state.record(
-            &asked.policy,
-            &asked.caller,
-            "/v1/batch",
-            query.as_ref(),
-            &decision,
-        );
+        let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
         let written = serde_json::to_writer(
             &mut out,
             &NativeDecision {
@@ -433,16 +420,10 @@ fn evaluate(asked: &Asked, evaluation: &Evaluation) -> Evaluated {
     }
 }
 
-fn authzen_json(
-    state: &State,
-    asked: &Asked,
-    endpoint: &'static str,
-    evaluated: Evaluated,
-) -> AuthZenOwned {
+fn authzen_json(state: &State, asked: &Asked, evaluated: Evaluated) -> AuthZenOwned {
     let id = state.record(
         &asked.policy,
         &asked.caller,
-        endpoint,
         evaluated.query.as_ref(),
         &evaluated.decision,
     );
@@ -503,12 +484,7 @@ async fn evaluation(AxState(state): AxState<Arc<State>>, request: Request) -> Re
     };
     let (parts, body) = request.into_parts();
     let response = match read_authzen(&parts.headers, body, MAX_QUERY_BYTES).await {
-        Ok(body) => single_evaluation(
-            &state,
-            &asked,
-            authzen::parse_evaluation(&body),
-            "/access/v1/evaluation",
-        ),
+        Ok(body) => single_evaluation(&state, &asked, authzen::parse_evaluation(&body)),
         Err(e) => e.into_response(),
     };
     with_caller(response, &asked.caller)
@@ -530,7 +506,6 @@ fn single_evaluation(
     state: &State,
     asked: &Asked,
     parsed: Result<Evaluation, RequestError>,
-    endpoint: &'static str,
 ) -> Response {
     let evaluation = match parsed {
         Ok(evaluation) => evaluation,
@@ -540,10 +515,10 @@ fn single_evaluation(
     if let Some(error) = &evaluated.error {
         // Still a decision (a deny), counted and logged; the answer is the error.
         let error = error.clone();
-        authzen_json(state, asked, endpoint, evaluated);
+        authzen_json(state, asked, evaluated);
         return authzen_error(error).into_response();
     }
-    let answer = authzen_json(state, asked, endpoint, evaluated);
+    let answer = authzen_json(state, asked, evaluated);
     let body = serde_json::to_vec(&answer.view(&asked.policy.revision)).unwrap_or_default();
     json_response(StatusCode::OK, body, "application/json")
 }
@@ -564,8 +539,7 @@ async fn evaluations(AxState(state): AxState<Arc<State>>, request: Request) -> R
     let (semantic, items) = match authzen::parse_evaluations(&body, state.config.max_batch) {
         Err(e) => return with_caller(authzen_error(e).into_response(), &caller),
         Ok(Evaluations::Single(evaluation)) => {
-            let response =
-                single_evaluation(&state, &asked, Ok(*evaluation), "/access/v1/evaluations");
+            let response = single_evaluation(&state, &asked, Ok(*evaluation));
             return with_caller(response, &caller);
         }
         Ok(Evaluations::Many { semantic, items }) => (semantic, items),
@@ -602,12 +576,7 @@ fn run_evaluations(
             Err(e) => Evaluated::failed(e, asked.language),
         };
         let allowed = evaluated.allowed();
-        answers.push(authzen_json(
-            state,
-            asked,
-            "/access/v1/evaluations",
-            evaluated,
-        ));
+        answers.push(authzen_json(state, asked, evaluated));
         match semantic {
             Semantic::DenyOnFirstDeny if !allowed => break,
             Semantic::PermitOnFirstPermit if allowed => break,
@@ -753,13 +722,7 @@ fn run_search(
                 .memo
                 .decide(engine, query, asked.language)
                 .map_err(|e| authzen_error(authzen::input_error(&e)))?;
-            state.record(
-                &asked.policy,
-                &asked.caller,
-                "/access/v1/search/resource",
-                Some(query),
-                &decision,
-            );
+            state.record(&asked.policy, &asked.caller, Some(query), &decision);
             Ok(decision)
         })?
         .into_iter()

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aipolicy::inputs::Inputs;
+use aipolicy::log::Origin;
 use aipolicy::{Decision, Language, Query};
 use arc_swap::ArcSwapOption;
 use serde::Serialize;
@@ -15,39 +16,7 @@ use crate::load::{self, LoadFailure, Loaded};
 use crate::metrics::{Gauges, Metrics};
 use crate::tokens::Tokens;
 
-/// Called after each decision, with what the decision log will record: the seam for
-/// `--log SINK` (a later issue). It must not block: a sink queues, and reports its queue.
-pub trait DecisionSink: Send + Sync + 'static {
-    /// One decision was made.
-    fn record(&self, record: &DecisionRecord<'_>);
-    /// Records waiting in the sink's queue (`aipolicy_decision_log_queue_depth`).
-    fn queue_depth(&self) -> u64 {
-        0
-    }
-    /// Records dropped because the queue was full (`aipolicy_decision_log_dropped_total`).
-    fn dropped(&self) -> u64 {
-        0
-    }
-}
-
-/// What a decision log records of one decision.
-#[derive(Debug)]
-pub struct DecisionRecord<'a> {
-    /// The decision's `decisionId` (a UUIDv7).
-    pub decision_id: uuid::Uuid,
-    /// When it was made.
-    pub time: SystemTime,
-    /// The revision that made it.
-    pub policy_revision: &'a str,
-    /// The caller's name from the token file (`local` without one).
-    pub caller: &'a str,
-    /// The endpoint asked.
-    pub endpoint: &'static str,
-    /// The query, when the request could be read as one.
-    pub query: Option<&'a Query>,
-    /// The decision.
-    pub decision: &'a Decision,
-}
+pub use aipolicy::log::{DecisionRecord, DecisionSink};
 
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
@@ -269,12 +238,34 @@ impl State {
         Ok((loaded, tokens))
     }
 
-    /// Counts a decision and hands it to the decision log.
-    pub fn decided(&self, record: DecisionRecord<'_>) {
-        self.metrics.decision(record.decision);
-        if let Some(sink) = &self.sink {
-            sink.record(&record);
+    /// Counts a decision and hands its record to the decision log (a queue push). A request
+    /// that was not a query (`query` is `None`: bad JSON) decided nothing about anyone and is
+    /// not logged.
+    pub fn decided(
+        &self,
+        origin: Origin<'_>,
+        engine: &aipolicy::Engine,
+        query: Option<&Query>,
+        decision: &Decision,
+    ) {
+        self.metrics.decision(decision);
+        if let (Some(sink), Some(query)) = (&self.sink, query) {
+            let _ = sink.submit(DecisionRecord::new(origin, engine, query, decision));
         }
+    }
+
+    /// Waits, when the log is synchronous (`--log-sync`), until every record queued so far
+    /// is durable: called before a decision's response is sent. `Err` when the log cannot
+    /// be written: the decision must not be given.
+    pub async fn logged(&self) -> Result<(), aipolicy::log::LogError> {
+        let Some(sink) = self.sink.as_ref().filter(|s| s.is_sync()) else {
+            return Ok(());
+        };
+        let ticket = sink.last_ticket();
+        let sink = Arc::clone(sink);
+        tokio::task::spawn_blocking(move || sink.wait_durable(ticket))
+            .await
+            .unwrap_or_else(|e| Err(aipolicy::log::LogError(format!("the wait failed: {e}"))))
     }
 
     /// The last failed reload, when the last reload failed.

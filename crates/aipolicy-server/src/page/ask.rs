@@ -100,7 +100,7 @@ pub async fn page(
         name: CALLER.into(),
         admin: false,
     };
-    state.record(&policy, &caller, "/ask", Some(&query), &decision);
+    state.record(&policy, &caller, Some(&query), &decision);
     let instead = if decision.is_allowed() {
         Vec::new()
     } else {

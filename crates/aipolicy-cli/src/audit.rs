@@ -1,0 +1,384 @@
+//! `aipolicy audit`: what the people who supervise read from a decision log.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use aipolicy_log::audit::{self, ExportFormat, Verification};
+use aipolicy_log::{open_source, SinkSpec, Source, TimeRange};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::Exit;
+
+/// Arguments of `aipolicy audit`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "A data-protection officer's three commands:
+  aipolicy audit verify  --log sqlite:audit.db          # exit 0: no record was edited, inserted or deleted
+  aipolicy audit summary --log sqlite:audit.db --since 2026-11-01 --until 2026-11-30
+  aipolicy audit report  --log sqlite:audit.db --since 2026-11-01 -o revision.html
+
+The log is what `--log SINK` on check, batch and serve writes: sqlite:PATH, jsonl:PATH or
+postgres://USER@HOST/DB. Records hold ids (user or its pseudonym, AI system, data classes,
+paragraphs and policies), never the information itself.")]
+pub struct AuditArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+/// The audit commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain: exit 0 when it is whole, 1 naming the first edited, inserted or
+    /// deleted record.
+    Verify(VerifyArgs),
+    /// Count decisions by verdict, paragraph, AI system, unit and action.
+    Summary(SummaryArgs),
+    /// Write the records as CSV or JSON Lines.
+    Export(ExportArgs),
+    /// One self-contained, printable HTML page for a revision: the chain's check, totals,
+    /// denies per paragraph over time, AI systems asked beyond their approval, units, policy
+    /// revisions.
+    Report(ReportArgs),
+}
+
+/// The log to read.
+#[derive(Debug, Clone, Args)]
+pub struct LogSource {
+    /// The log: sqlite:PATH, jsonl:PATH or postgres://USER@HOST/DB
+    #[arg(long, value_name = "SINK")]
+    pub log: SinkSpec,
+    /// Show no progress on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Which records.
+#[derive(Debug, Clone, Args)]
+pub struct RangeArgs {
+    /// The first day (2026-11-01) or time (2026-11-01T08:00:00Z) taken
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// The last day taken (that whole day), or the time (excluded) where taking stops
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+/// `audit verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The log
+    #[command(flatten)]
+    pub source: LogSource,
+}
+
+/// `audit summary` formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// For a person.
+    #[default]
+    Text,
+    /// JSON: total, allow, deny, byParagraph, byAiSystem, byUnit, byAction, and more.
+    Json,
+    /// Markdown tables.
+    Md,
+}
+
+/// `audit summary`.
+#[derive(Debug, Clone, Args)]
+pub struct SummaryArgs {
+    /// The log
+    #[command(flatten)]
+    pub source: LogSource,
+    /// Which records
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+}
+
+/// `audit export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The log
+    #[command(flatten)]
+    pub source: LogSource,
+    /// Which records
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file [default: stdout]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `audit report` formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    #[default]
+    Html,
+}
+
+/// `audit report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The log
+    #[command(flatten)]
+    pub source: LogSource,
+    /// Which records (the chain is checked whole, whatever the range)
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write to this file [default: stdout]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `aipolicy audit …`: 0 done (or the chain whole), 1 the chain broken, 2 a log or an
+/// argument that cannot be used, 3 the output could not be written.
+pub fn run(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    match &args.command {
+        AuditCommand::Verify(args) => verify(args, out, err),
+        AuditCommand::Summary(args) => summary(args, out, err),
+        AuditCommand::Export(args) => export(args, out, err),
+        AuditCommand::Report(args) => report(args, out, err),
+    }
+}
+
+fn open(source: &LogSource, err: &mut dyn Write) -> Result<Box<dyn Source>, Exit> {
+    open_source(&source.log).map_err(|e| {
+        let _ = writeln!(err, "error: {e}");
+        Exit::InputError
+    })
+}
+
+fn range(args: &RangeArgs, err: &mut dyn Write) -> Result<TimeRange, Exit> {
+    TimeRange::parse(args.since.as_deref(), args.until.as_deref()).map_err(|e| {
+        let _ = writeln!(err, "error: {e}");
+        Exit::InputError
+    })
+}
+
+/// Progress on stderr, when it is a terminal and not `--quiet`, at most twice a second.
+fn progress(quiet: bool, err: &mut dyn Write) -> impl FnMut(u64, Option<u64>) + '_ {
+    let show = !quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut last = started;
+    move |read, total| {
+        if show && last.elapsed() >= Duration::from_millis(500) {
+            last = Instant::now();
+            let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let _ = match total {
+                Some(total) => write!(err, "\r{read} of {total} record(s) read ({rate:.0}/s)"),
+                None => write!(err, "\r{read} record(s) read ({rate:.0}/s)"),
+            };
+            let _ = err.flush();
+        }
+    }
+}
+
+fn end_progress(quiet: bool, err: &mut dyn Write) {
+    if !quiet && std::io::stderr().is_terminal() {
+        let _ = write!(err, "\r\x1b[K");
+    }
+}
+
+fn log_error(err: &mut dyn Write, e: impl std::fmt::Display) -> Exit {
+    let _ = writeln!(err, "error: {e}");
+    Exit::InputError
+}
+
+fn written(result: std::io::Result<()>, err: &mut dyn Write) -> Exit {
+    match result {
+        Ok(()) => Exit::Success,
+        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write: {e}");
+            Exit::WriteError
+        }
+    }
+}
+
+fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let mut source = match open(&args.source, err) {
+        Ok(source) => source,
+        Err(exit) => return exit,
+    };
+    let outcome = {
+        let mut shown = progress(args.source.quiet, err);
+        audit::verify(source.as_mut(), &mut shown)
+    };
+    end_progress(args.source.quiet, err);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => return log_error(err, e),
+    };
+    let log = &args.source.log;
+    match outcome {
+        Verification::Whole { verified, anchor } => {
+            let mut text = format!(
+                "{log}: the hash chain is whole: {} record(s)",
+                verified.records
+            );
+            if let (Some(first), Some(last)) = (&verified.first_time, &verified.last_time) {
+                text.push_str(&format!(" from {first} to {last}"));
+            }
+            if anchor.purged > 0 {
+                text.push_str(&format!(
+                    "; {} older record(s) were purged by the retention, and the chain is checked from the first kept one",
+                    anchor.purged
+                ));
+            }
+            if let Some(hash) = &verified.last_hash {
+                text.push_str(&format!(
+                    "\nlast hash: {hash} (keep it: a later verify shows whether the log still ends with this record)"
+                ));
+            }
+            written(writeln!(out, "{text}"), err)
+        }
+        Verification::Broken(broken) => {
+            let _ = writeln!(out, "{log}: the hash chain is broken: {broken}");
+            Exit::Failure
+        }
+        Verification::Unreadable { position, what } => {
+            let _ = writeln!(
+                out,
+                "{log}: the hash chain is broken: record {position}: {what}"
+            );
+            Exit::Failure
+        }
+    }
+}
+
+fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let range = match range(&args.range, err) {
+        Ok(range) => range,
+        Err(exit) => return exit,
+    };
+    let mut source = match open(&args.source, err) {
+        Ok(source) => source,
+        Err(exit) => return exit,
+    };
+    let counted = {
+        let mut shown = progress(args.source.quiet, err);
+        audit::summary(source.as_mut(), &range, &mut shown)
+    };
+    end_progress(args.source.quiet, err);
+    let summary = match counted {
+        Ok(summary) => summary,
+        Err(e) => return log_error(err, e),
+    };
+    let result = match args.format {
+        SummaryFormat::Text => summary.write_text(out),
+        SummaryFormat::Md => summary.write_md(out),
+        SummaryFormat::Json => serde_json::to_writer_pretty(&mut *out, &summary)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+    };
+    written(result, err)
+}
+
+/// `out`, or the file of `--output` (created, or an input error naming it).
+fn output<'o>(
+    file: Option<&PathBuf>,
+    out: &'o mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Box<dyn Write + 'o>, Exit> {
+    match file {
+        None => Ok(Box::new(out)),
+        Some(path) => std::fs::File::create(path)
+            .map(|f| Box::new(std::io::BufWriter::new(f)) as Box<dyn Write>)
+            .map_err(|e| {
+                let _ = writeln!(err, "error: cannot create `{}`: {e}", path.display());
+                Exit::InputError
+            }),
+    }
+}
+
+fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let range = match range(&args.range, err) {
+        Ok(range) => range,
+        Err(exit) => return exit,
+    };
+    let mut source = match open(&args.source, err) {
+        Ok(source) => source,
+        Err(exit) => return exit,
+    };
+    let mut target = match output(args.output.as_ref(), out, err) {
+        Ok(target) => target,
+        Err(exit) => return exit,
+    };
+    let exported = {
+        let mut shown = progress(args.source.quiet, err);
+        audit::export(
+            source.as_mut(),
+            &range,
+            args.format,
+            &mut target,
+            &mut shown,
+        )
+    };
+    end_progress(args.source.quiet, err);
+    match exported {
+        Ok(count) => {
+            let flushed = target.flush();
+            if let Some(path) = &args.output {
+                let _ = writeln!(err, "{count} record(s) written to {}", path.display());
+            }
+            written(flushed, err)
+        }
+        Err(e) if e.0.contains("Broken pipe") => Exit::Success,
+        Err(e) => log_error(err, e),
+    }
+}
+
+fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let ReportFormat::Html = args.format;
+    let range = match range(&args.range, err) {
+        Ok(range) => range,
+        Err(exit) => return exit,
+    };
+    let mut source = match open(&args.source, err) {
+        Ok(source) => source,
+        Err(exit) => return exit,
+    };
+    let collected = {
+        let mut shown = progress(args.source.quiet, err);
+        aipolicy_log::report::collect(
+            &args.source.log.to_string(),
+            source.as_mut(),
+            &range,
+            &mut shown,
+        )
+    };
+    end_progress(args.source.quiet, err);
+    let report = match collected {
+        Ok(report) => report,
+        Err(e) => return log_error(err, e),
+    };
+    let page = aipolicy_log::report::html(&report);
+    let mut target = match output(args.output.as_ref(), out, err) {
+        Ok(target) => target,
+        Err(exit) => return exit,
+    };
+    let result = target
+        .write_all(page.as_bytes())
+        .and_then(|()| target.flush());
+    if let (Ok(()), Some(path)) = (&result, &args.output) {
+        let _ = writeln!(err, "report written to {}", path.display());
+    }
+    if !matches!(report.verification, Verification::Whole { .. }) {
+        let _ = writeln!(
+            err,
+            "warning: the hash chain is broken (the report says where); run `aipolicy audit verify --log {}`",
+            args.source.log
+        );
+    }
+    written(result, err)
+}

@@ -1,0 +1,639 @@
+//! The decision log end to end, through the `aipolicy` binary: `check`, `batch` and `serve`
+//! (over real HTTP) with `--log`, then `aipolicy audit`: the counts equal what was sent, an
+//! edited, deleted or inserted row is named, a server killed with SIGKILL under load leaves
+//! a log that verifies and holds every decision it answered (`--log-sync`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn aipolicy(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn summary(log: &str) -> serde_json::Value {
+    let out = aipolicy(&["audit", "summary", "--log", log, "--format", "json"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn verify(log: &str) -> (i32, String) {
+    let out = aipolicy(&["audit", "verify", "--log", log], "");
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout) + &text(&out.stderr),
+    )
+}
+
+/// Queries of a known mix: `n` lines, a third of them denied under U3.
+fn queries(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!(r#"{{"user":"anna","ai":"chatgpt","data":"intern","requestId":"q{i}"}}"#)
+            } else {
+                format!(
+                    r#"{{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"q{i}"}}"#
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn check_and_batch_log_to_sqlite_and_the_summary_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let out = aipolicy(
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "intern", "--log", &log, "-q",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = aipolicy(&["batch", "--log", &log, "-q"], &queries(300));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = summary(&log);
+    assert_eq!(s["total"], 301);
+    assert_eq!(s["deny"], 101);
+    assert_eq!(s["allow"], 200);
+    assert_eq!(s["byAiSystem"]["chatgpt"], 101);
+    assert_eq!(s["byAiSystem"]["copilot-chat"], 200);
+    assert_eq!(s["byParagraph"]["U3"], 101);
+    assert_eq!(s["byAction"]["use"], 301);
+    assert_eq!(s["byUnit"]["Kommunstyrelseförvaltningen"], 301);
+    let (code, said) = verify(&log);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("whole: 301 record(s)"), "{said}");
+    // The record holds ids, never the information or the messages.
+    let export = aipolicy(&["audit", "export", "--log", &log, "--format", "jsonl"], "");
+    let first: serde_json::Value =
+        serde_json::from_str(text(&export.stdout).lines().next().unwrap()).unwrap();
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "action",
+            "ai",
+            "caller",
+            "context",
+            "data",
+            "decision",
+            "decisionId",
+            "hash",
+            "obligations",
+            "policyRevision",
+            "prevHash",
+            "reasons",
+            "requestId",
+            "roles",
+            "time",
+            "unit",
+            "user"
+        ]
+    );
+    assert_eq!(first["caller"], "aipolicy check");
+    assert_eq!(first["reasons"][0].as_object().unwrap().len(), 2);
+}
+
+fn sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let log = format!("sqlite:{}", path.display());
+    let out = aipolicy(&["batch", "--log", &log, "-q"], &queries(20));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(verify(&log).0, 0);
+    let id_of = |seq: i64| -> String {
+        sqlite(&path)
+            .query_row(
+                "SELECT decision_id FROM decisions WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let fresh = |name: &str| {
+        let target = dir.path().join(name);
+        std::fs::copy(&path, &target).unwrap();
+        target
+    };
+
+    // Edited: a deny turned into an allow.
+    let edited = fresh("edited.db");
+    sqlite(&edited)
+        .execute(
+            "UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 7",
+            [],
+        )
+        .unwrap();
+    let (code, said) = verify(&format!("sqlite:{}", edited.display()));
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("record 7") && said.contains(&id_of(7)),
+        "{said}"
+    );
+    assert!(said.contains("changed after it was written"), "{said}");
+
+    // Deleted: the record after the hole is named.
+    let deleted = fresh("deleted.db");
+    sqlite(&deleted)
+        .execute("DELETE FROM decisions WHERE seq = 12", [])
+        .unwrap();
+    let (code, said) = verify(&format!("sqlite:{}", deleted.display()));
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains(&id_of(13)) && said.contains("deleted"),
+        "{said}"
+    );
+
+    // Inserted: a copy of a record, put in at the end.
+    let inserted = fresh("inserted.db");
+    sqlite(&inserted)
+        .execute(
+            r#"INSERT INTO decisions (decision_id, time, policy_revision, request_id, caller, "user", roles, unit, ai, action, data, context, decision, reasons, obligations, hash, prev_hash)
+               SELECT decision_id, time, policy_revision, request_id, caller, "user", roles, unit, ai, action, data, context, decision, reasons, obligations, hash, prev_hash FROM decisions WHERE seq = 3"#,
+            [],
+        )
+        .unwrap();
+    let (code, said) = verify(&format!("sqlite:{}", inserted.display()));
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("record 21") && said.contains(&id_of(3)),
+        "{said}"
+    );
+
+    // A log that is not there is an input error, not an empty log.
+    let (code, said) = verify(&format!("sqlite:{}", dir.path().join("none.db").display()));
+    assert_eq!(code, 2, "{said}");
+}
+
+#[test]
+fn jsonl_logs_pseudonymize_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = format!("jsonl:{}", path.display());
+    let key = dir.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let key_arg = format!("@{}", key.display());
+    let out = aipolicy(
+        &["batch", "--log", &log, "--log-pseudonymize", &key_arg, "-q"],
+        &queries(30),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logged = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(logged.lines().count(), 30);
+    assert!(!logged.contains("\"anna\""), "the user id was logged");
+    let users: std::collections::BTreeSet<String> = logged
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["user"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(users.len(), 1, "one user, one pseudonym: {users:?}");
+    assert!(users.iter().all(|u| u.starts_with("p-")));
+    assert_eq!(summary(&log)["deny"], 10);
+    assert_eq!(verify(&log).0, 0);
+
+    let report = dir.path().join("report.html");
+    let out = aipolicy(
+        &[
+            "audit",
+            "report",
+            "--log",
+            &log,
+            "-o",
+            &report.display().to_string(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(page.contains("<svg"), "no chart");
+    assert!(
+        page.contains("Kedjan är hel"),
+        "the chain's check is missing"
+    );
+    assert!(page.contains("chatgpt"));
+    assert!(
+        !page.contains("<script") && !page.contains(" src="),
+        "the page loads nothing"
+    );
+
+    // An edited line is named.
+    std::fs::write(&path, logged.replacen("\"deny\"", "\"allow\"", 1)).unwrap();
+    let (code, said) = verify(&log);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("record 1 "), "{said}");
+
+    let out = aipolicy(&["batch", "--log", &log, "--log-pseudonymize", "short"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("at least 16"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn csv_export_has_the_records_names_and_is_formula_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let out = aipolicy(
+        &["batch", "--log", &log, "-q"],
+        "{\"user\":\"anna\",\"ai\":\"=cmd\",\"data\":\"oppen\"}\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = aipolicy(&["audit", "export", "--log", &log, "--format", "csv"], "");
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("decisionId,time,policyRevision,requestId,caller,user,roles,unit,ai,action"));
+    assert!(lines.next().unwrap().contains(",'=cmd,"), "{csv}");
+}
+
+/// `aipolicy serve` with `args` on an ephemeral port; its address once the policy is loaded.
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--watch",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    let (mut addr, mut loaded) = (None, false);
+    while started.elapsed() < Duration::from_secs(30) && (addr.is_none() || !loaded) {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
+            break;
+        };
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "listening" {
+            addr = event["addr"].as_str().map(str::to_string);
+        }
+        loaded |= event["message"] == "policy loaded";
+    }
+    (
+        child,
+        addr.expect("the server did not say where it listens"),
+    )
+}
+
+/// One request on a connection of its own: the status and the body.
+fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let kind = if path == "/v1/batch" {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    };
+    write!(stream, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.get(9..12)?.parse().ok()?;
+    Some((status, answer.split("\r\n\r\n").nth(1)?.to_string()))
+}
+
+fn get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+fn stop(child: &mut Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_served_log_holds_every_decision_with_its_caller_after_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let log = format!("sqlite:{}", path.display());
+    // One caller, `intranet`, whose secret is `s3cret`.
+    let tokens = dir.path().join("tokens");
+    std::fs::write(
+        &tokens,
+        "intranet 1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0\n",
+    )
+    .unwrap();
+    let (mut child, addr) = serve(&["--log", &log, "--token-file", &tokens.display().to_string()]);
+    let lines = queries(120);
+    for line in lines.lines() {
+        let (status, body) = post(&addr, "/v1/decide", Some("s3cret"), line).unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    // AuthZEN asks are logged too, and a batch of 30 lines.
+    let evaluation = r#"{"subject":{"type":"user","id":"anna"},"resource":{"type":"ai_system","id":"chatgpt"},"action":{"name":"use"},"context":{"data":["intern"]}}"#;
+    assert_eq!(
+        post(&addr, "/access/v1/evaluation", Some("s3cret"), evaluation)
+            .unwrap()
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&addr, "/v1/batch", Some("s3cret"), &queries(30))
+            .unwrap()
+            .0,
+        200
+    );
+    let metrics = get(&addr, "/metrics");
+    assert!(
+        metrics.contains("aipolicy_decision_log_queue_depth "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("aipolicy_decision_log_dropped_total 0"),
+        "{metrics}"
+    );
+    // No endpoint reads the log.
+    assert!(get(&addr, "/v1/log").starts_with("HTTP/1.1 404"));
+    stop(&mut child, "TERM");
+    let s = summary(&log);
+    assert_eq!(s["total"], 151, "{s}");
+    assert_eq!(s["deny"], 51, "{s}");
+    assert_eq!(verify(&log).0, 0);
+    let caller: String = sqlite(&path)
+        .query_row("SELECT DISTINCT caller FROM decisions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(caller, "intranet");
+}
+
+#[test]
+fn a_server_killed_under_load_with_log_sync_loses_no_answered_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let log = format!("sqlite:{}", path.display());
+    let (mut child, addr) = serve(&["--log", &log, "--log-sync"]);
+    let answered: Arc<Mutex<Vec<String>>> = Arc::default();
+    let running = Arc::new(AtomicBool::new(true));
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (addr, answered, running) = (addr.clone(), Arc::clone(&answered), Arc::clone(&running));
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while running.load(Ordering::Relaxed) {
+                    i += 1;
+                    let body = format!(r#"{{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"c{c}-{i}"}}"#);
+                    // After the kill, requests fail: only answers count.
+                    let Some((200, body)) = post(&addr, "/v1/decide", None, &body) else {
+                        continue;
+                    };
+                    let decision: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    answered.lock().unwrap().push(decision["decisionId"].as_str().unwrap().to_string());
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while answered.lock().unwrap().len() < 300 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop(&mut child, "KILL");
+    running.store(false, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 300, "only {} answers", answered.len());
+
+    // The log opens again (a restarted server writes on), and verifies.
+    let (mut again, addr) = serve(&["--log", &log, "--log-sync"]);
+    let after = r#"{"user":"anna","ai":"chatgpt","data":"intern"}"#;
+    assert_eq!(post(&addr, "/v1/decide", None, after).unwrap().0, 200);
+    stop(&mut again, "TERM");
+    let (code, said) = verify(&log);
+    assert_eq!(code, 0, "{said}");
+    let logged: std::collections::HashSet<String> = {
+        let connection = sqlite(&path);
+        let mut statement = connection
+            .prepare("SELECT decision_id FROM decisions")
+            .unwrap();
+        statement
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let missing: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} answered decision(s) not in the log, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+}
+
+/// The PostgreSQL server of `AIPOLICY_TEST_POSTGRES`, in a schema of the test's own.
+fn postgres(schema: &str) -> String {
+    let Ok(url) = std::env::var("AIPOLICY_TEST_POSTGRES") else {
+        panic!(
+            "AIPOLICY_TEST_POSTGRES is not set: the PostgreSQL sink is tested against a real server. \
+             Run .ci/run (it installs Debian's postgresql, starts it and sets the variable), or start \
+             one yourself and export AIPOLICY_TEST_POSTGRES=postgres://USER:PASSWORD@127.0.0.1:5432/DB"
+        );
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to AIPOLICY_TEST_POSTGRES ({url}): {e}"));
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
+}
+
+#[test]
+fn two_servers_log_to_one_postgres_log_that_counts_and_verifies() {
+    let url = postgres("aipolicy_cli_served");
+    let (mut first, first_addr) = serve(&["--log", &url]);
+    let (mut second, second_addr) = serve(&["--log", &url, "--log-sync"]);
+    for (i, line) in queries(90).lines().enumerate() {
+        let addr = if i % 2 == 0 {
+            &first_addr
+        } else {
+            &second_addr
+        };
+        assert_eq!(post(addr, "/v1/decide", None, line).unwrap().0, 200);
+    }
+    let out = aipolicy(&["batch", "--log", &url, "-q"], &queries(30));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    stop(&mut first, "TERM");
+    stop(&mut second, "TERM");
+    let s = summary(&url);
+    assert_eq!(
+        (s["total"].as_u64(), s["deny"].as_u64()),
+        (Some(120), Some(40)),
+        "{s}"
+    );
+    assert_eq!(s["byParagraph"]["U3"], 40);
+    let (code, said) = verify(&url);
+    assert_eq!(code, 0, "{said}");
+
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .execute("UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 31 AND decision = 'deny'", &[])
+        .unwrap();
+    client
+        .execute(
+            "UPDATE decisions SET \"user\" = 'bertil' WHERE seq = 31",
+            &[],
+        )
+        .unwrap();
+    let (code, said) = verify(&url);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("record 31 "), "{said}");
+}
+
+/// The report in a real browser (headless Chromium): the page renders, and the chart's lines
+/// are drawn.
+#[test]
+fn the_report_renders_in_a_browser_with_its_chart() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!("no Chromium: the report is tested in a real browser; install Debian's chromium (.ci/run does)")
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let out = aipolicy(&["batch", "--log", &log, "-q"], &queries(60));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = dir.path().join("report.html");
+    let out = aipolicy(
+        &[
+            "audit",
+            "report",
+            "--log",
+            &log,
+            "-o",
+            &report.display().to_string(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shot = dir.path().join("report.png");
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1100,1000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "chromium failed: {status:?}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    // Below the chain's (green) box, the only coloured pixels are the chart's: its lines run
+    // across the plot (hundreds of pixels long), its legend has a few short strokes.
+    let width = info.width as usize * channels;
+    let line = pixels
+        .chunks(width)
+        .skip(300)
+        .flat_map(|row| row.chunks(channels))
+        .filter(|p| {
+            let (max, min) = (p[..3].iter().max().unwrap(), p[..3].iter().min().unwrap());
+            max - min > 50
+        })
+        .count();
+    assert!(
+        line > 800,
+        "the chart's lines are not drawn ({line} coloured pixels)"
+    );
+}

@@ -1,0 +1,635 @@
+//! The decision log's record, its hash chain and the interface of its sinks.
+//!
+//! Every front end that decides (`aipolicy check`, `aipolicy batch`, `aipolicy serve`, a service
+//! embedding this library) hands a [`DecisionRecord`] to a [`DecisionSink`]; the sinks
+//! themselves (SQLite, JSON Lines, PostgreSQL) live outside the core, in `aipolicy-log`.
+//!
+//! A record holds what was asked and what was decided, never the information itself: the ids
+//! of the data classes, the context's flags, the paragraphs and policies of the reasons and
+//! duties (not their messages). Each record's [`hash`](DecisionRecord::hash) covers its content
+//! and the previous record's hash ([`prev_hash`](DecisionRecord::prev_hash)), so that an edited,
+//! inserted or deleted record breaks the chain ([`verify`]).
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::time::SystemTime;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::decision::{Decision, Reason, Verdict};
+use crate::engine::Engine;
+use crate::query::Query;
+
+/// The `prevHash` of the first record of a log: no record came before it.
+pub const GENESIS: &str = "";
+
+/// What the hash of a record starts with: a later format of the record hashes under another
+/// prefix, so that records of two formats can never be taken for each other.
+const HASH_DOMAIN: &[u8] = b"aipolicy decision log v1\n";
+
+/// A reason or a duty as the log keeps it: the policy and its paragraph, not the message (the
+/// message follows from the policy revision and the language).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cited {
+    /// The policy's `@id`.
+    pub policy: String,
+    /// The policy's `@paragraph`.
+    pub paragraph: String,
+}
+
+impl From<&Reason> for Cited {
+    fn from(reason: &Reason) -> Cited {
+        Cited {
+            policy: reason.policy.to_string(),
+            paragraph: reason.paragraph.to_string(),
+        }
+    }
+}
+
+/// One decision as the log keeps it (the pinned record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionRecord {
+    /// The decision's id (a UUIDv7 from the service; a fresh one from the command line).
+    pub decision_id: String,
+    /// When it was decided, RFC 3339 in UTC with milliseconds (`2026-11-25T14:03:07.123Z`):
+    /// one fixed width, so that times sort as text.
+    pub time: String,
+    /// The revision of policies, schema and register that decided.
+    pub policy_revision: String,
+    /// The query's `requestId`, when it had one.
+    pub request_id: Option<String>,
+    /// Who asked: the token's name in the service (`local` without a token file), the command
+    /// (`aipolicy check`, `aipolicy batch`) on the command line.
+    pub caller: String,
+    /// The user's id, or its pseudonym (`--log-pseudonymize`).
+    pub user: String,
+    /// The user's roles as decided (for a user the register lists, the roles both grant).
+    pub roles: Vec<String>,
+    /// The user's unit as decided (the register's for a user it lists).
+    pub unit: Option<String>,
+    /// The AI system's id.
+    pub ai: String,
+    /// The action.
+    pub action: String,
+    /// The data classes' ids.
+    pub data: Vec<String>,
+    /// The context flags that were set (only `true` ones; the rest default to false).
+    pub context: BTreeMap<String, bool>,
+    /// `allow` or `deny`.
+    pub decision: Verdict,
+    /// Why a deny: each forbid that applied.
+    pub reasons: Vec<Cited>,
+    /// What an allow carries.
+    pub obligations: Vec<Cited>,
+    /// SHA-256 (hex) of this record's content and `prevHash`: set by the sink that writes it.
+    pub hash: String,
+    /// The hash of the record before it in the log ([`GENESIS`] for the first).
+    pub prev_hash: String,
+}
+
+/// Who asked and under which revision: what a record holds beside the query and decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The decision's id.
+    pub decision_id: &'a str,
+    /// When it was decided.
+    pub time: SystemTime,
+    /// The revision that decided.
+    pub policy_revision: &'a str,
+    /// Who asked.
+    pub caller: &'a str,
+}
+
+impl DecisionRecord {
+    /// The record of `decision`, made by `engine` for `query`: the user's roles and unit as the
+    /// engine took them. Not yet linked: a sink sets [`hash`](Self::hash) and
+    /// [`prev_hash`](Self::prev_hash) when it writes the record.
+    pub fn new(
+        origin: Origin<'_>,
+        engine: &Engine,
+        query: &Query,
+        decision: &Decision,
+    ) -> DecisionRecord {
+        let (roles, unit) = match engine.user_as_decided(&query.user) {
+            Some(user) => (
+                user.roles.iter().map(|r| r.as_str().to_string()).collect(),
+                user.unit.clone(),
+            ),
+            None => (Vec::new(), None),
+        };
+        let context = match serde_json::to_value(query.context) {
+            Ok(serde_json::Value::Object(flags)) => flags
+                .into_iter()
+                .filter_map(|(key, value)| value.as_bool().map(|set| (key, set)))
+                .filter(|(_, set)| *set)
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        DecisionRecord {
+            decision_id: origin.decision_id.to_string(),
+            time: rfc3339(origin.time),
+            policy_revision: origin.policy_revision.to_string(),
+            request_id: query.request_id.clone(),
+            caller: origin.caller.to_string(),
+            user: query.user.id().to_string(),
+            roles,
+            unit,
+            ai: query.ai.clone(),
+            action: query.action.as_str().to_string(),
+            data: query.data.clone(),
+            context,
+            decision: decision.decision,
+            reasons: decision.reasons.iter().map(Cited::from).collect(),
+            obligations: decision.obligations.iter().map(Cited::from).collect(),
+            hash: String::new(),
+            prev_hash: String::new(),
+        }
+    }
+
+    /// The hash this record's content and `prevHash` give: what [`hash`](Self::hash) must be.
+    /// The content is the record's JSON without `hash`, its fields in the pinned order.
+    pub fn content_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(HASH_DOMAIN);
+        let content = Content {
+            decision_id: &self.decision_id,
+            time: &self.time,
+            policy_revision: &self.policy_revision,
+            request_id: self.request_id.as_deref(),
+            caller: &self.caller,
+            user: &self.user,
+            roles: &self.roles,
+            unit: self.unit.as_deref(),
+            ai: &self.ai,
+            action: &self.action,
+            data: &self.data,
+            context: &self.context,
+            decision: self.decision,
+            reasons: &self.reasons,
+            obligations: &self.obligations,
+            prev_hash: &self.prev_hash,
+        };
+        // Serializing plain strings, lists and a sorted map cannot fail.
+        let _ = serde_json::to_writer(HashWriter(&mut hasher), &content);
+        hex(&hasher.finalize())
+    }
+
+    /// Links the record after the one whose hash is `prev_hash`: sets both hashes.
+    pub fn link(&mut self, prev_hash: &str) {
+        prev_hash.clone_into(&mut self.prev_hash);
+        self.hash = self.content_hash();
+    }
+
+    /// Whether this is a deny.
+    pub fn is_deny(&self) -> bool {
+        self.decision == Verdict::Deny
+    }
+}
+
+/// The hashed content of a record: every field but `hash`, in the pinned order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Content<'a> {
+    decision_id: &'a str,
+    time: &'a str,
+    policy_revision: &'a str,
+    request_id: Option<&'a str>,
+    caller: &'a str,
+    user: &'a str,
+    roles: &'a [String],
+    unit: Option<&'a str>,
+    ai: &'a str,
+    action: &'a str,
+    data: &'a [String],
+    context: &'a BTreeMap<String, bool>,
+    decision: Verdict,
+    reasons: &'a [Cited],
+    obligations: &'a [Cited],
+    prev_hash: &'a str,
+}
+
+/// Feeds serialized JSON straight into the hash, without a buffer.
+struct HashWriter<'h>(&'h mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a chain may start: at the first record ever ([`GENESIS`]), or, after old records were
+/// purged, at the record whose `prevHash` the purge wrote down.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Anchor {
+    /// The `prevHash` the first kept record must have.
+    pub prev_hash: String,
+    /// How many records were purged before it (for the report).
+    pub purged: u64,
+}
+
+/// A record that breaks the chain, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// Its place in the log, counted from 1 (the first kept record).
+    pub position: u64,
+    /// Its `decisionId`.
+    pub decision_id: String,
+    /// Its time.
+    pub time: String,
+    /// What is wrong.
+    pub kind: BreakKind,
+}
+
+/// How a record breaks the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakKind {
+    /// Its content does not give its hash: it was edited (or made up).
+    Edited,
+    /// Its `prevHash` is not the hash of the record before it: a record was deleted before it,
+    /// or it was inserted.
+    NotLinked {
+        /// The hash of the record before it (the anchor for the first record).
+        expected: String,
+    },
+    /// Its `decisionId` was seen before: a copy was inserted.
+    Duplicate,
+}
+
+impl fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let record = format!(
+            "record {} (decisionId {}, time {})",
+            self.position, self.decision_id, self.time
+        );
+        match &self.kind {
+            BreakKind::Edited => write!(
+                f,
+                "{record} was changed after it was written: its content does not give its hash"
+            ),
+            BreakKind::NotLinked { expected } if self.position == 1 => write!(
+                f,
+                "{record} is not where the log starts: its prevHash is not `{}`; records before it were deleted, or it was inserted",
+                if expected.is_empty() { "(none)" } else { expected }
+            ),
+            BreakKind::NotLinked { .. } => write!(
+                f,
+                "{record} does not follow record {}: its prevHash is not that record's hash; a record between them was deleted, or one of them was inserted",
+                self.position - 1
+            ),
+            BreakKind::Duplicate => write!(
+                f,
+                "{record} repeats the decisionId of an earlier record: a copy was inserted"
+            ),
+        }
+    }
+}
+
+/// What [`verify`] found in a whole chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verified {
+    /// Records checked.
+    pub records: u64,
+    /// The first record's time, when there is one.
+    pub first_time: Option<String>,
+    /// The last record's time.
+    pub last_time: Option<String>,
+    /// The last record's hash: write it down, and a later check shows the log still ends
+    /// there (a chain cannot show that records were cut off its end).
+    pub last_hash: Option<String>,
+}
+
+/// Checks the chain of `records`, in log order, from `anchor`: `Ok` when each record's content
+/// gives its hash and each links to the one before; else the first record that breaks it. A
+/// record that cannot be read is the caller's error `E`, returned as it is.
+pub fn verify<E>(
+    records: impl IntoIterator<Item = Result<DecisionRecord, E>>,
+    anchor: &Anchor,
+) -> Result<Result<Verified, ChainBreak>, E> {
+    let mut verifier = ChainVerifier::new(anchor);
+    for record in records {
+        if let Err(broken) = verifier.check(&record?) {
+            return Ok(Err(broken));
+        }
+    }
+    Ok(Ok(verifier.finish()))
+}
+
+/// [`verify`] one record at a time, for a caller that shows progress.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    expected: String,
+    seen: std::collections::HashSet<[u8; 16]>,
+    verified: Verified,
+}
+
+impl ChainVerifier {
+    /// A verifier of a chain that starts at `anchor`.
+    pub fn new(anchor: &Anchor) -> ChainVerifier {
+        ChainVerifier {
+            expected: anchor.prev_hash.clone(),
+            seen: std::collections::HashSet::new(),
+            verified: Verified::default(),
+        }
+    }
+
+    /// Checks the next record.
+    pub fn check(&mut self, record: &DecisionRecord) -> Result<(), ChainBreak> {
+        let position = self.verified.records + 1;
+        let broken = |kind| ChainBreak {
+            position,
+            decision_id: record.decision_id.clone(),
+            time: record.time.clone(),
+            kind,
+        };
+        if record.content_hash() != record.hash {
+            return Err(broken(BreakKind::Edited));
+        }
+        if record.prev_hash != self.expected {
+            return Err(broken(BreakKind::NotLinked {
+                expected: self.expected.clone(),
+            }));
+        }
+        // A copy of a record with its hash recomputed would link; its id gives it away.
+        let id_key: [u8; 16] = Sha256::digest(record.decision_id.as_bytes())[..16]
+            .try_into()
+            .unwrap_or_default();
+        if !self.seen.insert(id_key) {
+            return Err(broken(BreakKind::Duplicate));
+        }
+        record.hash.clone_into(&mut self.expected);
+        self.verified.records = position;
+        if self.verified.first_time.is_none() {
+            self.verified.first_time = Some(record.time.clone());
+        }
+        self.verified.last_time = Some(record.time.clone());
+        Ok(())
+    }
+
+    /// Records checked so far.
+    pub fn checked(&self) -> u64 {
+        self.verified.records
+    }
+
+    /// What was checked.
+    pub fn finish(mut self) -> Verified {
+        if self.verified.records > 0 {
+            self.verified.last_hash = Some(self.expected);
+        }
+        self.verified
+    }
+}
+
+/// A keyed hash of user ids (HMAC-SHA-256): the same user always gets the same pseudonym, and
+/// without the key a pseudonym cannot be turned back into an id, nor an id into its pseudonym.
+#[derive(Clone)]
+pub struct Pseudonymizer {
+    key: Hmac<Sha256>,
+}
+
+impl fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pseudonymizer(key hidden)")
+    }
+}
+
+impl Pseudonymizer {
+    /// What every pseudonym starts with, so that a reader sees it is one.
+    pub const PREFIX: &'static str = "p-";
+
+    /// A pseudonymizer with `key` (any length; a long random one is best).
+    pub fn new(key: &[u8]) -> Pseudonymizer {
+        // HMAC takes a key of any length.
+        let key = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        Pseudonymizer { key }
+    }
+
+    /// The pseudonym of `id`: `p-` and 32 hex digits (128 bits of the keyed hash).
+    pub fn pseudonym(&self, id: &str) -> String {
+        let mut mac = self.key.clone();
+        mac.update(id.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        format!("{}{}", Self::PREFIX, hex(&bytes[..16]))
+    }
+
+    /// Replaces the record's user id by its pseudonym.
+    pub fn apply(&self, record: &mut DecisionRecord) {
+        record.user = self.pseudonym(&record.user);
+    }
+}
+
+/// A record handed to a sink: its place in the sink's queue, to wait for with
+/// [`DecisionSink::wait_durable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// Why a record could not be logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("decision log: {0}")]
+pub struct LogError(pub String);
+
+/// Where decisions are logged. Handing a record over costs a queue push: the sink writes it
+/// (and links it into the chain) on a thread of its own.
+pub trait DecisionSink: Send + Sync {
+    /// Queues one record; returns its ticket, or `None` when it was dropped because the queue
+    /// was full (a sink set to drop, not wait) or the sink has failed.
+    fn submit(&self, record: DecisionRecord) -> Option<Ticket>;
+    /// The ticket of the last record queued so far.
+    fn last_ticket(&self) -> Ticket;
+    /// Waits until every record up to `ticket` is durable (written, and synced to disk where
+    /// the sink is set to). Blocks.
+    fn wait_durable(&self, ticket: Ticket) -> Result<(), LogError>;
+    /// Whether each decision waits for its record to be durable before it is answered
+    /// (`--log-sync`).
+    fn is_sync(&self) -> bool {
+        false
+    }
+    /// Records queued, not yet written.
+    fn queue_depth(&self) -> u64;
+    /// Records dropped because the queue was full (or the sink failed).
+    fn dropped(&self) -> u64;
+    /// Writes everything queued and waits for it: at shutdown, and before a command exits.
+    fn flush(&self) -> Result<(), LogError> {
+        self.wait_durable(self.last_ticket())
+    }
+}
+
+/// `2026-11-25T14:03:07.123Z`: RFC 3339 in UTC with milliseconds, always this width.
+pub fn rfc3339(time: SystemTime) -> String {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: the date of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Bytes in lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::time::Duration;
+
+    fn record(id: &str) -> DecisionRecord {
+        DecisionRecord {
+            decision_id: id.into(),
+            time: "2026-11-25T14:03:07.123Z".into(),
+            policy_revision: "abc".into(),
+            request_id: None,
+            caller: "test".into(),
+            user: "anna".into(),
+            roles: vec!["employee".into()],
+            unit: Some("Socialförvaltningen".into()),
+            ai: "copilot-chat".into(),
+            action: "use".into(),
+            data: vec!["intern".into()],
+            context: BTreeMap::new(),
+            decision: Verdict::Deny,
+            reasons: vec![Cited {
+                policy: "p".into(),
+                paragraph: "U3".into(),
+            }],
+            obligations: vec![],
+            hash: String::new(),
+            prev_hash: String::new(),
+        }
+    }
+
+    fn chain(n: usize) -> Vec<DecisionRecord> {
+        let mut prev = GENESIS.to_string();
+        (0..n)
+            .map(|i| {
+                let mut r = record(&format!("d{i}"));
+                r.link(&prev);
+                prev = r.hash.clone();
+                r
+            })
+            .collect()
+    }
+
+    fn check(records: &[DecisionRecord]) -> Result<Verified, ChainBreak> {
+        verify(records.iter().cloned().map(Ok::<_, ()>), &Anchor::default()).unwrap()
+    }
+
+    #[test]
+    fn a_whole_chain_verifies() {
+        let records = chain(5);
+        let verified = check(&records).unwrap();
+        assert_eq!(verified.records, 5);
+        assert_eq!(
+            verified.last_hash.as_deref(),
+            Some(records[4].hash.as_str())
+        );
+    }
+
+    #[test]
+    fn an_edit_is_named() {
+        let mut records = chain(5);
+        records[2].decision = Verdict::Allow;
+        let broken = check(&records).unwrap_err();
+        assert_eq!((broken.position, broken.kind), (3, BreakKind::Edited));
+    }
+
+    #[test]
+    fn a_deletion_is_named_at_the_next_record() {
+        let mut records = chain(5);
+        records.remove(2);
+        let broken = check(&records).unwrap_err();
+        assert_eq!(broken.position, 3);
+        assert_eq!(broken.decision_id, "d3");
+        assert!(matches!(broken.kind, BreakKind::NotLinked { .. }));
+    }
+
+    #[test]
+    fn a_relinked_copy_is_a_duplicate() {
+        let mut records = chain(3);
+        let mut copy = records[1].clone();
+        copy.link(&records[2].hash);
+        records.push(copy);
+        assert_eq!(check(&records).unwrap_err().kind, BreakKind::Duplicate);
+    }
+
+    #[test]
+    fn a_purged_head_verifies_from_its_anchor_only() {
+        let records = chain(5);
+        let anchor = Anchor {
+            prev_hash: records[1].hash.clone(),
+            purged: 2,
+        };
+        let kept = records[2..].iter().cloned().map(Ok::<_, ()>);
+        assert_eq!(verify(kept, &anchor).unwrap().unwrap().records, 3);
+        let broken = check(&records[2..]).unwrap_err();
+        assert_eq!(broken.position, 1);
+    }
+
+    #[test]
+    fn the_hash_is_of_the_pinned_content() {
+        // A fixed record gives a fixed hash: a change of the canonical form breaks every log.
+        let mut r = record("d0");
+        r.link(GENESIS);
+        assert_eq!(r.hash.len(), 64);
+        let again = r.content_hash();
+        assert_eq!(r.hash, again);
+        r.unit = None;
+        assert_ne!(r.content_hash(), again);
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_keyed() {
+        let a = Pseudonymizer::new(b"key one");
+        let b = Pseudonymizer::new(b"key two");
+        assert_eq!(a.pseudonym("anna"), a.pseudonym("anna"));
+        assert_ne!(a.pseudonym("anna"), a.pseudonym("bertil"));
+        assert_ne!(a.pseudonym("anna"), b.pseudonym("anna"));
+        assert!(a.pseudonym("anna").starts_with("p-"));
+        assert_eq!(a.pseudonym("anna").len(), 34);
+    }
+
+    #[test]
+    fn formats_utc() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+}
