@@ -73,6 +73,24 @@ impl LoadFailure {
         }
     }
 
+    /// The failure of `aipolicy validate`'s findings: its errors, each with file and line (its
+    /// warnings do not stop a load).
+    pub fn from_findings(findings: &[aipolicy::lint::Finding]) -> LoadFailure {
+        let errors: Vec<&aipolicy::lint::Finding> = findings
+            .iter()
+            .filter(|f| f.severity == aipolicy::lint::Severity::Error)
+            .collect();
+        let Some(first) = errors.first() else {
+            return LoadFailure::plain("the policies do not pass `aipolicy validate`");
+        };
+        LoadFailure {
+            message: first.headline(),
+            file: Some(first.file().to_string()),
+            line: first.line_column().map(|(line, _)| line),
+            problems: errors.iter().map(|f| f.headline()).collect(),
+        }
+    }
+
     /// The failure of a load error, with every diagnostic's file and line.
     pub fn from_load_error(error: &LoadError) -> LoadFailure {
         let mut problems = Vec::new();
@@ -157,17 +175,21 @@ impl std::fmt::Display for LoadFailure {
 /// how many decisions the new engine may remember.
 pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, LoadFailure> {
     let mut hash = Sha256::new();
-    let policies = match &inputs.policies {
-        Source::Embedded => Policies::bundled(),
-        Source::Path(dir) => policies::read_policy_dir(dir).and_then(|files| {
-            hash_policy_files(&mut hash, &files);
-            Policies::from_files(files)
-        }),
-    }
-    .map_err(|e| LoadFailure::from_load_error(&e))?;
-    if inputs.policies == Source::Embedded {
-        hash_policy_files(&mut hash, policies.files());
-    }
+    let (policies_name, files) = match &inputs.policies {
+        Source::Embedded => (
+            "embedded policies/".to_string(),
+            Ok(policies::BUNDLED_POLICY_FILES
+                .iter()
+                .map(|(name, text)| PolicyFile {
+                    name: (*name).to_string(),
+                    text: Arc::from(*text),
+                })
+                .collect::<Vec<_>>()),
+        ),
+        Source::Path(dir) => (dir.display().to_string(), policies::read_policy_dir(dir)),
+    };
+    let files = files.map_err(|e| LoadFailure::from_load_error(&e))?;
+    hash_policy_files(&mut hash, &files);
     let schema = match &inputs.schema {
         Source::Embedded => {
             hash_part(&mut hash, "schema", policies::BUNDLED_SCHEMA.as_bytes());
@@ -181,6 +203,14 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
         }
     }
     .map_err(|e| LoadFailure::from_load_error(&e))?;
+    // The policy checks of `aipolicy validate` (strict schema validation, every paragraph
+    // covered, no rule that can never apply), on exactly these bytes: what `validate` refuses,
+    // the server never puts in force.
+    let report = aipolicy::lint::lint_policies(&files, Some(&schema), &policies_name);
+    if report.has_errors() {
+        return Err(LoadFailure::from_findings(&report.findings));
+    }
+    let policies = Policies::from_files(files).map_err(|e| LoadFailure::from_load_error(&e))?;
     let register = match &inputs.register {
         Source::Embedded => {
             hash_part(&mut hash, "register", BUNDLED_REGISTER.as_bytes());
@@ -280,3 +310,51 @@ pub fn watched_files(inputs: &Inputs) -> Vec<std::path::PathBuf> {
 
 /// The largest Cedar schema read (the bundled one is a few KiB).
 pub const MAX_SCHEMA_BYTES: usize = 16 * 1024 * 1024;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+    use super::*;
+    use aipolicy::inputs::Overrides;
+
+    /// A policy set that `aipolicy validate` refuses (here: no policy for U4) is never put in
+    /// force, though the engine alone would build from it; the failure names the check.
+    #[test]
+    fn the_server_loads_only_what_validate_passes() {
+        let dir = std::env::temp_dir().join(format!("aipolicy-load-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in policies::BUNDLED_POLICY_FILES {
+            let file = Path::new(name).file_name().unwrap();
+            if !name.contains("u4-") {
+                std::fs::write(dir.join(file), text).unwrap();
+            }
+        }
+        let overrides = Overrides {
+            policies: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        let inputs = Inputs::resolve(&overrides, &dir).unwrap();
+        let files = policies::read_policy_dir(&dir).unwrap();
+        let without_u4 = Policies::from_files(files).unwrap();
+        assert!(
+            Engine::new(
+                without_u4,
+                policies::bundled_schema().unwrap(),
+                Register::bundled().unwrap()
+            )
+            .is_ok(),
+            "the engine alone builds from it"
+        );
+        let failure = load(&inputs, Language::En, 16).expect_err("the gate refuses it");
+        assert!(
+            failure.message.contains("uncovered-paragraph"),
+            "{failure:?}"
+        );
+        assert!(failure.message.contains("U4"), "{failure:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        // The bundled set passes.
+        let bundled = Inputs::resolve(&Overrides::default(), &std::env::temp_dir()).unwrap();
+        assert!(load(&bundled, Language::En, 16).is_ok());
+    }
+}
