@@ -195,14 +195,7 @@ fn log_error(err: &mut dyn Write, e: impl std::fmt::Display) -> Exit {
 }
 
 fn written(result: std::io::Result<()>, err: &mut dyn Write) -> Exit {
-    match result {
-        Ok(()) => Exit::Success,
-        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot write: {e}");
-            Exit::WriteError
-        }
-    }
+    super::write_failure(result, "the output", err).unwrap_or(Exit::Success)
 }
 
 fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {

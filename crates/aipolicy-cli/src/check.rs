@@ -143,11 +143,8 @@ fn decide_and_write(
                 Format::Json => write_json(out, &decision),
                 Format::Text => write_text(out, &decision, language),
             };
-            if let Err(e) = written {
-                if !super::is_broken_pipe(&e) {
-                    let _ = writeln!(err, "error: cannot write the decision: {e}");
-                    return Exit::WriteError;
-                }
+            if let Some(exit) = super::write_failure(written, "the decision", err) {
+                return exit;
             }
             match decision.decision {
                 Verdict::Allow => Exit::Success,

@@ -203,6 +203,24 @@ pub fn is_broken_pipe(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe
 }
 
+/// What writing a command's output came to: `None` when it was written, or when the reader
+/// closed the pipe (`aipolicy … | head`: stop quietly); else the failure, said on `err` as
+/// "cannot write `what`", and its exit (3, never the input error's 2).
+pub fn write_failure(
+    result: std::io::Result<()>,
+    what: &str,
+    err: &mut dyn std::io::Write,
+) -> Option<Exit> {
+    match result {
+        Ok(()) => None,
+        Err(e) if is_broken_pipe(&e) => None,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write {what}: {e}");
+            Some(Exit::WriteError)
+        }
+    }
+}
+
 /// Parses the process arguments and runs the command.
 pub fn main() -> Exit {
     let cli = Cli::parse();

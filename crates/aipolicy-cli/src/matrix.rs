@@ -81,12 +81,5 @@ pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
         MatrixFormat::Csv => matrix.to_csv(),
         MatrixFormat::Html => matrix.to_html(),
     };
-    match out.write_all(text.as_bytes()) {
-        Ok(()) => Exit::Success,
-        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot write the matrix: {e}");
-            Exit::WriteError
-        }
-    }
+    super::write_failure(out.write_all(text.as_bytes()), "the matrix", err).unwrap_or(Exit::Success)
 }

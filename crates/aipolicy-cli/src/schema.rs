@@ -46,12 +46,5 @@ pub fn run(args: &SchemaArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
         SchemaKind::Invariants => aipolicy::invariants::INVARIANTS_SCHEMA,
         SchemaKind::Cedar => aipolicy::policies::BUNDLED_SCHEMA,
     };
-    match out.write_all(text.as_bytes()) {
-        Ok(()) => Exit::Success,
-        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot write the schema: {e}");
-            Exit::WriteError
-        }
-    }
+    super::write_failure(out.write_all(text.as_bytes()), "the schema", err).unwrap_or(Exit::Success)
 }

@@ -88,10 +88,8 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             .and_then(|()| writeln!(out))
             .and_then(|()| write_summary(err, &run)),
     };
-    if let Err(e) = written {
-        if !super::is_broken_pipe(&e) {
-            let _ = writeln!(err, "error: cannot write the report: {e}");
-        }
+    if let Some(exit) = super::write_failure(written, "the report", err) {
+        return exit;
     }
     let uncovered = run.coverage.unexercised();
     if args.require_full_coverage && !uncovered.is_empty() {

@@ -73,14 +73,7 @@ pub fn run(args: &TraceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
     };
-    match written {
-        Ok(()) => Exit::Success,
-        Err(e) if super::is_broken_pipe(&e) => Exit::Success,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot write the trace: {e}");
-            Exit::WriteError
-        }
-    }
+    super::write_failure(written, "the trace", err).unwrap_or(Exit::Success)
 }
 
 /// The cases that exercise each policy, from running the scenarios at `paths` with

@@ -98,11 +98,8 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             write_summary(out, &validation)
         }
     };
-    if let Err(e) = written {
-        if !super::is_broken_pipe(&e) {
-            let _ = writeln!(err, "error: cannot write the result: {e}");
-            return Exit::WriteError;
-        }
+    if let Some(exit) = super::write_failure(written, "the result", err) {
+        return exit;
     }
     // The load gate's verdict (`lint::gate`): what a service reloading these files accepts.
     if validation.engine.is_some() {

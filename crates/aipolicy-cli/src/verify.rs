@@ -104,17 +104,15 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
         .map_or("the embedded policies".to_string(), |d| {
             d.display().to_string()
         });
-    if let Err(e) = write_report(
+    let written = write_report(
         out,
         &result,
         &policies_from,
         invariants.file(),
         args.lang.into(),
-    ) {
-        if !super::is_broken_pipe(&e) {
-            let _ = writeln!(err, "error: cannot write the report: {e}");
-            return Exit::WriteError;
-        }
+    );
+    if let Some(exit) = super::write_failure(written, "the report", err) {
+        return exit;
     }
     if result.all_proved() {
         Exit::Success

@@ -846,3 +846,36 @@ fn a_register_of_minimal_entries_loads_with_the_least_approvals() {
         "{pilot:?}"
     );
 }
+
+/// Output that cannot be written (a full disk: `/dev/full`) is exit 3 with the reason, never
+/// the input error's 2, for every command that writes a report; a closed pipe stops quietly.
+#[test]
+fn a_failed_write_exits_3_and_says_what_could_not_be_written() {
+    let dir = workdir("full");
+    for (args, what) in [
+        (&["schema", "query"][..], "the schema"),
+        (
+            &[
+                "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+            ][..],
+            "the decision",
+        ),
+        (&["matrix"][..], "the matrix"),
+        (&["validate"][..], "the result"),
+    ] {
+        let full = std::fs::File::create("/dev/full").expect("/dev/full");
+        let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+            .args(args)
+            .current_dir(&dir)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the binary runs");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("cannot write {what}")),
+            "{args:?}: {err}"
+        );
+    }
+}
