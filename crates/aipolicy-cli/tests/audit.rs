@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -294,46 +296,8 @@ fn csv_export_has_the_records_names_and_is_formula_safe() {
 
 /// `aipolicy serve` with `args` on an ephemeral port; its address once the policy is loaded.
 fn serve(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--watch",
-            "0",
-            "--log-format",
-            "json",
-        ])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let started = Instant::now();
-    let (mut addr, mut loaded) = (None, false);
-    while started.elapsed() < Duration::from_secs(30) && (addr.is_none() || !loaded) {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
-            break;
-        };
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if event["message"] == "listening" {
-            addr = event["addr"].as_str().map(str::to_string);
-        }
-        loaded |= event["message"] == "policy loaded";
-    }
-    (
-        child,
-        addr.expect("the server did not say where it listens"),
-    )
+    let (child, addr, _log) = common::spawn_serve(args, Duration::from_secs(30));
+    (child, addr)
 }
 
 /// One request on a connection of its own: the status and the body.

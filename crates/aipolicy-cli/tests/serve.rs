@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use std::path::{Path, PathBuf};
@@ -55,49 +57,7 @@ const ANNA_COPILOT: &str = r#"{"user":"anna","ai":"copilot-chat","data":"intern"
 
 /// The binary, started with `args` on an ephemeral port; its address, read from its log.
 fn spawn(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--watch",
-            "0",
-            "--log-format",
-            "json",
-        ])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let started = Instant::now();
-    let mut addr = None;
-    let mut loaded = false;
-    while started.elapsed() < Duration::from_secs(20) && (addr.is_none() || !loaded) {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
-            break;
-        };
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if event["message"] == "listening" {
-            addr = event["addr"].as_str().map(str::to_string);
-        }
-        if event["message"] == "policy loaded" {
-            loaded = true;
-        }
-    }
-    let addr = addr.expect("the server did not say where it listens");
-    (child, addr, rx)
+    common::spawn_serve(args, Duration::from_secs(20))
 }
 
 fn signal(child: &Child, name: &str) {
