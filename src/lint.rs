@@ -760,28 +760,31 @@ pub fn validate(sources: &Sources) -> Validation {
         }
     };
 
-    let (register_name, register) = match &sources.register {
-        Some(path) => (path.display().to_string(), Register::from_file(path)),
+    // Read once: parsed, and kept for the lines of its findings.
+    let (register_name, register_text, register) = match &sources.register {
+        Some(path) => {
+            let name = path.display().to_string();
+            match Register::read_file_text(path) {
+                Ok(text) => {
+                    let register = Register::from_yaml(&text, &name);
+                    (name, text, register)
+                }
+                Err(e) => (name, String::new(), Err(e)),
+            }
+        }
         None => (
             format!("embedded {}", register::BUNDLED_REGISTER_NAME),
+            register::BUNDLED_REGISTER.to_string(),
             Register::bundled(),
         ),
     };
-    // The register's text again, for the lines of its findings (it read once, so it reads).
-    let register_text = || match &sources.register {
-        Some(path) => register::read_text_file(path, "register", register::MAX_REGISTER_BYTES)
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default(),
-        None => register::BUNDLED_REGISTER.to_string(),
-    };
     let register = match register {
         Ok(register) => {
-            findings.extend(ai_act_findings(&register_name, &register_text(), &register));
+            findings.extend(ai_act_findings(&register_name, &register_text, &register));
             Some(register)
         }
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
-            findings.extend(register_findings(&file, &register_text(), &problems));
+            findings.extend(register_findings(&file, &register_text, &problems));
             None
         }
         Err(e) => {

@@ -472,17 +472,24 @@ impl Register {
 
     /// Reads and validates a register file (UTF-8, at most [`MAX_REGISTER_BYTES`]).
     pub fn from_file(path: &Path) -> Result<Register, LoadError> {
-        let file = path.display().to_string();
-        let text = read_text_file(path, "register", MAX_REGISTER_BYTES)
+        let text = Register::read_file_text(path)?;
+        Register::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// A register file's text, read as [`Register::from_file`] reads it (at most
+    /// [`MAX_REGISTER_BYTES`], UTF-8), for a caller that also needs the text itself.
+    pub fn read_file_text(path: &Path) -> Result<String, LoadError> {
+        read_text_file(path, "register", MAX_REGISTER_BYTES)
             .map_err(|source| LoadError::Read {
                 path: path.to_path_buf(),
                 source,
             })?
-            .map_err(|problem| RegisterError::Invalid {
-                file: file.clone(),
-                problems: vec![problem],
-            })?;
-        Register::from_yaml(&text, &file)
+            .map_err(|problem| {
+                LoadError::Register(RegisterError::Invalid {
+                    file: path.display().to_string(),
+                    problems: vec![problem],
+                })
+            })
     }
 
     /// Parses and validates register YAML; `file` names it in errors. A text over
