@@ -156,18 +156,27 @@ fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
         target
     };
 
-    // Edited: a deny turned into an allow.
-    let edited = fresh("edited.db");
-    sqlite(&edited)
-        .execute(
-            "UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = 7",
+    // Edited: a deny turned into an allow. The batch decides on both cores, so which record
+    // is a deny is read from the log, not assumed from the input's order.
+    let deny_seq: i64 = sqlite(&path)
+        .query_row(
+            "SELECT seq FROM decisions WHERE decision = 'deny' ORDER BY seq LIMIT 1 OFFSET 2",
             [],
+            |r| r.get(0),
         )
         .unwrap();
+    let edited = fresh("edited.db");
+    let changed = sqlite(&edited)
+        .execute(
+            "UPDATE decisions SET decision = 'allow', reasons = '[]' WHERE seq = ?1",
+            [deny_seq],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
     let (code, said) = verify(&format!("sqlite:{}", edited.display()));
     assert_eq!(code, 1, "{said}");
     assert!(
-        said.contains("record 7") && said.contains(&id_of(7)),
+        said.contains(&format!("record {deny_seq}")) && said.contains(&id_of(deny_seq)),
         "{said}"
     );
     assert!(said.contains("changed after it was written"), "{said}");
