@@ -288,23 +288,85 @@ fn push_with_request_id(
     Ok(())
 }
 
-/// Decides one input line (without its line break): `Err` with a deny naming the line and
-/// field for input that cannot be decided (a blank line included).
+/// One line of a batch, decided: what [`decide_line_by`] gives.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecidedLine {
+    /// The query the line held, when it was one (a line that is not a query has none).
+    pub query: Option<Query>,
+    /// Its decision: a deny naming the line and field when the line was an input error.
+    pub decision: Decision,
+    /// Whether the line was an input error (not a query, or a query that cannot be decided).
+    pub input_error: bool,
+}
+
+/// Decides one input line (without its line break) with `decide`, the one reading of a batch
+/// line that `aipolicy batch` and the service's `/v1/batch` share: a line that is not a query
+/// (a blank line included), or a query `decide` refuses, is a deny naming the line and field,
+/// with the line's `requestId` when it has one.
+///
+/// ```
+/// use aipolicy::{Engine, Language};
+/// let engine = Engine::bundled().unwrap();
+/// let line = br#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;
+/// let decided = aipolicy::batch::decide_line_by(1, line, Language::Sv, |query| {
+///     engine.decide_in(query, Language::Sv)
+/// });
+/// assert!(decided.decision.is_allowed() && !decided.input_error);
+/// let blank = aipolicy::batch::decide_line_by(2, b"", Language::Sv, |query| {
+///     engine.decide_in(query, Language::Sv)
+/// });
+/// assert!(blank.input_error && blank.decision.errors[0].starts_with("line 2:"));
+/// ```
+pub fn decide_line_by(
+    number: usize,
+    line: &[u8],
+    language: Language,
+    decide: impl FnOnce(&Query) -> Result<Decision, crate::InputError>,
+) -> DecidedLine {
+    let line = InputLine {
+        bytes: line.to_vec(),
+        over_limit: None,
+    };
+    match read_line(number, &line, language) {
+        Ok(query) => {
+            let (decision, input_error) = match decide(&query) {
+                Ok(decision) => (decision, false),
+                Err(e) => (
+                    input_error(number, e.problems, language)
+                        .with_request_id(query.request_id.clone()),
+                    true,
+                ),
+            };
+            DecidedLine {
+                query: Some(query),
+                decision,
+                input_error,
+            }
+        }
+        Err(decision) => DecidedLine {
+            query: None,
+            decision,
+            input_error: true,
+        },
+    }
+}
+
+/// [`decide_line_by`] with `engine`: `Err` with a deny naming the line and field for input
+/// that cannot be decided (a blank line included).
 pub fn decide_line(
     engine: &Engine,
     number: usize,
     line: &[u8],
     language: Language,
 ) -> Result<Decision, Decision> {
-    let line = InputLine {
-        bytes: line.to_vec(),
-        over_limit: None,
-    };
-    match read_line(number, &line, language) {
-        Ok(query) => engine
-            .decide_in(&query, language)
-            .map_err(|e| input_error(number, e.problems, language)),
-        Err(decision) => Err(decision),
+    let decided = decide_line_by(number, line, language, |query| {
+        engine.decide_in(query, language)
+    });
+    if decided.input_error {
+        Err(decided.decision)
+    } else {
+        Ok(decided.decision)
     }
 }
 

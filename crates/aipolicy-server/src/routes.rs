@@ -291,31 +291,14 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
                 state.config.request_timeout,
             ));
         }
-        let number = i + 1;
-        let query = std::str::from_utf8(line)
-            .ok()
-            .and_then(|text| Query::from_json(text.trim()).ok());
-        let (decision, input_error) = match &query {
-            Some(query) => match asked.policy.memo.decide(engine, query, asked.language) {
-                Ok(decision) => (decision, false),
-                Err(e) => (
-                    Decision::input_error(
-                        e.problems
-                            .iter()
-                            .map(|p| format!("line {number}: {p}"))
-                            .collect(),
-                        asked.language,
-                    )
-                    .with_request_id(query.request_id.clone()),
-                    true,
-                ),
-            },
-            // The CLI's own reading of the line gives its error, with the line and field.
-            None => match aipolicy::batch::decide_line(engine, number, line, asked.language) {
-                Ok(decision) => (decision, false),
-                Err(decision) => (decision, true),
-            },
-        };
+        let aipolicy::batch::DecidedLine {
+            query,
+            decision,
+            input_error,
+            ..
+        } = aipolicy::batch::decide_line_by(i + 1, line, asked.language, |query| {
+            asked.policy.memo.decide(engine, query, asked.language)
+        });
         input_errors += usize::from(input_error);
         let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
         let written = serde_json::to_writer(
