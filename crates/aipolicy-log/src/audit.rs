@@ -361,7 +361,8 @@ pub fn summary(
 }
 
 /// `audit export` formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ExportFormat {
     /// One row a record; lists joined with `;`, reasons and duties as `PARAGRAPH policy`.
     Csv,

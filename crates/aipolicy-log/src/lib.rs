@@ -25,7 +25,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use aipolicy::log::{Anchor, DecisionRecord, DecisionSink, LogError, Pseudonymizer};
-use clap::{Args, ValueEnum};
 
 pub use queue::{Log, Options as QueueOptions};
 pub use time::{Retention, TimeRange};
@@ -79,7 +78,8 @@ impl std::fmt::Display for SinkSpec {
 }
 
 /// What a full queue does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum WhenFull {
     /// The decision waits until there is room: nothing is lost.
     #[default]
@@ -89,49 +89,68 @@ pub enum WhenFull {
 }
 
 /// The decision log options of `check`, `batch` and `serve`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct LogArgs {
     /// Log every decision: sqlite:PATH (the embedded default), jsonl:PATH or postgres://USER@HOST/DB
-    #[arg(long, value_name = "SINK", help_heading = "Decision log")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SINK", help_heading = "Decision log")
+    )]
     pub log: Option<SinkSpec>,
     /// Log a keyed hash of each user id instead of the id (the same user, the same pseudonym):
     /// the key itself, @FILE to read it from a file, or env:VAR
-    #[arg(
-        long,
-        value_name = "KEY",
-        requires = "log",
-        help_heading = "Decision log"
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "KEY",
+            requires = "log",
+            help_heading = "Decision log"
+        )
     )]
     pub log_pseudonymize: Option<String>,
     /// Purge records older than this: e.g. 6months, 1y, 400d, or never (AI Act art. 26(6):
     /// at least six months)
-    #[arg(
-        long,
-        value_name = "AGE",
-        default_value = "6months",
-        help_heading = "Decision log"
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "AGE",
+            default_value = "6months",
+            help_heading = "Decision log"
+        )
     )]
     pub log_retention: Retention,
     /// When the queue is full: wait (nothing is lost) or drop (counted in /metrics)
-    #[arg(long, value_enum, default_value_t = WhenFull::Wait, help_heading = "Decision log")]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = WhenFull::Wait, help_heading = "Decision log"))]
     pub log_when_full: WhenFull,
     /// Records the queue holds before --log-when-full applies
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 65_536,
-        help_heading = "Decision log"
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "N",
+            default_value_t = 65_536,
+            help_heading = "Decision log"
+        )
     )]
     pub log_queue: usize,
     /// Answer a decision only once its record is durable (synced to disk, or committed)
-    #[arg(long, requires = "log", help_heading = "Decision log")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, requires = "log", help_heading = "Decision log")
+    )]
     pub log_sync: bool,
     /// jsonl: start a new file when the current one is larger than this many MiB
-    #[arg(
-        long,
-        value_name = "MIB",
-        default_value_t = 100,
-        help_heading = "Decision log"
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long,
+            value_name = "MIB",
+            default_value_t = 100,
+            help_heading = "Decision log"
+        )
     )]
     pub log_rotate_mib: u64,
 }

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aipolicy::Language;
-use clap::{Args, ValueEnum};
 
 /// `--lang` values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum LangArg {
     /// Swedish.
     #[default]
@@ -30,8 +30,11 @@ impl From<LangArg> for Language {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8282";
 
 /// Arguments of `aipolicy serve`.
-#[derive(Debug, Clone, Args)]
-#[command(after_help = "Endpoints:
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[cfg_attr(
+    feature = "clap",
+    command(after_help = "Endpoints:
   POST /v1/decide                  a query JSON -> the Decision JSON with decisionId and policyRevision
   POST /v1/batch                   JSON Lines (application/x-ndjson) in -> JSON Lines out, in order
   POST /access/v1/evaluation       AuthZEN 1.0 Access Evaluation
@@ -56,73 +59,80 @@ file the server only listens on loopback, and every local caller is let in.
 Example:
   aipolicy serve --listen 127.0.0.1:8282
   curl -s localhost:8282/v1/decide -H 'Content-Type: application/json' \\
-    -d '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}'")]
+    -d '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}'")
+)]
 pub struct ServeArgs {
     /// Address to listen on (a non-loopback address needs --token-file)
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN))]
     pub listen: SocketAddr,
     /// Register YAML [default: the project's register.yaml, else the embedded Askersund register]
-    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub register: Option<PathBuf>,
     /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub policies: Option<PathBuf>,
     /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
-    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub schema: Option<PathBuf>,
     /// Callers and the SHA-256 of their secrets, `NAME SHA256HEX [admin]` a line
-    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub token_file: Option<PathBuf>,
     /// Scenario folder (or file) every new policy must pass before it is swapped in
-    #[arg(long, value_name = "DIR")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
     pub reload_gate: Option<PathBuf>,
     /// How often the policies, schema, register and token file are checked for changes (0: never; SIGHUP and /v1/admin/reload still reload)
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration))]
     pub watch: Duration,
     /// Default language of reasons and duties (a request may ask `?lang=en`)
-    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = LangArg::Sv))]
     pub lang: LangArg,
     /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
-    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024))]
     pub max_body: usize,
     /// Most queries in one /v1/batch or /access/v1/evaluations request
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "N", default_value_t = 10_000)
+    )]
     pub max_batch: usize,
     /// Most requests answered at once; more get 503 with Retry-After
-    #[arg(long, value_name = "N", default_value_t = 512)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 512))]
     pub max_concurrent: usize,
     /// Longest a request may take before it gets 503
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration))]
     pub request_timeout: Duration,
     /// Longest a shutdown waits for requests in flight
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration))]
     pub shutdown_timeout: Duration,
     /// Decisions remembered per policy revision, by kind of query (0: none)
-    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "N", default_value_t = 65_536)
+    )]
     pub memo: usize,
     /// Base URL announced in /.well-known/authzen-configuration [default: from the request's Host]
-    #[arg(long, value_name = "URL")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
     pub public_url: Option<String>,
     /// Staff page: take the registered user's id from this request header, set by the
     /// municipality's sign-in proxy, instead of asking the visitor's role. Only safe when
     /// every request comes through that proxy, which must remove the header from what clients
     /// send: anyone who can reach the server directly can name any user
-    #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME", value_parser = parse_header_name))]
     pub trust_user_header: Option<axum::http::HeaderName>,
     /// Serve only the APIs: no staff page (/, /ask, /matrix, /policy answer 404)
-    #[arg(long)]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub no_staff_page: bool,
     /// Staff page: the policy's own text (`/policy`) [default: the project's policy.md, else the embedded Askersund text]
-    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub policy_text: Option<PathBuf>,
     /// Format of the request log on stderr
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = LogFormat::Text))]
     pub log_format: LogFormat,
     /// Do not name the inputs in force, nor log each request (errors are still logged)
-    #[arg(short, long)]
+    #[cfg_attr(feature = "clap", arg(short, long))]
     pub quiet: bool,
     /// The decision log
-    #[command(flatten)]
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub log: aipolicy_log::LogArgs,
 }
 
@@ -155,7 +165,8 @@ impl Default for ServeArgs {
 }
 
 /// `--log-format` values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum LogFormat {
     /// One line a request, `key=value` fields.
     #[default]
