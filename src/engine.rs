@@ -41,6 +41,7 @@ use crate::policies::{self, Policies};
 use crate::query::{Action, Query, UserRef};
 use crate::register::{AiSystem, Register, Role, User};
 use crate::slices::{self, ActionSlices};
+use crate::suggest::KnownNames;
 
 /// A query turned into Cedar's terms: the request and the entities it needs.
 ///
@@ -142,6 +143,9 @@ pub struct Engine {
     /// [`Engine::prepare`]), and [`DecisionKey`]s hold them instead of the user. Empty otherwise.
     role_representatives: Vec<EntityUid>,
     ai_uids: HashMap<String, EntityUid>,
+    /// The register's AI-system ids, for the "did you mean" of a system it does not list,
+    /// which every decision about such a system gives.
+    ai_names: KnownNames,
     user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
     language: Language,
@@ -329,6 +333,7 @@ impl Engine {
             ))
         })?;
         let sliced = slice_by_action(&policies, &names, &store, &with_json)?;
+        let ai_names = KnownNames::new(register.ai_systems().iter().map(|ai| ai.id.as_str()));
         let engine = Engine {
             policies,
             schema,
@@ -343,6 +348,7 @@ impl Engine {
             contexts: ContextCache::default(),
             role_representatives,
             ai_uids,
+            ai_names,
             user_uids,
             authorizer: Authorizer::new(),
             language: Language::default(),
@@ -722,8 +728,9 @@ impl Engine {
 
     /// The note for an AI system the register does not list, with the closest id it does.
     fn unregistered_ai_note(&self, id: &str) -> String {
-        let ids = self.register.ai_systems().iter().map(|ai| ai.id.as_str());
-        let hint = crate::suggest::closest(id, ids)
+        let hint = self
+            .ai_names
+            .closest(id)
             .map(|known| format!("; did you mean `{known}`?"))
             .unwrap_or_default();
         format!(
