@@ -15,25 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn aipolicy(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use common::text;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn aipolicy(args: &[&str], stdin: &str) -> Output {
+    common::output(&mut common::aipolicy(args), stdin)
 }
 
 fn summary(log: &str) -> serde_json::Value {
@@ -474,29 +459,10 @@ fn a_server_killed_under_load_with_log_sync_loses_no_answered_decision() {
     );
 }
 
-/// The PostgreSQL server of `AIPOLICY_TEST_POSTGRES`, in a schema of the test's own.
-fn postgres(schema: &str) -> String {
-    let Ok(url) = std::env::var("AIPOLICY_TEST_POSTGRES") else {
-        panic!(
-            "AIPOLICY_TEST_POSTGRES is not set: the PostgreSQL sink is tested against a real server. \
-             Run .ci/run (it installs Debian's postgresql, starts it and sets the variable), or start \
-             one yourself and export AIPOLICY_TEST_POSTGRES=postgres://USER:PASSWORD@127.0.0.1:5432/DB"
-        );
-    };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("cannot connect to AIPOLICY_TEST_POSTGRES ({url}): {e}"));
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
-}
-
 #[test]
 fn two_servers_log_to_one_postgres_log_that_counts_and_verifies() {
-    let url = postgres("aipolicy_cli_served");
+    let schema = aipolicy_test_support::postgres_schema("aipolicy_cli_served");
+    let url = schema.url.clone();
     let (mut first, first_addr) = serve(&["--log", &url]);
     let (mut second, second_addr) = serve(&["--log", &url, "--log-sync"]);
     for (i, line) in queries(90).lines().enumerate() {

@@ -12,9 +12,9 @@ use aipolicy::{Action, Context, Engine, Language, Query, Role, Verdict};
 use aipolicy_cli::{self as cli, Cli, Command, Exit};
 use clap::Parser;
 
-/// The crate's own `policies/` folder.
+/// The repository's own `policies/` folder.
 fn bundled_policies_dir() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("policies")
+    aipolicy_test_support::repo("policies")
 }
 
 /// A fresh temporary folder, removed when dropped.
@@ -36,12 +36,7 @@ impl TempDir {
     /// A temporary copy of the bundled policies.
     fn with_policies(name: &str) -> TempDir {
         let dir = TempDir::new(name);
-        for entry in std::fs::read_dir(bundled_policies_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|x| x == "cedar") {
-                std::fs::copy(&path, dir.0.join(path.file_name().unwrap())).unwrap();
-            }
-        }
+        aipolicy_test_support::copy_policies(&dir.0);
         dir
     }
 

@@ -10,9 +10,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use aipolicy::query::{MAX_QUERY_BYTES, MAX_QUERY_DEPTH};
@@ -550,20 +551,12 @@ fn reporting_an_incident_stays_allowed_for_odd_ids() {
 
 /// Runs `aipolicy batch --lang en` on `input`; the exit code and the parsed output lines.
 fn batch(input: Vec<u8>) -> (Option<i32>, Vec<Value>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(["batch", "--lang", "en"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Written from another thread, so that a full output pipe cannot block the input.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let output = common::output_fed(
+        &mut common::aipolicy(["batch", "--lang", "en"]),
+        move |mut stdin| {
+            let _ = stdin.write_all(&input);
+        },
+    );
     let stdout = String::from_utf8(output.stdout).expect("batch writes UTF-8");
     let lines = stdout
         .lines()
@@ -750,8 +743,7 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
         "padded-query.json",
         format!("{OPEN_DATA}{spaces}garbage").as_bytes(),
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(["check", "--lang", "en", "--query"])
+    let output = common::aipolicy(["check", "--lang", "en", "--query"])
         .arg(format!("@{}", path.display()))
         .output()
         .unwrap();
@@ -1431,22 +1423,21 @@ fn register_files_that_are_not_utf8_or_too_large_are_refused_with_their_place() 
     }
     let _ = std::fs::remove_file(&path);
     // And through the CLI: exit 2, never a decision.
-    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args([
-            "check",
-            "--user",
-            "t",
-            "--role",
-            "employee",
-            "--ai",
-            "x",
-            "--data",
-            "oppen",
-            "--register",
-        ])
-        .arg(temp_file("latin1-register-cli.yaml", &bytes))
-        .output()
-        .unwrap();
+    let output = common::aipolicy([
+        "check",
+        "--user",
+        "t",
+        "--role",
+        "employee",
+        "--ai",
+        "x",
+        "--data",
+        "oppen",
+        "--register",
+    ])
+    .arg(temp_file("latin1-register-cli.yaml", &bytes))
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty() || !String::from_utf8_lossy(&output.stdout).contains("allow"));
     assert!(String::from_utf8_lossy(&output.stderr).contains("UTF-8"));
@@ -1630,26 +1621,8 @@ fn policies_with(name: &str, text: &str) -> PathBuf {
 
 /// `aipolicy ARGS… --policies DIR` with `stdin`: exit code and stderr.
 fn run_with_policies(args: &[&str], dir: &Path, stdin: &str) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(args)
-        .arg("--policies")
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let output = common::output(common::aipolicy(args).arg("--policies").arg(dir), stdin);
+    (output.status.code(), common::text(&output.stderr))
 }
 
 #[test]
@@ -1915,8 +1888,7 @@ fn a_utf8_byte_order_mark_is_skipped() {
     ScenarioFile::parse(&format!("{bom}cases:\n{CASE}"), Path::new("bom.yaml")).unwrap();
     assert_allowed(&format!("{bom}{OPEN_DATA}"));
     let path = temp_file("bom-query.json", format!("{bom}{OPEN_DATA}").as_bytes());
-    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(["check", "--format", "json", "--query"])
+    let output = common::aipolicy(["check", "--format", "json", "--query"])
         .arg(format!("@{}", path.display()))
         .output()
         .unwrap();
@@ -1950,22 +1922,12 @@ fn a_list_over_its_limit_is_told_by_its_count() {
 /// `aipolicy ARGS…` with `stdin` written from another thread (until the reader stops, at most
 /// `stdin_bytes`, in blocks of `block`): exit code and stderr.
 fn run_streaming(args: &[&str], block: &'static [u8], stdin_bytes: usize) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
+    let output = common::output_fed(&mut common::aipolicy(args), move |mut stdin| {
         let mut written = 0;
         while written < stdin_bytes && stdin.write_all(block).is_ok() {
             written += block.len();
         }
     });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
     (
         output.status.code(),
         flat(&String::from_utf8_lossy(&output.stderr)),
@@ -2059,8 +2021,7 @@ fn a_deeply_nested_schema_is_refused_with_its_place() {
             "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
         ][..],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-            .args(args)
+        let output = common::aipolicy(args)
             .arg("--schema")
             .arg(&path)
             .output()

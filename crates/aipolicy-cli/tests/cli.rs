@@ -3,40 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn project(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
-}
-
-/// A fresh, empty working directory for one test.
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("aipolicy-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn aipolicy(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output(common::aipolicy(args).current_dir(dir), stdin)
 }
 
 fn stdout(output: &Output) -> String {
@@ -49,7 +24,7 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn public_chatbot_with_internal_information_is_denied_by_u3_from_any_directory() {
-    let dir = workdir("u3");
+    let dir = common::workdir("cli", "u3");
     let query =
         r#"{"user":{"id":"t","roles":["employee"]},"ai":"some-public-chatbot","data":"intern"}"#;
     let output = aipolicy(&dir, &["check", "--query", query, "--format", "json"], "");
@@ -82,7 +57,7 @@ fn public_chatbot_with_internal_information_is_denied_by_u3_from_any_directory()
 
 #[test]
 fn text_output_is_for_a_person() {
-    let dir = workdir("text");
+    let dir = common::workdir("cli", "text");
     let output = aipolicy(
         &dir,
         &[
@@ -124,7 +99,7 @@ fn text_output_is_for_a_person() {
 
 #[test]
 fn flags_for_actions_and_context() {
-    let dir = workdir("flags");
+    let dir = common::workdir("cli", "flags");
     let base = [
         "check",
         "--user",
@@ -155,7 +130,7 @@ fn flags_for_actions_and_context() {
 
 #[test]
 fn input_errors_exit_2_and_name_the_field() {
-    let dir = workdir("input");
+    let dir = common::workdir("cli", "input");
     let output = aipolicy(
         &dir,
         &[
@@ -213,7 +188,7 @@ fn input_errors_exit_2_and_name_the_field() {
 
 #[test]
 fn a_bad_register_exits_2_with_its_path() {
-    let dir = workdir("register");
+    let dir = common::workdir("cli", "register");
     std::fs::write(dir.join("bad.yaml"), "dataClasses:\n  - {id: oppen, name: Öppen, level: 9, personalData: none, secrecy: false}\naiSystems: []\n").unwrap();
     let output = aipolicy(
         &dir,
@@ -249,7 +224,7 @@ fn a_bad_register_exits_2_with_its_path() {
 
 #[test]
 fn batch_keeps_order_and_goes_on_past_a_bad_line() {
-    let dir = workdir("batch");
+    let dir = common::workdir("cli", "batch");
     let input = [
         r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#,
         r#"{"user":"anna","ai":"chatgpt","data":"intern"}"#,
@@ -275,38 +250,22 @@ fn batch_keeps_order_and_goes_on_past_a_bad_line() {
         .collect();
     // One output line per input line, the blank one included (an input error).
     assert_eq!(verdicts, ["allow", "deny", "deny", "deny", "deny", "allow"]);
-    assert!(
-        lines[2]["errors"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("line 3: invalid JSON"),
-        "{}",
-        lines[2]
-    );
-    assert!(
-        lines[3]["errors"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("line 4: blank line"),
-        "{}",
-        lines[3]
-    );
-    assert!(
-        lines[4]["errors"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("line 5: data[0]"),
-        "{}",
-        lines[4]
-    );
+    for (line, error) in [
+        (2, "line 3: invalid JSON"),
+        (3, "line 4: blank line"),
+        (4, "line 5: data[0]"),
+    ] {
+        let first = lines[line]["errors"][0].as_str().unwrap_or_default();
+        assert!(first.starts_with(error), "{}", lines[line]);
+    }
     assert_eq!(lines[4]["reasons"][0]["policy"], "aipolicy-invalid-query");
     assert!(stderr(&output).contains("3 of 6"), "{}", stderr(&output));
 }
 
 #[test]
 fn batch_decides_for_another_municipalitys_register() {
-    let dir = workdir("other");
-    let register = project("tests/fixtures/exempelby-register.yaml");
+    let dir = common::workdir("cli", "other");
+    let register = common::repo("tests/fixtures/exempelby-register.yaml");
     let input = [
         r#"{"user":"emp","ai":"full","data":"halsa"}"#,
         r#"{"user":"con","ai":"employees-only","data":"intern"}"#,
@@ -355,8 +314,8 @@ fn batch_decides_for_another_municipalitys_register() {
 
 #[test]
 fn scenario_tests_pass_fail_and_error_with_the_right_exit_codes() {
-    let dir = workdir("scenarios");
-    let suite = project("tests/scenarios");
+    let dir = common::workdir("cli", "scenarios");
+    let suite = common::repo("tests/scenarios");
     let output = aipolicy(
         &dir,
         &["test", suite.to_str().unwrap(), "--require-full-coverage"],
@@ -447,7 +406,7 @@ fn scenario_tests_pass_fail_and_error_with_the_right_exit_codes() {
 
 #[test]
 fn help_teaches() {
-    let dir = workdir("help");
+    let dir = common::workdir("cli", "help");
     let output = aipolicy(&dir, &["check", "--help"], "");
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
@@ -490,7 +449,7 @@ fn reasons(decision: &Value) -> Vec<String> {
 
 #[test]
 fn a_person_who_has_left_gets_no_access_through_a_service_that_remembers_an_old_role() {
-    let dir = workdir("gunilla");
+    let dir = common::workdir("cli", "gunilla");
     let query = r#"{"user":{"id":"gunilla","roles":["employee"]},"ai":"lokal-sprakmodell","data":"socialtjanstarende"}"#;
     let output = aipolicy(&dir, &["check", "--query", query, "--format", "json"], "");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -538,14 +497,8 @@ fn a_person_who_has_left_gets_no_access_through_a_service_that_remembers_an_old_
 /// A municipality's own project: the bundled policies copied into `dir/policies`, with a
 /// scenario that passes.
 fn local_project(name: &str) -> PathBuf {
-    let dir = workdir(name);
-    std::fs::create_dir_all(dir.join("policies")).unwrap();
-    for entry in std::fs::read_dir(project("policies")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|x| x == "cedar") {
-            std::fs::copy(&path, dir.join("policies").join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    let dir = common::workdir("cli", name);
+    aipolicy_test_support::copy_policies(&dir.join("policies"));
     std::fs::create_dir_all(dir.join("tests/scenarios")).unwrap();
     std::fs::write(
         dir.join("tests/scenarios/u3.yaml"),
@@ -657,7 +610,7 @@ fn local_policies_win_over_the_embedded_ones_and_a_broken_one_fails_every_comman
         &[
             "validate",
             "--policies",
-            project("policies").to_str().unwrap(),
+            common::repo("policies").to_str().unwrap(),
         ],
         "",
     );
@@ -666,7 +619,7 @@ fn local_policies_win_over_the_embedded_ones_and_a_broken_one_fails_every_comman
 
 #[test]
 fn an_ai_system_not_in_the_register_is_public_ai_and_the_decision_says_so() {
-    let dir = workdir("unregistered-ai");
+    let dir = common::workdir("cli", "unregistered-ai");
     let output = aipolicy(
         &dir,
         &[
@@ -715,7 +668,7 @@ fn an_ai_system_not_in_the_register_is_public_ai_and_the_decision_says_so() {
 
 #[test]
 fn batch_echoes_each_lines_request_id_even_for_remembered_decisions_and_input_errors() {
-    let dir = workdir("request-id");
+    let dir = common::workdir("cli", "request-id");
     let input = [
         r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"r-1"}"#,
         r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"r-2"}"#,
@@ -744,7 +697,7 @@ fn batch_echoes_each_lines_request_id_even_for_remembered_decisions_and_input_er
 
 #[test]
 fn a_scenario_naming_a_policy_that_does_not_exist_is_an_error_in_the_file() {
-    let dir = workdir("scenario-policy-id");
+    let dir = common::workdir("cli", "scenario-policy-id");
     std::fs::write(
         dir.join("typo.yaml"),
         "cases:\n  - name: Public AI with internal information\n    query: {user: anna, ai: chatgpt, data: intern}\n    expect: {decision: deny, policies: [u3-public-ai-open-onyl]}\n",
@@ -761,7 +714,7 @@ fn a_scenario_naming_a_policy_that_does_not_exist_is_an_error_in_the_file() {
 
 #[test]
 fn register_errors_at_load_name_file_and_line_and_a_likely_key() {
-    let dir = workdir("register-lines");
+    let dir = common::workdir("cli", "register-lines");
     std::fs::write(
         dir.join("register.yaml"),
         "dataClasses:\n  - id: oppen\n    level: 0\n    personalData: none\n    secrecy: false\naiSystems:\n  - id: chatgpt\n    hosting: public\n    approved: false\n    maxDatalevel: 0\n",
@@ -801,7 +754,7 @@ fn register_errors_at_load_name_file_and_line_and_a_likely_key() {
 
 #[test]
 fn a_register_of_minimal_entries_loads_with_the_least_approvals() {
-    let dir = workdir("minimal-register");
+    let dir = common::workdir("cli", "minimal-register");
     std::fs::write(
         dir.join("register.yaml"),
         "dataClasses:\n  - {id: oppen, level: 0, personalData: none, secrecy: false}\n  - {id: intern, level: 1, personalData: none, secrecy: false}\naiSystems:\n  - {id: chatgpt, name: ChatGPT, hosting: public, approved: false, status: active}\n  - {id: pilot, hosting: internal, approved: true}\n",
@@ -851,7 +804,7 @@ fn a_register_of_minimal_entries_loads_with_the_least_approvals() {
 /// the input error's 2, for every command that writes a report; a closed pipe stops quietly.
 #[test]
 fn a_failed_write_exits_3_and_says_what_could_not_be_written() {
-    let dir = workdir("full");
+    let dir = common::workdir("cli", "full");
     for (args, what) in [
         (&["schema", "query"][..], "the schema"),
         (
@@ -864,8 +817,7 @@ fn a_failed_write_exits_3_and_says_what_could_not_be_written() {
         (&["validate"][..], "the result"),
     ] {
         let full = std::fs::File::create("/dev/full").expect("/dev/full");
-        let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-            .args(args)
+        let output = common::aipolicy(args)
             .current_dir(&dir)
             .stdout(full)
             .stderr(Stdio::piped())

@@ -11,49 +11,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A copy of the bundled policies, schema and register in a temporary folder.
-fn project() -> (tempfile::TempDir, ()) {
-    let dir = tempfile::tempdir().unwrap();
-    let policies = dir.path().join("policies");
-    std::fs::create_dir(&policies).unwrap();
-    for entry in std::fs::read_dir(repo().join("policies")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|x| x == "cedar") {
-            std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    std::fs::copy(
-        repo().join("schemas/aipolicy.cedarschema"),
-        dir.path().join("aipolicy.cedarschema"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo().join("examples/askersund/register.yaml"),
-        dir.path().join("register.yaml"),
-    )
-    .unwrap();
-    (dir, ())
-}
-
-/// The bundled register with `copilot-chat` suspended.
-fn suspend_copilot(register: &Path) {
-    let text = std::fs::read_to_string(register).unwrap();
-    let changed = text.replacen(
-        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: active",
-        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: suspended",
-        1,
-    );
-    assert_ne!(text, changed, "the register changed shape");
-    std::fs::write(register, changed).unwrap();
-}
-
-const ANNA_COPILOT: &str = r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;
+use aipolicy_test_support::{bundled_project, suspend_copilot, ANNA_COPILOT};
 
 /// The binary, started with `args` on an ephemeral port; its address, read from its log.
 fn spawn(args: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
@@ -131,12 +89,12 @@ fn sigterm_finishes_the_requests_in_flight_then_exits_0() {
 
 #[test]
 fn sighup_reloads_and_a_broken_file_keeps_the_old_policy() {
-    let (dir, _) = project();
-    let path = |name: &str| dir.path().join(name).display().to_string();
+    let project = bundled_project();
+    let path = |path: &std::path::Path| path.display().to_string();
     let (policies, schema, register) = (
-        path("policies"),
-        path("aipolicy.cedarschema"),
-        path("register.yaml"),
+        path(&project.policies),
+        path(&project.schema),
+        path(&project.register),
     );
     let (mut child, addr, log) = spawn(&[
         "--policies",
@@ -148,7 +106,7 @@ fn sighup_reloads_and_a_broken_file_keeps_the_old_policy() {
     ]);
     let before = decide(&addr);
     assert_eq!(before["decision"], "allow", "{before}");
-    suspend_copilot(&dir.path().join("register.yaml"));
+    suspend_copilot(&project.register);
     signal(&child, "HUP");
     let started = Instant::now();
     let mut after = before.clone();
@@ -159,7 +117,7 @@ fn sighup_reloads_and_a_broken_file_keeps_the_old_policy() {
         after = decide(&addr);
     }
     assert_eq!(after["decision"], "deny", "{after}");
-    std::fs::write(dir.path().join("register.yaml"), "aiSystems: [").unwrap();
+    std::fs::write(&project.register, "aiSystems: [").unwrap();
     signal(&child, "HUP");
     let started = Instant::now();
     let mut failed = None;

@@ -6,41 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
-}
-
-/// A fresh, empty folder for one case.
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("aipolicy-snap-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 /// Runs `aipolicy args…` in `dir` with `stdin`; the exit code, stdout and stderr as one text.
 fn run(dir: &Path, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = common::output(
+        common::aipolicy(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100"),
+        stdin,
+    );
     format!(
         "$ aipolicy {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
         args.join(" "),
@@ -69,7 +47,7 @@ fn snapshot(name: &str, text: &str) {
 
 #[test]
 fn check() {
-    let dir = workdir("check");
+    let dir = common::workdir("snap", "check");
     let mut text = run(
         &dir,
         &[
@@ -124,7 +102,7 @@ fn check() {
 
 #[test]
 fn batch() {
-    let dir = workdir("batch");
+    let dir = common::workdir("snap", "batch");
     let input = [
         r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"1"}"#,
         r#"{"user":"anna","ai":"copilot-chat","data":"intern","requestId":"2"}"#,
@@ -140,7 +118,7 @@ fn batch() {
 
 #[test]
 fn test_failure_text_and_junit() {
-    let dir = workdir("test");
+    let dir = common::workdir("snap", "test");
     std::fs::write(
         dir.join("wrong.yaml"),
         "cases:\n  - name: Public AI with internal information\n    query: {user: anna, ai: chatgpt, data: intern}\n    expect: allow\n  - name: Copilot Chat with internal information\n    query: {user: anna, ai: copilot-chat, data: intern}\n    expect: {decision: allow, paragraphs: [U1]}\n",
@@ -153,9 +131,9 @@ fn test_failure_text_and_junit() {
 
 #[test]
 fn validate_with_a_slip() {
-    let dir = workdir("validate");
+    let dir = common::workdir("snap", "validate");
     std::fs::create_dir_all(dir.join("policies")).unwrap();
-    for entry in std::fs::read_dir(repo("policies")).unwrap() {
+    for entry in std::fs::read_dir(common::repo("policies")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "cedar") {
             let mut text = std::fs::read_to_string(&path).unwrap();
@@ -170,7 +148,7 @@ fn validate_with_a_slip() {
 
 #[test]
 fn matrix_md_csv_html() {
-    let dir = workdir("matrix");
+    let dir = common::workdir("snap", "matrix");
     let mut text = run(&dir, &["matrix"], "");
     text.push_str(&run(&dir, &["matrix", "--format", "csv"], ""));
     text.push_str(&run(&dir, &["matrix", "--format", "html"], ""));
@@ -179,24 +157,26 @@ fn matrix_md_csv_html() {
 
 #[test]
 fn trace_and_schema() {
-    let dir = workdir("trace");
+    let dir = common::workdir("snap", "trace");
     let mut text = run(
         &dir,
         &[
             "trace",
             "--scenarios",
-            repo("tests/scenarios/u3-publik-ai.yaml").to_str().unwrap(),
+            common::repo("tests/scenarios/u3-publik-ai.yaml")
+                .to_str()
+                .unwrap(),
         ],
         "",
     );
     // The scenario path is the repository's; show it as a person in the repository would.
-    text = text.replace(repo("").to_str().unwrap(), "");
+    text = text.replace(common::repo("").to_str().unwrap(), "");
     text.push_str(&run(&dir, &["schema", "query"], ""));
     snapshot("trace-schema", &text);
 }
 
 #[test]
 fn verify_report() {
-    let dir = workdir("verify");
+    let dir = common::workdir("snap", "verify");
     snapshot("verify", &run(&dir, &["verify", "--lang", "en"], ""));
 }

@@ -7,7 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::process::Command;
+mod common;
+
 use std::sync::Arc;
 
 use aipolicy::invariants::{Invariants, InvariantsError, Kind, ASSUMPTIONS};
@@ -358,26 +359,42 @@ fn the_bundled_invariants_cover_both_kinds() {
     assert_eq!(invariants.actions.always_allowed, [Action::ReportIncident]);
 }
 
-#[test]
-fn cli_proves_the_bundled_policies_and_exits_0() {
-    require_cvc5();
+/// `policies`' files written to a temporary folder, as an author's `--policies` folder.
+fn policies_dir(policies: &Policies) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in policies.files() {
+        let name = std::path::Path::new(&file.name)
+            .file_name()
+            .expect("a file name");
+        std::fs::write(dir.path().join(name), &*file.text).expect("write a policy");
+    }
+    dir
+}
+
+/// `aipolicy verify [--policies DIR] [--no-generic] --lang en`: exit, stdout and stderr.
+fn verify_cli(policies: Option<&std::path::Path>, no_generic: bool) -> (Exit, String, String) {
     let args = VerifyArgs {
-        policies: None,
+        policies: policies.map(std::path::Path::to_path_buf),
         invariants: None,
         schema: None,
-        no_generic: false,
+        no_generic,
         lang: LangArg::En,
         quiet: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let exit = run(&args, &mut out, &mut err);
-    let out = String::from_utf8_lossy(&out);
-    assert_eq!(
+    (
         exit,
-        Exit::Success,
-        "{out}\n{}",
-        String::from_utf8_lossy(&err)
-    );
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+#[test]
+fn cli_proves_the_bundled_policies_and_exits_0() {
+    require_cvc5();
+    let (exit, out, err) = verify_cli(None, false);
+    assert_eq!(exit, Exit::Success, "{out}\n{err}");
     assert!(out.contains("proved   never-public-ai-above-open"), "{out}");
     // The engine's per-action slices are proved to decide as the whole set.
     assert!(out.contains("proved   slices"), "{out}");
@@ -387,26 +404,8 @@ fn cli_proves_the_bundled_policies_and_exits_0() {
 #[test]
 fn cli_reports_a_violation_with_the_counterexample_and_exits_1() {
     require_cvc5();
-    let dir = std::env::temp_dir().join(format!("aipolicy-verify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for file in policies_without("s6-human-review-of-decisions").files() {
-        let name = std::path::Path::new(&file.name)
-            .file_name()
-            .expect("a file name");
-        std::fs::write(dir.join(name), &*file.text).expect("write a policy");
-    }
-    let args = VerifyArgs {
-        policies: Some(dir.clone()),
-        invariants: None,
-        schema: None,
-        no_generic: true,
-        lang: LangArg::En,
-        quiet: false,
-    };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let exit = run(&args, &mut out, &mut err);
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = String::from_utf8_lossy(&out);
+    let dir = policies_dir(&policies_without("s6-human-review-of-decisions"));
+    let (exit, out, _) = verify_cli(Some(dir.path()), true);
     assert_eq!(exit, Exit::Failure, "{out}");
     assert!(
         out.contains("VIOLATED never-decide-without-human-review"),
@@ -418,8 +417,7 @@ fn cli_reports_a_violation_with_the_counterexample_and_exits_1() {
 
 #[test]
 fn a_missing_solver_exits_2_with_install_advice() {
-    let output = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
-        .arg("verify")
+    let output = common::aipolicy(["verify"])
         .env("CVC5", "/nonexistent/cvc5")
         .output()
         .expect("the binary runs");
@@ -432,32 +430,14 @@ fn a_missing_solver_exits_2_with_install_advice() {
 #[test]
 fn cli_proves_the_invariants_beside_the_policies_it_is_given() {
     require_cvc5();
-    let dir = std::env::temp_dir().join(format!("aipolicy-verify-beside-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for file in Policies::bundled().expect("bundled policies").files() {
-        let name = std::path::Path::new(&file.name)
-            .file_name()
-            .expect("a file name");
-        std::fs::write(dir.join(name), &*file.text).expect("write a policy");
-    }
+    let dir = policies_dir(&Policies::bundled().expect("bundled policies"));
     // A false invariant beside the policies: public AI is allowed with open information.
     std::fs::write(
-        dir.join("invariants.yaml"),
+        dir.path().join("invariants.yaml"),
         "invariants:\n  - id: never-any-public-ai\n    paragraph: U3\n    kind: never\n    sv: Publik AI används aldrig.\n    en: Public AI is never used.\n    when: action == Action::\"use\" && resource.hosting == \"public\"\n",
     )
     .expect("write invariants");
-    let args = VerifyArgs {
-        policies: Some(dir.clone()),
-        invariants: None,
-        schema: None,
-        no_generic: true,
-        lang: LangArg::En,
-        quiet: false,
-    };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let exit = run(&args, &mut out, &mut err);
-    let _ = std::fs::remove_dir_all(&dir);
-    let (out, err) = (String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    let (exit, out, err) = verify_cli(Some(dir.path()), true);
     assert_eq!(exit, Exit::Failure, "{out}\n{err}");
     assert!(out.contains("VIOLATED never-any-public-ai"), "{out}");
     assert!(out.contains("0 proved, 1 violated"), "{out}");

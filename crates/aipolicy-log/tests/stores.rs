@@ -237,29 +237,10 @@ fn a_full_queue_drops_and_counts_when_set_to() {
     assert_eq!(whole(&mut SqliteSource::open(&path).unwrap()).0, kept);
 }
 
-/// The PostgreSQL server of `AIPOLICY_TEST_POSTGRES`, in a schema of the test's own.
-fn postgres(schema: &str) -> String {
-    let Ok(url) = std::env::var("AIPOLICY_TEST_POSTGRES") else {
-        panic!(
-            "AIPOLICY_TEST_POSTGRES is not set: the PostgreSQL sink is tested against a real server. \
-             Run .ci/run (it installs Debian's postgresql, starts it and sets the variable), or start \
-             one yourself and export AIPOLICY_TEST_POSTGRES=postgres://USER:PASSWORD@127.0.0.1:5432/DB"
-        );
-    };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("cannot connect to AIPOLICY_TEST_POSTGRES ({url}): {e}"));
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
-}
-
 #[test]
 fn postgres_keeps_a_chain_through_a_purge() {
-    let url = postgres("aipolicy_test_purge");
+    let schema = aipolicy_test_support::postgres_schema("aipolicy_test_purge");
+    let url = schema.url.clone();
     exercise(&|| Box::new(PostgresStore::open(&url).unwrap()), &|| {
         Box::new(PostgresSource::open(&url).unwrap())
     });
@@ -267,7 +248,8 @@ fn postgres_keeps_a_chain_through_a_purge() {
 
 #[test]
 fn several_postgres_writers_keep_one_chain() {
-    let url = postgres("aipolicy_test_writers");
+    let schema = aipolicy_test_support::postgres_schema("aipolicy_test_writers");
+    let url = schema.url.clone();
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let url = url.clone();

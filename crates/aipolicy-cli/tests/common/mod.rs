@@ -1,11 +1,66 @@
-//! What the tests that start `aipolicy serve` share.
+//! What the tests of the `aipolicy` binary share: running it, a fresh folder, and
+//! `aipolicy serve` on an ephemeral port.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)] // tests may fail loudly
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+
+#[allow(unused_imports)] // not every test binary uses it
+pub use aipolicy_test_support::repo;
+
+/// `aipolicy ARGS…`, its three streams piped: add a folder or variables, then [`output`].
+pub fn aipolicy<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aipolicy"));
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `command` with `stdin` written to it, and waits for its output.
+pub fn output(command: &mut Command, stdin: &str) -> Output {
+    let stdin = stdin.as_bytes().to_vec();
+    output_fed(command, move |mut pipe| {
+        // A command may stop reading early (an input error); what it did is in its output.
+        let _ = pipe.write_all(&stdin);
+    })
+}
+
+/// Runs `command`, handing its stdin to `feed` on a thread of its own, so that a command
+/// whose output fills its pipe never blocks the writing; waits for its output.
+pub fn output_fed(command: &mut Command, feed: impl FnOnce(ChildStdin) + Send + 'static) -> Output {
+    let mut child = command.spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || feed(stdin));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+/// A fresh, empty folder for one test (`kind` and `name` keep the tests' folders apart),
+/// outside any project, so that the embedded default is in force there.
+pub fn workdir(kind: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aipolicy-{kind}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Bytes a command wrote, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 /// `aipolicy serve` with `args` on an ephemeral loopback port, its JSON log on stderr: the
 /// child, its address once it listens and has loaded the policy (waiting at most `wait`), and

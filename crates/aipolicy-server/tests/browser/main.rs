@@ -299,7 +299,12 @@ async fn ask(client: &Client, ai: &str, data: &[&str], action: &str, role: &str)
     )
     .await;
     click(client, Locator::Css(&format!("label[for='role-{role}']"))).await;
-    click(client, Locator::Css("button[type=submit]")).await;
+    follow(client, Locator::Css("button[type=submit]")).await;
+}
+
+/// Clicks what `locator` finds and waits for the page it leads to (its `main h1`).
+async fn follow(client: &Client, locator: Locator<'_>) {
+    click(client, locator).await;
     client
         .wait()
         .for_element(Locator::Css("main h1"))
@@ -403,16 +408,11 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
         screenshot(&client, 1280, "answer-desktop").await;
         screenshot(&client, 400, "answer-phone").await;
         // An alternative is one click away, and it is a yes with its duties.
-        click(
+        follow(
             &client,
             Locator::LinkText("Kommunens lokala språkmodell (on-premises)"),
         )
         .await;
-        client
-            .wait()
-            .for_element(Locator::Css("main h1"))
-            .await
-            .unwrap();
         assert_eq!(h1(&client).await, "Ja, det får du");
         assert!(main_text(&client).await.contains("Dina skyldigheter"));
         assert_accessible(&client, "/ask (yes)").await;
@@ -514,16 +514,11 @@ async fn a_mistyped_system_is_named_with_the_closest_and_never_answered() {
             "{text}"
         );
         assert_accessible(&client, "the 400 page").await;
-        click(
+        follow(
             &client,
             Locator::LinkText("Ställ frågan med Microsoft 365 Copilot Chat"),
         )
         .await;
-        client
-            .wait()
-            .for_element(Locator::Css("main h1"))
-            .await
-            .unwrap();
         assert_eq!(h1(&client).await, "Ja, det får du");
     })
     .await;

@@ -19,7 +19,6 @@ mod ops;
 mod page;
 mod reload;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,54 +131,17 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
-/// The repository's root (the core library's folder).
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use aipolicy_test_support::{suspend_copilot, ANNA_COPILOT};
 
 /// A copy of the bundled policies, schema and register in a temporary folder, and the
 /// arguments that serve them.
 pub fn project() -> (tempfile::TempDir, ServeArgs) {
-    let dir = tempfile::tempdir().unwrap();
-    let policies = dir.path().join("policies");
-    std::fs::create_dir(&policies).unwrap();
-    for entry in std::fs::read_dir(repo().join("policies")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|x| x == "cedar") {
-            std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    std::fs::copy(
-        repo().join("schemas/aipolicy.cedarschema"),
-        dir.path().join("aipolicy.cedarschema"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo().join("examples/askersund/register.yaml"),
-        dir.path().join("register.yaml"),
-    )
-    .unwrap();
+    let project = aipolicy_test_support::bundled_project();
     let args = ServeArgs {
-        policies: Some(policies),
-        schema: Some(dir.path().join("aipolicy.cedarschema")),
-        register: Some(dir.path().join("register.yaml")),
+        policies: Some(project.policies),
+        schema: Some(project.schema),
+        register: Some(project.register),
         ..args()
     };
-    (dir, args)
+    (project.dir, args)
 }
-
-/// The bundled register with `copilot-chat` suspended: anna's `use` of it with `intern` turns
-/// from allow to deny.
-pub fn suspend_copilot(register: &Path) {
-    let text = std::fs::read_to_string(register).unwrap();
-    let changed = text.replacen(
-        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: active",
-        "name: Microsoft 365 Copilot Chat\n    hosting: internal\n    approved: true\n    status: suspended",
-        1,
-    );
-    assert_ne!(text, changed, "the register changed shape");
-    std::fs::write(register, changed).unwrap();
-}
-
-/// anna, Copilot Chat, internal information: allowed by the bundled register.
-pub const ANNA_COPILOT: &str = r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;

@@ -1,6 +1,7 @@
 //! Tokens, health, status, metrics, and the limits on concurrency and time.
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aipolicy_server::tokens::hash_secret;
