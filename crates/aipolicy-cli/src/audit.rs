@@ -1,13 +1,13 @@
 //! `aipolicy audit`: what the people who supervise read from a decision log.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use aipolicy_log::audit::{self, ExportFormat, Verification};
 use aipolicy_log::{open_source, SinkSpec, Source, TimeRange};
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::output::{Progress, Watched};
 use super::Exit;
 
 /// Arguments of `aipolicy audit`.
@@ -165,30 +165,6 @@ fn range(args: &RangeArgs, err: &mut dyn Write) -> Result<TimeRange, Exit> {
     })
 }
 
-/// Progress on stderr, when it is a terminal and not `--quiet`, at most twice a second.
-fn progress(quiet: bool, err: &mut dyn Write) -> impl FnMut(u64, Option<u64>) + '_ {
-    let show = !quiet && std::io::stderr().is_terminal();
-    let started = Instant::now();
-    let mut last = started;
-    move |read, total| {
-        if show && last.elapsed() >= Duration::from_millis(500) {
-            last = Instant::now();
-            let rate = read as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let _ = match total {
-                Some(total) => write!(err, "\r{read} of {total} record(s) read ({rate:.0}/s)"),
-                None => write!(err, "\r{read} record(s) read ({rate:.0}/s)"),
-            };
-            let _ = err.flush();
-        }
-    }
-}
-
-fn end_progress(quiet: bool, err: &mut dyn Write) {
-    if !quiet && std::io::stderr().is_terminal() {
-        let _ = write!(err, "\r\x1b[K");
-    }
-}
-
 fn log_error(err: &mut dyn Write, e: impl std::fmt::Display) -> Exit {
     let _ = writeln!(err, "error: {e}");
     Exit::InputError
@@ -204,10 +180,10 @@ fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Err(exit) => return exit,
     };
     let outcome = {
-        let mut shown = progress(args.source.quiet, err);
+        let shown = Progress::new("record(s) read", args.source.quiet, false);
+        let mut shown = |read, total| shown.set(read, total);
         audit::verify(source.as_mut(), &mut shown)
     };
-    end_progress(args.source.quiet, err);
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => return log_error(err, e),
@@ -259,10 +235,10 @@ fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
         Err(exit) => return exit,
     };
     let counted = {
-        let mut shown = progress(args.source.quiet, err);
+        let shown = Progress::new("record(s) read", args.source.quiet, false);
+        let mut shown = |read, total| shown.set(read, total);
         audit::summary(source.as_mut(), &range, &mut shown)
     };
-    end_progress(args.source.quiet, err);
     let summary = match counted {
         Ok(summary) => summary,
         Err(e) => return log_error(err, e),
@@ -307,26 +283,31 @@ fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Ok(target) => target,
         Err(exit) => return exit,
     };
+    let mut watched = Watched::new(&mut target);
     let exported = {
-        let mut shown = progress(args.source.quiet, err);
+        let shown = Progress::new("record(s) read", args.source.quiet, false);
+        let mut shown = |read, total| shown.set(read, total);
         audit::export(
             source.as_mut(),
             &range,
             args.format,
-            &mut target,
+            &mut watched,
             &mut shown,
         )
     };
-    end_progress(args.source.quiet, err);
+    // A failed flush is kept by `watched`, as every failed write.
+    let _ = watched.flush();
+    if let Some(failed) = watched.write_error() {
+        // A closed pipe (`… | head`) stops quietly; a full disk is exit 3.
+        return written(Err(failed), err);
+    }
     match exported {
         Ok(count) => {
-            let flushed = target.flush();
             if let Some(path) = &args.output {
                 let _ = writeln!(err, "{count} record(s) written to {}", path.display());
             }
-            written(flushed, err)
+            Exit::Success
         }
-        Err(e) if e.0.contains("Broken pipe") => Exit::Success,
         Err(e) => log_error(err, e),
     }
 }
@@ -342,7 +323,8 @@ fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Err(exit) => return exit,
     };
     let collected = {
-        let mut shown = progress(args.source.quiet, err);
+        let shown = Progress::new("record(s) read", args.source.quiet, false);
+        let mut shown = |read, total| shown.set(read, total);
         aipolicy_log::report::collect(
             &args.source.log.to_string(),
             source.as_mut(),
@@ -350,7 +332,6 @@ fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             &mut shown,
         )
     };
-    end_progress(args.source.quiet, err);
     let report = match collected {
         Ok(report) => report,
         Err(e) => return log_error(err, e),

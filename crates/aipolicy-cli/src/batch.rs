@@ -1,14 +1,14 @@
 //! `aipolicy batch`: JSON Lines in, one JSON decision per line out, in order.
 
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use aipolicy::batch::{decide_lines_observed, BatchSummary, Observer};
 use clap::Args;
 
 use super::logging::Logging;
-use super::{is_broken_pipe, EngineArgs, Exit};
+use super::output::{Progress, Watched};
+use super::{write_failure, EngineArgs, Exit};
 
 /// Arguments of `aipolicy batch`.
 #[derive(Debug, Clone, Args)]
@@ -35,7 +35,7 @@ pub struct BatchArgs {
 }
 
 /// Runs `aipolicy batch` on `stdin` (or the file named in `args`). Shows progress on stderr
-/// when stderr is a terminal.
+/// when stderr is a terminal. A failed write is exit 3, a failed read exit 2.
 pub fn run(
     args: &BatchArgs,
     stdin: &mut dyn BufRead,
@@ -71,23 +71,15 @@ fn decide(
         }
     };
     let observer: Option<Observer<'_>> = logging.map(|_| &observe as Observer<'_>);
-    let show_progress = std::io::stderr().is_terminal();
-    let started = Instant::now();
-    let mut last_shown = started;
-    let mut progress = |summary: &BatchSummary| {
-        if show_progress && last_shown.elapsed() >= Duration::from_millis(500) {
-            last_shown = Instant::now();
-            let rate = summary.decided as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let _ = write!(err, "\r{} line(s) decided ({rate:.0}/s)", summary.decided);
-            let _ = err.flush();
-        }
-    };
+    let shown = Progress::new("line(s) decided", args.engine.inputs.quiet, true);
+    let mut progress = |summary: &BatchSummary| shown.set(summary.decided as u64, None);
+    let mut watched = Watched::new(out);
     let result = match &args.input {
         Some(path) => match std::fs::File::open(path) {
             Ok(file) => decide_lines_observed(
                 engine,
                 &mut BufReader::new(file),
-                out,
+                &mut watched,
                 &mut progress,
                 observer,
             ),
@@ -96,11 +88,17 @@ fn decide(
                 return Exit::InputError;
             }
         },
-        None => decide_lines_observed(engine, stdin, out, &mut progress, observer),
+        None => decide_lines_observed(engine, stdin, &mut watched, &mut progress, observer),
     };
-    if show_progress && last_shown > started {
-        let _ = writeln!(err);
+    drop(shown);
+    if let Some(failed) = watched.write_error() {
+        // A closed pipe (`aipolicy batch | head`) stops quietly; a full disk is exit 3.
+        return write_failure(Err(failed), "the decisions", err).unwrap_or(Exit::Success);
     }
+    let input = args
+        .input
+        .as_ref()
+        .map_or("stdin".to_string(), |path| format!("`{}`", path.display()));
     match result {
         Ok(summary) if summary.input_errors == 0 => Exit::Success,
         Ok(summary) => {
@@ -111,9 +109,8 @@ fn decide(
             );
             Exit::InputError
         }
-        Err(e) if is_broken_pipe(&e) => Exit::Success,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: cannot read {input}: {e}");
             Exit::InputError
         }
     }

@@ -17,6 +17,7 @@ pub mod check;
 pub mod fmt;
 pub mod logging;
 pub mod matrix;
+pub mod output;
 pub mod schema;
 pub mod test;
 pub mod trace;
@@ -120,7 +121,7 @@ pub struct InputArgs {
     /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
     #[arg(long, value_name = "FILE", global = true)]
     pub schema: Option<PathBuf>,
-    /// Do not name the inputs in force on stderr
+    /// Do not name the inputs in force on stderr, nor show a long command's progress there
     #[arg(short, long, global = true)]
     pub quiet: bool,
 }
