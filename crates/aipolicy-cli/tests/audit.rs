@@ -286,6 +286,17 @@ fn csv_export_has_the_records_names_and_is_formula_safe() {
         .unwrap()
         .starts_with("decisionId,time,policyRevision,requestId,caller,user,roles,unit,ai,action"));
     assert!(lines.next().unwrap().contains(",'=cmd,"), "{csv}");
+    // A full disk is exit 3, said as such, not a broken log (exit 2).
+    let out = common::aipolicy(["audit", "export", "--log", &log, "--format", "csv"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot write the output"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `aipolicy serve` with `args` on an ephemeral port; its address once the policy is loaded.

@@ -805,7 +805,13 @@ fn a_register_of_minimal_entries_loads_with_the_least_approvals() {
 #[test]
 fn a_failed_write_exits_3_and_says_what_could_not_be_written() {
     let dir = common::workdir("cli", "full");
+    std::fs::write(
+        dir.join("queries.jsonl"),
+        "{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}\n",
+    )
+    .unwrap();
     for (args, what) in [
+        (&["batch", "queries.jsonl"][..], "the decisions"),
         (&["schema", "query"][..], "the schema"),
         (
             &[
