@@ -55,11 +55,12 @@ pub fn decide_lines_with_progress(
 }
 
 /// Called with each query that was read and its decision (lines that are not a query are
-/// not), from the batch's worker threads: a decision log's hook.
+/// not), in input order: a decision log's hook.
 pub type Observer<'o> = &'o (dyn Fn(&Query, &Decision) + Sync);
 
-/// [`decide_lines_with_progress`], handing each decided query to `observer` (in the order
-/// the workers decide them, not always input order).
+/// [`decide_lines_with_progress`], handing each decided query to `observer` in input order
+/// (a chunk's lines are decided on every core, then observed in order, as they are written),
+/// so that a log of a batch reads as its input.
 pub fn decide_lines_observed(
     engine: &Engine,
     input: &mut dyn BufRead,
@@ -88,14 +89,14 @@ pub fn decide_lines_observed(
             starts.push(next);
             next += slice.len();
         }
-        let decided: Vec<std::io::Result<(Vec<u8>, BatchSummary)>> = std::thread::scope(|scope| {
+        let watch = observer.is_some();
+        let decided: Vec<std::io::Result<Decided>> = std::thread::scope(|scope| {
             let handles: Vec<_> = slices
                 .iter()
                 .zip(&starts)
                 .zip(memos.iter_mut())
                 .map(|((lines, &start), memo)| {
-                    scope
-                        .spawn(move || decide_slice(engine, lines, start, language, memo, observer))
+                    scope.spawn(move || decide_slice(engine, lines, start, language, memo, watch))
                 })
                 .collect();
             handles
@@ -107,7 +108,16 @@ pub fn decide_lines_observed(
                 .collect()
         });
         for part in decided {
-            let (bytes, part_summary) = part?;
+            let Decided {
+                bytes,
+                summary: part_summary,
+                observed,
+            } = part?;
+            if let Some(observe) = observer {
+                for (query, decision) in &observed {
+                    observe(query, decision);
+                }
+            }
             out.write_all(&bytes)?;
             summary.decided += part_summary.decided;
             summary.input_errors += part_summary.input_errors;
@@ -208,16 +218,25 @@ fn read_capped_line(input: &mut dyn BufRead, line: &mut InputLine) -> std::io::R
 /// decision itself.
 type Remembered = (Box<[u8]>, Option<Box<Decision>>);
 
+/// What a worker decided of its lines: their output, their count, and (when `watch`) each
+/// query with its decision, in order, for the observer.
+struct Decided {
+    bytes: Vec<u8>,
+    summary: BatchSummary,
+    observed: Vec<(Query, Decision)>,
+}
+
 fn decide_slice(
     engine: &Engine,
     lines: &[InputLine],
     first: usize,
     language: Language,
     memo: &mut DecisionMemo<Remembered>,
-    observer: Option<Observer<'_>>,
-) -> std::io::Result<(Vec<u8>, BatchSummary)> {
+    watch: bool,
+) -> std::io::Result<Decided> {
     let mut bytes = Vec::with_capacity(lines.len() * 256);
     let mut summary = BatchSummary::default();
+    let mut observed = Vec::new();
     for (offset, line) in lines.iter().enumerate() {
         let query = read_line(first + offset, line, language);
         summary.decided += 1;
@@ -231,8 +250,8 @@ fn decide_slice(
         };
         if let Some((json, remembered)) = key.as_ref().and_then(|key| memo.get(key)) {
             push_with_request_id(&mut bytes, json, request_id.as_deref())?;
-            if let (Some(observe), Ok(query), Some(decision)) = (observer, &query, remembered) {
-                observe(query, decision);
+            if let (true, Ok(query), Some(decision)) = (watch, query, remembered) {
+                observed.push((query, (**decision).clone()));
             }
             continue;
         }
@@ -245,9 +264,9 @@ fn decide_slice(
             ),
             Err(decision) => (Err(decision), None),
         };
-        if let (Some(observe), Some(query)) = (observer, &query) {
+        if let (true, Some(query)) = (watch, query) {
             match &decision {
-                Ok(decision) | Err(decision) => observe(query, decision),
+                Ok(decision) | Err(decision) => observed.push((query, decision.clone())),
             }
         }
         let (decision, input_error) = match decision {
@@ -261,11 +280,15 @@ fn decide_slice(
         let json = serde_json::to_vec(&decision)?;
         push_with_request_id(&mut bytes, &json, request_id.as_deref())?;
         if let (Some(key), true) = (key, clean) {
-            let kept = observer.map(|_| Box::new(decision));
+            let kept = watch.then(|| Box::new(decision));
             memo.insert(key, (json.into(), kept));
         }
     }
-    Ok((bytes, summary))
+    Ok(Decided {
+        bytes,
+        summary,
+        observed,
+    })
 }
 
 /// Appends one output line: a decision's JSON object, with `requestId` added when the query

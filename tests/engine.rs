@@ -1025,6 +1025,47 @@ fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
     assert!(allows > 100, "the lines include many allows ({allows})");
 }
 
+/// A batch's observer (the decision log's hook) sees every query in input order, with the
+/// decision written for it, remembered decisions and several chunks on every core included.
+#[test]
+fn a_batch_observer_sees_the_queries_in_input_order_with_their_decisions() {
+    let engine = Engine::bundled().unwrap();
+    let kinds = [
+        r#""user":"anna","ai":"copilot-chat","data":"intern""#,
+        r#""user":"anna","ai":"chatgpt","data":"intern""#,
+        r#""user":"bertil","ai":"lokal-sprakmodell","data":"intern""#,
+    ];
+    let lines: Vec<String> = (0..10_000)
+        .map(|i| match i % 1000 {
+            999 => String::new(), // a blank line: an input error, and no query to observe
+            _ => format!(r#"{{{},"requestId":"r{i}"}}"#, kinds[i % kinds.len()]),
+        })
+        .collect();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let observe = |query: &Query, decision: &Decision| {
+        seen.lock()
+            .unwrap()
+            .push((query.request_id.clone().unwrap(), decision.decision));
+    };
+    let mut output = Vec::new();
+    aipolicy::batch::decide_lines_observed(
+        &engine,
+        &mut std::io::Cursor::new(lines.join("\n")),
+        &mut output,
+        &mut |_| {},
+        Some(&observe),
+    )
+    .unwrap();
+    let written: Vec<(String, Verdict)> = std::str::from_utf8(&output)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Decision>(line).unwrap())
+        .filter_map(|d| Some((d.request_id?.to_string(), d.decision)))
+        .collect();
+    assert_eq!(written.len(), 9_990);
+    assert_eq!(seen.into_inner().unwrap(), written);
+}
+
 /// Policies that look at a user's attributes: users are no longer told apart by roles alone, so
 /// an inline user is built as given and the memo keys hold the user, not the roles.
 #[test]

@@ -122,9 +122,10 @@ impl Server {
         if !args.quiet {
             tracing::info!("inputs: {}", inputs.describe(&cwd));
             if page.enabled {
+                // The address bound, so that `--listen 127.0.0.1:0` shows the port it got.
+                let addr = listener.local_addr().unwrap_or(args.listen);
                 tracing::info!(
-                    "staff page: http://{}/ (policy text: {})",
-                    args.listen,
+                    "staff page: http://{addr}/ (policy text: {})",
                     page.text_source
                 );
             }
