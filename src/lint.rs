@@ -33,14 +33,13 @@
 //! [`format_cedar`] is the formatter behind `aipolicy fmt`.
 //!
 //! ```
-//! use aipolicy::lint::{self, Sources};
-//! let validation = lint::validate(&Sources::default());
+//! use aipolicy::{inputs::Inputs, lint};
+//! let validation = lint::validate(&Inputs::embedded());
 //! assert!(!validation.report.has_errors(), "{:?}", validation.report.findings);
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -52,6 +51,7 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::{LoadError, RegisterError, SourceDiagnostic};
+use crate::inputs::Inputs;
 use crate::paragraph::Paragraph;
 use crate::policies::{self, annotations, Policies, PolicyFile};
 use crate::register::{self, Register};
@@ -641,19 +641,6 @@ fn format_cedar_here(text: &str, file: &str) -> Result<String, Vec<SourceDiagnos
     })
 }
 
-/// Where `validate` reads policies, schema and register; `None` is the embedded default.
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    /// Folder of `.cedar` files.
-    pub policies: Option<PathBuf>,
-    /// Cedar schema file.
-    pub schema: Option<PathBuf>,
-    /// Register YAML.
-    pub register: Option<PathBuf>,
-    /// Invariants YAML (`None`: the embedded invariants).
-    pub invariants: Option<PathBuf>,
-}
-
 /// What [`validate`] looked at and found.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -709,23 +696,23 @@ pub struct Passed {
 /// it goes on deciding with is the last set that passed `aipolicy validate`.
 ///
 /// ```
-/// use aipolicy::lint::{self, Sources};
-/// let passed = lint::gate(&Sources::default()).unwrap();
+/// use aipolicy::{inputs::Inputs, lint};
+/// let passed = lint::gate(&Inputs::embedded()).unwrap();
 /// assert!(passed.warnings.is_empty());
 /// assert!(passed.engine.policies().rules().len() > 12);
 /// ```
-pub fn gate(sources: &Sources) -> Result<Passed, Vec<Finding>> {
-    validate(sources).passed()
+pub fn gate(inputs: &Inputs) -> Result<Passed, Vec<Finding>> {
+    validate(inputs).passed()
 }
 
 /// Validates policies, schema and register together, as `aipolicy validate` does: every
 /// problem of every file at once. When each part is clean, also builds the [`Engine`] from
 /// them, so a clean validation means the engine loads (it is [`Validation::engine`]; [`gate`]
 /// gives it only then).
-pub fn validate(sources: &Sources) -> Validation {
+pub fn validate(inputs: &Inputs) -> Validation {
     let mut findings = Vec::new();
 
-    let (schema_name, schema) = match &sources.schema {
+    let (schema_name, schema) = match inputs.schema.path() {
         Some(path) => (path.display().to_string(), policies::load_schema_file(path)),
         None => (
             format!("embedded {}", policies::BUNDLED_SCHEMA_NAME),
@@ -736,7 +723,7 @@ pub fn validate(sources: &Sources) -> Validation {
         .map_err(|e| findings.extend(load_findings(e, Check::SchemaFile, &schema_name)))
         .ok();
 
-    let (policies_name, files) = match &sources.policies {
+    let (policies_name, files) = match inputs.policies.path() {
         Some(dir) => (dir.display().to_string(), read_policy_dir(dir)),
         None => (
             "embedded policies/".to_string(),
@@ -761,7 +748,7 @@ pub fn validate(sources: &Sources) -> Validation {
     };
 
     // Read once: parsed, and kept for the lines of its findings.
-    let (register_name, register_text, register) = match &sources.register {
+    let (register_name, register_text, register) = match inputs.register.path() {
         Some(path) => {
             let name = path.display().to_string();
             match Register::read_file_text(path) {
@@ -794,7 +781,7 @@ pub fn validate(sources: &Sources) -> Validation {
     };
 
     findings.extend(invariant_findings(
-        sources.invariants.as_deref(),
+        inputs.invariants.path(),
         schema.as_ref(),
     ));
     report.findings.extend(findings);
@@ -1044,7 +1031,7 @@ mod tests {
 
     #[test]
     fn bundled_sources_are_clean() {
-        let validation = validate(&Sources::default());
+        let validation = validate(&Inputs::embedded());
         let headlines: Vec<_> = validation
             .report
             .findings

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::io::Write;
 
 use super::{report, Exit, InputArgs};
-use aipolicy::lint::{self, FindingRecord, Sources, Validation};
+use aipolicy::lint::{self, FindingRecord, Validation};
 
 /// Arguments of `aipolicy validate`.
 #[derive(Debug, Clone, Default, Args)]
@@ -83,12 +83,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         Ok(inputs) => inputs,
         Err(exit) => return exit,
     };
-    let validation = lint::validate(&Sources {
-        policies: inputs.policies.path().map(Into::into),
-        schema: inputs.schema.path().map(Into::into),
-        register: inputs.register.path().map(Into::into),
-        invariants: inputs.invariants.path().map(Into::into),
-    });
+    let validation = lint::validate(&inputs);
     let written = match args.format {
         ReportFormat::Json => write_json(out, &validation),
         ReportFormat::Text => {

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aipolicy::lint::{self, Check, Severity, Sources};
+use aipolicy::inputs::{Inputs, Source};
+use aipolicy::lint::{self, Check, Severity};
 use aipolicy::matrix::Matrix;
 use aipolicy::{Action, Context, Engine, Language, Query, Role, Verdict};
 use aipolicy_cli::{self as cli, Cli, Command, Exit};
@@ -139,10 +140,9 @@ fn an_unknown_paragraph_fails_with_file_and_line() {
     // With U3's only policy moved away, the paragraph is uncovered too.
     assert!(err.contains("paragraph `U3`"), "{err}");
 
-    let validation = lint::validate(&Sources {
-        invariants: None,
-        policies: Some(dir.0.clone()),
-        ..Sources::default()
+    let validation = lint::validate(&Inputs {
+        policies: Source::Path(dir.0.clone()),
+        ..Inputs::embedded()
     });
     let finding = validation
         .report
@@ -200,10 +200,9 @@ fn every_problem_of_every_file_is_reported_at_once() {
         "forbid (principal, action, resource",
     )
     .unwrap();
-    let validation = lint::validate(&Sources {
-        invariants: None,
-        policies: Some(dir.0.clone()),
-        ..Sources::default()
+    let validation = lint::validate(&Inputs {
+        policies: Source::Path(dir.0.clone()),
+        ..Inputs::embedded()
     });
     let checks: Vec<(Check, String)> = validation
         .report
@@ -257,10 +256,9 @@ fn a_policy_that_can_never_apply_is_an_error() {
          forbid (principal, action, resource)\nwhen { 1 > 2 && false };\n",
     )
     .unwrap();
-    let validation = lint::validate(&Sources {
-        invariants: None,
-        policies: Some(dir.0.clone()),
-        ..Sources::default()
+    let validation = lint::validate(&Inputs {
+        policies: Source::Path(dir.0.clone()),
+        ..Inputs::embedded()
     });
     let never: Vec<_> = validation
         .report
