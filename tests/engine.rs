@@ -1133,7 +1133,8 @@ when { principal has unit && principal.unit == "Spärrad" };
 
 #[test]
 fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
-    use aipolicy::lint::{self, Check, Sources};
+    use aipolicy::inputs::{Inputs, Source};
+    use aipolicy::lint::{self, Check};
     let dir = policies_copy("uncovered", |files| {
         files.retain(|(name, _)| !name.starts_with("u4-"));
     });
@@ -1143,11 +1144,11 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
     let policies = Policies::from_dir(&dir).unwrap();
     assert!(Engine::new(policies, schema, Register::bundled().unwrap()).is_ok());
     // The gate of `aipolicy validate` refuses it: U4 has no policy.
-    let sources = Sources {
-        policies: Some(dir.clone()),
-        ..Sources::default()
+    let inputs = Inputs {
+        policies: Source::Path(dir.clone()),
+        ..Inputs::embedded()
     };
-    let findings = lint::gate(&sources).unwrap_err();
+    let findings = lint::gate(&inputs).unwrap_err();
     let uncovered: Vec<_> = findings
         .iter()
         .filter(|f| f.check == Check::UncoveredParagraph)
@@ -1159,14 +1160,14 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
         uncovered[0].headline()
     );
     // The same verdict as `validate`'s.
-    let validation = lint::validate(&sources);
+    let validation = lint::validate(&inputs);
     assert!(validation.report.has_errors() && validation.engine.is_none());
     // With U4 back, the gate gives the engine.
     std::fs::remove_dir_all(&dir).unwrap();
     let dir = policies_copy("covered", |_| {});
-    let passed = lint::gate(&Sources {
-        policies: Some(dir.clone()),
-        ..Sources::default()
+    let passed = lint::gate(&Inputs {
+        policies: Source::Path(dir.clone()),
+        ..Inputs::embedded()
     })
     .unwrap();
     assert!(passed.warnings.is_empty(), "{:#?}", passed.warnings);
