@@ -71,7 +71,7 @@ fn decide(
         }
     };
     let observer: Option<Observer<'_>> = logging.map(|_| &observe as Observer<'_>);
-    let shown = Progress::new("line(s) decided", args.engine.inputs.quiet, true);
+    let shown = Progress::new("line(s) decided", args.engine.inputs.policy.quiet, true);
     let mut progress = |summary: &BatchSummary| shown.set(summary.decided as u64, None);
     let mut watched = Watched::new(out);
     let result = match &args.input {

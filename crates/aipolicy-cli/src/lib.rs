@@ -107,14 +107,11 @@ pub enum Format {
     Json,
 }
 
-/// Where the policies, schema and register come from: a flag wins over the project's files (a
-/// folder with `policies/` or `aipolicy.toml`, here or above), which win over the embedded
-/// Askersund default.
+/// Where the policies and the schema come from, for every command that reads policies (`verify`
+/// too, which needs no register): a flag wins over the project's files (a folder with
+/// `policies/` or `aipolicy.toml`, here or above), which win over the embedded default.
 #[derive(Debug, Clone, Default, Args)]
-pub struct InputArgs {
-    /// Register YAML [default: the project's register.yaml, else the embedded Askersund register]
-    #[arg(long, value_name = "FILE", global = true)]
-    pub register: Option<PathBuf>,
+pub struct PolicyArgs {
     /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
     #[arg(long, value_name = "DIR", global = true)]
     pub policies: Option<PathBuf>,
@@ -126,6 +123,38 @@ pub struct InputArgs {
     pub quiet: bool,
 }
 
+impl PolicyArgs {
+    /// The inputs in force with these flags and `register` and `invariants`, named on `err`
+    /// (unless `--quiet`); a project that cannot be used is reported there and is an input
+    /// error.
+    pub fn resolve(
+        &self,
+        register: Option<PathBuf>,
+        invariants: Option<PathBuf>,
+        err: &mut dyn Write,
+    ) -> Result<Inputs, Exit> {
+        let overrides = Overrides {
+            policies: self.policies.clone(),
+            schema: self.schema.clone(),
+            register,
+            invariants,
+        };
+        resolve_inputs(&overrides, self.quiet, err)
+    }
+}
+
+/// Where the policies, schema and register come from: a flag wins over the project's files,
+/// which win over the embedded Askersund default.
+#[derive(Debug, Clone, Default, Args)]
+pub struct InputArgs {
+    /// Register YAML [default: the project's register.yaml, else the embedded Askersund register]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub register: Option<PathBuf>,
+    /// Policies and schema
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
 impl InputArgs {
     /// The inputs in force for a command run in the current folder, named on `err` (unless
     /// `--quiet`); a project that cannot be used is reported there and is an input error.
@@ -134,13 +163,7 @@ impl InputArgs {
         invariants: Option<PathBuf>,
         err: &mut dyn Write,
     ) -> Result<Inputs, Exit> {
-        let overrides = Overrides {
-            policies: self.policies.clone(),
-            schema: self.schema.clone(),
-            register: self.register.clone(),
-            invariants,
-        };
-        resolve_inputs(&overrides, self.quiet, err)
+        self.policy.resolve(self.register.clone(), invariants, err)
     }
 }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{report, Exit, LangArg};
+use super::{report, Exit, LangArg, PolicyArgs};
 use aipolicy::decision::Language;
-use aipolicy::inputs::{Inputs, Overrides};
+use aipolicy::inputs::Inputs;
 use aipolicy::invariants::{Invariants, ASSUMPTIONS};
 use aipolicy::policies::{self, Policies};
 use aipolicy_verify::{self as verify, CheckResult, Options, Outcome, Report, VerifyError};
@@ -17,18 +17,12 @@ use aipolicy_verify::{self as verify, CheckResult, Options, Outcome, Report, Ver
 #[derive(Debug, Clone, Args)]
 #[command(after_help = after_help())]
 pub struct VerifyArgs {
-    /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
-    #[arg(long, value_name = "DIR")]
-    pub policies: Option<PathBuf>,
+    /// Policies and schema
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Invariants YAML [default: invariants.yaml beside the policies, else the embedded invariants]
     #[arg(long, value_name = "FILE")]
     pub invariants: Option<PathBuf>,
-    /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
-    #[arg(long, value_name = "FILE")]
-    pub schema: Option<PathBuf>,
-    /// Do not name the inputs in force on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
     /// Skip the generic checks (no policy errors, no action trivially decided)
     #[arg(long)]
     pub no_generic: bool,
@@ -68,13 +62,7 @@ Examples:
 
 /// Runs `aipolicy verify`: exit 0 all proved, 1 a violation, 2 input error or missing solver.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let overrides = Overrides {
-        policies: args.policies.clone(),
-        schema: args.schema.clone(),
-        register: None,
-        invariants: args.invariants.clone(),
-    };
-    let inputs = match super::resolve_inputs(&overrides, args.quiet, err) {
+    let inputs = match args.policy.resolve(None, args.invariants.clone(), err) {
         Ok(inputs) => inputs,
         Err(exit) => return exit,
     };

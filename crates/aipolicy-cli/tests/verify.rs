@@ -15,7 +15,7 @@ use aipolicy::invariants::{Invariants, InvariantsError, Kind, ASSUMPTIONS};
 use aipolicy::policies::{bundled_schema, BUNDLED_POLICY_FILES};
 use aipolicy::{Action, Engine, Policies, PolicyFile, Query, Register, Role, UserRef, Verdict};
 use aipolicy_cli::verify::{run, VerifyArgs};
-use aipolicy_cli::{Exit, LangArg};
+use aipolicy_cli::{Exit, LangArg, PolicyArgs};
 use aipolicy_verify::{self as verify, Options, Report};
 use cedar_policy::{Authorizer, Decision, PolicySet};
 
@@ -374,12 +374,13 @@ fn policies_dir(policies: &Policies) -> tempfile::TempDir {
 /// `aipolicy verify [--policies DIR] [--no-generic] --lang en`: exit, stdout and stderr.
 fn verify_cli(policies: Option<&std::path::Path>, no_generic: bool) -> (Exit, String, String) {
     let args = VerifyArgs {
-        policies: policies.map(std::path::Path::to_path_buf),
+        policy: PolicyArgs {
+            policies: policies.map(std::path::Path::to_path_buf),
+            ..PolicyArgs::default()
+        },
         invariants: None,
-        schema: None,
         no_generic,
         lang: LangArg::En,
-        quiet: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let exit = run(&args, &mut out, &mut err);
