@@ -36,7 +36,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[derive(Debug, Clone, Default)]
 pub struct KnownNames {
     names: Vec<Box<str>>,
-    /// (length in characters, position), by length.
+    /// (length in characters, lowercased, position), by length.
     by_length: Vec<(usize, usize)>,
     /// (lowercase name, position), in order: the names a prefix starts are one range.
     by_lowercase: Vec<(Box<str>, usize)>,
@@ -49,7 +49,7 @@ impl KnownNames {
         let mut by_length: Vec<(usize, usize)> = names
             .iter()
             .enumerate()
-            .map(|(at, name)| (chars(name, name.is_ascii()), at))
+            .map(|(at, name)| (lowercase_chars(name, name.is_ascii()), at))
             .collect();
         by_length.sort_unstable();
         let mut by_lowercase: Vec<(Box<str>, usize)> = names
@@ -106,19 +106,22 @@ struct Wanted<'n> {
     name: &'n str,
     lower: String,
     ascii: bool,
+    /// Characters of the name as given: how many edits are a slip depends on it.
+    chars: usize,
+    /// Characters of `lower` (lowercasing may change the count: `İ` is two).
     length: usize,
 }
 
 impl<'n> Wanted<'n> {
     fn new(name: &'n str) -> Wanted<'n> {
         let lower = name.to_lowercase();
-        let ascii = lower.is_ascii();
-        let length = chars(&lower, ascii);
+        let ascii = lower.is_ascii() && name.is_ascii();
         Wanted {
             name,
+            chars: name.chars().count(),
+            length: lower.chars().count(),
             lower,
             ascii,
-            length,
         }
     }
 
@@ -133,15 +136,20 @@ impl<'n> Wanted<'n> {
             return None;
         }
         let candidate_ascii = candidate.is_ascii();
-        let candidate_length = chars(candidate, candidate_ascii);
         // At most a third of the longer name may differ, and never more than 4 edits.
-        let most = (self.length.max(candidate_length) / 3).clamp(1, MOST_EDITS);
-        if self.prefix_counts() && starts_with_ignoring_case(candidate, &self.lower, self.ascii) {
+        let longest = self.chars.max(chars(candidate, candidate_ascii));
+        let most = (longest / 3).clamp(1, MOST_EDITS);
+        let both_ascii = self.ascii && candidate_ascii;
+        if self.prefix_counts() && starts_with_ignoring_case(candidate, &self.lower, both_ascii) {
             return Some(1);
         }
-        // Cheap lower bounds of the distance rule most candidates out before it is computed.
-        if self.length.abs_diff(candidate_length) > most
-            || (self.ascii && candidate_ascii && bag_distance(&self.lower, candidate) > most)
+        // Cheap lower bounds of the distance (of the lowercased names) rule most candidates
+        // out before it is computed.
+        if self
+            .length
+            .abs_diff(lowercase_chars(candidate, candidate_ascii))
+            > most
+            || (both_ascii && bag_distance(&self.lower, candidate) > most)
         {
             return None;
         }
@@ -159,8 +167,18 @@ fn chars(text: &str, ascii: bool) -> usize {
     }
 }
 
-fn starts_with_ignoring_case(candidate: &str, lower_prefix: &str, ascii: bool) -> bool {
+/// How many characters `text` has once lowercased.
+fn lowercase_chars(text: &str, ascii: bool) -> usize {
     if ascii {
+        text.len()
+    } else {
+        text.chars().flat_map(char::to_lowercase).count()
+    }
+}
+
+/// Whether lowercased `candidate` starts with `lower_prefix` (`both_ascii`: a byte compare).
+fn starts_with_ignoring_case(candidate: &str, lower_prefix: &str, both_ascii: bool) -> bool {
+    if both_ascii {
         candidate.len() >= lower_prefix.len()
             && candidate.as_bytes()[..lower_prefix.len()]
                 .eq_ignore_ascii_case(lower_prefix.as_bytes())
@@ -199,6 +217,29 @@ mod tests {
 
     use super::*;
 
+    /// `closest` as it was before the bounds and the index: every candidate compared.
+    fn reference<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        let lower = name.to_lowercase();
+        candidates
+            .into_iter()
+            .filter(|candidate| *candidate != name)
+            .map(|candidate| {
+                let other = candidate.to_lowercase();
+                let distance = if other.starts_with(&lower) && lower.len() >= 3 {
+                    1
+                } else {
+                    strsim::osa_distance(&lower, &other)
+                };
+                (distance, candidate)
+            })
+            .filter(|(distance, candidate)| {
+                let longest = name.chars().count().max(candidate.chars().count());
+                *distance <= (longest / 3).clamp(1, 4)
+            })
+            .min_by_key(|(distance, candidate)| (*distance, candidate.len()))
+            .map(|(_, candidate)| candidate)
+    }
+
     #[test]
     fn the_bound_never_exceeds_the_edit_distance() {
         let names = [
@@ -229,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn known_names_suggest_what_closest_suggests() {
+    fn closest_and_known_names_suggest_what_comparing_every_name_suggests() {
         let mut names: Vec<String> = (0..120).map(|i| format!("ai-{i}")).collect();
         names.extend(
             [
@@ -242,6 +283,9 @@ mod tests {
                 "anna",
                 "ab",
                 "a-very-long-system-name-for-prefixes",
+                "İİİİİab",
+                "\u{212A}elvin",
+                "ΣΑΣ-tjänst",
             ]
             .map(String::from),
         );
@@ -260,12 +304,27 @@ mod tests {
                 asked.push(format!("{name}x"));
             }
         }
-        asked.extend(["unknown-42", "", "språk", "a-very", "ÅÄÖ"].map(String::from));
+        asked.extend(
+            [
+                "unknown-42",
+                "",
+                "språk",
+                "a-very",
+                "ÅÄÖ",
+                "i\u{307}i\u{307}i\u{307}i\u{307}i\u{307}ax",
+                "kel",
+                "σας-tjänst",
+            ]
+            .map(String::from),
+        );
         for name in &asked {
+            let all = || names.iter().map(String::as_str);
+            let expected = reference(name, all());
+            assert_eq!(closest(name, all()), expected, "closest({name:?})");
             assert_eq!(
                 known.closest(name),
-                closest(name, names.iter().map(String::as_str)),
-                "{name}"
+                expected,
+                "KnownNames::closest({name:?})"
             );
         }
     }

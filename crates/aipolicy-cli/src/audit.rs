@@ -212,16 +212,24 @@ fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             written(writeln!(out, "{text}"), err)
         }
         Verification::Broken(broken) => {
-            let _ = writeln!(out, "{log}: the hash chain is broken: {broken}");
-            Exit::Failure
+            let said = writeln!(out, "{log}: the hash chain is broken: {broken}");
+            broken_chain(said, err)
         }
         Verification::Unreadable { position, what } => {
-            let _ = writeln!(
+            let said = writeln!(
                 out,
                 "{log}: the hash chain is broken: record {position}: {what}"
             );
-            Exit::Failure
+            broken_chain(said, err)
         }
+    }
+}
+
+/// A broken chain is exit 1, once it is said; exit 3 when it could not be said.
+fn broken_chain(said: std::io::Result<()>, err: &mut dyn Write) -> Exit {
+    match written(said, err) {
+        Exit::Success => Exit::Failure,
+        failed => failed,
     }
 }
 
@@ -247,7 +255,7 @@ fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
         SummaryFormat::Text => summary.write_text(out),
         SummaryFormat::Md => summary.write_md(out),
         SummaryFormat::Json => serde_json::to_writer_pretty(&mut *out, &summary)
-            .map_err(std::io::Error::other)
+            .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
     };
     written(result, err)

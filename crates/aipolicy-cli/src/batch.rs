@@ -109,6 +109,14 @@ fn decide(
             );
             Exit::InputError
         }
+        // What failed is not the input (a worker that stopped): said as such, never a read.
+        Err(e) if e.kind() == std::io::ErrorKind::Other => {
+            let _ = writeln!(
+                err,
+                "error: the batch stopped: {e} (a bug: please report it)"
+            );
+            Exit::InputError
+        }
         Err(e) => {
             let _ = writeln!(err, "error: cannot read {input}: {e}");
             Exit::InputError

@@ -90,7 +90,10 @@ impl<'w> Watched<'w> {
 
     fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
         if let (Err(e), None) = (&result, &self.failed) {
-            self.failed = Some((e.kind(), e.to_string()));
+            // An interrupted write is tried again by whoever writes (`write_all`, `BufWriter`).
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                self.failed = Some((e.kind(), e.to_string()));
+            }
         }
         result
     }

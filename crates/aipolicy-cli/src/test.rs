@@ -84,7 +84,7 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         TestFormat::Text => write_text(out, &run, &engine, args.verbose),
         TestFormat::Junit => write_junit(out, &run).and_then(|()| write_summary(err, &run)),
         TestFormat::Json => serde_json::to_writer_pretty(&mut *out, &run)
-            .map_err(std::io::Error::other)
+            .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
             .and_then(|()| write_summary(err, &run)),
     };

@@ -837,3 +837,28 @@ fn a_failed_write_exits_3_and_says_what_could_not_be_written() {
         );
     }
 }
+
+/// `aipolicy batch | head -1`: a reader that stops early ends the batch quietly, exit 0.
+#[test]
+fn batch_stops_quietly_when_its_reader_goes_away() {
+    use std::io::{BufRead, Write};
+    let mut child = common::aipolicy(["batch", "-q"]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let line = "{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}\n";
+        for _ in 0..200_000 {
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("\"decision\":\"allow\""), "{first}");
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
