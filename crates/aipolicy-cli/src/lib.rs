@@ -158,12 +158,8 @@ pub struct InputArgs {
 impl InputArgs {
     /// The inputs in force for a command run in the current folder, named on `err` (unless
     /// `--quiet`); a project that cannot be used is reported there and is an input error.
-    pub fn resolve(
-        &self,
-        invariants: Option<PathBuf>,
-        err: &mut dyn Write,
-    ) -> Result<Inputs, Exit> {
-        self.policy.resolve(self.register.clone(), invariants, err)
+    pub fn resolve(&self, err: &mut dyn Write) -> Result<Inputs, Exit> {
+        self.policy.resolve(self.register.clone(), None, err)
     }
 }
 
@@ -206,7 +202,7 @@ impl EngineArgs {
     /// Loads the engine of the inputs in force (named on `err`); a load error is reported
     /// there, with file and line, and is an input error.
     pub fn load(&self, err: &mut dyn Write) -> Result<(Engine, Inputs), Exit> {
-        let inputs = self.inputs.resolve(None, err)?;
+        let inputs = self.inputs.resolve(err)?;
         match inputs.engine_builder().language(self.lang.into()).build() {
             Ok(engine) => Ok((engine, inputs)),
             Err(e) => {

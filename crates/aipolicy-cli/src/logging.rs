@@ -91,7 +91,7 @@ impl EngineArgs {
         if log.log.is_none() {
             return self.load(err).map(|(engine, _)| (engine, None));
         }
-        let inputs = self.inputs.resolve(None, err)?;
+        let inputs = self.inputs.resolve(err)?;
         match aipolicy_server::load::load(&inputs, self.lang.into(), 0) {
             Ok(loaded) => Ok((loaded.engine, Some(loaded.revision.to_string()))),
             // The command's own load gives the error, with file, line and snippet.

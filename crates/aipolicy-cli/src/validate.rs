@@ -79,7 +79,7 @@ struct CoverageEntry<'a> {
 
 /// Runs `aipolicy validate`: exit 0 when there is no error, 1 otherwise.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let inputs = match args.inputs.resolve(None, err) {
+    let inputs = match args.inputs.resolve(err) {
         Ok(inputs) => inputs,
         Err(exit) => return exit,
     };
