@@ -14,7 +14,7 @@ use aipolicy::log::{Anchor, DecisionRecord, LogError, GENESIS};
 use postgres::{Client, NoTls};
 
 use crate::row::{self, COLUMNS, WIDTH};
-use crate::{ReadRecord, Source, Store, TimeRange, Unreadable};
+use crate::{ReadRecord, Source, Store, TimeRange};
 
 /// The advisory lock's key: "aipolicy" in its first eight bytes' ASCII, to stay clear of
 /// other applications' locks in a shared database.
@@ -314,15 +314,7 @@ impl Source for PostgresSource {
                     Err(e) => bad = Some(format!("column {}: {e}", i + 1)),
                 }
             }
-            let read = match bad {
-                Some(message) => Err(message),
-                None => row::from_columns(columns),
-            };
-            let read = read.map_err(|message| Unreadable {
-                location: format!("the row with seq {seq}"),
-                message,
-            });
-            if !visit(read) {
+            if !visit(row::decode(seq, columns, bad)) {
                 break;
             }
         }

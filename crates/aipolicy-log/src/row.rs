@@ -73,8 +73,25 @@ mod erased {
     }
 }
 
+/// The record of the row `seq` of a database store: its columns as read (in [`COLUMNS`]
+/// order), or `bad`, what made a column unreadable; else what is wrong, with where.
+pub fn decode(
+    seq: i64,
+    columns: [Option<&str>; WIDTH],
+    bad: Option<String>,
+) -> Result<DecisionRecord, crate::Unreadable> {
+    let read = match bad {
+        Some(message) => Err(message),
+        None => from_columns(columns),
+    };
+    read.map_err(|message| crate::Unreadable {
+        location: format!("the row with seq {seq}"),
+        message,
+    })
+}
+
 /// The record of a row's columns (in [`COLUMNS`] order); what is wrong, naming the column.
-pub fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, String> {
+fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, String> {
     const NAMES: [&str; WIDTH] = [
         "decision_id",
         "time",

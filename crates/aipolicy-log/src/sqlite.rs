@@ -15,7 +15,7 @@ use aipolicy::log::{Anchor, DecisionRecord, LogError, GENESIS};
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::row::{self, COLUMNS, WIDTH};
-use crate::{ReadRecord, Source, Store, TimeRange, Unreadable};
+use crate::{ReadRecord, Source, Store, TimeRange};
 
 /// How long a writer waits for another process's transaction before it fails (and tries
 /// again).
@@ -272,15 +272,7 @@ impl Source for SqliteSource {
                     _ => bad = Some(format!("column {} is not text", i + 1)),
                 }
             }
-            let read = match bad {
-                Some(message) => Err(message),
-                None => row::from_columns(columns),
-            };
-            let read = read.map_err(|message| Unreadable {
-                location: format!("the row with seq {seq}"),
-                message,
-            });
-            if !visit(read) {
+            if !visit(row::decode(seq, columns, bad)) {
                 break;
             }
         }
