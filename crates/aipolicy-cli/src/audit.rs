@@ -179,11 +179,9 @@ fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Ok(source) => source,
         Err(exit) => return exit,
     };
-    let outcome = {
-        let shown = Progress::new("record(s) read", args.source.quiet, false);
-        let mut shown = |read, total| shown.set(read, total);
-        audit::verify(source.as_mut(), &mut shown)
-    };
+    let outcome = reading(args.source.quiet, |shown| {
+        audit::verify(source.as_mut(), shown)
+    });
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => return log_error(err, e),
@@ -225,6 +223,12 @@ fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     }
 }
 
+/// `read` with progress on stderr (on a terminal, unless `quiet`), which it is handed.
+fn reading<T>(quiet: bool, read: impl FnOnce(audit::Progress<'_>) -> T) -> T {
+    let shown = Progress::new("record(s) read", quiet, false);
+    read(&mut |done, total| shown.set(done, total))
+}
+
 /// A broken chain is exit 1, once it is said; exit 3 when it could not be said.
 fn broken_chain(said: std::io::Result<()>, err: &mut dyn Write) -> Exit {
     match written(said, err) {
@@ -242,11 +246,9 @@ fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit
         Ok(source) => source,
         Err(exit) => return exit,
     };
-    let counted = {
-        let shown = Progress::new("record(s) read", args.source.quiet, false);
-        let mut shown = |read, total| shown.set(read, total);
-        audit::summary(source.as_mut(), &range, &mut shown)
-    };
+    let counted = reading(args.source.quiet, |shown| {
+        audit::summary(source.as_mut(), &range, shown)
+    });
     let summary = match counted {
         Ok(summary) => summary,
         Err(e) => return log_error(err, e),
@@ -292,17 +294,9 @@ fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Err(exit) => return exit,
     };
     let mut watched = Watched::new(&mut target);
-    let exported = {
-        let shown = Progress::new("record(s) read", args.source.quiet, false);
-        let mut shown = |read, total| shown.set(read, total);
-        audit::export(
-            source.as_mut(),
-            &range,
-            args.format,
-            &mut watched,
-            &mut shown,
-        )
-    };
+    let exported = reading(args.source.quiet, |shown| {
+        audit::export(source.as_mut(), &range, args.format, &mut watched, shown)
+    });
     // A failed flush is kept by `watched`, as every failed write.
     let _ = watched.flush();
     if let Some(failed) = watched.write_error() {
@@ -330,16 +324,9 @@ fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Ok(source) => source,
         Err(exit) => return exit,
     };
-    let collected = {
-        let shown = Progress::new("record(s) read", args.source.quiet, false);
-        let mut shown = |read, total| shown.set(read, total);
-        aipolicy_log::report::collect(
-            &args.source.log.to_string(),
-            source.as_mut(),
-            &range,
-            &mut shown,
-        )
-    };
+    let collected = reading(args.source.quiet, |shown| {
+        aipolicy_log::report::collect(&args.source.log.to_string(), source.as_mut(), &range, shown)
+    });
     let report = match collected {
         Ok(report) => report,
         Err(e) => return log_error(err, e),
