@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::engine::EngineBuilder;
+use crate::error::LoadError;
+use crate::policies::{self, PolicyFile};
 
 /// The name of a project's settings file.
 pub const PROJECT_FILE: &str = "aipolicy.toml";
@@ -295,6 +297,18 @@ impl Inputs {
             builder = builder.register_file(file);
         }
         builder
+    }
+
+    /// The policy files in force, and the name findings give their folder (the folder, or
+    /// `embedded policies/`): read as the engine, `validate` and the service's load read them.
+    pub fn policy_files(&self) -> (String, Result<Vec<PolicyFile>, LoadError>) {
+        match &self.policies {
+            Source::Embedded => (
+                policies::BUNDLED_POLICIES_NAME.to_string(),
+                Ok(policies::bundled_policy_files()),
+            ),
+            Source::Path(dir) => (dir.display().to_string(), policies::read_policy_dir(dir)),
+        }
     }
 
     /// One line naming every input, paths shown relative to `cwd` where they can be, e.g.

@@ -723,19 +723,7 @@ pub fn validate(inputs: &Inputs) -> Validation {
         .map_err(|e| findings.extend(load_findings(e, Check::SchemaFile, &schema_name)))
         .ok();
 
-    let (policies_name, files) = match inputs.policies.path() {
-        Some(dir) => (dir.display().to_string(), read_policy_dir(dir)),
-        None => (
-            "embedded policies/".to_string(),
-            Ok(policies::BUNDLED_POLICY_FILES
-                .iter()
-                .map(|(name, text)| PolicyFile {
-                    name: (*name).to_string(),
-                    text: Arc::from(*text),
-                })
-                .collect()),
-        ),
-    };
+    let (policies_name, files) = inputs.policy_files();
     let (files, mut report) = match files {
         Ok(files) => {
             let report = lint_policies(&files, schema.as_ref(), &policies_name);

@@ -91,15 +91,7 @@ pub struct Policies {
 impl Policies {
     /// The policies embedded in the binary (the `policies/` folder at build time).
     pub fn bundled() -> Result<Policies, LoadError> {
-        Policies::from_files(
-            BUNDLED_POLICY_FILES
-                .iter()
-                .map(|(name, text)| PolicyFile {
-                    name: (*name).to_string(),
-                    text: Arc::from(*text),
-                })
-                .collect(),
-        )
+        Policies::from_files(bundled_policy_files())
     }
 
     /// Every `*.cedar` file of `dir`, in name order.
@@ -292,6 +284,20 @@ fn too_much_policy_text(file: &str) -> SourceDiagnostic {
         Some("split the policies into fewer, shorter rules".into()),
     )
 }
+
+/// The embedded policy files ([`BUNDLED_POLICY_FILES`]), as files.
+pub fn bundled_policy_files() -> Vec<PolicyFile> {
+    BUNDLED_POLICY_FILES
+        .iter()
+        .map(|(name, text)| PolicyFile {
+            name: (*name).to_string(),
+            text: Arc::from(*text),
+        })
+        .collect()
+}
+
+/// The name findings give the embedded policies' folder.
+pub const BUNDLED_POLICIES_NAME: &str = "embedded policies/";
 
 /// Every `*.cedar` file of `dir`, in name order; an empty folder is an error, and so is more
 /// than [`MAX_POLICY_BYTES`] of text in all (the files are not read past it) or a file that is

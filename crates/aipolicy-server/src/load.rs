@@ -175,19 +175,7 @@ impl std::fmt::Display for LoadFailure {
 /// how many decisions the new engine may remember.
 pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, LoadFailure> {
     let mut hash = Sha256::new();
-    let (policies_name, files) = match &inputs.policies {
-        Source::Embedded => (
-            "embedded policies/".to_string(),
-            Ok(policies::BUNDLED_POLICY_FILES
-                .iter()
-                .map(|(name, text)| PolicyFile {
-                    name: (*name).to_string(),
-                    text: Arc::from(*text),
-                })
-                .collect::<Vec<_>>()),
-        ),
-        Source::Path(dir) => (dir.display().to_string(), policies::read_policy_dir(dir)),
-    };
+    let (policies_name, files) = inputs.policy_files();
     let files = files.map_err(|e| LoadFailure::from_load_error(&e))?;
     hash_policy_files(&mut hash, &files);
     let schema = match &inputs.schema {
