@@ -169,8 +169,7 @@ pub fn bad_parameter(
         "Frågan kunde inte besvaras",
         "The question could not be answered",
     );
-    let main = html! {
-        h1 { (title) }
+    let content = html! {
         div.verdict.problem role="alert" {
             @if bad.name.is_empty() {
                 p { (bad.message(language)) }
@@ -196,17 +195,15 @@ pub fn bad_parameter(
                 }
             }
         }
-        p { a href=(link("/", language)) { (t("Till frågeformuläret", "To the question form")) } }
     };
-    let frame = Frame {
+    problem_page(
         language,
-        title,
-        route: Route::Ask,
+        StatusCode::BAD_REQUEST,
         path,
         pairs,
-        wide: false,
-    };
-    respond(StatusCode::BAD_REQUEST, frame.render(main))
+        title,
+        content,
+    )
 }
 
 /// A page that says the answer cannot be given (who is asking is unknown, nothing is loaded).
@@ -218,9 +215,23 @@ pub fn refusal(
     title: &str,
     message: &str,
 ) -> Response {
+    let content = html! { div.verdict.problem role="alert" { p { (message) } } };
+    problem_page(language, status, path, pairs, title, content)
+}
+
+/// A question's page that gives no answer: `title`, `content` (what went wrong), and the way
+/// back to the question form.
+fn problem_page(
+    language: Language,
+    status: StatusCode,
+    path: &str,
+    pairs: &[(String, String)],
+    title: &str,
+    content: Markup,
+) -> Response {
     let main = html! {
         h1 { (title) }
-        div.verdict.problem role="alert" { p { (message) } }
+        (content)
         p { a href=(link("/", language)) { (tr(language, "Till frågeformuläret", "To the question form")) } }
     };
     let frame = Frame {
