@@ -238,7 +238,7 @@ fn decide_slice(
     let mut summary = BatchSummary::default();
     let mut observed = Vec::new();
     for (offset, line) in lines.iter().enumerate() {
-        let query = read_line(first + offset, line, language);
+        let query = read_line(first + offset, &line.bytes, line.over_limit, language);
         summary.decided += 1;
         let key = query
             .as_ref()
@@ -347,11 +347,7 @@ pub fn decide_line_by(
     language: Language,
     decide: impl FnOnce(&Query) -> Result<Decision, crate::InputError>,
 ) -> DecidedLine {
-    let line = InputLine {
-        bytes: line.to_vec(),
-        over_limit: None,
-    };
-    match read_line(number, &line, language) {
+    match read_line(number, line, None, language) {
         Ok(query) => {
             let (decision, input_error) = match decide(&query) {
                 Ok(decision) => (decision, false),
@@ -394,15 +390,21 @@ pub fn decide_line(
 }
 
 /// Reads one input line: `Err` with a deny naming the line and field for input that cannot be
-/// read: a line over the size limit whatever it holds, a line that is not UTF-8, a blank line.
-fn read_line(number: usize, line: &InputLine, language: Language) -> Result<Query, Decision> {
+/// read: a line over the size limit whatever it holds (`over_limit`: its length, its bytes
+/// skipped), a line that is not UTF-8, a blank line.
+fn read_line(
+    number: usize,
+    bytes: &[u8],
+    over_limit: Option<u64>,
+    language: Language,
+) -> Result<Query, Decision> {
     let error = |message: String| {
         Decision::input_error(vec![format!("line {number}: {message}")], language)
     };
-    if let Some(length) = line.over_limit {
+    if let Some(length) = over_limit {
         return Err(error(crate::query::too_large_message(length)));
     }
-    let text = match std::str::from_utf8(&line.bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.trim(),
         Err(e) => return Err(error(format!("not valid UTF-8: {e}"))),
     };
