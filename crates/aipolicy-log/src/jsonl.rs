@@ -85,8 +85,9 @@ fn rotated(path: &Path) -> Result<Vec<(u32, PathBuf)>, LogError> {
     Ok(files)
 }
 
-/// The last line of a file (without its line break), read from the end.
-fn last_line(file: &Path) -> Result<Option<String>, LogError> {
+/// The last line of a file (without its line break), read from the end, as bytes: a line cut
+/// off inside a character is measured as it is on disk.
+fn last_line(file: &Path) -> Result<Option<Vec<u8>>, LogError> {
     let mut handle = match File::open(file) {
         Ok(handle) => handle,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -112,10 +113,10 @@ fn last_line(file: &Path) -> Result<Option<String>, LogError> {
             .map_err(|e| error(file, "cannot read", e))?;
         let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
         if let Some(at) = body.iter().rposition(|&b| b == b'\n') {
-            return Ok(Some(String::from_utf8_lossy(&body[at + 1..]).into_owned()));
+            return Ok(Some(body[at + 1..].to_vec()));
         }
         if start == 0 {
-            return Ok((!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned()));
+            return Ok((!body.is_empty()).then(|| body.to_vec()));
         }
         step *= 4;
     }
@@ -168,7 +169,7 @@ impl JsonlStore {
         }
         let last_hash = match last {
             Some(line) => {
-                serde_json::from_str::<DecisionRecord>(&line)
+                serde_json::from_slice::<DecisionRecord>(&line)
                     .map_err(|e| {
                         error(
                             path,
@@ -270,7 +271,7 @@ impl Store for JsonlStore {
                 continue;
             };
             let last: DecisionRecord =
-                serde_json::from_str(&line).map_err(|e| error(&file, "cannot read", e))?;
+                serde_json::from_slice(&line).map_err(|e| error(&file, "cannot read", e))?;
             if last.time.as_str() >= cutoff {
                 break;
             }

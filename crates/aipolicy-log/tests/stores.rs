@@ -156,6 +156,14 @@ fn jsonl_refuses_a_second_writer_and_removes_a_cut_off_line() {
     log.submit(record(5, "2026-11-01T00:00:00.000Z")).unwrap();
     log.close().unwrap();
     assert_eq!(whole(&mut JsonlSource::open(&path).unwrap()), (6, 0));
+    // Cut off inside a character (the first byte of `ö`): only the cut line goes, to the byte.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let durable = bytes.len();
+    bytes.extend_from_slice(b"{\"unit\":\"Socialf\xc3");
+    std::fs::write(&path, bytes).unwrap();
+    drop(JsonlStore::open(&path, 1 << 20).unwrap());
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, durable);
+    assert_eq!(whole(&mut JsonlSource::open(&path).unwrap()), (6, 0));
 }
 
 #[test]
