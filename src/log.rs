@@ -121,14 +121,14 @@ impl DecisionRecord {
             ),
             None => (Vec::new(), None),
         };
-        let context = match serde_json::to_value(query.context) {
-            Ok(serde_json::Value::Object(flags)) => flags
-                .into_iter()
-                .filter_map(|(key, value)| value.as_bool().map(|set| (key, set)))
-                .filter(|(_, set)| *set)
-                .collect(),
-            _ => BTreeMap::new(),
-        };
+        // The flags that are set, by their pinned keys (no JSON value built per decision).
+        let context = query
+            .context
+            .flags()
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(key, set)| (key.to_string(), set))
+            .collect();
         DecisionRecord {
             decision_id: origin.decision_id.to_string(),
             time: rfc3339(origin.time),
@@ -532,6 +532,37 @@ mod tests {
             hash: String::new(),
             prev_hash: String::new(),
         }
+    }
+
+    #[test]
+    fn a_record_holds_the_context_flags_that_were_set_by_their_keys() {
+        let engine = Engine::bundled().unwrap();
+        let query = crate::Query::new(
+            crate::UserRef::registered("anna"),
+            "copilot-chat",
+            ["intern"],
+        )
+        .with_action(crate::Action::Decide)
+        .with_context("humanReview", true)
+        .unwrap()
+        .with_context("valuesReview", false)
+        .unwrap();
+        let decision = engine.decide(&query).unwrap();
+        let record = DecisionRecord::new(
+            Origin {
+                decision_id: "d",
+                time: std::time::SystemTime::UNIX_EPOCH,
+                policy_revision: "r",
+                caller: "test",
+            },
+            &engine,
+            &query,
+            &decision,
+        );
+        assert_eq!(
+            record.context,
+            BTreeMap::from([("humanReview".to_string(), true)])
+        );
     }
 
     fn chain(n: usize) -> Vec<DecisionRecord> {
