@@ -171,19 +171,10 @@ impl PolicyText {
             }
             if let Open::Item(text) = &open {
                 // An item's code ends its text, which may run over several lines.
-                if text.ends_with('}') {
-                    if let Some(at) = text.rfind('{') {
-                        let code_text = text[at + 1..text.len() - 1].to_string();
-                        if looks_like_code(&code_text) {
-                            let code = code_text
-                                .parse::<Paragraph>()
-                                .map_err(|e| error(e.to_string()))?;
-                            let paragraph = mark(Some(code))?;
-                            let text = text[..at].trim_end().to_string();
-                            parsed.push(Block::Item { text, paragraph });
-                            open = Open::None;
-                        }
-                    }
+                if let (text, Some(code)) = split_code(text).map_err(error)? {
+                    let paragraph = mark(Some(code))?;
+                    parsed.push(Block::Item { text, paragraph });
+                    open = Open::None;
                 }
             }
         }
