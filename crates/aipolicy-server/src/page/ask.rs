@@ -360,7 +360,7 @@ impl Answer<'_> {
                                 " " span.law { "(" (law) ")" }
                             }
                             " "
-                            @if policies.rules().iter().any(|r| *r.id == *reason.policy) {
+                            @if policies.rule(&cedar_policy::PolicyId::new(&*reason.policy)).is_some() {
                                 a href={ (link("/policy", language)) "#" (rule_anchor(&reason.policy)) } {
                                     (t("regeln", "the rule")) " " code { (reason.policy) }
                                 }

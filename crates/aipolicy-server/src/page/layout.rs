@@ -185,12 +185,11 @@ pub fn bad_parameter(
         }
         @if let Some(closest) = &bad.closest {
             @let (value, name) = &**closest;
-            @let pairs_lang: Vec<(String, String)> = pairs.to_vec();
             p {
                 (t("Menade du ", "Did you mean ")) strong { (name) }
                 @if name != value { " (" code { (value) } ")" }
                 "? "
-                a href=(with_query(path, &with_pair(&pairs_lang, &bad.name, Some(value)))) {
+                a href=(with_query(path, &with_pair(pairs, &bad.name, Some(value)))) {
                     (t("Ställ frågan med ", "Ask with ")) (name)
                 }
             }

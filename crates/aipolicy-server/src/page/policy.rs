@@ -151,7 +151,7 @@ fn rule_item(rule: &Rule, language: Language, back: Option<Paragraph>) -> Markup
     let t = |sv, en| tr(language, sv, en);
     let kind = if rule.duty {
         t("Skyldighet", "Duty")
-    } else if rule.effect.to_string() == "forbid" {
+    } else if rule.effect == cedar_policy::Effect::Forbid {
         t("Förbud", "Forbids")
     } else {
         t("Tillåter", "Permits")
