@@ -76,6 +76,18 @@ pub fn verify(source: &mut dyn Source, progress: Progress<'_>) -> Result<Verific
 /// public AI with anything but open information (U3).
 pub const BEYOND_APPROVAL: [&str; 3] = ["§3", "U0", "U3"];
 
+/// The paragraphs a record's reasons name, each once, in their order: a deny counts once
+/// under each paragraph, however many of its rules applied.
+pub(crate) fn deny_paragraphs(record: &DecisionRecord) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::with_capacity(record.reasons.len());
+    for reason in &record.reasons {
+        if !seen.contains(&reason.paragraph.as_str()) {
+            seen.push(&reason.paragraph);
+        }
+    }
+    seen
+}
+
 /// The counts of `audit summary` (pinned keys: `total`, `allow`, `deny`, `byParagraph`,
 /// `byAiSystem`, `byUnit`, `byAction`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -153,12 +165,9 @@ impl Summary {
             self.deny += 1;
             bump(&mut self.deny_by_ai_system, &record.ai);
             bump(&mut self.deny_by_unit, unit_name(record));
-            let mut seen: Vec<&str> = Vec::with_capacity(record.reasons.len());
-            for reason in &record.reasons {
-                if !seen.contains(&reason.paragraph.as_str()) {
-                    seen.push(&reason.paragraph);
-                    bump(&mut self.by_paragraph, &reason.paragraph);
-                }
+            let seen = deny_paragraphs(record);
+            for paragraph in &seen {
+                bump(&mut self.by_paragraph, paragraph);
             }
             if seen.iter().any(|p| BEYOND_APPROVAL.contains(p)) {
                 bump(&mut self.beyond_approval_by_ai_system, &record.ai);
@@ -437,7 +446,7 @@ pub fn export(
                     r.action.clone(),
                     r.data.join(";"),
                     context.join(";"),
-                    if r.is_deny() { "deny" } else { "allow" }.to_string(),
+                    r.decision.to_string(),
                     cited(&r.reasons),
                     cited(&r.obligations),
                     r.hash.clone(),

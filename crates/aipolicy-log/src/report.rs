@@ -74,12 +74,8 @@ pub fn collect(
         if record.is_deny() {
             let day = record.time.get(..10).unwrap_or("?").to_string();
             let per = denies_per_day.entry(day).or_default();
-            let mut seen: Vec<&str> = Vec::new();
-            for reason in &record.reasons {
-                if !seen.contains(&reason.paragraph.as_str()) {
-                    seen.push(&reason.paragraph);
-                    *per.entry(reason.paragraph.clone()).or_default() += 1;
-                }
+            for paragraph in crate::audit::deny_paragraphs(&record) {
+                *per.entry(paragraph.to_string()).or_default() += 1;
             }
         }
         true

@@ -53,7 +53,7 @@ pub fn to_columns(record: &DecisionRecord) -> [Option<String>; WIDTH] {
         Some(record.action.clone()),
         Some(json(&record.data)),
         Some(json(&record.context)),
-        Some(if record.is_deny() { "deny" } else { "allow" }.to_string()),
+        Some(record.decision.to_string()),
         Some(json(&record.reasons)),
         Some(json(&record.obligations)),
         Some(record.hash.clone()),
