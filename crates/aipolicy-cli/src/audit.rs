@@ -158,11 +158,18 @@ fn open(source: &LogSource, err: &mut dyn Write) -> Result<Box<dyn Source>, Exit
     })
 }
 
-fn range(args: &RangeArgs, err: &mut dyn Write) -> Result<TimeRange, Exit> {
-    TimeRange::parse(args.since.as_deref(), args.until.as_deref()).map_err(|e| {
+/// The time range asked for, then the log opened (a range that cannot be read is said
+/// before the log is touched).
+fn open_range(
+    source: &LogSource,
+    range: &RangeArgs,
+    err: &mut dyn Write,
+) -> Result<(TimeRange, Box<dyn Source>), Exit> {
+    let range = TimeRange::parse(range.since.as_deref(), range.until.as_deref()).map_err(|e| {
         let _ = writeln!(err, "error: {e}");
         Exit::InputError
-    })
+    })?;
+    Ok((range, open(source, err)?))
 }
 
 fn log_error(err: &mut dyn Write, e: impl std::fmt::Display) -> Exit {
@@ -238,12 +245,8 @@ fn broken_chain(said: std::io::Result<()>, err: &mut dyn Write) -> Exit {
 }
 
 fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let range = match range(&args.range, err) {
-        Ok(range) => range,
-        Err(exit) => return exit,
-    };
-    let mut source = match open(&args.source, err) {
-        Ok(source) => source,
+    let (range, mut source) = match open_range(&args.source, &args.range, err) {
+        Ok(opened) => opened,
         Err(exit) => return exit,
     };
     let counted = reading(args.source.quiet, |shown| {
@@ -281,12 +284,8 @@ fn output<'o>(
 }
 
 fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let range = match range(&args.range, err) {
-        Ok(range) => range,
-        Err(exit) => return exit,
-    };
-    let mut source = match open(&args.source, err) {
-        Ok(source) => source,
+    let (range, mut source) = match open_range(&args.source, &args.range, err) {
+        Ok(opened) => opened,
         Err(exit) => return exit,
     };
     let mut target = match output(args.output.as_ref(), out, err) {
@@ -316,12 +315,8 @@ fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
 
 fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let ReportFormat::Html = args.format;
-    let range = match range(&args.range, err) {
-        Ok(range) => range,
-        Err(exit) => return exit,
-    };
-    let mut source = match open(&args.source, err) {
-        Ok(source) => source,
+    let (range, mut source) = match open_range(&args.source, &args.range, err) {
+        Ok(opened) => opened,
         Err(exit) => return exit,
     };
     let collected = reading(args.source.quiet, |shown| {
