@@ -2,6 +2,10 @@
 //! `AiSystem` entity. The engine builds entities from it and `aipolicy verify` reads
 //! counterexamples back through it, so adding an attribute touches the register type, its JSON
 //! Schema, the Cedar schema and this table.
+//!
+//! The five dated assessments are not attributes: whether each holds depends on the day of the
+//! decision, so the engine gives them in the request's context (`context.current`, see
+//! [`crate::assessments`]).
 
 use crate::register::{
     AiActRisk, AiSystem, Hosting, PersonalData, Role, Status, ThirdCountryTransfer,
@@ -72,11 +76,6 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         },
     },
     AiAttribute {
-        name: "verified",
-        read: |ai| Some(Value::Bool(ai.verified)),
-        write: |ai, value| set_bool(&mut ai.verified, value, "verified"),
-    },
-    AiAttribute {
         name: "maxDataLevel",
         read: |ai| Some(Value::Long(ai.max_data_level.into())),
         write: |ai, value| match value {
@@ -128,11 +127,6 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         write: |ai, value| set_bool(&mut ai.decision_support, value, "decisionSupport"),
     },
     AiAttribute {
-        name: "fairnessAssessed",
-        read: |ai| Some(Value::Bool(ai.fairness_assessed)),
-        write: |ai, value| set_bool(&mut ai.fairness_assessed, value, "fairnessAssessed"),
-    },
-    AiAttribute {
         name: "residentFacing",
         read: |ai| Some(Value::Bool(ai.resident_facing)),
         write: |ai, value| set_bool(&mut ai.resident_facing, value, "residentFacing"),
@@ -141,17 +135,6 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
         name: "transparencyNotice",
         read: |ai| Some(Value::Bool(ai.transparency_notice)),
         write: |ai, value| set_bool(&mut ai.transparency_notice, value, "transparencyNotice"),
-    },
-    AiAttribute {
-        name: "accessibilityReviewed",
-        read: |ai| Some(Value::Bool(ai.accessibility_reviewed)),
-        write: |ai, value| {
-            set_bool(
-                &mut ai.accessibility_reviewed,
-                value,
-                "accessibilityReviewed",
-            )
-        },
     },
     AiAttribute {
         name: "aiActRisk",
@@ -163,16 +146,6 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
             ai.ai_act_risk = optional_name(value, "aiActRisk", &AiActRisk::ALL, |r| r.as_str())?;
             Ok(())
         },
-    },
-    AiAttribute {
-        name: "fria",
-        read: |ai| Some(Value::Bool(ai.fria)),
-        write: |ai, value| set_bool(&mut ai.fria, value, "fria"),
-    },
-    AiAttribute {
-        name: "dpia",
-        read: |ai| Some(Value::Bool(ai.dpia)),
-        write: |ai, value| set_bool(&mut ai.dpia, value, "dpia"),
     },
     AiAttribute {
         name: "interactionDisclosure",
@@ -223,6 +196,23 @@ pub const AI_SYSTEM: &[AiAttribute] = &[
                 value,
                 "technicalProcessingOnly",
             )
+        },
+    },
+    AiAttribute {
+        name: "euDatabaseId",
+        read: |ai| ai.eu_database_id.clone().map(Value::String),
+        write: |ai, value| {
+            ai.eu_database_id = optional_text(value, "euDatabaseId")?;
+            Ok(())
+        },
+    },
+    AiAttribute {
+        // The engine gives the route in force: the system's own, else the register's.
+        name: "contestRoute",
+        read: |ai| ai.contest_route.clone().map(Value::String),
+        write: |ai, value| {
+            ai.contest_route = optional_text(value, "contestRoute")?;
+            Ok(())
         },
     },
 ];
@@ -290,8 +280,15 @@ mod tests {
             for attribute in AI_SYSTEM {
                 (attribute.write)(&mut copy, (attribute.read)(original)).unwrap();
             }
+            // What Cedar does not see as attributes: names, the dated assessments (in the
+            // context), the incident channel and the validity of assessments.
             copy.name.clone_from(&original.name);
             copy.description.clone_from(&original.description);
+            for kind in crate::assessments::AssessmentKind::ALL {
+                copy.set_assessment(kind, original.assessment(kind));
+            }
+            copy.incident_channel.clone_from(&original.incident_channel);
+            copy.assessment_validity = original.assessment_validity;
             let mut expected = original.clone();
             expected.user_groups.sort();
             assert_eq!(copy, expected);

@@ -309,8 +309,8 @@ pub(crate) mod tests {
             .max();
         assert_eq!(
             deepest,
-            Some(16),
-            "MAX_POLICY_NESTING's documentation says 16"
+            Some(15),
+            "MAX_POLICY_NESTING's documentation says 15"
         );
         let schema = crate::policies::BUNDLED_SCHEMA;
         let schema_nesting = (0..)

@@ -1,16 +1,19 @@
-//! Cedar contexts, built once per data profile and set of flags.
+//! Cedar contexts, built once per data profile, set of flags and set of assessments in force.
 //!
-//! A request's context is a function of the query's [`DataProfile`] and its seven flags only,
-//! and there are few of those: 2 × 5 × 3 × 2 × 2 profiles (named, level 0–4, personal data,
-//! secrecy, within the user's units) times 2⁷ flag sets. Building a Cedar context costs more than evaluating several
-//! policies, so each is built the first time it is asked for and shared after that (a Cedar
-//! context is reference-counted: a clone is cheap). Slots are filled without locks held across
-//! threads beyond the first build of each.
+//! A request's context is a function of the query's [`DataProfile`], its seven flags and which
+//! of the AI system's five assessments hold on the day of the decision, and there are few of
+//! those: 2 × 5 × 3 × 2 × 2 profiles (named, level 0–4, personal data, secrecy, within the
+//! user's units) times 2⁷ flag sets times 2⁵ sets of assessments. Building a Cedar context
+//! costs more than evaluating several policies, so each is built the first time it is asked
+//! for and shared after that (a Cedar context is reference-counted: a clone is cheap). Slots
+//! are filled without locks held across threads beyond the first build of each; the 2⁵
+//! assessment slots of a profile and flags are made only when one of them is first asked for.
 
 use std::sync::OnceLock;
 
 use cedar_policy::{Context as CedarContext, RestrictedExpression};
 
+use crate::assessments::AssessmentKind;
 use crate::data_profile::DataProfile;
 use crate::query::Context;
 
@@ -19,12 +22,14 @@ const LEVELS: usize = 5;
 /// Personal-data categories (none, ordinary, sensitive).
 const PERSONAL: usize = 3;
 const FLAG_SETS: usize = 1 << Context::KEYS.len();
+/// Sets of assessments in force (`context.current`).
+const CURRENT_SETS: usize = 1 << AssessmentKind::ALL.len();
 const SLOTS: usize = 2 * LEVELS * PERSONAL * 2 * 2 * FLAG_SETS;
 
-/// The contexts asked for so far, by data profile and flags.
+/// The contexts asked for so far, by data profile and flags, then by assessments in force.
 #[derive(Debug)]
 pub(crate) struct ContextCache {
-    slots: Box<[OnceLock<CedarContext>]>,
+    slots: Box<[OnceLock<Box<[OnceLock<CedarContext>]>>]>,
 }
 
 impl Default for ContextCache {
@@ -43,26 +48,46 @@ impl Clone for ContextCache {
 }
 
 impl ContextCache {
-    /// The Cedar context for this profile and these flags.
+    /// The Cedar context for this profile, these flags and these assessments in force
+    /// ([`AssessmentKind::bit`]s).
     pub(crate) fn get(
         &self,
         profile: DataProfile,
         flags: &Context,
+        current: u8,
     ) -> Result<CedarContext, String> {
-        let Some(slot) = slot(profile, flags).and_then(|i| self.slots.get(i)) else {
+        let current_index = usize::from(current);
+        let Some(slot) = profile_slot(profile, flags)
+            .and_then(|i| self.slots.get(i))
+            .filter(|_| current_index < CURRENT_SETS)
+        else {
             // Outside what the register allows: not cached, still built correctly.
-            return build(profile, flags);
+            return build(profile, flags, current);
         };
-        if let Some(context) = slot.get() {
+        let by_current = slot.get_or_init(|| (0..CURRENT_SETS).map(|_| OnceLock::new()).collect());
+        let Some(cell) = by_current.get(current_index) else {
+            return build(profile, flags, current);
+        };
+        if let Some(context) = cell.get() {
             return Ok(context.clone());
         }
-        let context = build(profile, flags)?;
-        Ok(slot.get_or_init(|| context).clone())
+        let context = build(profile, flags, current)?;
+        Ok(cell.get_or_init(|| context).clone())
     }
 }
 
+/// The number of a context: its profile and flags, and the assessments in force; `None`
+/// outside the slots (a level above 4). Equal numbers are equal contexts.
+pub(crate) fn slot(profile: DataProfile, flags: &Context, current: u8) -> Option<usize> {
+    let current = usize::from(current);
+    if current >= CURRENT_SETS {
+        return None;
+    }
+    Some(profile_slot(profile, flags)? * CURRENT_SETS + current)
+}
+
 /// The slot of a profile and flags; `None` outside the slots (a level above 4).
-pub(crate) fn slot(profile: DataProfile, flags: &Context) -> Option<usize> {
+fn profile_slot(profile: DataProfile, flags: &Context) -> Option<usize> {
     let level = usize::from(profile.level);
     let personal = usize::try_from(profile.personal_data.rank()).ok()?;
     if level >= LEVELS || personal >= PERSONAL {
@@ -80,8 +105,13 @@ pub(crate) fn slot(profile: DataProfile, flags: &Context) -> Option<usize> {
     Some(profile_index * FLAG_SETS + bits)
 }
 
-/// The context Cedar sees: `data` (the profile) and every flag.
-pub(crate) fn build(profile: DataProfile, flags: &Context) -> Result<CedarContext, String> {
+/// The context Cedar sees: `data` (the profile), `current` (the assessments in force) and every
+/// flag.
+pub(crate) fn build(
+    profile: DataProfile,
+    flags: &Context,
+    current: u8,
+) -> Result<CedarContext, String> {
     let data = RestrictedExpression::new_record([
         (
             "named".to_string(),
@@ -105,12 +135,21 @@ pub(crate) fn build(profile: DataProfile, flags: &Context) -> Result<CedarContex
         ),
     ])
     .map_err(|e| e.to_string())?;
-    let pairs = std::iter::once(("data".to_string(), data)).chain(
-        flags
-            .flags()
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), RestrictedExpression::new_bool(value))),
-    );
+    let current = RestrictedExpression::new_record(AssessmentKind::ALL.map(|kind| {
+        (
+            kind.key().to_string(),
+            RestrictedExpression::new_bool(current & kind.bit() != 0),
+        )
+    }))
+    .map_err(|e| e.to_string())?;
+    let pairs = [("data".to_string(), data), ("current".to_string(), current)]
+        .into_iter()
+        .chain(
+            flags
+                .flags()
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), RestrictedExpression::new_bool(value))),
+        );
     CedarContext::from_pairs(pairs).map_err(|e| e.to_string())
 }
 
@@ -159,16 +198,22 @@ mod tests {
     }
 
     #[test]
-    fn every_profile_and_flag_set_has_its_own_slot() {
+    fn every_profile_flag_set_and_set_of_assessments_has_its_own_slot() {
         let mut seen = HashSet::new();
         for profile in profiles() {
             for flags in flag_sets() {
-                let i = slot(profile, &flags).unwrap();
-                assert!(i < SLOTS);
-                assert!(seen.insert(i), "{profile:?} {flags:?} shares slot {i}");
+                for current in 0..CURRENT_SETS as u8 {
+                    let i = slot(profile, &flags, current).unwrap();
+                    assert!(i < SLOTS * CURRENT_SETS);
+                    assert!(
+                        seen.insert(i),
+                        "{profile:?} {flags:?} {current} shares slot {i}"
+                    );
+                }
             }
         }
-        assert_eq!(seen.len(), SLOTS);
+        assert_eq!(seen.len(), SLOTS * CURRENT_SETS);
+        assert_eq!(slot(profiles()[0], &Context::default(), 32), None);
     }
 
     #[test]
@@ -183,9 +228,15 @@ mod tests {
             secrecy: true,
             within_units: true,
         }]) {
-            let expected = build(profile, &flags).unwrap();
-            assert_eq!(cache.get(profile, &flags).unwrap(), expected);
-            assert_eq!(cache.get(profile, &flags).unwrap(), expected, "second read");
+            for current in [0, 0b10101, 31] {
+                let expected = build(profile, &flags, current).unwrap();
+                assert_eq!(cache.get(profile, &flags, current).unwrap(), expected);
+                assert_eq!(
+                    cache.get(profile, &flags, current).unwrap(),
+                    expected,
+                    "second read"
+                );
+            }
         }
     }
 }

@@ -116,6 +116,15 @@ pub struct Decision {
     /// The query's `requestId`, when it had one.
     #[serde(default, rename = "requestId", skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Box<str>>,
+    /// Where deviations, errors and misuse are reported (U4): on every deny, and on an allowed
+    /// `reportIncident`, the AI system's channel, else the register's. Absent when the
+    /// register names none.
+    #[serde(
+        default,
+        rename = "incidentChannel",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub incident_channel: Option<Arc<str>>,
 }
 
 impl Decision {
@@ -153,6 +162,7 @@ impl Decision {
             errors,
             notes: Vec::new(),
             request_id: None,
+            incident_channel: None,
         }
     }
 

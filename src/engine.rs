@@ -23,12 +23,15 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     Authorizer, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
     PrincipalConstraint, Request, ResourceConstraint, RestrictedExpression, Schema,
 };
 
+use crate::assessments::{AssessmentKind, Standings, Windows};
+use crate::clock::{Clock, Date};
 use crate::contexts::{self, ContextCache};
 pub use crate::data_profile::DataProfile;
 use crate::decision::{
@@ -69,6 +72,13 @@ pub struct PreparedRequest<'e> {
     pub notes: Vec<String>,
     /// The query's `requestId`.
     pub request_id: Option<String>,
+    /// The day of the decision: the query's `at`, else the engine clock's today.
+    pub day: Date,
+    /// How the AI system's assessments stand on that day (none done for a system not in the
+    /// register); Cedar sees which hold as `context.current`.
+    pub assessments: Standings,
+    /// Where incidents with this AI system are reported (U4), when the register names it.
+    pub incident_channel: Option<Arc<str>>,
 }
 
 /// A rule's explanations, built once at load in both languages.
@@ -77,6 +87,9 @@ struct Explained {
     effect: Effect,
     reason: [Reason; 2],
     obligation: Option<[Reason; 2]>,
+    /// The assessments the rule reads (`context.current.…`, as [`AssessmentKind::bit`]s): a
+    /// deny it gives names those that lapsed.
+    reads_assessments: u8,
 }
 
 fn pick(pair: &[Reason; 2], language: Language) -> Reason {
@@ -142,13 +155,30 @@ pub struct Engine {
     /// those, which Cedar is asked about in place of an inline user with the same (see
     /// [`Engine::prepare`]), and [`DecisionKey`]s hold them instead of the user. Empty otherwise.
     role_representatives: Vec<EntityUid>,
-    ai_uids: HashMap<String, EntityUid>,
+    /// The register's AI systems by id: their entity, when their assessments hold, and where
+    /// their incidents are reported.
+    ai_index: HashMap<String, RegisteredAi>,
+    /// Where incidents are reported for an AI system not in the register: the register's
+    /// channel.
+    incident_channel: Option<Arc<str>>,
+    /// Where "today" comes from for a query without `at`.
+    clock: Clock,
+    /// Whether a query's `at` is refused (see [`Engine::on_own_clock_only`]).
+    own_clock_only: bool,
     /// The register's AI-system ids, for the "did you mean" of a system it does not list,
     /// which every decision about such a system gives.
     ai_names: KnownNames,
     user_uids: HashMap<String, EntityUid>,
     authorizer: Authorizer,
     language: Language,
+}
+
+/// What the engine keeps of an AI system of the register.
+#[derive(Debug, Clone)]
+struct RegisteredAi {
+    uid: EntityUid,
+    windows: Windows,
+    incident_channel: Option<Arc<str>>,
 }
 
 /// Chooses where an [`Engine`] gets its policies, schema and register; anything not given is
@@ -168,6 +198,7 @@ pub struct EngineBuilder {
     register_file: Option<PathBuf>,
     register: Option<Register>,
     language: Language,
+    clock: Clock,
 }
 
 impl EngineBuilder {
@@ -201,6 +232,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Where "today" comes from for a query without `at` (default: the system clock in
+    /// Europe/Stockholm).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Loads and validates everything.
     pub fn build(self) -> Result<Engine, LoadError> {
         let policies = match &self.policies_dir {
@@ -216,7 +254,9 @@ impl EngineBuilder {
             (None, Some(file)) => Register::from_file(file)?,
             (None, None) => Register::bundled()?,
         };
-        Ok(Engine::new(policies, schema, register)?.with_language(self.language))
+        Ok(Engine::new(policies, schema, register)?
+            .with_language(self.language)
+            .with_clock(self.clock))
     }
 }
 
@@ -271,22 +311,46 @@ impl Engine {
                         (Some(sv), Some(en)) => Some([reason(sv), reason(en)]),
                         _ => None,
                     },
+                    reads_assessments: 0,
                 }
             })
             .collect();
         let ai_entities = register
             .ai_systems()
             .iter()
-            .map(|ai| Ok((ai.id.clone(), names.ai_entity(ai, true)?)))
+            .map(|ai| {
+                // Cedar sees the contest route in force: the system's own, else the register's.
+                let mut in_force = Cow::Borrowed(ai);
+                if ai.contest_route.is_none() && register.contest_route().is_some() {
+                    in_force.to_mut().contest_route = register.contest_route().map(Into::into);
+                }
+                Ok((ai.id.clone(), names.ai_entity(&in_force, true)?))
+            })
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
         let user_entities = register
             .users()
             .iter()
             .map(|user| Ok((user.id.clone(), names.user_entity(user)?)))
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
-        let ai_uids = ai_entities
+        let incident_channel: Option<Arc<str>> = register.incident_channel().map(Into::into);
+        let ai_index = register
+            .ai_systems()
             .iter()
-            .map(|(id, e)| (id.clone(), e.uid()))
+            .filter_map(|ai| {
+                let entity = ai_entities.get(&ai.id)?;
+                let channel = match &ai.incident_channel {
+                    Some(own) => Some(Arc::from(own.as_str())),
+                    None => incident_channel.clone(),
+                };
+                Some((
+                    ai.id.clone(),
+                    RegisteredAi {
+                        uid: entity.uid(),
+                        windows: register.windows(ai),
+                        incident_channel: channel,
+                    },
+                ))
+            })
             .collect();
         let ai_stores = ai_entities
             .values()
@@ -312,6 +376,14 @@ impl Engine {
             with_json.iter().map(|(_, json)| json.as_ref()),
             &names.user.to_string(),
         );
+        let mut explained: Vec<Explained> = explained;
+        for (policy, json) in &with_json {
+            if let (Some(i), Some(json)) = (policies.position(policy.id()), json) {
+                if let Some(e) = explained.get_mut(i) {
+                    e.reads_assessments = assessments_read(json);
+                }
+            }
+        }
         let representatives = if users_by_roles {
             names.role_representatives()?
         } else {
@@ -347,7 +419,10 @@ impl Engine {
             slices: sliced.decisions,
             contexts: ContextCache::default(),
             role_representatives,
-            ai_uids,
+            ai_index,
+            incident_channel,
+            clock: Clock::default(),
+            own_clock_only: false,
             ai_names,
             user_uids,
             authorizer: Authorizer::new(),
@@ -361,6 +436,65 @@ impl Engine {
     pub fn with_language(mut self, language: Language) -> Engine {
         self.language = language;
         self
+    }
+
+    /// The same engine, taking "today" from `clock` for a query without `at`.
+    ///
+    /// ```
+    /// use aipolicy::clock::{parse_date, Clock};
+    /// use aipolicy::{Engine, Query, UserRef};
+    /// let engine = Engine::bundled().unwrap().with_clock(Clock::fixed(parse_date("2026-12-07").unwrap()));
+    /// assert_eq!(engine.today().to_string(), "2026-12-07");
+    /// ```
+    pub fn with_clock(mut self, clock: Clock) -> Engine {
+        self.clock = clock;
+        self
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The same engine, refusing a query's `at` as an input error when `refuse` is true: it
+    /// decides only on its own clock. For a decision service, whose callers must not move a
+    /// decision to a day when a lapsed assessment still held, and for a command that logs its
+    /// decisions as made today.
+    ///
+    /// ```
+    /// use aipolicy::clock::parse_date;
+    /// use aipolicy::{Engine, Query, UserRef};
+    /// let engine = Engine::bundled().unwrap().on_own_clock_only(true);
+    /// let query = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"])
+    ///     .on_day(parse_date("2026-01-01").unwrap());
+    /// assert_eq!(engine.decide(&query).unwrap_err().problems[0].path, "at");
+    /// ```
+    pub fn on_own_clock_only(mut self, refuse: bool) -> Engine {
+        self.own_clock_only = refuse;
+        self
+    }
+
+    /// Whether the engine refuses a query's `at` ([`Engine::on_own_clock_only`]).
+    pub fn is_on_own_clock_only(&self) -> bool {
+        self.own_clock_only
+    }
+
+    /// The day a query without `at` is decided at: today, by the engine's clock.
+    pub fn today(&self) -> Date {
+        self.clock.today()
+    }
+
+    /// The day `query` is decided at: its `at`, else today.
+    pub fn day_of(&self, query: &Query) -> Date {
+        query.at.unwrap_or_else(|| self.clock.today())
+    }
+
+    /// How `ai`'s assessments stand on `day` (none done for a system not in the register).
+    pub fn assessments_on(&self, ai: &str, day: Date) -> Standings {
+        self.ai_index
+            .get(ai)
+            .map(|registered| registered.windows.on(day))
+            .unwrap_or_default()
     }
 
     /// The default language of [`Engine::decide`].
@@ -481,6 +615,9 @@ impl Engine {
         if query.data.is_empty() && query.action.requires_data() {
             return None;
         }
+        if self.own_clock_only && query.at.is_some() {
+            return None;
+        }
         let classes = query
             .data
             .iter()
@@ -513,12 +650,14 @@ impl Engine {
             }
         };
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
-        let context = contexts::slot(profile, &query.context)?;
+        let assessments = self.assessments_on(&query.ai, self.day_of(query));
+        let context = contexts::slot(profile, &query.context, assessments.current_bits())?;
         Some(DecisionKey {
             user,
             ai: query.ai.as_str().into(),
             action: query.action,
             context: u32::try_from(context).ok()?,
+            assessments: assessments.code(),
             language,
         })
     }
@@ -624,6 +763,15 @@ impl Engine {
                 )),
             }
         }
+        if self.own_clock_only && query.at.is_some() {
+            problems.push(FieldError::new(
+                "at",
+                format!(
+                    "not accepted here: this engine decides on its own clock (today, {}); re-decide a past or planned question with `aipolicy check` or `aipolicy batch`, without `--log`",
+                    self.clock.today()
+                ),
+            ));
+        }
         if query.data.is_empty() && query.action.requires_data() {
             problems.push(FieldError::new(
                 "data",
@@ -633,8 +781,9 @@ impl Engine {
                 ),
             ));
         }
-        let ai = match self.ai_uids.get(&query.ai) {
-            Some(uid) => Some(Party::Registered(uid)),
+        let registered_ai = self.ai_index.get(&query.ai);
+        let ai = match registered_ai {
+            Some(registered) => Some(Party::Registered(&registered.uid)),
             None => match self
                 .names
                 .ai_entity(&AiSystem::unregistered(&query.ai), false)
@@ -649,7 +798,7 @@ impl Engine {
         let (Some(user), Some(ai), true) = (user, ai, problems.is_empty()) else {
             return Err(InputError { problems });
         };
-        if !self.ai_uids.contains_key(&query.ai) {
+        if registered_ai.is_none() {
             notes.push(self.unregistered_ai_note(&query.ai));
         }
         if !roles_beyond_register.is_empty() && query.action == Action::ReportIncident {
@@ -660,12 +809,20 @@ impl Engine {
             ));
         }
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
+        let day = self.day_of(query);
+        let assessments = registered_ai
+            .map(|registered| registered.windows.on(day))
+            .unwrap_or_default();
         let mut prepared = self
-            .build_request(user, ai, query, profile)
+            .build_request(user, ai, query, profile, day, assessments)
             .map_err(|e| InputError::at("", e))?;
         prepared.roles_beyond_register = roles_beyond_register;
         prepared.notes = notes;
         prepared.request_id.clone_from(&query.request_id);
+        prepared.incident_channel = match registered_ai {
+            Some(registered) => registered.incident_channel.clone(),
+            None => self.incident_channel.clone(),
+        };
         Ok(prepared)
     }
 
@@ -673,6 +830,12 @@ impl Engine {
     /// both grant and the register's unit and AI training. Beside it, what the query asserted
     /// that the register does not grant: roles, and a unit other than the register's. An id
     /// the register does not list is taken as given.
+    ///
+    /// A query that asserts a role beyond the register is denied for that (U0) whatever else
+    /// holds; Cedar is then asked about the user with every role the register grants, so that
+    /// the other reasons of the deny are true of the person the register knows (a contractor
+    /// sent as an employee is not also told that only contractors, employees and elected
+    /// officials may use AI).
     fn as_registered<'u>(&'u self, asserted: &'u User) -> (Cow<'u, User>, Conflict<'u>) {
         let Some(listed) = self.register.user(&asserted.id) else {
             return (Cow::Borrowed(asserted), Conflict::default());
@@ -690,7 +853,11 @@ impl Engine {
             .filter(|&trained| trained != listed.ai_literacy.unwrap_or(false));
         let user = User {
             id: listed.id.clone(),
-            roles: granted,
+            roles: if beyond.is_empty() {
+                granted
+            } else {
+                listed.roles.clone()
+            },
             unit: listed.unit.clone(),
             ai_literacy: listed.ai_literacy,
         };
@@ -744,13 +911,17 @@ impl Engine {
         ai: Party<'_>,
         query: &Query,
         profile: DataProfile,
+        day: Date,
+        assessments: Standings,
     ) -> Result<PreparedRequest<'_>, String> {
         let action_entity = self
             .names
             .action_entities
             .get(&query.action)
             .ok_or_else(|| format!("no Cedar action for `{}`", query.action))?;
-        let context = self.contexts.get(profile, &query.context)?;
+        let context = self
+            .contexts
+            .get(profile, &query.context, assessments.current_bits())?;
         let request = Request::new(user.uid(), action_entity.uid(), ai.uid(), context, None)
             .map_err(|e| e.to_string())?;
         let entities = match (user, ai) {
@@ -782,6 +953,9 @@ impl Engine {
             roles_beyond_register: Vec::new(),
             notes: Vec::new(),
             request_id: None,
+            day,
+            assessments,
+            incident_channel: None,
         })
     }
 
@@ -850,6 +1024,10 @@ impl Engine {
                 errors,
                 notes: prepared.notes.clone(),
                 request_id: prepared.request_id.as_deref().map(Into::into),
+                incident_channel: match prepared.action {
+                    Action::ReportIncident => prepared.incident_channel.clone(),
+                    _ => None,
+                },
             };
         }
         let mut reasons: Vec<Reason> = Vec::new();
@@ -859,11 +1037,18 @@ impl Engine {
                 language,
             ));
         }
-        reasons.extend(
-            explained
-                .filter(|e| e.effect == Effect::Forbid)
-                .map(|e| pick(&e.reason, language)),
-        );
+        let lapsed = lapsed_bits(&prepared.assessments);
+        reasons.extend(explained.filter(|e| e.effect == Effect::Forbid).map(|e| {
+            match e.reads_assessments & lapsed {
+                0 => pick(&e.reason, language),
+                bits => with_lapses(
+                    pick(&e.reason, language),
+                    bits,
+                    &prepared.assessments,
+                    language,
+                ),
+            }
+        }));
         if !errors.is_empty() {
             reasons.push(fail_closed_reason(language));
         } else if reasons.is_empty() {
@@ -876,6 +1061,7 @@ impl Engine {
             errors,
             notes: prepared.notes.clone(),
             request_id: prepared.request_id.as_deref().map(Into::into),
+            incident_channel: prepared.incident_channel.clone(),
         }
     }
 
@@ -898,6 +1084,8 @@ impl Engine {
                     Party::Built(Box::new(ai.clone())),
                     &query,
                     DataProfile::default(),
+                    Date::MIN,
+                    Standings::default(),
                 )
                 .map_err(LoadError::Internal)?;
             let r = &prepared.request;
@@ -924,6 +1112,58 @@ impl Engine {
             })?;
         }
         Ok(())
+    }
+}
+
+/// The assessments that lapsed or are dated after the day, as [`AssessmentKind::bit`]s.
+fn lapsed_bits(assessments: &Standings) -> u8 {
+    AssessmentKind::ALL
+        .into_iter()
+        .filter(|kind| assessments.of(*kind).explain(*kind, Language::En).is_some())
+        .fold(0, |bits, kind| bits | kind.bit())
+}
+
+/// A reason whose rule reads assessments that lapsed (`bits`), with which and when.
+fn with_lapses(
+    mut reason: Reason,
+    bits: u8,
+    assessments: &Standings,
+    language: Language,
+) -> Reason {
+    let mut message = reason.message.to_string();
+    for kind in AssessmentKind::ALL {
+        if bits & kind.bit() != 0 {
+            if let Some(explained) = assessments.of(kind).explain(kind, language) {
+                message.push(' ');
+                message.push_str(&explained);
+            }
+        }
+    }
+    reason.message = message.into();
+    reason
+}
+
+/// Which assessments a policy reads (`context.current.<kind>`), from its JSON form.
+fn assessments_read(json: &serde_json::Value) -> u8 {
+    match json {
+        serde_json::Value::Array(items) => {
+            items.iter().fold(0, |bits, v| bits | assessments_read(v))
+        }
+        serde_json::Value::Object(map) => {
+            let own = map
+                .get(".")
+                .and_then(|access| {
+                    let attr = access.get("attr")?.as_str()?;
+                    let record = access.get("left")?.get(".")?;
+                    let on_context = record.get("left")?.get("Var")?.as_str()? == "context";
+                    (on_context && record.get("attr")?.as_str()? == "current")
+                        .then(|| AssessmentKind::from_key(attr))
+                        .flatten()
+                })
+                .map_or(0, AssessmentKind::bit);
+            map.values().fold(own, |bits, v| bits | assessments_read(v))
+        }
+        _ => 0,
     }
 }
 

@@ -169,27 +169,33 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         id: "ai-law-values",
         en: "aiActRisk, when given, is prohibited, high, limited or minimal; thirdCountryTransfer \
-             none, adequacy, safeguards or unprotected; a processor is not empty",
+             none, adequacy, safeguards or unprotected; a processor, an EU database id and a \
+             contest route are not empty",
         when: "!(resource has aiActRisk && ![\"prohibited\", \"high\", \"limited\", \
                \"minimal\"].contains(resource.aiActRisk)) && \
                !(resource has thirdCountryTransfer && ![\"none\", \"adequacy\", \"safeguards\", \
                \"unprotected\"].contains(resource.thirdCountryTransfer)) && \
-               !(resource has processor && resource.processor == \"\")",
+               !(resource has processor && resource.processor == \"\") && \
+               !(resource has euDatabaseId && resource.euDatabaseId == \"\") && \
+               !(resource has contestRoute && resource.contestRoute == \"\")",
     },
     Assumption {
         id: "unregistered-ai",
         en: "an AI system not in the register is public AI with open information only \
-             (AiSystem::unregistered)",
+             (AiSystem::unregistered), with no assessment that holds",
         when: "resource.registered || (resource.hosting == \"public\" && !resource.approved && \
-               resource.status == \"active\" && !(resource has owner) && !resource.verified && \
+               resource.status == \"active\" && !(resource has owner) && \
                resource.maxDataLevel == 0 && resource.personalData == 0 && !resource.secrecy && \
                resource.userGroups.containsAll([Role::\"employee\", Role::\"contractor\", \
-               Role::\"elected\"]) && !resource.decisionSupport && !resource.fairnessAssessed && \
+               Role::\"elected\"]) && !resource.decisionSupport && \
                !resource.residentFacing && !resource.transparencyNotice && \
-               !resource.accessibilityReviewed && !(resource has aiActRisk) && !resource.fria && \
-               !resource.dpia && !resource.interactionDisclosure && !(resource has processor) && \
-               !resource.processorAgreement && !(resource has thirdCountryTransfer) && \
-               !resource.technicalProcessingOnly)",
+               !(resource has aiActRisk) && !resource.interactionDisclosure && \
+               !(resource has processor) && !resource.processorAgreement && \
+               !(resource has thirdCountryTransfer) && !resource.technicalProcessingOnly && \
+               !(resource has euDatabaseId) && !(resource has contestRoute) && \
+               !context.current.verified && !context.current.fairnessAssessed && \
+               !context.current.accessibilityReviewed && !context.current.fria && \
+               !context.current.dpia)",
     },
 ];
 

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod assessments;
 pub mod attributes;
 pub mod batch;
 mod cedar_text;
+pub mod clock;
 mod contexts;
 mod data_profile;
 pub mod decision;
@@ -29,6 +31,8 @@ pub mod trace;
 mod yaml_limits;
 pub mod yaml_path;
 
+pub use assessments::{Assessment, AssessmentKind};
+pub use clock::Clock;
 pub use decision::{Decision, Language, Obligation, Reason, Verdict};
 pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};
 pub use error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};

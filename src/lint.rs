@@ -18,7 +18,11 @@
 //! | `unknown-annotation` | warning | an annotation aipolicy does not read (often a typo, e.g. `@se`) |
 //! | `paragraph-file` | warning | a policy in a file named for another paragraph (`s3-….cedar` holds §3) |
 //! | `law-file` | warning | a rule from law (`@law`) outside the files for law (`law-….cedar`), or a rule in one of them without `@law` |
-//! | `ai-act` | warning | an AI system of the register without `aiActRisk` (not yet classified), or a high-risk one without `fria` or `dpia` |
+//! | `ai-act` | warning | an AI system of the register without `aiActRisk` (not yet classified); a high-risk one without `fria`, `dpia` or `euDatabaseId`; decision support classified below high risk (annex III) |
+//! | `suppliers` | warning | an internal system run by a processor without a processor agreement; public AI approved for personal data; a transfer outside the EEA on a system without a processor |
+//! | `approvals` | warning | an approval for level 4 (never applies); sensitive personal data or secrecy approved for every role by default |
+//! | `assessments` | warning, note | an assessment dated after the day, lapsed, or lapsing within 30 days (warnings); one without a date (a note: it never lapses) |
+//! | `routes` | warning | no incident channel in the register (U4); a decision-support or resident-facing system without a contest route (§5, §6) |
 //! | `cedar-warning` | warning | any other warning of Cedar's validator (e.g. confusable characters) |
 //! | `schema-file` | error | the Cedar schema does not parse or cannot be read |
 //! | `register` | error | the register is not valid YAML or breaks its JSON Schema |
@@ -33,8 +37,8 @@
 //! [`format_cedar`] is the formatter behind `aipolicy fmt`.
 //!
 //! ```
-//! use aipolicy::{inputs::Inputs, lint};
-//! let validation = lint::validate(&Inputs::embedded());
+//! use aipolicy::{clock::parse_date, inputs::Inputs, lint};
+//! let validation = lint::validate(&Inputs::embedded(), parse_date("2026-12-07").unwrap());
 //! assert!(!validation.report.has_errors(), "{:?}", validation.report.findings);
 //! ```
 
@@ -49,6 +53,7 @@ use cedar_policy::{
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
+use crate::clock::Date;
 use crate::engine::Engine;
 use crate::error::{LoadError, RegisterError, SourceDiagnostic};
 use crate::inputs::Inputs;
@@ -58,7 +63,10 @@ use crate::register::{self, Register};
 
 pub use crate::policies::annotations::KNOWN_ANNOTATIONS;
 
-/// How bad a finding is: errors make `validate` fail, warnings do not.
+mod register_checks;
+pub use register_checks::{ai_act_findings, register_warnings, LAPSE_WARNING_DAYS};
+
+/// How bad a finding is: errors make `validate` fail, warnings and notes do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -66,6 +74,8 @@ pub enum Severity {
     Error,
     /// Worth a look; does not fail `validate`.
     Warning,
+    /// Allowed, but worth knowing (an assessment without a date never lapses).
+    Note,
 }
 
 impl fmt::Display for Severity {
@@ -73,6 +83,7 @@ impl fmt::Display for Severity {
         f.write_str(match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         })
     }
 }
@@ -107,9 +118,17 @@ pub enum Check {
     ParagraphFile,
     /// A rule from law (`@law`) outside a `law-….cedar` file, or a rule without it inside one.
     LawFile,
-    /// An AI system of the register not classified under the AI Act, or a high-risk one
-    /// without its impact assessments.
+    /// An AI system of the register not classified under the AI Act, a high-risk one without
+    /// its impact assessments or registration, or decision support below high risk.
     AiAct,
+    /// Supplier settings of an AI system that contradict each other.
+    Suppliers,
+    /// An approval that can never apply, or wider than likely meant.
+    Approvals,
+    /// A dated assessment: ahead of the day, lapsed, lapsing soon, or undated.
+    Assessments,
+    /// A missing incident channel or contest route.
+    Routes,
     /// Another warning of Cedar's validator.
     CedarWarning,
     /// The Cedar schema file does not parse or cannot be read.
@@ -142,6 +161,10 @@ impl Check {
             Check::ParagraphFile => "paragraph-file",
             Check::LawFile => "law-file",
             Check::AiAct => "ai-act",
+            Check::Suppliers => "suppliers",
+            Check::Approvals => "approvals",
+            Check::Assessments => "assessments",
+            Check::Routes => "routes",
             Check::CedarWarning => "cedar-warning",
             Check::SchemaFile => "schema-file",
             Check::Register => "register",
@@ -233,6 +256,7 @@ impl Diagnostic for Finding {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 
@@ -323,6 +347,13 @@ impl LintReport {
         self.findings
             .iter()
             .filter(|f| f.severity == Severity::Warning)
+    }
+
+    /// The findings that are notes.
+    pub fn notes(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Note)
     }
 
     /// Whether anything must be fixed.
@@ -696,20 +727,20 @@ pub struct Passed {
 /// it goes on deciding with is the last set that passed `aipolicy validate`.
 ///
 /// ```
-/// use aipolicy::{inputs::Inputs, lint};
-/// let passed = lint::gate(&Inputs::embedded()).unwrap();
+/// use aipolicy::{clock::parse_date, inputs::Inputs, lint};
+/// let passed = lint::gate(&Inputs::embedded(), parse_date("2026-12-07").unwrap()).unwrap();
 /// assert!(passed.warnings.is_empty());
 /// assert!(passed.engine.policies().rules().len() > 12);
 /// ```
-pub fn gate(inputs: &Inputs) -> Result<Passed, Vec<Finding>> {
-    validate(inputs).passed()
+pub fn gate(inputs: &Inputs, day: Date) -> Result<Passed, Vec<Finding>> {
+    validate(inputs, day).passed()
 }
 
 /// Validates policies, schema and register together, as `aipolicy validate` does: every
 /// problem of every file at once. When each part is clean, also builds the [`Engine`] from
 /// them, so a clean validation means the engine loads (it is [`Validation::engine`]; [`gate`]
-/// gives it only then).
-pub fn validate(inputs: &Inputs) -> Validation {
+/// gives it only then). What lapses in the register is told as of `day`.
+pub fn validate(inputs: &Inputs, day: Date) -> Validation {
     let mut findings = Vec::new();
 
     let (schema_name, schema) = match inputs.schema.path() {
@@ -755,7 +786,12 @@ pub fn validate(inputs: &Inputs) -> Validation {
     };
     let register = match register {
         Ok(register) => {
-            findings.extend(ai_act_findings(&register_name, &register_text, &register));
+            findings.extend(register_warnings(
+                &register_name,
+                &register_text,
+                &register,
+                day,
+            ));
             Some(register)
         }
         Err(LoadError::Register(RegisterError::Invalid { file, problems })) => {
@@ -819,54 +855,6 @@ pub fn register_findings(
         text,
         problems,
         "the register's keys and their defaults: `aipolicy schema register`",
-    )
-}
-
-/// Warnings for the AI systems of a valid register that the law rules cannot yet judge
-/// fairly: one not classified under the AI Act (`decide` is then denied, and a prohibited
-/// practice would go unnoticed), and a high-risk one without its fundamental-rights (AI Act
-/// art. 27) or data-protection (GDPR art. 35) impact assessment.
-pub fn ai_act_findings(file: &str, text: &str, register: &Register) -> Vec<Finding> {
-    use crate::error::FieldError;
-    use crate::register::AiActRisk;
-    let mut problems = Vec::new();
-    for (i, ai) in register.ai_systems().iter().enumerate() {
-        match ai.ai_act_risk {
-            None => problems.push(FieldError::new(
-                format!("aiSystems[{i}].id"),
-                format!(
-                    "AI system `{}` is not classified under the AI Act (no `aiActRisk`); it is denied `decide`, and a prohibited practice would pass unnoticed",
-                    ai.id
-                ),
-            )),
-            Some(AiActRisk::High) => {
-                let missing: Vec<&str> = [("fria", ai.fria), ("dpia", ai.dpia)]
-                    .into_iter()
-                    .filter(|(_, done)| !done)
-                    .map(|(key, _)| key)
-                    .collect();
-                if !missing.is_empty() {
-                    problems.push(FieldError::new(
-                        format!("aiSystems[{i}].aiActRisk"),
-                        format!(
-                            "high-risk AI system `{}` lacks {}: {}",
-                            ai.id,
-                            missing.iter().map(|k| format!("`{k}: true`")).collect::<Vec<_>>().join(" and "),
-                            "`decide` needs a fundamental-rights impact assessment (AI Act art. 27), and sensitive personal data or `decide` with personal data a data-protection impact assessment (GDPR art. 35)"
-                        ),
-                    ));
-                }
-            }
-            Some(_) => {}
-        }
-    }
-    yaml_findings_at(
-        Check::AiAct,
-        Severity::Warning,
-        file,
-        text,
-        &problems,
-        "classify each system with `aiActRisk: prohibited | high | limited | minimal` and record the assessments done (`fria`, `dpia`); the keys: `aipolicy schema register`",
     )
 }
 
@@ -1019,7 +1007,10 @@ mod tests {
 
     #[test]
     fn bundled_sources_are_clean() {
-        let validation = validate(&Inputs::embedded());
+        let validation = validate(
+            &Inputs::embedded(),
+            crate::clock::parse_date("2026-12-07").unwrap(),
+        );
         let headlines: Vec<_> = validation
             .report
             .findings

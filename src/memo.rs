@@ -2,8 +2,8 @@
 //!
 //! A decision is a function of the request Cedar sees (the user's entity, the action, the AI
 //! system, the context) and the engine's fixed policies and register. [`DecisionKey`] is that
-//! request in a few bytes: the AI system's id, the action, the context's slot (data profile and
-//! flags) and the user. For the user, when the policies look at the principal only through its
+//! request in a few bytes: the AI system's id, the action, the context's slot (data profile,
+//! flags and the assessments in force), how the assessments stand on the day, and the user. For the user, when the policies look at the principal only through its
 //! roles (`principal in Role::"employee"`, `principal in resource.userGroups`, `principal is
 //! User`) and its AI training (`principal.aiLiteracy`) — which
 //! [`principal_seen_only_through_roles`] checks on the policies at load — the key holds only
@@ -28,6 +28,11 @@ pub struct DecisionKey {
     pub(crate) ai: Box<str>,
     pub(crate) action: Action,
     pub(crate) context: u32,
+    /// How the AI system's assessments stand on the day of the decision
+    /// ([`Standings::code`](crate::assessments::Standings::code)): with the AI system, whose
+    /// dates are fixed, this is all the day decides, so a key made on another day with the
+    /// same standings has the same decision, and one made after a lapse does not.
+    pub(crate) assessments: u16,
     pub(crate) language: Language,
 }
 
@@ -280,6 +285,7 @@ mod tests {
     fn a_full_memo_starts_over() {
         let mut memo = DecisionMemo::new(2);
         let key = |ai: &str| DecisionKey {
+            assessments: 0,
             user: UserKey::Roles(1),
             ai: ai.into(),
             action: Action::Use,

@@ -29,7 +29,7 @@ pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 /// The deepest nesting of a policy: each bracket or `if` around a place counts one, and so
 /// does each operator chained before it at each of those levels (`a && b && c` nests 2 deep,
-/// `context.data.level > 3` 3). The bundled policies nest at most 16 deep. Checked on the
+/// `context.data.level > 3` 3). The bundled policies nest at most 15 deep. Checked on the
 /// text before Cedar parses it: Cedar's parser recurses once per level and would overflow its
 /// stack on deep text.
 pub const MAX_POLICY_NESTING: usize = 200;

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clock::Date;
 use crate::error::{FieldError, InputError};
 use crate::json_schema;
 use crate::register::{Role, User};
@@ -243,6 +244,39 @@ pub struct Query {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<String>,
+    /// The day to decide at (an RFC 3339 date or time, read by [`crate::clock::parse_day`]):
+    /// for re-deciding a past question or trying a planned one. `None`: today, by the engine's
+    /// [`Clock`](crate::clock::Clock). The decision service refuses it: it decides on its own
+    /// clock.
+    #[serde(
+        default,
+        deserialize_with = "day",
+        serialize_with = "write_day",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub at: Option<Date>,
+}
+
+/// The longest `at` a query may give, in characters (as the schema counts).
+pub const MAX_AT_CHARS: usize = 64;
+
+fn day<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+    let text = String::deserialize(d)?;
+    if !(10..=MAX_AT_CHARS).contains(&text.chars().count()) {
+        return Err(serde::de::Error::custom(format!(
+            "`at` is 10 to {MAX_AT_CHARS} characters"
+        )));
+    }
+    crate::clock::parse_day(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn write_day<S: serde::Serializer>(day: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(day) => s.collect_str(day),
+        None => s.serialize_none(),
+    }
 }
 
 /// Reads a `T` from a JSON object only: serde also reads a struct from an array of its fields
@@ -472,7 +506,14 @@ impl Query {
             action: Action::Use,
             context: Context::default(),
             request_id: None,
+            at: None,
         }
+    }
+
+    /// The same query, decided at `day` instead of today.
+    pub fn on_day(mut self, day: Date) -> Query {
+        self.at = Some(day);
+        self
     }
 
     /// The same query with the caller's `requestId`, echoed in its decision.
@@ -581,6 +622,14 @@ impl Query {
         let problems = json_schema::violations(query_validator()?, &value);
         if !problems.is_empty() {
             return Err(InputError { problems });
+        }
+        // The schema checks `at`'s type and length; whether it is a day, only reading it can.
+        if let Some(Err(message)) = value
+            .get("at")
+            .and_then(Value::as_str)
+            .map(crate::clock::parse_day)
+        {
+            return Err(InputError::at("at", message));
         }
         serde_json::from_value(value).map_err(|e| InputError {
             problems: vec![FieldError::new("", e.to_string())],

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assessments::{Assessment, AssessmentKind, AssessmentValidity, Windows};
 use crate::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
 use crate::json_schema;
 pub(crate) use crate::read::{read_capped, read_text_file, utf8_text};
@@ -270,9 +271,9 @@ pub struct AiSystem {
     /// Accountable role or person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    /// Tested and verified (§2).
+    /// Tested and verified (§2): not done, done (undated) or the day it was done.
     #[serde(default)]
-    pub verified: bool,
+    pub verified: Assessment,
     /// Highest data level approved (0–4; 0, open information only, when not given).
     #[serde(default)]
     pub max_data_level: u8,
@@ -288,27 +289,27 @@ pub struct AiSystem {
     /// Approved as support for decisions about individuals.
     #[serde(default)]
     pub decision_support: bool,
-    /// Has a fairness (non-discrimination) assessment (§1).
+    /// Its fairness (non-discrimination) assessment (§1).
     #[serde(default)]
-    pub fairness_assessed: bool,
+    pub fairness_assessed: Assessment,
     /// Meets residents.
     #[serde(default)]
     pub resident_facing: bool,
     /// Has a published transparency notice (§5).
     #[serde(default)]
     pub transparency_notice: bool,
-    /// Has had an accessibility review (§4).
+    /// Its accessibility review (§4).
     #[serde(default)]
-    pub accessibility_reviewed: bool,
+    pub accessibility_reviewed: Assessment,
     /// Risk class under the EU AI Act; `None`: not yet classified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ai_act_risk: Option<AiActRisk>,
-    /// A fundamental-rights impact assessment is done (AI Act art. 27).
+    /// Its fundamental-rights impact assessment (AI Act art. 27).
     #[serde(default)]
-    pub fria: bool,
-    /// A data-protection impact assessment is done (GDPR art. 35).
+    pub fria: Assessment,
+    /// Its data-protection impact assessment (GDPR art. 35).
     #[serde(default)]
-    pub dpia: bool,
+    pub dpia: Assessment,
     /// People are told that they interact with an AI system (AI Act art. 50(1)).
     #[serde(default)]
     pub interaction_disclosure: bool,
@@ -319,14 +320,29 @@ pub struct AiSystem {
     /// A processor agreement with the supplier is signed (GDPR art. 28(3)).
     #[serde(default)]
     pub processor_agreement: bool,
-    /// Whether the processor takes personal data outside the EEA, and on what ground
-    /// (GDPR art. 44 ff.); `None`: not known.
+    /// Whether personal data leaves the EEA, and on what ground (GDPR art. 44 ff.); `None`:
+    /// not known (which counts as unprotected for a system run by a processor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub third_country_transfer: Option<ThirdCountryTransfer>,
     /// The supplier only processes or stores the information technically, for the
     /// municipality (offentlighets- och sekretesslagen 10 kap. 2 a §).
     #[serde(default)]
     pub technical_processing_only: bool,
+    /// The id of the system's registration in the EU database for high-risk AI systems (AI
+    /// Act art. 49(3) and 71); `None`: not registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eu_database_id: Option<String>,
+    /// Where a person contests, asks for an explanation of, or appeals a decision made with the
+    /// system's support (§5, §6; AI Act art. 86, FL 33 §); `None`: the register's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contest_route: Option<String>,
+    /// Where deviations, errors and misuse of the system are reported (U4); `None`: the
+    /// register's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_channel: Option<String>,
+    /// How long its assessments hold, where it differs from the register's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_validity: Option<AssessmentValidity>,
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -346,26 +362,53 @@ impl AiSystem {
             approved: false,
             status: Status::Active,
             owner: None,
-            verified: false,
+            verified: Assessment::NotDone,
             max_data_level: 0,
             personal_data: PersonalData::None,
             secrecy: false,
             user_groups: all_roles(),
             decision_support: false,
-            fairness_assessed: false,
+            fairness_assessed: Assessment::NotDone,
             resident_facing: false,
             transparency_notice: false,
-            accessibility_reviewed: false,
+            accessibility_reviewed: Assessment::NotDone,
             ai_act_risk: None,
-            fria: false,
-            dpia: false,
+            fria: Assessment::NotDone,
+            dpia: Assessment::NotDone,
             interaction_disclosure: false,
             processor: None,
             processor_agreement: false,
             third_country_transfer: None,
             technical_processing_only: false,
+            eu_database_id: None,
+            contest_route: None,
+            incident_channel: None,
+            assessment_validity: None,
             description: None,
         }
+    }
+
+    /// The register's record of an assessment of `kind`.
+    pub fn assessment(&self, kind: AssessmentKind) -> Assessment {
+        match kind {
+            AssessmentKind::Verified => self.verified,
+            AssessmentKind::FairnessAssessed => self.fairness_assessed,
+            AssessmentKind::AccessibilityReviewed => self.accessibility_reviewed,
+            AssessmentKind::Fria => self.fria,
+            AssessmentKind::Dpia => self.dpia,
+        }
+    }
+
+    /// Sets the register's record of an assessment of `kind`.
+    pub fn set_assessment(&mut self, kind: AssessmentKind, assessment: Assessment) {
+        let slot = match kind {
+            AssessmentKind::Verified => &mut self.verified,
+            AssessmentKind::FairnessAssessed => &mut self.fairness_assessed,
+            AssessmentKind::AccessibilityReviewed => &mut self.accessibility_reviewed,
+            AssessmentKind::Fria => &mut self.fria,
+            AssessmentKind::Dpia => &mut self.dpia,
+        };
+        *slot = assessment;
     }
 }
 
@@ -443,6 +486,12 @@ pub(crate) fn present_string<'de, D: serde::Deserializer<'de>>(
 pub struct Register {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     municipality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contest_route: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    incident_channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assessment_validity: Option<AssessmentValidity>,
     data_classes: Vec<DataClass>,
     ai_systems: Vec<AiSystem>,
     #[serde(default)]
@@ -456,6 +505,8 @@ struct RegisterIndex {
     data_classes: HashMap<String, usize>,
     ai_systems: HashMap<String, usize>,
     users: HashMap<String, usize>,
+    /// The positions of the AI systems that give no `userGroups` (and so have every role).
+    user_groups_by_default: Vec<usize>,
 }
 
 fn register_validator() -> Result<&'static json_schema::CompiledSchema, LoadError> {
@@ -541,6 +592,9 @@ impl Register {
     ) -> Result<Register, LoadError> {
         let register = Register {
             municipality,
+            contest_route: None,
+            incident_channel: None,
+            assessment_validity: None,
             data_classes,
             ai_systems,
             users,
@@ -568,12 +622,28 @@ impl Register {
                 })
                 .collect(),
         };
-        let problems = json_schema::violations(register_validator()?, &json);
+        let mut problems = json_schema::violations(register_validator()?, &json);
+        if problems.is_empty() {
+            problems = date_problems(&json);
+        }
         if !problems.is_empty() {
             return Err(invalid(problems).into());
         }
+        let user_groups_by_default = json
+            .get("aiSystems")
+            .and_then(serde_json::Value::as_array)
+            .map(|systems| {
+                systems
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, ai)| ai.get("userGroups").is_none())
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut register: Register = serde_json::from_value(json)
             .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
+        register.index.user_groups_by_default = user_groups_by_default;
         register.fill_default_names();
         let problems = register.build_index();
         if !problems.is_empty() {
@@ -585,6 +655,65 @@ impl Register {
     /// Display name of the municipality, if the register gives one.
     pub fn municipality(&self) -> Option<&str> {
         self.municipality.as_deref()
+    }
+
+    /// The same register with its municipality-wide routes and validity: where a person
+    /// contests a decision, where incidents are reported, and how long assessments hold.
+    pub fn with_settings(
+        mut self,
+        contest_route: Option<String>,
+        incident_channel: Option<String>,
+        assessment_validity: Option<AssessmentValidity>,
+    ) -> Result<Register, LoadError> {
+        self.contest_route = contest_route;
+        self.incident_channel = incident_channel;
+        self.assessment_validity = assessment_validity;
+        let json = serde_json::to_value(&self)
+            .map_err(|e| LoadError::Internal(format!("register to JSON: {e}")))?;
+        Register::from_json_value(json, "<register>", None)
+    }
+
+    /// Where a person contests or appeals a decision, municipality-wide (`contestRoute`).
+    pub fn contest_route(&self) -> Option<&str> {
+        self.contest_route.as_deref()
+    }
+
+    /// Where incidents are reported, municipality-wide (`incidentChannel`, U4).
+    pub fn incident_channel(&self) -> Option<&str> {
+        self.incident_channel.as_deref()
+    }
+
+    /// How long assessments hold, municipality-wide (`assessmentValidity`).
+    pub fn assessment_validity(&self) -> Option<&AssessmentValidity> {
+        self.assessment_validity.as_ref()
+    }
+
+    /// Where a person contests a decision made with `ai`'s support: its own route, else the
+    /// register's.
+    pub fn contest_route_of<'a>(&'a self, ai: &'a AiSystem) -> Option<&'a str> {
+        ai.contest_route.as_deref().or(self.contest_route())
+    }
+
+    /// Where incidents with `ai` are reported: its own channel, else the register's.
+    pub fn incident_channel_of<'a>(&'a self, ai: &'a AiSystem) -> Option<&'a str> {
+        ai.incident_channel.as_deref().or(self.incident_channel())
+    }
+
+    /// How many months `ai`'s assessments of `kind` hold: its own setting, else the register's,
+    /// else the kind's default.
+    pub fn validity_months(&self, ai: &AiSystem, kind: AssessmentKind) -> u16 {
+        ai.assessment_validity
+            .and_then(|v| v.months(kind))
+            .or_else(|| self.assessment_validity.and_then(|v| v.months(kind)))
+            .unwrap_or_else(|| kind.default_months())
+    }
+
+    /// On which days each of `ai`'s assessments holds.
+    pub fn windows(&self, ai: &AiSystem) -> Windows {
+        Windows(
+            AssessmentKind::ALL
+                .map(|kind| ai.assessment(kind).window(self.validity_months(ai, kind))),
+        )
     }
 
     /// Data classes, in register order.
@@ -653,10 +782,42 @@ impl Register {
             .and_then(|&i| self.ai_systems.get(i))
     }
 
+    /// Whether the AI system at `position` (in [`Register::ai_systems`]) gives no
+    /// `userGroups`, and so is open to every role.
+    pub fn user_groups_by_default(&self, position: usize) -> bool {
+        self.index.user_groups_by_default.contains(&position)
+    }
+
     /// The user with this id.
     pub fn user(&self, id: &str) -> Option<&User> {
         self.index.users.get(id).and_then(|&i| self.users.get(i))
     }
+}
+
+/// The assessment dates that match the schema's `YYYY-MM-DD` but are no day of the calendar
+/// (`2026-02-30`), each at its path: the schema's pattern cannot tell.
+fn date_problems(json: &serde_json::Value) -> Vec<FieldError> {
+    let systems = json
+        .get("aiSystems")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    for (i, system) in systems.iter().enumerate() {
+        for kind in AssessmentKind::ALL {
+            if let Some(text) = system.get(kind.key()).and_then(serde_json::Value::as_str) {
+                if let Err(message) = crate::clock::parse_date(text) {
+                    problems.push(FieldError::new(
+                        format!("aiSystems[{i}].{}", kind.key()),
+                        format!(
+                            "{message}; give `true`, `false` or the date the assessment was made"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    problems
 }
 
 fn index_ids<'a>(

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clock::Date;
 use crate::decision::{Decision, Language, Verdict};
 use crate::engine::Engine;
 use crate::error::{FieldError, LoadError, SourceDiagnostic};
@@ -127,8 +128,23 @@ pub struct ScenarioFile {
     /// The register it runs against, resolved against the file's folder; `None` for the
     /// engine's own register.
     pub register: Option<PathBuf>,
+    /// The day its cases are decided at, unless a case's query gives its own `at`; `None`:
+    /// the engine's today.
+    pub at: Option<Date>,
     /// Its cases, in order.
     pub cases: Vec<Case>,
+}
+
+impl ScenarioFile {
+    /// A case's query as it runs: with the file's `at` when the query gives none.
+    pub fn query_of(&self, case: &Case) -> Value {
+        let mut query = case.query.clone();
+        if let (Some(day), Value::Object(map)) = (self.at, &mut query) {
+            map.entry("at")
+                .or_insert_with(|| Value::String(day.to_string()));
+        }
+        query
+    }
 }
 
 #[derive(Deserialize)]
@@ -136,6 +152,8 @@ pub struct ScenarioFile {
 struct RawFile {
     #[serde(default)]
     register: Option<PathBuf>,
+    #[serde(default)]
+    at: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -261,6 +279,14 @@ impl ScenarioFile {
         }
         let raw: RawFile = serde_json::from_value(json.clone())
             .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
+        let at = match raw.at.as_deref().map(crate::clock::parse_day) {
+            None => None,
+            Some(Ok(day)) => Some(day),
+            Some(Err(message)) => {
+                let line = crate::yaml_path::line_of_yaml_path(text, "at");
+                return Err(invalid(vec![FieldError::new("at", message).at_line(line)]));
+            }
+        };
         let lines = case_lines(text, &json);
         let cases = raw
             .cases
@@ -275,6 +301,7 @@ impl ScenarioFile {
         Ok(ScenarioFile {
             path: path.to_path_buf(),
             register,
+            at,
             cases,
         })
     }
@@ -544,7 +571,13 @@ pub fn engine_for_file(
     };
     Register::from_file(register_path)
         .and_then(|register| Engine::new(base.policies().clone(), base.schema().clone(), register))
-        .map(|engine| Some(engine.with_language(base.language())))
+        .map(|engine| {
+            Some(
+                engine
+                    .with_language(base.language())
+                    .with_clock(base.clock().clone()),
+            )
+        })
         .map_err(|error| ScenarioError::Register {
             file: file.path.display().to_string(),
             error,
@@ -556,7 +589,13 @@ pub fn run_file(engine: &Engine, file: &ScenarioFile) -> Vec<CaseResult> {
     let name = file.path.display().to_string();
     file.cases
         .iter()
-        .map(|case| run_case(engine, case, &name, engine.language()))
+        .map(|case| {
+            let case = Case {
+                query: file.query_of(case),
+                ..case.clone()
+            };
+            run_case(engine, &case, &name, engine.language())
+        })
         .collect()
 }
 

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use aipolicy::clock::{parse_date, Clock, Date};
 use aipolicy::{Action, Decision, Engine, Language, Policies, Query, Register, Verdict};
 use serde_json::{json, Value};
 
@@ -20,12 +21,18 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The day the tests decide at: every assessment of the bundled register holds on it.
+fn today() -> Date {
+    parse_date("2026-12-07").unwrap()
+}
+
 fn exempelby() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         Engine::builder()
             .register_file(fixture("exempelby-register.yaml"))
             .language(Language::En)
+            .clock(Clock::fixed(today()))
             .build()
             .expect("the fixture register loads")
     })
@@ -33,7 +40,11 @@ fn exempelby() -> &'static Engine {
 
 fn askersund() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::bundled().expect("the bundled engine loads"))
+    ENGINE.get_or_init(|| {
+        Engine::bundled()
+            .expect("the bundled engine loads")
+            .with_clock(Clock::fixed(today()))
+    })
 }
 
 fn decide(engine: &Engine, query: Value) -> Decision {
@@ -226,7 +237,11 @@ fn s6_owner_suspension_and_decisions() {
     assert_eq!(
         allowed.policies(),
         [
+            // A high-risk system: tell the person (AI Act art. 26(11)).
+            "law-ai-act-inform-affected-persons",
             "law-fl-reasons-for-decisions",
+            // The output is an official document, to register and keep.
+            "law-tf-official-documents",
             "s6-permit-decide",
             "u1-duty-responsible-for-result"
         ]
@@ -1136,39 +1151,42 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
     use aipolicy::inputs::{Inputs, Source};
     use aipolicy::lint::{self, Check};
     let dir = policies_copy("uncovered", |files| {
-        files.retain(|(name, _)| !name.starts_with("u4-"));
+        files.retain(|(name, _)| !name.starts_with("u5-"));
     });
     // The engine's own gate: the policies parse, their annotations are right and they
     // type-check, so it loads (and decides).
     let schema = aipolicy::policies::bundled_schema().unwrap();
     let policies = Policies::from_dir(&dir).unwrap();
     assert!(Engine::new(policies, schema, Register::bundled().unwrap()).is_ok());
-    // The gate of `aipolicy validate` refuses it: U4 has no policy.
+    // The gate of `aipolicy validate` refuses it: U5 has no policy.
     let inputs = Inputs {
         policies: Source::Path(dir.clone()),
         ..Inputs::embedded()
     };
-    let findings = lint::gate(&inputs).unwrap_err();
+    let findings = lint::gate(&inputs, today()).unwrap_err();
     let uncovered: Vec<_> = findings
         .iter()
         .filter(|f| f.check == Check::UncoveredParagraph)
         .collect();
     assert_eq!(uncovered.len(), 1, "{findings:#?}");
     assert!(
-        uncovered[0].headline().contains("paragraph `U4`"),
+        uncovered[0].headline().contains("paragraph `U5`"),
         "{}",
         uncovered[0].headline()
     );
     // The same verdict as `validate`'s.
-    let validation = lint::validate(&inputs);
+    let validation = lint::validate(&inputs, today());
     assert!(validation.report.has_errors() && validation.engine.is_none());
-    // With U4 back, the gate gives the engine.
+    // With U5 back, the gate gives the engine.
     std::fs::remove_dir_all(&dir).unwrap();
     let dir = policies_copy("covered", |_| {});
-    let passed = lint::gate(&Inputs {
-        policies: Source::Path(dir.clone()),
-        ..Inputs::embedded()
-    })
+    let passed = lint::gate(
+        &Inputs {
+            policies: Source::Path(dir.clone()),
+            ..Inputs::embedded()
+        },
+        today(),
+    )
     .unwrap();
     assert!(passed.warnings.is_empty(), "{:#?}", passed.warnings);
     let query =

@@ -200,6 +200,7 @@ fn level_4_is_denied_for_every_user_system_and_action_but_report_incident() {
                     action,
                     context,
                     request_id: None,
+                    at: None,
                 };
                 let d = engine().decide_in(&query, Language::En).unwrap();
                 check(&d);
@@ -358,6 +359,7 @@ fn a_fuzzed_register_never_allows_level_4_or_public_ai_beyond_open() {
                 action,
                 context,
                 request_id: None,
+                at: None,
             };
             let d = engine.decide(&query).unwrap();
             check(&d);

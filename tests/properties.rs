@@ -11,18 +11,22 @@
 //!   decision;
 //! - reporting an incident is always allowed, for any user, AI system and valid data;
 //! - an inline user never gets more than the registered user with that id (the register is
-//!   the authority for the users it lists).
+//!   the authority for the users it lists);
+//! - what holds of the dated assessments on a query's day is computed here independently
+//!   (made ≤ day ≤ made + months), so the comparison with Cedar covers lapses too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use aipolicy::assessments::AssessmentValidity;
+use aipolicy::clock::{parse_date, Clock, Date};
 use aipolicy::policies::bundled_schema;
 use aipolicy::{
-    Action, AiActRisk, AiSystem, Context, DataClass, Decision, DecisionMemo, Engine, Hosting,
-    Language, PersonalData, Policies, Query, Register, Role, Status, ThirdCountryTransfer, User,
-    UserRef, Verdict,
+    Action, AiActRisk, AiSystem, Assessment, AssessmentKind, Context, DataClass, Decision,
+    DecisionMemo, Engine, Hosting, Language, PersonalData, Policies, Query, Register, Role, Status,
+    ThirdCountryTransfer, User, UserRef, Verdict,
 };
 use cedar_policy::{
     Authorizer, Context as CedarContext, Effect, Entities, EntityUid, PolicySet, Request, Response,
@@ -43,9 +47,47 @@ fn parts() -> &'static (Policies, Schema) {
     })
 }
 
+/// The day the engines' clock tells; queries often ask for another (`at`).
+fn today() -> Date {
+    parse_date("2026-12-07").unwrap()
+}
+
 fn engine_for(register: Register) -> Engine {
     let (policies, schema) = parts();
-    Engine::new(policies.clone(), schema.clone(), register).expect("the engine loads")
+    Engine::new(policies.clone(), schema.clone(), register)
+        .expect("the engine loads")
+        .with_clock(Clock::fixed(today()))
+}
+
+/// A day `offset` days from [`today`].
+fn day(offset: i64) -> Date {
+    today().checked_add(jiff::Span::new().days(offset)).unwrap()
+}
+
+/// An assessment as the register records it: mostly done, often dated within two years around
+/// [`today`], so that a query's day falls before, within and after its window.
+fn assessment() -> impl Strategy<Value = Assessment> {
+    prop_oneof![
+        1 => Just(Assessment::NotDone),
+        3 => Just(Assessment::Undated),
+        6 => (-800i64..=60).prop_map(|offset| Assessment::Made(day(offset))),
+    ]
+}
+
+/// A system's own validity for each kind, sometimes.
+fn validity() -> impl Strategy<Value = Option<AssessmentValidity>> {
+    proptest::option::weighted(
+        0.3,
+        proptest::array::uniform5(proptest::option::weighted(0.5, 1u16..=36)).prop_map(|m| {
+            AssessmentValidity {
+                verified: m[0],
+                fairness_assessed: m[1],
+                accessibility_reviewed: m[2],
+                fria: m[3],
+                dpia: m[4],
+            }
+        }),
+    )
 }
 
 // ------------------------------------------------------------------------------------------
@@ -118,6 +160,12 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
         ],
         roles(),
         law(),
+        (
+            proptest::array::uniform5(assessment()),
+            validity(),
+            proptest::option::weighted(0.85, Just("EUDB-1".to_string())),
+            proptest::option::weighted(0.8, Just("Nämnden".to_string())),
+        ),
     )
         .prop_map(
             move |(
@@ -129,6 +177,7 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
                 personal_data,
                 user_groups,
                 law,
+                (assessments, assessment_validity, eu_database_id, contest_route),
             )| {
                 let (ai_act_risk, done, processor, third_country_transfer) = law;
                 AiSystem {
@@ -146,24 +195,28 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
                         Status::Active
                     },
                     owner,
-                    verified: b[1],
+                    verified: assessments[0],
                     max_data_level,
                     personal_data,
                     secrecy: b[2],
                     user_groups,
                     decision_support: b[3],
-                    fairness_assessed: b[4],
+                    fairness_assessed: assessments[1],
                     resident_facing: b[5],
                     transparency_notice: b[6],
-                    accessibility_reviewed: b[7],
+                    accessibility_reviewed: assessments[2],
                     ai_act_risk,
-                    fria: done[0],
-                    dpia: done[1],
+                    fria: assessments[3],
+                    dpia: assessments[4],
                     interaction_disclosure: done[2],
                     processor,
                     processor_agreement: done[3],
                     third_country_transfer,
                     technical_processing_only: done[4],
+                    eu_database_id,
+                    contest_route,
+                    incident_channel: b[1].then(|| "Kanal".to_string()),
+                    assessment_validity,
                     description: b[8].then(|| "d".to_string()),
                 }
             },
@@ -261,6 +314,8 @@ struct QuerySpec {
     data: Vec<Index>,
     action: Action,
     flags: [bool; 7],
+    /// `Some(offset)`: the query's `at`, that many days from [`today`].
+    at: Option<i64>,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -278,7 +333,7 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
         ),
         proptest::option::weighted(0.85, any::<Index>()),
         proptest::collection::vec(any::<Index>(), min_data..=3),
-        action(),
+        (action(), proptest::option::weighted(0.4, -900i64..=900)),
         proptest::array::uniform7(mostly()),
     )
         .prop_map(
@@ -289,7 +344,7 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
                 (inline_unit, inline_training),
                 registered_ai,
                 data,
-                action,
+                (action, at),
                 flags,
             )| {
                 QuerySpec {
@@ -302,6 +357,7 @@ fn query_spec(min_data: usize) -> impl Strategy<Value = QuerySpec> {
                     data,
                     action,
                     flags,
+                    at,
                 }
             },
         )
@@ -332,11 +388,18 @@ impl QuerySpec {
             Err(inline) => match spec.users.iter().find(|u| u.id == inline.id) {
                 None => (inline, Vec::new()),
                 Some(listed) => {
-                    let (granted, beyond) =
+                    let (granted, beyond): (Vec<Role>, Vec<Role>) =
                         inline.roles.iter().partition(|r| listed.roles.contains(r));
+                    // With a role beyond the register, the deny names it and its other reasons
+                    // are those of the user the register knows, with every role it grants.
+                    let roles = if beyond.is_empty() {
+                        granted
+                    } else {
+                        listed.roles.clone()
+                    };
                     let user = User {
                         id: listed.id.clone(),
-                        roles: granted,
+                        roles,
                         unit: listed.unit.clone(),
                         ai_literacy: listed.ai_literacy,
                     };
@@ -377,7 +440,15 @@ impl QuerySpec {
         for (key, value) in Context::KEYS.into_iter().zip(self.flags) {
             query = query.with_context(key, value).unwrap();
         }
-        query
+        match self.at {
+            Some(offset) => query.on_day(day(offset)),
+            None => query,
+        }
+    }
+
+    /// The day of the decision.
+    fn day(&self) -> Date {
+        self.at.map_or_else(today, day)
     }
 }
 
@@ -444,11 +515,10 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
             "uid": {"type": "AiSystem", "id": PUBLIC_AI},
             "attrs": {
                 "registered": false, "hosting": "public", "approved": false, "status": "active",
-                "verified": false, "maxDataLevel": 0, "personalData": 0, "secrecy": false,
+                "maxDataLevel": 0, "personalData": 0, "secrecy": false,
                 "userGroups": role_refs(&Role::ALL),
-                "decisionSupport": false, "fairnessAssessed": false, "residentFacing": false,
-                "transparencyNotice": false, "accessibilityReviewed": false,
-                "fria": false, "dpia": false, "interactionDisclosure": false,
+                "decisionSupport": false, "residentFacing": false,
+                "transparencyNotice": false, "interactionDisclosure": false,
                 "processorAgreement": false, "technicalProcessingOnly": false,
             },
             "parents": [],
@@ -459,18 +529,13 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
         "hosting": match ai.hosting { Hosting::Public => "public", Hosting::Internal => "internal" },
         "approved": ai.approved,
         "status": match ai.status { Status::Active => "active", Status::Suspended => "suspended" },
-        "verified": ai.verified,
         "maxDataLevel": ai.max_data_level,
         "personalData": rank(ai.personal_data),
         "secrecy": ai.secrecy,
         "userGroups": role_refs(&ai.user_groups),
         "decisionSupport": ai.decision_support,
-        "fairnessAssessed": ai.fairness_assessed,
         "residentFacing": ai.resident_facing,
         "transparencyNotice": ai.transparency_notice,
-        "accessibilityReviewed": ai.accessibility_reviewed,
-        "fria": ai.fria,
-        "dpia": ai.dpia,
         "interactionDisclosure": ai.interaction_disclosure,
         "processorAgreement": ai.processor_agreement,
         "technicalProcessingOnly": ai.technical_processing_only,
@@ -497,11 +562,52 @@ fn ai_json(ai: Option<&AiSystem>) -> Value {
             ThirdCountryTransfer::Unprotected => "unprotected",
         });
     }
+    if let Some(id) = &ai.eu_database_id {
+        attrs["euDatabaseId"] = json!(id);
+    }
+    if let Some(route) = &ai.contest_route {
+        attrs["contestRoute"] = json!(route);
+    }
     json!({"uid": {"type": "AiSystem", "id": ai.id}, "attrs": attrs, "parents": []})
 }
 
+/// Whether an assessment holds on `day`: undated always, dated from the day it was made
+/// through the same day `months` later (the end of a shorter month for the 29th–31st).
+fn holds(assessment: Assessment, months: u16, day: Date) -> bool {
+    match assessment {
+        Assessment::NotDone => false,
+        Assessment::Undated => true,
+        Assessment::Made(made) => {
+            let lapses = made.checked_add(jiff::Span::new().months(months)).unwrap();
+            made <= day && day <= lapses
+        }
+    }
+}
+
+/// `context.current`: which of the AI system's assessments hold on `day` (none for an AI
+/// system not in the register).
+fn current_json(ai: Option<&AiSystem>, day: Date) -> Value {
+    let mut current = serde_json::Map::new();
+    for kind in AssessmentKind::ALL {
+        let held = ai.is_some_and(|ai| {
+            let months = ai
+                .assessment_validity
+                .and_then(|v| v.months(kind))
+                .unwrap_or_else(|| kind.default_months());
+            holds(ai.assessment(kind), months, day)
+        });
+        current.insert(kind.key().to_string(), json!(held));
+    }
+    Value::Object(current)
+}
+
 /// The context record: the strictest profile of the classes, and all seven flags.
-fn context_json(classes: &[&DataClass], unit: Option<&str>, flags: [bool; 7]) -> Value {
+fn context_json(
+    classes: &[&DataClass],
+    unit: Option<&str>,
+    flags: [bool; 7],
+    current: Value,
+) -> Value {
     let data = json!({
         "named": !classes.is_empty(),
         "level": classes.iter().map(|c| i64::from(c.level)).max().unwrap_or(0),
@@ -513,7 +619,7 @@ fn context_json(classes: &[&DataClass], unit: Option<&str>, flags: [bool; 7]) ->
             (Some(_), None) => false,
         }),
     });
-    let mut context = json!({"data": data});
+    let mut context = json!({"data": data, "current": current});
     for (key, value) in [
         "humanReview",
         "humanReviewed",
@@ -557,7 +663,12 @@ fn ask_cedar(engine: &Engine, spec: &Spec, q: &QuerySpec) -> CedarAnswer {
         "the schema's action entities are there"
     );
     let context = CedarContext::from_json_value(
-        context_json(&q.classes(spec), user.unit.as_deref(), q.flags),
+        context_json(
+            &q.classes(spec),
+            user.unit.as_deref(),
+            q.flags,
+            current_json(ai, q.day()),
+        ),
         Some((schema, &action)),
     )
     .unwrap();

@@ -3,10 +3,33 @@
 
 #![allow(dead_code)] // each benchmark uses its part
 
+use aipolicy::clock::{parse_date, Clock, Date};
 use aipolicy::{
-    Action, AiActRisk, AiSystem, DataClass, Engine, Hosting, PersonalData, Query, Register, Role,
-    Status, ThirdCountryTransfer, User, UserRef,
+    Action, AiActRisk, AiSystem, Assessment, DataClass, Engine, Hosting, PersonalData, Query,
+    Register, Role, Status, ThirdCountryTransfer, User, UserRef,
 };
+
+/// The day the benchmarks decide at: about one dated assessment in six has lapsed on it.
+pub const TODAY: &str = "2026-12-07";
+
+fn today() -> Date {
+    parse_date(TODAY).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Done with `percent` chance, and then most often dated in the two years before [`TODAY`],
+/// sometimes undated.
+fn assessment(rng: &mut Lcg, percent: u64) -> Assessment {
+    if !rng.chance(percent) {
+        return Assessment::NotDone;
+    }
+    if rng.chance(20) {
+        return Assessment::Undated;
+    }
+    let days = i64::try_from(rng.below(730)).unwrap_or(0);
+    today()
+        .checked_sub(jiff::Span::new().days(days))
+        .map_or(Assessment::Undated, Assessment::Made)
+}
 
 /// AI systems in the generated register.
 pub const AIS: usize = 1_000;
@@ -76,29 +99,33 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
                     Status::Active
                 },
                 owner: rng.chance(90).then(|| format!("Ägare {i}")),
-                verified: rng.chance(85),
+                verified: assessment(&mut rng, 85),
                 max_data_level: rng.below(5) as u8,
                 personal_data: personal(rng.below(3)),
                 secrecy: rng.chance(30),
                 user_groups: groups,
                 decision_support: rng.chance(30),
-                fairness_assessed: rng.chance(60),
+                fairness_assessed: assessment(&mut rng, 60),
                 resident_facing: rng.chance(10),
                 transparency_notice: rng.chance(60),
-                accessibility_reviewed: rng.chance(60),
+                accessibility_reviewed: assessment(&mut rng, 60),
                 ai_act_risk: match rng.below(5) {
                     0 => None,
                     1 => Some(AiActRisk::High),
                     2 => Some(AiActRisk::Limited),
                     _ => Some(AiActRisk::Minimal),
                 },
-                fria: rng.chance(70),
-                dpia: rng.chance(70),
+                fria: assessment(&mut rng, 70),
+                dpia: assessment(&mut rng, 70),
                 interaction_disclosure: rng.chance(70),
                 processor: rng.chance(50).then(|| format!("Leverantör {i}")),
                 processor_agreement: rng.chance(85),
                 third_country_transfer: rng.chance(90).then_some(ThirdCountryTransfer::None),
                 technical_processing_only: rng.chance(70),
+                eu_database_id: rng.chance(80).then(|| format!("EUDB-{i}")),
+                contest_route: rng.chance(70).then(|| format!("Nämnd {i}")),
+                incident_channel: None,
+                assessment_validity: None,
                 description: None,
             }
         })
@@ -120,6 +147,7 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
 pub fn generated_engine(ais: usize, users: usize) -> Engine {
     Engine::builder()
         .register(generated_register(ais, users))
+        .clock(Clock::fixed(today()))
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
 }

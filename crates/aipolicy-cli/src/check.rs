@@ -336,5 +336,12 @@ pub fn write_text(
             writeln!(out, "  {line}")?;
         }
     }
+    if let Some(channel) = &decision.incident_channel {
+        let title = match language {
+            Language::Sv => "Avvikelser rapporteras till",
+            Language::En => "Report deviations to",
+        };
+        writeln!(out, "{title}:\n  {channel}")?;
+    }
     Ok(())
 }

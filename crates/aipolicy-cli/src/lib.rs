@@ -8,6 +8,7 @@ use std::process::{ExitCode, Termination};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use aipolicy::clock::Clock;
 use aipolicy::engine::Engine;
 use aipolicy::inputs::{Inputs, Overrides};
 
@@ -184,12 +185,60 @@ pub fn resolve_inputs(
     }
 }
 
-/// Where the engine's policies, schema and register come from, and its language.
+/// The day decisions are made at: assessments in the register are dated and lapse.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DayArgs {
+    /// Decide as on DATE, an RFC 3339 date (2026-12-07) or time with its offset, instead of
+    /// today in Europe/Stockholm; a query's own `at` wins [default: today, or the day in the
+    /// environment variable AIPOLICY_TODAY]
+    #[arg(long, value_name = "DATE", global = true)]
+    pub at: Option<String>,
+}
+
+impl DayArgs {
+    /// The clock these flags and the environment give, named on `err` as `day: …` (unless
+    /// `quiet`); a day that cannot be read is reported there and is an input error.
+    pub fn clock(&self, quiet: bool, err: &mut dyn Write) -> Result<Clock, Exit> {
+        let clock = match &self.at {
+            Some(text) => aipolicy::clock::parse_day(text)
+                .map(Clock::fixed)
+                .map_err(|e| format!("--at: {e}")),
+            None => Clock::from_environment().map(|clock| {
+                if clock.is_fixed() {
+                    let _ = writeln!(
+                        err,
+                        "note: {} is set: deciding as on {}",
+                        aipolicy::clock::TODAY_VARIABLE,
+                        clock.today()
+                    );
+                }
+                clock
+            }),
+        };
+        match clock {
+            Ok(clock) => {
+                if !quiet {
+                    let _ = writeln!(err, "day: {}", clock.describe());
+                }
+                Ok(clock)
+            }
+            Err(message) => {
+                let _ = writeln!(err, "error: {message}");
+                Err(Exit::InputError)
+            }
+        }
+    }
+}
+
+/// Where the engine's policies, schema and register come from, its language, and its day.
 #[derive(Debug, Clone, Default, Args)]
 pub struct EngineArgs {
     /// Policies, schema and register
     #[command(flatten)]
     pub inputs: InputArgs,
+    /// The day
+    #[command(flatten)]
+    pub day: DayArgs,
     /// Language of reasons and duties
     #[arg(long, value_enum, default_value_t = LangArg::Sv, global = true)]
     pub lang: LangArg,
@@ -203,7 +252,13 @@ impl EngineArgs {
     /// there, with file and line, and is an input error.
     pub fn load(&self, err: &mut dyn Write) -> Result<(Engine, Inputs), Exit> {
         let inputs = self.inputs.resolve(err)?;
-        match inputs.engine_builder().language(self.lang.into()).build() {
+        let clock = self.day.clock(self.inputs.policy.quiet, err)?;
+        match inputs
+            .engine_builder()
+            .language(self.lang.into())
+            .clock(clock)
+            .build()
+        {
             Ok(engine) => Ok((engine, inputs)),
             Err(e) => {
                 report(err, e);
@@ -262,7 +317,14 @@ pub fn main() -> Exit {
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err),
         Command::Audit(args) => audit::run(&args, &mut out, &mut err),
-        Command::Serve(args) => {
+        Command::Serve(mut args) => {
+            match Clock::from_environment() {
+                Ok(clock) => args.clock = clock,
+                Err(message) => {
+                    let _ = writeln!(err, "error: {message}");
+                    return Exit::InputError;
+                }
+            }
             drop((out, err));
             match aipolicy_server::run(args) {
                 code if code == std::process::ExitCode::SUCCESS => Exit::Success,

@@ -92,11 +92,28 @@ impl EngineArgs {
             return self.load(err).map(|(engine, _)| (engine, None));
         }
         let inputs = self.inputs.resolve(err)?;
+        if self.day.at.is_some() {
+            let _ = writeln!(
+                err,
+                "error: --at with --log: the decision log records decisions made today; re-decide a past or planned question without --log"
+            );
+            return Err(Exit::InputError);
+        }
+        let clock = self.day.clock(self.inputs.policy.quiet, err)?;
+        // Logged decisions are made today: a query's own `at` is an input error.
         match aipolicy_server::load::load(&inputs, self.lang.into(), 0) {
-            Ok(loaded) => Ok((loaded.engine, Some(loaded.revision.to_string()))),
+            Ok(loaded) => Ok((
+                loaded.engine.with_clock(clock).on_own_clock_only(true),
+                Some(loaded.revision.to_string()),
+            )),
             // The command's own load gives the error, with file, line and snippet.
-            Err(_) => match inputs.engine_builder().language(self.lang.into()).build() {
-                Ok(engine) => Ok((engine, None)),
+            Err(_) => match inputs
+                .engine_builder()
+                .language(self.lang.into())
+                .clock(clock)
+                .build()
+            {
+                Ok(engine) => Ok((engine.on_own_clock_only(true), None)),
                 Err(e) => {
                     super::report(err, e);
                     Err(Exit::InputError)

@@ -4,7 +4,7 @@ use clap::Args;
 use serde::Serialize;
 use std::io::Write;
 
-use super::{report, Exit, InputArgs};
+use super::{report, DayArgs, Exit, InputArgs};
 use aipolicy::lint::{self, FindingRecord, Validation};
 
 /// Arguments of `aipolicy validate`.
@@ -39,6 +39,9 @@ pub struct ValidateArgs {
     /// Policies, schema and register
     #[command(flatten)]
     pub inputs: InputArgs,
+    /// The day lapses are told against
+    #[command(flatten)]
+    pub day: DayArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -83,7 +86,11 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         Ok(inputs) => inputs,
         Err(exit) => return exit,
     };
-    let validation = lint::validate(&inputs);
+    let clock = match args.day.clock(args.inputs.policy.quiet, err) {
+        Ok(clock) => clock,
+        Err(exit) => return exit,
+    };
+    let validation = lint::validate(&inputs, clock.today());
     let written = match args.format {
         ReportFormat::Json => write_json(out, &validation),
         ReportFormat::Text => {

@@ -140,10 +140,13 @@ fn an_unknown_paragraph_fails_with_file_and_line() {
     // With U3's only policy moved away, the paragraph is uncovered too.
     assert!(err.contains("paragraph `U3`"), "{err}");
 
-    let validation = lint::validate(&Inputs {
-        policies: Source::Path(dir.0.clone()),
-        ..Inputs::embedded()
-    });
+    let validation = lint::validate(
+        &Inputs {
+            policies: Source::Path(dir.0.clone()),
+            ..Inputs::embedded()
+        },
+        today(),
+    );
     let finding = validation
         .report
         .findings
@@ -200,10 +203,13 @@ fn every_problem_of_every_file_is_reported_at_once() {
         "forbid (principal, action, resource",
     )
     .unwrap();
-    let validation = lint::validate(&Inputs {
-        policies: Source::Path(dir.0.clone()),
-        ..Inputs::embedded()
-    });
+    let validation = lint::validate(
+        &Inputs {
+            policies: Source::Path(dir.0.clone()),
+            ..Inputs::embedded()
+        },
+        today(),
+    );
     let checks: Vec<(Check, String)> = validation
         .report
         .findings
@@ -256,10 +262,13 @@ fn a_policy_that_can_never_apply_is_an_error() {
          forbid (principal, action, resource)\nwhen { 1 > 2 && false };\n",
     )
     .unwrap();
-    let validation = lint::validate(&Inputs {
-        policies: Source::Path(dir.0.clone()),
-        ..Inputs::embedded()
-    });
+    let validation = lint::validate(
+        &Inputs {
+            policies: Source::Path(dir.0.clone()),
+            ..Inputs::embedded()
+        },
+        today(),
+    );
     let never: Vec<_> = validation
         .report
         .findings
@@ -649,4 +658,9 @@ fn matrix_for_another_action_with_context() {
     let (exit, _, err) = run(&["matrix", "--context", "nope=true"]);
     assert_eq!(exit, Exit::InputError);
     assert!(err.contains("nope"), "{err}");
+}
+
+/// The tests' day, as a date.
+fn today() -> aipolicy::clock::Date {
+    aipolicy::clock::parse_date(aipolicy_test_support::TODAY).unwrap()
 }

@@ -134,6 +134,11 @@ pub struct ServeArgs {
     /// The decision log
     #[cfg_attr(feature = "clap", command(flatten))]
     pub log: aipolicy_log::LogArgs,
+    /// Where the service takes "today" from: the system clock in Europe/Stockholm (the
+    /// `aipolicy` command fixes it with `AIPOLICY_TODAY`; a test moves a manual clock). A
+    /// request cannot give its own day: the service refuses `at`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub clock: aipolicy::Clock,
 }
 
 impl Default for ServeArgs {
@@ -160,6 +165,7 @@ impl Default for ServeArgs {
             policy_text: None,
             no_staff_page: false,
             log: aipolicy_log::LogArgs::default(),
+            clock: aipolicy::Clock::system(),
         }
     }
 }

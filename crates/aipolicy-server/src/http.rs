@@ -179,6 +179,7 @@ fn refusal(error: &ApiError, language: Language) -> Decision {
         errors: vec![error.message.clone()],
         notes: Vec::new(),
         request_id: None,
+        incident_channel: None,
     }
 }
 

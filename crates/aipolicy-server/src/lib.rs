@@ -108,6 +108,7 @@ impl Server {
             public_url: args.public_url.clone(),
             token_file: args.token_file.clone(),
             reload_gate: args.reload_gate.clone(),
+            clock: args.clock.clone(),
         };
         let listener = TcpListener::bind(args.listen)
             .await
@@ -119,8 +120,18 @@ impl Server {
         )
         .map_err(|e| StartError::Inputs(e.to_string()))?;
         page.enabled = !args.no_staff_page;
+        if args.clock.is_fixed() {
+            // Not an error, but never quiet: every decision is made as on that day.
+            tracing::warn!(
+                "day: {}: the service decides as on this day, not today",
+                args.clock.describe()
+            );
+        }
         if !args.quiet {
             tracing::info!("inputs: {}", inputs.describe(&cwd));
+            if !args.clock.is_fixed() {
+                tracing::info!("day: {}", args.clock.describe());
+            }
             if page.enabled {
                 // The address bound, so that `--listen 127.0.0.1:0` shows the port it got.
                 let addr = listener.local_addr().unwrap_or(args.listen);

@@ -39,6 +39,8 @@ pub struct Config {
     pub token_file: Option<PathBuf>,
     /// The reload gate's scenarios, if any.
     pub reload_gate: Option<PathBuf>,
+    /// Where every engine loaded takes "today" from.
+    pub clock: aipolicy::Clock,
 }
 
 /// A reload that failed, as `/v1/status` shows it.
@@ -201,7 +203,8 @@ impl State {
 
     /// Loads the policy, runs the reload gate on it, and reads the token file.
     fn load_checked(&self) -> Result<(Loaded, Option<Tokens>), LoadFailure> {
-        let loaded = load::load(&self.inputs, self.config.language, self.config.memo)?;
+        let mut loaded = load::load(&self.inputs, self.config.language, self.config.memo)?;
+        loaded.engine = loaded.engine.with_clock(self.config.clock.clone());
         if let Some(gate) = &self.config.reload_gate {
             let report = aipolicy::scenario::run_paths(&loaded.engine, std::slice::from_ref(gate))
                 .map_err(|e| {
@@ -235,6 +238,10 @@ impl State {
             Some(file) => Some(Tokens::from_file(file)?),
             None => None,
         };
+        // The service decides on its own clock: a caller cannot move a decision to another
+        // day (`at` is an input error), where a lapsed assessment might still hold. (The gate
+        // above runs first: its scenario files may name the day they were written for.)
+        loaded.engine = loaded.engine.on_own_clock_only(true);
         Ok((loaded, tokens))
     }
 

@@ -7,6 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// The day the tests decide at (as `AIPOLICY_TODAY`, `--at` or a fixed clock): every
+/// assessment of the bundled register holds on it and none lapses within 30 days, so that the
+/// tests decide the same whatever day they run.
+pub const TODAY: &str = "2026-12-07";
+
 /// A path in the repository, e.g. `repo("policies")`.
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -46,7 +46,7 @@ use aipolicy::paragraph::Paragraph;
 use aipolicy::policies::Policies;
 use aipolicy::query::{Action, Context, Query, UserRef};
 use aipolicy::register::{AiSystem, DataClass, PersonalData, Register, Role, Status, User};
-use aipolicy::{Engine, Verdict};
+use aipolicy::{Assessment, AssessmentKind, Engine, Verdict};
 use cedar_policy::{
     Authorizer, Entities, EntityUid, EvalResult, Policy, PolicyId, PolicySet, Request, RequestEnv,
     Schema,
@@ -347,11 +347,33 @@ impl Counterexample {
 
         let ai = read_ai_system(entities, resource)?;
         let registered = ai.1;
-        let ai = ai.0;
+        let mut ai = ai.0;
         if !registered && ai != AiSystem::unregistered(COUNTEREXAMPLE_AI) {
             return Err(format!(
                 "an AI system not in the register must be built as AiSystem::unregistered; found {ai:?}"
             ));
+        }
+        // The assessments that hold on the day are in the context; in the register, one that
+        // holds is done without a date (it holds on any day), one that does not is not done.
+        let current = match context.get("current") {
+            Some(EvalResult::Record(record)) => record,
+            other => return Err(format!("context.current is not a record: {other:?}")),
+        };
+        for kind in AssessmentKind::ALL {
+            let path = format!("context.current.{}", kind.key());
+            let holds = as_bool(
+                current
+                    .get(kind.key())
+                    .cloned()
+                    .ok_or_else(|| format!("{path} is missing"))?,
+                &path,
+            )?;
+            if holds && !registered {
+                return Err(format!(
+                    "an AI system not in the register has no assessments; found {path}"
+                ));
+            }
+            ai.set_assessment(kind, Assessment::from(holds));
         }
 
         let data = match context.get("data") {
@@ -413,6 +435,7 @@ impl Counterexample {
                 action,
                 context: flags,
                 request_id: None,
+                at: None,
             },
             data_class,
             ai_system: registered.then_some(ai),
@@ -518,6 +541,13 @@ fn set_roles(cex: &mut Counterexample, roles: &[Role]) -> bool {
     true
 }
 
+/// Records an assessment as not done; `false` when it was not done already.
+fn not_done(ai: &mut AiSystem, kind: AssessmentKind) -> bool {
+    let was = ai.assessment(kind);
+    ai.set_assessment(kind, Assessment::NotDone);
+    was != Assessment::NotDone
+}
+
 fn on_ai(cex: &mut Counterexample, change: impl FnOnce(&mut AiSystem) -> bool) -> bool {
     cex.ai_system.as_mut().is_some_and(change)
 }
@@ -567,17 +597,19 @@ const SIMPLIFICATIONS: &[Simplification] = &[
         })
     },
     |c| on_ai(c, |a| set_flag(&mut a.decision_support)),
-    |c| on_ai(c, |a| set_flag(&mut a.fairness_assessed)),
+    |c| on_ai(c, |a| not_done(a, AssessmentKind::FairnessAssessed)),
     |c| on_ai(c, |a| set_flag(&mut a.resident_facing)),
     |c| on_ai(c, |a| set_flag(&mut a.transparency_notice)),
-    |c| on_ai(c, |a| set_flag(&mut a.accessibility_reviewed)),
+    |c| on_ai(c, |a| not_done(a, AssessmentKind::AccessibilityReviewed)),
     |c| on_ai(c, |a| set_flag(&mut a.secrecy)),
     |c| {
         on_ai(c, |a| {
             std::mem::replace(&mut a.personal_data, PersonalData::None) != PersonalData::None
         })
     },
-    |c| on_ai(c, |a| set_flag(&mut a.verified)),
+    |c| on_ai(c, |a| not_done(a, AssessmentKind::Verified)),
+    |c| on_ai(c, |a| not_done(a, AssessmentKind::Fria)),
+    |c| on_ai(c, |a| not_done(a, AssessmentKind::Dpia)),
     |c| on_ai(c, |a| set_flag(&mut a.approved)),
     |c| on_ai(c, |a| a.owner.take().is_some()),
     |c| {

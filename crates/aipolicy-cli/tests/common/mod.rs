@@ -21,6 +21,10 @@ where
 {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aipolicy"));
     command
+        .env(
+            aipolicy::clock::TODAY_VARIABLE,
+            aipolicy_test_support::TODAY,
+        )
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -68,6 +72,10 @@ pub fn text(bytes: &[u8]) -> String {
 /// server never blocks on a full pipe.
 pub fn spawn_serve(args: &[&str], wait: Duration) -> (Child, String, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+        .env(
+            aipolicy::clock::TODAY_VARIABLE,
+            aipolicy_test_support::TODAY,
+        )
         .args([
             "serve",
             "--listen",

@@ -261,6 +261,9 @@ impl Answer<'_> {
                     ul { @for error in &self.decision.errors { li lang="en" { (error) } } }
                 }
             }
+            @if let Some(channel) = self.decision.incident_channel.as_deref() {
+                p.source { (t("Avvikelser, fel och missbruk rapporteras till: ", "Report deviations, errors and misuse to: ")) (channel) }
+            }
             @if let Some(owner) = system.and_then(|s| s.owner.as_deref()) {
                 p.source { (t("Ansvarig för AI-systemet: ", "Accountable for the AI system: ")) (owner) "." }
             }
