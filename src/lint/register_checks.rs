@@ -289,3 +289,82 @@ fn contest_route_missing(ai: &AiSystem, what: &str) -> String {
         ai.id
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::parse_date;
+
+    /// A register with one thing wrong a line (and the system `klar` with nothing wrong).
+    const REGISTER: &str = "\
+municipality: Prov
+dataClasses: [{id: oppen, level: 0, personalData: none, secrecy: false}]
+aiSystems:
+  - {id: klar, hosting: internal, approved: true, owner: A, verified: 2026-06-01, maxDataLevel: 1, aiActRisk: minimal}
+  - {id: oklassad, hosting: internal, approved: true}
+  - {id: hog, hosting: internal, approved: true, aiActRisk: high, fria: 2026-01-01}
+  - {id: stod, hosting: internal, approved: true, aiActRisk: minimal, decisionSupport: true, contestRoute: Nämnden}
+  - {id: utan-avtal, hosting: internal, approved: true, aiActRisk: minimal, processor: Lev AB}
+  - {id: publik, hosting: public, approved: false, aiActRisk: limited, personalData: ordinary}
+  - {id: egen-overforing, hosting: internal, approved: true, aiActRisk: minimal, thirdCountryTransfer: adequacy}
+  - {id: niva-fyra, hosting: internal, approved: true, aiActRisk: minimal, maxDataLevel: 4}
+  - {id: kanslig, hosting: internal, approved: true, aiActRisk: minimal, personalData: sensitive}
+  - {id: odaterad, hosting: internal, approved: true, aiActRisk: minimal, verified: true}
+  - {id: utgangen, hosting: internal, approved: true, aiActRisk: minimal, verified: 2025-11-01}
+  - {id: snart, hosting: internal, approved: true, aiActRisk: minimal, verified: 2025-12-20}
+  - {id: framtida, hosting: internal, approved: true, aiActRisk: minimal, verified: 2027-01-01}
+  - {id: chatt, hosting: internal, approved: true, aiActRisk: limited, residentFacing: true}
+";
+
+    fn found() -> Vec<(Check, Severity, usize, String)> {
+        let register = Register::from_yaml(REGISTER, "r.yaml").unwrap();
+        let day = parse_date("2026-12-07").unwrap();
+        register_warnings("r.yaml", REGISTER, &register, day)
+            .into_iter()
+            .map(|f| {
+                let line = f.line_column().map_or(0, |(line, _)| line);
+                (f.check, f.severity, line, f.diagnostic.message.clone())
+            })
+            .collect()
+    }
+
+    /// The finding of `check` at `line`, whose message holds `words`.
+    #[track_caller]
+    fn assert_found(check: Check, severity: Severity, line: usize, words: &str) {
+        let all = found();
+        assert!(
+            all.iter()
+                .any(|(c, s, l, m)| *c == check && *s == severity && *l == line && m.contains(words)),
+            "no {check} {severity} at line {line} with `{words}` in {all:#?}"
+        );
+    }
+
+    #[test]
+    fn each_likely_mistake_is_found_at_its_line() {
+        assert_found(Check::AiAct, Severity::Warning, 5, "not classified");
+        assert_found(Check::AiAct, Severity::Warning, 6, "lacks `dpia` and `euDatabaseId`");
+        assert_found(Check::AiAct, Severity::Warning, 7, "annex III");
+        assert_found(Check::Suppliers, Severity::Warning, 8, "without a processor agreement");
+        assert_found(Check::Suppliers, Severity::Warning, 9, "public AI system `publik` is approved for personal data");
+        assert_found(Check::Suppliers, Severity::Warning, 10, "no `processor`");
+        assert_found(Check::Approvals, Severity::Warning, 11, "level 4");
+        assert_found(Check::Approvals, Severity::Warning, 12, "gives no `userGroups`");
+        assert_found(Check::Assessments, Severity::Note, 13, "has no date");
+        assert_found(Check::Assessments, Severity::Warning, 14, "lapsed on 2026-11-01");
+        assert_found(Check::Assessments, Severity::Warning, 15, "lapses on 2026-12-20, in 13 days");
+        assert_found(Check::Assessments, Severity::Warning, 16, "dated 2027-01-01, after 2026-12-07");
+        assert_found(Check::Routes, Severity::Warning, 17, "meets residents");
+        assert_found(Check::Routes, Severity::Warning, 1, "no incident channel");
+    }
+
+    #[test]
+    fn a_system_with_nothing_wrong_is_not_named() {
+        let all = found();
+        assert!(
+            !all.iter().any(|(_, _, line, message)| *line == 4 || message.contains("`klar`")),
+            "{all:#?}"
+        );
+        // The decision-support system has its own contest route: no routes warning for it.
+        assert!(!all.iter().any(|(c, _, l, _)| *c == Check::Routes && *l == 7));
+    }
+}

@@ -779,6 +779,10 @@ pub fn solver_version() -> Result<String, VerifyError> {
     Ok(first.trim_start_matches("This is ").to_string())
 }
 
+/// cvc5's time limit for one check (ms). Each check of the bundled policies takes about a
+/// second; a check that takes a minute is answered as an error, never as proved.
+const SOLVER_TIME_LIMIT: &str = "--tlimit-per=60000";
+
 struct Run<'a> {
     compiler: CedarSymCompiler<LocalSolver>,
     policies: &'a Policies,
@@ -813,7 +817,9 @@ async fn run(
     solver: String,
 ) -> Result<Report, VerifyError> {
     let started = Instant::now();
-    let cvc5 = LocalSolver::cvc5().map_err(|e| match e {
+    // A time limit per check, not the default's one limit for the solver's whole session: a
+    // run of many checks on a busy machine must not be cut off midway.
+    let cvc5 = LocalSolver::cvc5_with_args([SOLVER_TIME_LIMIT]).map_err(|e| match e {
         cedar_policy_symcc::solver::SolverError::Io(source) => VerifyError::SolverMissing {
             command: std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into()),
             source,
