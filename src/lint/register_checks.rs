@@ -333,8 +333,10 @@ aiSystems:
     fn assert_found(check: Check, severity: Severity, line: usize, words: &str) {
         let all = found();
         assert!(
-            all.iter()
-                .any(|(c, s, l, m)| *c == check && *s == severity && *l == line && m.contains(words)),
+            all.iter().any(|(c, s, l, m)| *c == check
+                && *s == severity
+                && *l == line
+                && m.contains(words)),
             "no {check} {severity} at line {line} with `{words}` in {all:#?}"
         );
     }
@@ -342,17 +344,52 @@ aiSystems:
     #[test]
     fn each_likely_mistake_is_found_at_its_line() {
         assert_found(Check::AiAct, Severity::Warning, 5, "not classified");
-        assert_found(Check::AiAct, Severity::Warning, 6, "lacks `dpia` and `euDatabaseId`");
+        assert_found(
+            Check::AiAct,
+            Severity::Warning,
+            6,
+            "lacks `dpia` and `euDatabaseId`",
+        );
         assert_found(Check::AiAct, Severity::Warning, 7, "annex III");
-        assert_found(Check::Suppliers, Severity::Warning, 8, "without a processor agreement");
-        assert_found(Check::Suppliers, Severity::Warning, 9, "public AI system `publik` is approved for personal data");
+        assert_found(
+            Check::Suppliers,
+            Severity::Warning,
+            8,
+            "without a processor agreement",
+        );
+        assert_found(
+            Check::Suppliers,
+            Severity::Warning,
+            9,
+            "public AI system `publik` is approved for personal data",
+        );
         assert_found(Check::Suppliers, Severity::Warning, 10, "no `processor`");
         assert_found(Check::Approvals, Severity::Warning, 11, "level 4");
-        assert_found(Check::Approvals, Severity::Warning, 12, "gives no `userGroups`");
+        assert_found(
+            Check::Approvals,
+            Severity::Warning,
+            12,
+            "gives no `userGroups`",
+        );
         assert_found(Check::Assessments, Severity::Note, 13, "has no date");
-        assert_found(Check::Assessments, Severity::Warning, 14, "lapsed on 2026-11-01");
-        assert_found(Check::Assessments, Severity::Warning, 15, "lapses on 2026-12-20, in 13 days");
-        assert_found(Check::Assessments, Severity::Warning, 16, "dated 2027-01-01, after 2026-12-07");
+        assert_found(
+            Check::Assessments,
+            Severity::Warning,
+            14,
+            "lapsed on 2026-11-01",
+        );
+        assert_found(
+            Check::Assessments,
+            Severity::Warning,
+            15,
+            "lapses on 2026-12-20, in 13 days",
+        );
+        assert_found(
+            Check::Assessments,
+            Severity::Warning,
+            16,
+            "dated 2027-01-01, after 2026-12-07",
+        );
         assert_found(Check::Routes, Severity::Warning, 17, "meets residents");
         assert_found(Check::Routes, Severity::Warning, 1, "no incident channel");
     }
@@ -361,10 +398,13 @@ aiSystems:
     fn a_system_with_nothing_wrong_is_not_named() {
         let all = found();
         assert!(
-            !all.iter().any(|(_, _, line, message)| *line == 4 || message.contains("`klar`")),
+            !all.iter()
+                .any(|(_, _, line, message)| *line == 4 || message.contains("`klar`")),
             "{all:#?}"
         );
         // The decision-support system has its own contest route: no routes warning for it.
-        assert!(!all.iter().any(|(c, _, l, _)| *c == Check::Routes && *l == 7));
+        assert!(!all
+            .iter()
+            .any(|(c, _, l, _)| *c == Check::Routes && *l == 7));
     }
 }

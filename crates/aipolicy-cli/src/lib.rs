@@ -201,24 +201,25 @@ impl DayArgs {
     pub fn clock(&self, quiet: bool, err: &mut dyn Write) -> Result<Clock, Exit> {
         let clock = match &self.at {
             Some(text) => aipolicy::clock::parse_day(text)
-                .map(Clock::fixed)
+                .map(|day| (Clock::fixed(day), format!("{day} (--at)")))
                 .map_err(|e| format!("--at: {e}")),
             None => Clock::from_environment().map(|clock| {
-                if clock.is_fixed() {
-                    let _ = writeln!(
-                        err,
-                        "note: {} is set: deciding as on {}",
-                        aipolicy::clock::TODAY_VARIABLE,
-                        clock.today()
-                    );
-                }
-                clock
+                let said = if clock.is_fixed() {
+                    format!(
+                        "{} (fixed by {})",
+                        clock.today(),
+                        aipolicy::clock::TODAY_VARIABLE
+                    )
+                } else {
+                    clock.describe()
+                };
+                (clock, said)
             }),
         };
         match clock {
-            Ok(clock) => {
+            Ok((clock, said)) => {
                 if !quiet {
-                    let _ = writeln!(err, "day: {}", clock.describe());
+                    let _ = writeln!(err, "day: {said}");
                 }
                 Ok(clock)
             }

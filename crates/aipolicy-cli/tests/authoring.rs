@@ -244,11 +244,11 @@ fn every_problem_of_every_file_is_reported_at_once() {
 #[test]
 fn a_paragraph_without_policy_is_an_error() {
     let dir = TempDir::with_policies("uncovered");
-    std::fs::remove_file(dir.path("u4-avvikelser.cedar")).unwrap();
+    std::fs::remove_file(dir.path("u5-utveckling.cedar")).unwrap();
     let (exit, out, err) = run(&["validate", "--policies", &dir_arg(&dir)]);
     assert_eq!(exit, Exit::Failure, "{out}\n{err}");
     assert!(
-        err.contains("paragraph `U4` (Användning, punkt 4: avvikelser) has no policy"),
+        err.contains("paragraph `U5` (Användning, punkt 5: utveckling) has no policy"),
         "{err}"
     );
 }
@@ -426,8 +426,14 @@ fn validate_warns_about_systems_the_ai_act_rules_cannot_judge() {
     let (exit, out, err) = run(&["validate", "--register", &shown]);
     // Warnings do not fail validation: the engine loads and decides.
     assert_eq!(exit, Exit::Success, "{out}\n{err}");
-    assert!(out.contains("2 warning(s)"), "{out}");
+    // The two systems the AI Act's rules cannot judge, and the register's missing incident
+    // channel (U4).
+    assert!(out.contains("3 warning(s)"), "{out}");
     assert!(err.contains("ai-act"), "{err}");
+    assert!(
+        err.contains("lint::routes") && err.contains("no incident channel"),
+        "{err}"
+    );
     assert!(
         err.contains(&format!("{shown}:5:")) && err.contains("`nobody-classified`"),
         "the unclassified system, at its line: {err}"

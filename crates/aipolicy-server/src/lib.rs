@@ -123,8 +123,9 @@ impl Server {
         if args.clock.is_fixed() {
             // Not an error, but never quiet: every decision is made as on that day.
             tracing::warn!(
-                "day: {}: the service decides as on this day, not today",
-                args.clock.describe()
+                "day: {}: the service decides as on this day, not today (is {} set?)",
+                args.clock.describe(),
+                aipolicy::clock::TODAY_VARIABLE
             );
         }
         if !args.quiet {
