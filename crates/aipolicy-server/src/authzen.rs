@@ -634,13 +634,15 @@ impl Evaluation {
         if let Some(context) = &self.context {
             let mut flags = Map::new();
             for (key, value) in context {
-                if key == "data" {
-                    query.insert("data".into(), value.clone());
+                // `at` is passed on so that the engine refuses it by name: the service decides
+                // on its own clock, and a caller who sends a day should hear that it did not count.
+                if key == "data" || key == "at" {
+                    query.insert(key.clone(), value.clone());
                 } else if Context::KEYS.contains(&key.as_str()) {
                     flags.insert(key.clone(), value.clone());
                 }
             }
-            let known: Vec<&str> = Context::KEYS.iter().copied().chain(["data"]).collect();
+            let known: Vec<&str> = Context::KEYS.iter().copied().chain(["data", "at"]).collect();
             note_unknown(&mut notes, "context key", context.keys(), &known);
             if !flags.is_empty() {
                 query.insert("context".into(), Value::Object(flags));

@@ -306,7 +306,7 @@ mod tests {
     use super::*;
     use aipolicy::inputs::Overrides;
 
-    /// A policy set that `aipolicy validate` refuses (here: no policy for U4) is never put in
+    /// A policy set that `aipolicy validate` refuses (here: no policy for U5) is never put in
     /// force, though the engine alone would build from it; the failure names the check.
     #[test]
     fn the_server_loads_only_what_validate_passes() {
@@ -314,7 +314,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, text) in policies::BUNDLED_POLICY_FILES {
             let file = Path::new(name).file_name().unwrap();
-            if !name.contains("u4-") {
+            if !name.contains("u5-") {
                 std::fs::write(dir.join(file), text).unwrap();
             }
         }
@@ -324,10 +324,10 @@ mod tests {
         };
         let inputs = Inputs::resolve(&overrides, &dir).unwrap();
         let files = policies::read_policy_dir(&dir).unwrap();
-        let without_u4 = Policies::from_files(files).unwrap();
+        let without_u5 = Policies::from_files(files).unwrap();
         assert!(
             Engine::new(
-                without_u4,
+                without_u5,
                 policies::bundled_schema().unwrap(),
                 Register::bundled().unwrap()
             )
@@ -339,7 +339,7 @@ mod tests {
             failure.message.contains("uncovered-paragraph"),
             "{failure:?}"
         );
-        assert!(failure.message.contains("U4"), "{failure:?}");
+        assert!(failure.message.contains("U5"), "{failure:?}");
         std::fs::remove_dir_all(&dir).unwrap();
         // The bundled set passes.
         let bundled = Inputs::resolve(&Overrides::default(), &std::env::temp_dir()).unwrap();

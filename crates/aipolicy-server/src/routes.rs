@@ -343,6 +343,9 @@ struct AuthZenContext<'a> {
     errors: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a ItemError>,
+    /// Where to report deviations (U4), as in the Decision JSON.
+    #[serde(rename = "incidentChannel", skip_serializing_if = "Option::is_none")]
+    incident_channel: Option<&'a str>,
 }
 
 /// The error of one evaluation of a batch, in its context.
@@ -445,6 +448,7 @@ impl AuthZenOwned {
                 notes: &self.notes,
                 errors: &self.decision.errors,
                 error: self.error.as_ref(),
+                incident_channel: self.decision.incident_channel.as_deref(),
             },
         }
     }

@@ -111,6 +111,10 @@ async fn service(args: ServeArgs) -> Service {
         listen: "127.0.0.1:0".parse().unwrap(),
         watch: Duration::ZERO,
         quiet: true,
+        // The tests' day: every assessment of the bundled register holds on it.
+        clock: aipolicy::Clock::fixed(
+            aipolicy::clock::parse_date(aipolicy_test_support::TODAY).unwrap(),
+        ),
         ..args
     })
     .await
@@ -397,6 +401,14 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
         assert!(
             instead
                 .iter()
+                .any(|n| n == "Tal till text för socialtjänsten"),
+            "{instead:?}"
+        );
+        // The high-risk language model only for someone with the AI training (AI Act art.
+        // 26(2)), which this visitor did not tick.
+        assert!(
+            !instead
+                .iter()
                 .any(|n| n == "Kommunens lokala språkmodell (on-premises)"),
             "{instead:?}"
         );
@@ -408,11 +420,7 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
         screenshot(&client, 1280, "answer-desktop").await;
         screenshot(&client, 400, "answer-phone").await;
         // An alternative is one click away, and it is a yes with its duties.
-        follow(
-            &client,
-            Locator::LinkText("Kommunens lokala språkmodell (on-premises)"),
-        )
-        .await;
+        follow(&client, Locator::LinkText("Tal till text för socialtjänsten")).await;
         assert_eq!(h1(&client).await, "Ja, det får du");
         assert!(main_text(&client).await.contains("Dina skyldigheter"));
         assert_accessible(&client, "/ask (yes)").await;

@@ -41,8 +41,14 @@ pub fn args() -> ServeArgs {
         listen: "127.0.0.1:0".parse().unwrap(),
         watch: Duration::ZERO,
         quiet: true,
+        clock: aipolicy::Clock::fixed(today()),
         ..ServeArgs::default()
     }
+}
+
+/// The tests' day: every assessment of the bundled register holds on it.
+pub fn today() -> aipolicy::clock::Date {
+    aipolicy::clock::parse_date(aipolicy_test_support::TODAY).unwrap()
 }
 
 /// Starts a server and waits until it has loaded its policy (or `ready` is false).

@@ -252,3 +252,83 @@ async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
     );
     server.stop().await;
 }
+
+/// The service decides on its own clock: no caller can move a decision to another day, where
+/// a lapsed assessment might still hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_cannot_move_the_day_of_its_decision() {
+    let server = start(args()).await;
+    let (status, body) = server
+        .post_json(
+            "/v1/decide",
+            r#"{"user":"anna","ai":"copilot-chat","data":"intern","at":"2026-01-01"}"#,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["decision"], "deny");
+    assert!(body["errors"][0].as_str().unwrap().starts_with("at: "), "{body}");
+    // In a batch, the line is an input error and the others are decided.
+    let response = server
+        .client
+        .post(server.url("/v1/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(format!(
+            "{}\n{}\n",
+            r#"{"user":"anna","ai":"copilot-chat","data":"intern","at":"2026-01-01"}"#,
+            ANNA_COPILOT
+        ))
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["decision"], "deny");
+    assert!(lines[0]["errors"][0].as_str().unwrap().contains("at: "), "{text}");
+    assert_eq!(lines[1]["decision"], "allow");
+    // AuthZEN has no such context key either.
+    let (status, body) = server
+        .post_json(
+            "/access/v1/evaluation",
+            r#"{"subject":{"type":"user","id":"anna"},"resource":{"type":"ai_system","id":"copilot-chat"},"action":{"name":"use"},"context":{"data":["intern"],"at":"2026-01-01"}}"#,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    server.stop().await;
+}
+
+/// A decision remembered before midnight is not the answer after it: the day decides which
+/// assessments hold, and the memo keys on that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_decides_a_new_day_by_the_new_days_assessments() {
+    let (project, mut args) = project();
+    // Copilot Chat's verification, made 2026-10-01, holds 12 months: through 2027-10-01.
+    let (clock, hand) = aipolicy::Clock::manual(aipolicy::clock::parse_date("2027-10-01").unwrap());
+    args.clock = clock;
+    let server = start(args).await;
+    let (_, before) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
+    assert_eq!(before["decision"], "allow", "{before}");
+    let (_, again) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
+    assert_eq!(again["decision"], "allow");
+    hand.set(aipolicy::clock::parse_date("2027-10-02").unwrap());
+    let (_, after) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
+    assert_eq!(after["decision"], "deny", "yesterday's allow was served: {after}");
+    let message = after["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("of 2026-10-01 held through 2027-10-01"),
+        "{message}"
+    );
+    // The staff page decides by the same clock, and says where to report.
+    let page = server
+        .client
+        .get(server.url("/ask?ai=copilot-chat&data=intern&action=use&role=employee"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Nej, det får du inte"), "{page}");
+    assert!(page.contains("rapporteras till: IT-servicedesk"), "{page}");
+    server.stop().await;
+    drop(project);
+}
