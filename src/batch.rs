@@ -331,6 +331,8 @@ pub struct DecidedLine {
 /// ```
 /// use aipolicy::{Engine, Language};
 /// let engine = Engine::bundled().unwrap();
+/// # // The day these lines were written: the register's dated assessments all hold on it.
+/// # let engine = engine.with_clock(aipolicy::Clock::fixed(aipolicy::clock::parse_date("2026-12-07").unwrap()));
 /// let line = br#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#;
 /// let decided = aipolicy::batch::decide_line_by(1, line, Language::Sv, |query| {
 ///     engine.decide_in(query, Language::Sv)
@@ -373,6 +375,9 @@ pub fn decide_line_by(
 
 /// [`decide_line_by`] with `engine`: `Err` with a deny naming the line and field for input
 /// that cannot be decided (a blank line included).
+// Both sides are a decision to write out, of the same size: boxing the error would only add an
+// allocation per bad line.
+#[allow(clippy::result_large_err)]
 pub fn decide_line(
     engine: &Engine,
     number: usize,
@@ -392,6 +397,8 @@ pub fn decide_line(
 /// Reads one input line: `Err` with a deny naming the line and field for input that cannot be
 /// read: a line over the size limit whatever it holds (`over_limit`: its length, its bytes
 /// skipped), a line that is not UTF-8, a blank line.
+// The error is the deny written for the line, not a value passed up a chain of calls.
+#[allow(clippy::result_large_err)]
 fn read_line(
     number: usize,
     bytes: &[u8],

@@ -26,10 +26,13 @@ const FLAG_SETS: usize = 1 << Context::KEYS.len();
 const CURRENT_SETS: usize = 1 << AssessmentKind::ALL.len();
 const SLOTS: usize = 2 * LEVELS * PERSONAL * 2 * 2 * FLAG_SETS;
 
+/// The contexts of one profile and set of flags, by the assessments in force.
+type ByAssessments = Box<[OnceLock<CedarContext>]>;
+
 /// The contexts asked for so far, by data profile and flags, then by assessments in force.
 #[derive(Debug)]
 pub(crate) struct ContextCache {
-    slots: Box<[OnceLock<Box<[OnceLock<CedarContext>]>>]>,
+    slots: Box<[OnceLock<ByAssessments>]>,
 }
 
 impl Default for ContextCache {

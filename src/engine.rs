@@ -117,6 +117,8 @@ struct CedarNames {
 /// ```
 /// use aipolicy::{Engine, Language, Query, UserRef, Verdict};
 /// let engine = Engine::bundled().unwrap();
+/// # // The day these lines were written: the register's dated assessments all hold on it.
+/// # let engine = engine.with_clock(aipolicy::Clock::fixed(aipolicy::clock::parse_date("2026-12-07").unwrap()));
 ///
 /// let query = Query::new(UserRef::registered("anna"), "chatgpt", ["intern"]);
 /// let decision = engine.decide_in(&query, Language::En).unwrap();

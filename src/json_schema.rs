@@ -14,6 +14,9 @@ pub const REGISTER_SCHEMA: &str = include_str!("../schemas/register.schema.json"
 /// The query's JSON Schema, as shipped in `schemas/query.schema.json`.
 pub const QUERY_SCHEMA: &str = include_str!("../schemas/query.schema.json");
 
+/// The pattern of a date in the register's schema (`YYYY-MM-DD`).
+const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
 /// An embedded schema, compiled once per process on first use.
 pub(crate) type Compiled = std::sync::OnceLock<Result<CompiledSchema, String>>;
 
@@ -137,6 +140,16 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
                         short(error.instance())
                     ),
                 )],
+                // A register's assessment: the schema's pattern is a date.
+                ValidationErrorKind::Pattern { pattern } if pattern == DATE_PATTERN => {
+                    vec![FieldError::new(
+                        path,
+                        format!(
+                            "expected true, false or the day it was made (YYYY-MM-DD), found {}",
+                            short(error.instance())
+                        ),
+                    )]
+                }
                 // The count and the limit, not the list's opening JSON.
                 ValidationErrorKind::MaxItems { limit } => {
                     let count = error.instance().as_array().map_or(0, Vec::len);

@@ -3,10 +3,14 @@
 //! alternatives both ask it here.
 //!
 //! ```
-//! use aipolicy::{Engine, Language, Query, Role, UserRef};
+//! use aipolicy::{Engine, Language, Query, Role, User, UserRef};
 //!
 //! let engine = Engine::bundled().unwrap();
-//! let query = Query::new(UserRef::inline("t", [Role::Employee]), "copilot-chat", ["personuppgifter"]);
+//! # // The day these lines were written: the register's dated assessments all hold on it.
+//! # let engine = engine.with_clock(aipolicy::Clock::fixed(aipolicy::clock::parse_date("2026-12-07").unwrap()));
+//! // An employee with the AI training, which the high-risk language model asks (AI Act art. 26(2)).
+//! let trained = UserRef::Inline(User::new("t", [Role::Employee]).with_ai_literacy(true));
+//! let query = Query::new(trained, "copilot-chat", ["personuppgifter"]);
 //! let allowed = engine.allowed_systems(&query, Language::Sv).unwrap();
 //! let ids: Vec<&str> = allowed.iter().map(|(system, _)| system.id.as_str()).collect();
 //! assert!(ids.contains(&"lokal-sprakmodell"));

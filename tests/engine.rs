@@ -969,7 +969,7 @@ when { context.data.level + 9223372036854775807 > 0 };
 /// second pass, and many of the first, come from the memo.
 #[test]
 fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
-    let engine = Engine::bundled().unwrap();
+    let engine = Engine::bundled().unwrap().with_clock(Clock::fixed(today()));
     let register = engine.register();
     let mut users: Vec<serde_json::Value> = register.users().iter().map(|u| json!(u.id)).collect();
     users.push(json!({"id": "inline", "roles": ["employee"]}));
@@ -1044,7 +1044,7 @@ fn a_batch_writes_each_lines_own_decision_whatever_it_remembers() {
 /// decision written for it, remembered decisions and several chunks on every core included.
 #[test]
 fn a_batch_observer_sees_the_queries_in_input_order_with_their_decisions() {
-    let engine = Engine::bundled().unwrap();
+    let engine = Engine::bundled().unwrap().with_clock(Clock::fixed(today()));
     let kinds = [
         r#""user":"anna","ai":"copilot-chat","data":"intern""#,
         r#""user":"anna","ai":"chatgpt","data":"intern""#,

@@ -1006,7 +1006,7 @@ fn json_query() -> impl Strategy<Value = (Value, bool)> {
 
 fn bundled() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::bundled().unwrap())
+    ENGINE.get_or_init(|| Engine::bundled().unwrap().with_clock(Clock::fixed(today())))
 }
 
 proptest! {

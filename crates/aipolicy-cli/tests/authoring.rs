@@ -546,7 +546,10 @@ fn trace_lists_the_scenario_cases_that_exercise_each_policy() {
 /// from JSON, and by the `check` command.
 #[test]
 fn matrix_agrees_with_check_on_every_cell() {
-    let engine = Engine::bundled().unwrap();
+    // The day `check` decides at too (`AIPOLICY_TODAY`): the same day for both.
+    let engine = Engine::bundled()
+        .unwrap()
+        .with_clock(aipolicy::Clock::fixed(today()));
     let matrix = Matrix::compute(&engine, Action::Use, Context::default(), Language::Sv).unwrap();
     let register = engine.register();
     let mut cells = 0;

@@ -642,7 +642,11 @@ impl Evaluation {
                     flags.insert(key.clone(), value.clone());
                 }
             }
-            let known: Vec<&str> = Context::KEYS.iter().copied().chain(["data", "at"]).collect();
+            let known: Vec<&str> = Context::KEYS
+                .iter()
+                .copied()
+                .chain(["data", "at"])
+                .collect();
             note_unknown(&mut notes, "context key", context.keys(), &known);
             if !flags.is_empty() {
                 query.insert("context".into(), Value::Object(flags));

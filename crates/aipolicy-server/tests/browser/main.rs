@@ -420,7 +420,11 @@ async fn may_i_use_copilot_chat_with_personal_data_no_because_of_s3_and_what_is_
         screenshot(&client, 1280, "answer-desktop").await;
         screenshot(&client, 400, "answer-phone").await;
         // An alternative is one click away, and it is a yes with its duties.
-        follow(&client, Locator::LinkText("Tal till text för socialtjänsten")).await;
+        follow(
+            &client,
+            Locator::LinkText("Tal till text för socialtjänsten"),
+        )
+        .await;
         assert_eq!(h1(&client).await, "Ja, det får du");
         assert!(main_text(&client).await.contains("Dina skyldigheter"));
         assert_accessible(&client, "/ask (yes)").await;

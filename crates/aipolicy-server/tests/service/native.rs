@@ -266,7 +266,10 @@ async fn a_request_cannot_move_the_day_of_its_decision() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["decision"], "deny");
-    assert!(body["errors"][0].as_str().unwrap().starts_with("at: "), "{body}");
+    assert!(
+        body["errors"][0].as_str().unwrap().starts_with("at: "),
+        "{body}"
+    );
     // In a batch, the line is an input error and the others are decided.
     let response = server
         .client
@@ -281,9 +284,15 @@ async fn a_request_cannot_move_the_day_of_its_decision() {
         .await
         .unwrap();
     let text = response.text().await.unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["decision"], "deny");
-    assert!(lines[0]["errors"][0].as_str().unwrap().contains("at: "), "{text}");
+    assert!(
+        lines[0]["errors"][0].as_str().unwrap().contains("at: "),
+        "{text}"
+    );
     assert_eq!(lines[1]["decision"], "allow");
     // AuthZEN has no such context key either.
     let (status, body) = server
@@ -311,7 +320,10 @@ async fn the_service_decides_a_new_day_by_the_new_days_assessments() {
     assert_eq!(again["decision"], "allow");
     hand.set(aipolicy::clock::parse_date("2027-10-02").unwrap());
     let (_, after) = server.post_json("/v1/decide?lang=en", ANNA_COPILOT).await;
-    assert_eq!(after["decision"], "deny", "yesterday's allow was served: {after}");
+    assert_eq!(
+        after["decision"], "deny",
+        "yesterday's allow was served: {after}"
+    );
     let message = after["reasons"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("of 2026-10-01 held through 2027-10-01"),

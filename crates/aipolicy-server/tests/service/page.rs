@@ -49,8 +49,11 @@ fn text(html: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The engine the server of `args()` decides with: the bundled one, on the tests' day.
 fn engine() -> Engine {
-    Engine::bundled().unwrap()
+    Engine::bundled()
+        .unwrap()
+        .with_clock(aipolicy::Clock::fixed(today()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
