@@ -473,6 +473,17 @@ impl RunReport {
 /// # std::fs::remove_dir_all(dir).unwrap();
 /// ```
 pub fn run_paths(engine: &Engine, paths: &[PathBuf]) -> Result<RunReport, ScenarioError> {
+    run_paths_on(engine, paths, None)
+}
+
+/// [`run_paths`], with every file's cases decided as on `day` when it is given, instead of the
+/// file's own `at` (a case whose query gives its own `at` keeps it): "which of these cases still
+/// hold on that day?".
+pub fn run_paths_on(
+    engine: &Engine,
+    paths: &[PathBuf],
+    day: Option<Date>,
+) -> Result<RunReport, ScenarioError> {
     let files = discover(paths)?;
     let mut engines: HashMap<PathBuf, Engine> = HashMap::new();
     let mut report = RunReport {
@@ -487,7 +498,10 @@ pub fn run_paths(engine: &Engine, paths: &[PathBuf]) -> Result<RunReport, Scenar
         },
     };
     for path in files {
-        let file = ScenarioFile::load(&path)?;
+        let mut file = ScenarioFile::load(&path)?;
+        if day.is_some() {
+            file.at = day;
+        }
         check_policy_ids(engine, &file)?;
         let file_engine = match &file.register {
             None => engine,

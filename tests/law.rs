@@ -416,3 +416,43 @@ fn a_role_claimed_beyond_the_register_is_the_one_u0_reason() {
     );
     assert!(as_contractor.is_allowed(), "{as_contractor:?}");
 }
+
+#[test]
+fn a_batch_that_runs_across_midnight_decides_the_lines_after_it_by_the_new_day() {
+    let register = Register::from_yaml(DATED, "register.yaml").unwrap();
+    let (clock, hand) = Clock::manual(day("2026-12-07"));
+    let engine = Engine::builder()
+        .register(register)
+        .clock(clock)
+        .build()
+        .unwrap();
+    // One chunk and one line more, all the same query: the workers remember the first chunk's
+    // decision, and the clock passes midnight before the last line is decided.
+    let line = r#"{"user":"anna","ai":"verktyg","data":"intern"}"#;
+    let input = format!("{line}\n").repeat(aipolicy::batch::CHUNK_LINES + 1);
+    let mut out = Vec::new();
+    let mut midnight = |_: &aipolicy::batch::BatchSummary| hand.set(day("2026-12-08"));
+    aipolicy::batch::decide_lines_with_progress(
+        &engine,
+        &mut input.as_bytes(),
+        &mut out,
+        &mut midnight,
+    )
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let verdicts: Vec<&str> = out
+        .lines()
+        .map(|l| {
+            if l.starts_with(r#"{"decision":"allow""#) {
+                "allow"
+            } else {
+                "deny"
+            }
+        })
+        .collect();
+    assert_eq!(verdicts.len(), aipolicy::batch::CHUNK_LINES + 1);
+    assert!(verdicts[..aipolicy::batch::CHUNK_LINES]
+        .iter()
+        .all(|v| *v == "allow"));
+    assert_eq!(verdicts.last(), Some(&"deny"), "the memo outlived midnight");
+}

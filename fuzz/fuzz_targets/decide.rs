@@ -124,6 +124,8 @@ fuzz_target!(|input: Input| {
         data,
         action: Action::ALL[usize::from(input.action) % Action::ALL.len()],
         context,
+        request_id: None,
+        at: None,
     };
 
     let decision = decide_checked(&ENGINE, &query);

@@ -18,9 +18,12 @@ Every input line gives exactly one output line, in order: a line that cannot be 
 line, or one over the 64 KiB query limit whatever it holds, included) gives a deny whose
 `errors` name the line and the field, and the batch goes on. Exit 0 when every line was
 decided, 2 when any line was an input error (its deny is still written).
+Each line is decided at its own `at`, else at --at DATE, else today in Europe/Stockholm: with
+--at, the register in force answers as its dated assessments stood (or will stand) on that day.
 
-Example:
-  printf '%s\\n' '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}' | aipolicy batch"
+Examples:
+  printf '%s\\n' '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"oppen\"}' | aipolicy batch
+  aipolicy batch queries.jsonl --at 2027-01-01 > decisions.jsonl"
 )]
 pub struct BatchArgs {
     /// JSON Lines file of queries [default: stdin]

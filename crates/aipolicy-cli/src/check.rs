@@ -21,6 +21,7 @@ use aipolicy::query::{Action, Query};
       --ai lokal-sprakmodell --data socialtjanstarende
   aipolicy check --user bertil --ai lokal-sprakmodell --data socialtjanstarende \\
       --action decide --context humanReview=true
+  aipolicy check --user anna --ai copilot-chat --data intern --at 2027-10-02   # a planned question
   aipolicy check --query '{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"intern\"}' --format json")]
 pub struct CheckArgs {
     /// A user id of the register; with --role, a user given inline instead

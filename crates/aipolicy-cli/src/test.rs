@@ -17,6 +17,8 @@ pub const DEFAULT_SCENARIOS: &str = "tests/scenarios";
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "A scenario file:
   register: ../../examples/askersund/register.yaml   # optional, relative to this file
+  at: 2026-12-07                                     # optional: the day the cases are decided at
+                                                     # (--at DATE decides every file as on DATE)
   cases:
     - name: Public chatbot with internal information
       query: {user: anna, ai: chatgpt, data: intern}
@@ -73,7 +75,14 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     } else {
         args.paths.clone()
     };
-    let run = match scenario::run_paths(&engine, &paths) {
+    // `--at` decides every file as on that day, whatever day the file names.
+    let day = args
+        .engine
+        .day
+        .at
+        .as_deref()
+        .and_then(|at| aipolicy::clock::parse_day(at).ok());
+    let run = match scenario::run_paths_on(&engine, &paths, day) {
         Ok(run) => run,
         Err(e) => {
             report(err, e);

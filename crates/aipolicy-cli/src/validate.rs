@@ -21,7 +21,11 @@ use aipolicy::lint::{self, FindingRecord, Validation};
 A service embedding the engine loads through the same gate (`aipolicy::lint::gate`): what
 passes here is what it accepts on a reload.
 Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in the file of
-another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator.
+another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator; in the
+register, what the law's rules cannot judge or what cannot all be right (ai-act, suppliers,
+approvals, routes), and an assessment that has lapsed, lapses within 30 days or is dated after
+the day (assessments; one without a date is a note). The day is today in Europe/Stockholm, or
+--at DATE (what will be due?).
 Errors and warnings show file:line:column and the lines concerned; warnings do not fail.
 
 In a project (a folder with policies/ or aipolicy.toml, here or above) its files are checked;
@@ -34,6 +38,7 @@ Examples:
   aipolicy validate                                  # the project's files (or the embedded ones)
   aipolicy validate --policies my-policies           # another folder of policy files
   aipolicy validate --register tests/fixtures/exempelby-register.yaml
+  aipolicy validate --at 2027-09-15                  # what lapses by then
   aipolicy validate --format json | jq '.findings[]'")]
 pub struct ValidateArgs {
     /// Policies, schema and register

