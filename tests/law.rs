@@ -192,8 +192,8 @@ fn an_assessment_holds_through_its_lapse_and_counts_as_not_done_the_day_after() 
         .contains("från 2025-12-07 gällde till och med 2026-12-07"));
 }
 
-#[test]
-fn a_remembered_decision_does_not_outlive_midnight() {
+/// An engine of [`DATED`] whose clock tells 2026-12-07 until the test moves it.
+fn dated_engine_on_a_manual_clock() -> (Engine, aipolicy::clock::ManualClock) {
     let register = Register::from_yaml(DATED, "register.yaml").unwrap();
     let (clock, hand) = Clock::manual(day("2026-12-07"));
     let engine = Engine::builder()
@@ -201,6 +201,12 @@ fn a_remembered_decision_does_not_outlive_midnight() {
         .clock(clock)
         .build()
         .unwrap();
+    (engine, hand)
+}
+
+#[test]
+fn a_remembered_decision_does_not_outlive_midnight() {
+    let (engine, hand) = dated_engine_on_a_manual_clock();
     let query =
         Query::from_value(json!({"user": "anna", "ai": "verktyg", "data": "intern"})).unwrap();
     let mut memo = DecisionMemo::new(64);
@@ -419,13 +425,7 @@ fn a_role_claimed_beyond_the_register_is_the_one_u0_reason() {
 
 #[test]
 fn a_batch_that_runs_across_midnight_decides_the_lines_after_it_by_the_new_day() {
-    let register = Register::from_yaml(DATED, "register.yaml").unwrap();
-    let (clock, hand) = Clock::manual(day("2026-12-07"));
-    let engine = Engine::builder()
-        .register(register)
-        .clock(clock)
-        .build()
-        .unwrap();
+    let (engine, hand) = dated_engine_on_a_manual_clock();
     // One chunk and one line more, all the same query: the workers remember the first chunk's
     // decision, and the clock passes midnight before the last line is decided.
     let line = r#"{"user":"anna","ai":"verktyg","data":"intern"}"#;

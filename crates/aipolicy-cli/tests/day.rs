@@ -228,46 +228,33 @@ fn a_batch_decides_each_line_at_its_own_day_or_the_flags() {
 #[test]
 fn the_environment_fixes_today_and_says_so() {
     let dir = common::workdir("day", "env");
-    let output = common::output(
-        common::aipolicy([
-            "check",
-            "--user",
-            "anna",
-            "--ai",
-            "copilot-chat",
-            "--data",
-            "intern",
-        ])
-        .current_dir(&dir)
-        .env(aipolicy::clock::TODAY_VARIABLE, "2027-10-02"),
-        "",
-    );
+    let with_today = |value: &str| {
+        common::output(
+            common::aipolicy([
+                "check",
+                "--user",
+                "anna",
+                "--ai",
+                "copilot-chat",
+                "--data",
+                "intern",
+            ])
+            .current_dir(&dir)
+            .env(aipolicy::clock::TODAY_VARIABLE, value),
+            "",
+        )
+    };
+    let output = with_today("2027-10-02");
     assert_eq!(output.status.code(), Some(1));
+    let err = text(&output.stderr);
     assert!(
-        text(&output.stderr).contains("day: 2027-10-02 (fixed by AIPOLICY_TODAY)"),
-        "{}",
-        text(&output.stderr)
+        err.contains("day: 2027-10-02 (fixed by AIPOLICY_TODAY)"),
+        "{err}"
     );
-    let output = common::output(
-        common::aipolicy([
-            "check",
-            "--user",
-            "anna",
-            "--ai",
-            "copilot-chat",
-            "--data",
-            "intern",
-        ])
-        .current_dir(&dir)
-        .env(aipolicy::clock::TODAY_VARIABLE, "soon"),
-        "",
-    );
+    let output = with_today("soon");
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        text(&output.stderr).contains("AIPOLICY_TODAY: `soon`"),
-        "{}",
-        text(&output.stderr)
-    );
+    let err = text(&output.stderr);
+    assert!(err.contains("AIPOLICY_TODAY: `soon`"), "{err}");
 }
 
 #[test]
