@@ -67,7 +67,8 @@ pub struct DecisionRecord {
     pub caller: String,
     /// The user's id, or its pseudonym (`--log-pseudonymize`).
     pub user: String,
-    /// The user's roles as decided (for a user the register lists, the roles both grant).
+    /// The user's roles as decided (for a user the register lists, the roles both grant; when
+    /// the query claimed a role beyond the register, the register's, and the deny says so).
     pub roles: Vec<String>,
     /// The user's unit as decided (the register's for a user it lists).
     pub unit: Option<String>,

@@ -657,6 +657,10 @@ mod tests {
             Just(r#""intern""#.to_string()),
             Just(r#""employee""#.to_string()),
             Just(r#""develop""#.to_string()),
+            Just(r#""2026-12-07""#.to_string()),
+            Just(r#""2026-02-30""#.to_string()),
+            Just(r#""2026-12-07T23:30:00Z""#.to_string()),
+            Just(r#""2026-12-07T23:30:00""#.to_string()),
             Just(format!("\"{}\"", "x".repeat(300))),
             proptest::sample::select(vec![127usize, 128, 129, 255, 256, 257, 300, 301])
                 .prop_map(|n| format!("\"{}\"", "å".repeat(n))),
@@ -689,6 +693,7 @@ mod tests {
             "unit",
             "humanReview",
             "valuesReview",
+            "at",
             "other",
         ])
     }
@@ -831,6 +836,8 @@ mod tests {
         assert_eq!(at("/$defs/inlineUser/properties/id/maxLength"), 256);
         assert_eq!(at("/$defs/inlineUser/properties/roles/maxItems"), 3);
         assert_eq!(at("/$defs/inlineUser/properties/unit/maxLength"), 300);
+        assert_eq!(at("/properties/at/minLength"), 10);
+        assert_eq!(at("/properties/at/maxLength"), MAX_AT_CHARS as u64);
         assert_eq!(
             schema.pointer("/$defs/inlineUser/properties/roles/uniqueItems"),
             Some(&Value::Bool(true))
