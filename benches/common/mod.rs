@@ -9,7 +9,8 @@ use aipolicy::{
     Register, Role, Status, ThirdCountryTransfer, User, UserRef,
 };
 
-/// The day the benchmarks decide at: about one dated assessment in six has lapsed on it.
+/// The day the benchmarks decide at: about half the dated assessments that hold 12 months have
+/// lapsed on it (they are made within two years before it).
 pub const TODAY: &str = "2026-12-07";
 
 fn today() -> Date {
