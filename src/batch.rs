@@ -240,10 +240,12 @@ fn decide_slice(
     for (offset, line) in lines.iter().enumerate() {
         let query = read_line(first + offset, &line.bytes, line.over_limit, language);
         summary.decided += 1;
+        // One day for the line's key and its decision: midnight cannot fall between them.
+        let today = engine.today();
         let key = query
             .as_ref()
             .ok()
-            .and_then(|query| engine.decision_key(query, language));
+            .and_then(|query| engine.decision_key_on(query, language, today));
         let request_id = match &query {
             Ok(query) => query.request_id.clone(),
             Err(decision) => decision.request_id.as_deref().map(String::from),
@@ -258,7 +260,7 @@ fn decide_slice(
         let (decision, query) = match query {
             Ok(query) => (
                 engine
-                    .decide_in(&query, language)
+                    .decide_on(&query, language, today)
                     .map_err(|e| input_error(first + offset, e.problems, language)),
                 Some(query),
             ),

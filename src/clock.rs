@@ -65,6 +65,8 @@ pub fn parse_day(text: &str) -> Result<Date, String> {
             ))
         }
     };
+    // An RFC 9557 annotation (`[Europe/Stockholm]`) after the offset says no more about it.
+    let time = time.split('[').next().unwrap_or(time);
     let has_offset = time.ends_with(['Z', 'z']) || time.contains(['+', '-']);
     if !has_offset {
         return Err(format!(
@@ -149,6 +151,8 @@ impl Clock {
     /// `Err` names the variable when its value is not a day.
     pub fn from_environment() -> Result<Clock, String> {
         match std::env::var(TODAY_VARIABLE) {
+            // Set to nothing, as `AIPOLICY_TODAY= aipolicy …` does: not set.
+            Ok(value) if value.trim().is_empty() => Ok(Clock::system()),
             Ok(value) => parse_day(&value)
                 .map(Clock::fixed)
                 .map_err(|e| format!("{TODAY_VARIABLE}: {e}")),
@@ -233,6 +237,7 @@ mod tests {
             ("2026-07-01T21:59:59Z", "2026-07-01"),
             ("2026-07-01T22:00:00Z", "2026-07-02"),
             ("2026-12-08T00:30:00+01:00", "2026-12-08"),
+            ("2026-12-07T23:30:00Z[Europe/Stockholm]", "2026-12-08"),
             ("2026-12-07T20:00:00-05:00", "2026-12-08"),
         ] {
             assert_eq!(parse_day(instant).unwrap(), day(expected), "{instant}");

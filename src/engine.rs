@@ -564,7 +564,19 @@ impl Engine {
     /// `Err` only for input that cannot be decided (unknown user or data class, missing data);
     /// everything else is a [`Decision`], and any evaluation error makes it a deny.
     pub fn decide_in(&self, query: &Query, language: Language) -> Result<Decision, InputError> {
-        let prepared = self.prepare(query)?;
+        self.decide_on(query, language, self.today())
+    }
+
+    /// [`Engine::decide_in`], with `today` as the day of a query without `at`, instead of the
+    /// clock's: for a caller that takes the day once for several steps (a memo's key and the
+    /// decision it keeps), so that midnight cannot fall between them.
+    pub fn decide_on(
+        &self,
+        query: &Query,
+        language: Language,
+        today: Date,
+    ) -> Result<Decision, InputError> {
+        let prepared = self.prepare_as(query, true, today)?;
         Ok(self.decide_prepared(&prepared, language))
     }
 
@@ -579,13 +591,15 @@ impl Engine {
         language: Language,
         memo: &mut DecisionMemo<Decision>,
     ) -> Result<Decision, InputError> {
-        let Some(key) = self.decision_key(query, language) else {
-            return self.decide_in(query, language);
+        // One day for the key and the decision it keeps.
+        let today = self.today();
+        let Some(key) = self.decision_key_on(query, language, today) else {
+            return self.decide_on(query, language, today);
         };
         if let Some(decision) = memo.get(&key) {
             return Ok(decision.clone().with_request_id(query.request_id.clone()));
         }
-        let decision = self.decide_in(query, language)?;
+        let decision = self.decide_on(query, language, today)?;
         if decision.errors.is_empty() {
             memo.insert(key, decision.clone().with_request_id(None));
         }
@@ -614,6 +628,17 @@ impl Engine {
     /// assert_eq!(engine.decision_key(&unknown, Language::Sv), None);
     /// ```
     pub fn decision_key(&self, query: &Query, language: Language) -> Option<DecisionKey> {
+        self.decision_key_on(query, language, self.today())
+    }
+
+    /// [`Engine::decision_key`], with `today` as the day of a query without `at` (see
+    /// [`Engine::decide_on`]).
+    pub fn decision_key_on(
+        &self,
+        query: &Query,
+        language: Language,
+        today: Date,
+    ) -> Option<DecisionKey> {
         if query.data.is_empty() && query.action.requires_data() {
             return None;
         }
@@ -635,8 +660,12 @@ impl Engine {
                     UserKey::Registered(id.as_str().into())
                 }
             }
-            UserRef::Inline(user) => {
-                let (user, conflict) = self.as_registered(user);
+            UserRef::Inline(asserted) => {
+                // A claim the decision notes is the caller's: the note names the user.
+                if self.training_on_the_callers_word(asserted, &query.ai) {
+                    return None;
+                }
+                let (user, conflict) = self.as_registered(asserted);
                 if !conflict.is_empty() {
                     return None;
                 }
@@ -652,7 +681,7 @@ impl Engine {
             }
         };
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
-        let assessments = self.assessments_on(&query.ai, self.day_of(query));
+        let assessments = self.assessments_on(&query.ai, query.at.unwrap_or(today));
         let context = contexts::slot(profile, &query.context, assessments.current_bits())?;
         Some(DecisionKey {
             user,
@@ -672,19 +701,21 @@ impl Engine {
     /// finds every entity in the store instead of one built and linked for this request, and
     /// gives the same decision. [`Engine::prepare_exact`] keeps the user as given.
     pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, true)
+        self.prepare_as(query, true, self.today())
     }
 
     /// [`Engine::prepare`] with the query's own user always: for asking Cedar about other
     /// policies (such as `aipolicy verify`'s invariants), which may look at more than roles.
     pub fn prepare_exact(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, false)
+        self.prepare_as(query, false, self.today())
     }
 
+    /// `today`: the day of a query without `at`.
     fn prepare_as(
         &self,
         query: &Query,
         representatives: bool,
+        today: Date,
     ) -> Result<PreparedRequest<'_>, InputError> {
         let mut problems = Vec::new();
         let mut notes = Vec::new();
@@ -803,6 +834,14 @@ impl Engine {
         if registered_ai.is_none() {
             notes.push(self.unregistered_ai_note(&query.ai));
         }
+        if let UserRef::Inline(asserted) = &query.user {
+            if self.training_on_the_callers_word(asserted, &query.ai) {
+                notes.push(format!(
+                    "user `{}` is not in the register, so the AI training it is given (`aiLiteracy: true`) is the caller's word; `{}` is high-risk and only trained users may use it (EU AI Act art. 26(2)): list the user in the register",
+                    asserted.id, query.ai
+                ));
+            }
+        }
         if !roles_beyond_register.is_empty() && query.action == Action::ReportIncident {
             notes.push(format!(
                 "the register does not give user `{}` the role {}; reporting an incident is allowed for anyone (U4)",
@@ -811,7 +850,7 @@ impl Engine {
             ));
         }
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
-        let day = self.day_of(query);
+        let day = query.at.unwrap_or(today);
         let assessments = registered_ai
             .map(|registered| registered.windows.on(day))
             .unwrap_or_default();
@@ -871,6 +910,18 @@ impl Engine {
                 other_training,
             },
         )
+    }
+
+    /// Whether `asserted`, a user the register does not list, is given the AI training for a
+    /// high-risk system, where the training decides access (AI Act art. 26(2)): the register
+    /// cannot vouch for it, so the decision notes it.
+    fn training_on_the_callers_word(&self, asserted: &User, ai: &str) -> bool {
+        asserted.ai_literacy == Some(true)
+            && self.register.user(&asserted.id).is_none()
+            && self
+                .register
+                .ai_system(ai)
+                .is_some_and(|ai| ai.ai_act_risk == Some(crate::register::AiActRisk::High))
     }
 
     /// The user as the engine decides about them: the register's user for a registered id,

@@ -456,3 +456,38 @@ fn a_batch_that_runs_across_midnight_decides_the_lines_after_it_by_the_new_day()
         .all(|v| *v == "allow"));
     assert_eq!(verdicts.last(), Some(&"deny"), "the memo outlived midnight");
 }
+
+#[test]
+fn training_the_register_cannot_vouch_for_is_named_on_a_high_risk_system() {
+    let register = "
+dataClasses: [{id: pu, level: 2, personalData: ordinary, secrecy: false}]
+aiSystems:
+  - {id: hog, hosting: internal, approved: true, owner: Chef, verified: true, maxDataLevel: 2,
+     personalData: ordinary, aiActRisk: high, fria: true, dpia: true, euDatabaseId: EUDB-1}
+  - {id: lag, hosting: internal, approved: true, owner: Chef, verified: true, maxDataLevel: 2,
+     personalData: ordinary, aiActRisk: minimal}
+users: [{id: lisa, roles: [employee], aiLiteracy: true}]
+";
+    let engine = engine(register, "2026-12-07");
+    let inline = |ai: &str| json!({"user": {"id": "extern-1", "roles": ["employee"], "aiLiteracy": true}, "ai": ai, "data": "pu"});
+    // Taken as given (the register does not list the user), but never quietly.
+    let decision = decide(&engine, inline("hog"));
+    assert!(decision.is_allowed(), "{decision:?}");
+    assert!(
+        decision
+            .notes
+            .iter()
+            .any(|n| n.contains("is the caller's word") && n.contains("art. 26(2)")),
+        "{decision:?}"
+    );
+    let query = Query::from_value(inline("hog")).unwrap();
+    assert_eq!(
+        engine.decision_key(&query, Language::En),
+        None,
+        "a note about the user is not shared"
+    );
+    // Where training decides nothing, and for a user the register lists, there is no such note.
+    assert!(decide(&engine, inline("lag")).notes.is_empty());
+    let listed = decide(&engine, json!({"user": "lisa", "ai": "hog", "data": "pu"}));
+    assert!(listed.notes.is_empty(), "{listed:?}");
+}

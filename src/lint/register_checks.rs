@@ -40,8 +40,13 @@ pub fn ai_act_findings(file: &str, text: &str, register: &Register) -> Vec<Findi
             None => problems.push(FieldError::new(
                 at(i, "id"),
                 format!(
-                    "AI system `{}` is not classified under the AI Act (no `aiActRisk`); it is denied `decide`, and a prohibited practice would pass unnoticed",
-                    ai.id
+                    "AI system `{}` is not classified under the AI Act (no `aiActRisk`); it is denied `decide`, and a prohibited practice would pass unnoticed{}",
+                    ai.id,
+                    if ai.decision_support {
+                        "; it supports decisions about individuals, which in a municipality is in most uses high-risk under annex III (point 5(a): eligibility for public assistance benefits and services; point 4: employment)"
+                    } else {
+                        ""
+                    }
                 ),
             )),
             Some(AiActRisk::High) => {
@@ -257,8 +262,14 @@ fn route_findings(file: &str, text: &str, register: &Register) -> Vec<Finding> {
         .iter()
         .all(|ai| ai.incident_channel.is_some());
     if register.incident_channel().is_none() && !every_system_has_a_channel {
+        // At the register's first key, where the municipality-wide keys go.
+        let place = if register.municipality().is_some() {
+            "municipality"
+        } else {
+            "dataClasses"
+        };
         problems.push(FieldError::new(
-            "municipality",
+            place,
             "the register names no incident channel (`incidentChannel`): U4 asks that deviations, errors and misuse are reported in the municipality's ordinary channels, and a deny cannot say which",
         ));
     }
@@ -314,6 +325,7 @@ aiSystems:
   - {id: snart, hosting: internal, approved: true, aiActRisk: minimal, verified: 2025-12-20}
   - {id: framtida, hosting: internal, approved: true, aiActRisk: minimal, verified: 2027-01-01}
   - {id: chatt, hosting: internal, approved: true, aiActRisk: limited, residentFacing: true}
+  - {id: stod-oklassat, hosting: internal, approved: true, decisionSupport: true, contestRoute: N}
 ";
 
     fn found() -> Vec<(Check, Severity, usize, String)> {
@@ -344,6 +356,7 @@ aiSystems:
     #[test]
     fn each_likely_mistake_is_found_at_its_line() {
         assert_found(Check::AiAct, Severity::Warning, 5, "not classified");
+        assert_found(Check::AiAct, Severity::Warning, 18, "annex III (point 5(a)");
         assert_found(
             Check::AiAct,
             Severity::Warning,

@@ -188,9 +188,9 @@ pub fn resolve_inputs(
 /// The day decisions are made at: assessments in the register are dated and lapse.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DayArgs {
-    /// Decide as on DATE, an RFC 3339 date (2026-12-07) or time with its offset, instead of
-    /// today in Europe/Stockholm; a query's own `at` wins [default: today, or the day in the
-    /// environment variable AIPOLICY_TODAY]
+    /// The day to decide at (and to tell lapses against), an RFC 3339 date (2026-12-07) or
+    /// time with its offset, instead of today in Europe/Stockholm; a query's own `at` wins
+    /// [default: today, or the day in the environment variable AIPOLICY_TODAY]
     #[arg(long, value_name = "DATE", global = true)]
     pub at: Option<String>,
 }

@@ -100,6 +100,15 @@ impl EngineArgs {
             return Err(Exit::InputError);
         }
         let clock = self.day.clock(self.inputs.policy.quiet, err)?;
+        if clock.is_fixed() {
+            // The operator's setting, not the caller's: said, whatever `--quiet` says.
+            let _ = writeln!(
+                err,
+                "warning: {} fixes the day at {}: the decision log records these decisions as made now",
+                aipolicy::clock::TODAY_VARIABLE,
+                clock.today()
+            );
+        }
         // Logged decisions are made today: a query's own `at` is an input error.
         match aipolicy_server::load::load(&inputs, self.lang.into(), 0) {
             Ok(loaded) => Ok((

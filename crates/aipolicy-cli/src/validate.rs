@@ -68,6 +68,7 @@ struct JsonReport<'a> {
     ok: bool,
     errors: usize,
     warnings: usize,
+    notes: usize,
     policies: &'a str,
     schema: &'a str,
     register: &'a str,
@@ -122,6 +123,7 @@ fn write_json(out: &mut dyn Write, validation: &Validation) -> std::io::Result<(
         ok: !report.has_errors(),
         errors: report.errors().count(),
         warnings: report.warnings().count(),
+        notes: report.notes().count(),
         policies: &validation.policies,
         schema: &validation.schema,
         register: &validation.register,
@@ -175,12 +177,17 @@ pub fn write_summary(out: &mut dyn Write, validation: &Validation) -> std::io::R
         writeln!(out, "policies per paragraph: {}", coverage.join(", "))?;
     }
     let (errors, warnings) = (report.errors().count(), report.warnings().count());
+    // Notes are named only when there are some: they are allowed, and most runs have none.
+    let notes = match report.notes().count() {
+        0 => String::new(),
+        n => format!(", {n} note(s)"),
+    };
     if errors == 0 {
-        writeln!(out, "ok: no errors, {warnings} warning(s)")
+        writeln!(out, "ok: no errors, {warnings} warning(s){notes}")
     } else {
         writeln!(
             out,
-            "failed: {errors} error(s), {warnings} warning(s) (details on stderr)"
+            "failed: {errors} error(s), {warnings} warning(s){notes} (details on stderr)"
         )
     }
 }

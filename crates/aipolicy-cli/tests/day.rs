@@ -102,7 +102,14 @@ fn the_issues_reproducers_are_denies_naming_their_article() {
         "law-gdpr-third-country-transfer"
     );
     assert_eq!(decision["reasons"][0]["law"], "GDPR art. 44–46");
-    // `validate` names what cannot be right in this register, at its lines.
+    // `validate` names what cannot be right in this register, at its lines, and counts the
+    // undated assessments as notes.
+    let output = run(
+        &dir,
+        &["validate", "--register", "r.yaml", "--format", "json"],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["notes"], 4, "{report}");
     let findings = findings(
         &dir,
         &["validate", "--register", "r.yaml", "--format", "json"],
@@ -255,6 +262,10 @@ fn the_environment_fixes_today_and_says_so() {
     assert_eq!(output.status.code(), Some(2));
     let err = text(&output.stderr);
     assert!(err.contains("AIPOLICY_TODAY: `soon`"), "{err}");
+    // Set to nothing is not set: today.
+    let output = with_today("");
+    let err = text(&output.stderr);
+    assert!(err.contains("(today, Europe/Stockholm)"), "{err}");
 }
 
 #[test]

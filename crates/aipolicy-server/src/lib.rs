@@ -121,11 +121,17 @@ impl Server {
         .map_err(|e| StartError::Inputs(e.to_string()))?;
         page.enabled = !args.no_staff_page;
         if args.clock.is_fixed() {
-            // Not an error, but never quiet: every decision is made as on that day.
+            // Not an error, but never quiet: every decision is made as on that day, and the
+            // decision log records them as made now.
             tracing::warn!(
-                "day: {}: the service decides as on this day, not today (is {} set?)",
+                "day: {}: the service decides as on this day, not today (is {} set?){}; /v1/status shows it",
                 args.clock.describe(),
-                aipolicy::clock::TODAY_VARIABLE
+                aipolicy::clock::TODAY_VARIABLE,
+                if args.log.log.is_some() {
+                    ", and the decision log records these decisions as made now"
+                } else {
+                    ""
+                }
             );
         }
         if !args.quiet {

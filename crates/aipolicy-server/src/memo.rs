@@ -40,20 +40,22 @@ impl SharedMemo {
         query: &Query,
         language: Language,
     ) -> Result<Decision, InputError> {
+        // One day for the key and the decision it keeps: midnight cannot fall between them.
+        let today = engine.today();
         let key = if self.shards.is_empty() || !memoizable(engine, query) {
             None
         } else {
-            engine.decision_key(query, language)
+            engine.decision_key_on(query, language, today)
         };
         let Some(key) = key else {
-            return engine.decide_in(query, language);
+            return engine.decide_on(query, language, today);
         };
         let shard = &self.shards[(self.hasher.hash_one(&key) as usize) % self.shards.len()];
         let found = shard.lock().ok().and_then(|memo| memo.get(&key).cloned());
         if let Some(decision) = found {
             return Ok(Decision::clone(&decision).with_request_id(query.request_id.clone()));
         }
-        let decision = engine.decide_in(query, language)?;
+        let decision = engine.decide_on(query, language, today)?;
         if decision.errors.is_empty() {
             if let Ok(mut memo) = shard.lock() {
                 memo.insert(key, Arc::new(decision.clone().with_request_id(None)));

@@ -828,6 +828,9 @@ async fn status(AxState(state): AxState<Arc<State>>, headers: HeaderMap) -> Resp
         "lastReloadAt": state.last_reload(),
         "reloads": {"success": good, "failure": failed},
         "inputs": state.inputs.describe(&cwd),
+        // The day decisions are made at, and whether a fixed clock (AIPOLICY_TODAY) holds it.
+        "day": state.config.clock.today().to_string(),
+        "dayFixed": state.config.clock.is_fixed(),
         "startedAt": crate::time::rfc3339(state.started),
         "uptimeSeconds": state.uptime(),
         "version": env!("CARGO_PKG_VERSION"),

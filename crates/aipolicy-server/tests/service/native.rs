@@ -329,6 +329,10 @@ async fn the_service_decides_a_new_day_by_the_new_days_assessments() {
         message.contains("of 2026-10-01 held through 2027-10-01"),
         "{message}"
     );
+    // The status says the day the service decides at.
+    let (_, status) = server.get("/v1/status").await;
+    assert_eq!(status["day"], "2027-10-02", "{status}");
+    assert_eq!(status["dayFixed"], true);
     // The staff page decides by the same clock, and says where to report.
     let page = server
         .client
