@@ -270,6 +270,12 @@ impl Standing {
         }
     }
 
+    /// Whether a deny that this assessment decided has more to say ([`Standing::explain`]): it
+    /// lapsed, or is dated after the day.
+    pub fn is_explained(self) -> bool {
+        matches!(self, Standing::Lapsed { .. } | Standing::NotYet { .. })
+    }
+
     /// What a deny that this assessment decided adds: which one lapsed (or is not yet made)
     /// and when. `None` when it holds or was never done.
     pub fn explain(self, kind: AssessmentKind, language: Language) -> Option<String> {

@@ -72,10 +72,9 @@ pub struct PreparedRequest<'e> {
     pub notes: Vec<String>,
     /// The query's `requestId`.
     pub request_id: Option<String>,
-    /// The day of the decision: the query's `at`, else the engine clock's today.
-    pub day: Date,
-    /// How the AI system's assessments stand on that day (none done for a system not in the
-    /// register); Cedar sees which hold as `context.current`.
+    /// How the AI system's assessments stand on the day of the decision (the query's `at`,
+    /// else the engine clock's today; none done for a system not in the register); Cedar sees
+    /// which hold as `context.current`.
     pub assessments: Standings,
     /// Where incidents with this AI system are reported (U4), when the register names it.
     pub incident_channel: Option<Arc<str>>,
@@ -295,10 +294,28 @@ impl Engine {
             return Err(LoadError::Policies(problems));
         }
         let names = CedarNames::new(&schema)?;
+        // One JSON form per policy (Cedar makes it by parsing again): for the slices, for the
+        // check that the policies see users only through their roles, and for the assessments
+        // each rule reads.
+        let with_json = slices::with_json(
+            policies
+                .set()
+                .policies()
+                .chain(policies.duties().policies()),
+        );
+        let mut reads_assessments = vec![0u8; policies.rules().len()];
+        for (policy, json) in &with_json {
+            if let (Some(i), Some(json)) = (policies.position(policy.id()), json) {
+                if let Some(reads) = reads_assessments.get_mut(i) {
+                    *reads = assessments_read(json);
+                }
+            }
+        }
         let explained = policies
             .rules()
             .iter()
-            .map(|rule| {
+            .zip(reads_assessments)
+            .map(|(rule, reads_assessments)| {
                 let reason = |message: &std::sync::Arc<str>| Reason {
                     policy: rule.id.clone(),
                     paragraph: rule.paragraph.code().into(),
@@ -313,7 +330,7 @@ impl Engine {
                         (Some(sv), Some(en)) => Some([reason(sv), reason(en)]),
                         _ => None,
                     },
-                    reads_assessments: 0,
+                    reads_assessments,
                 }
             })
             .collect();
@@ -322,10 +339,15 @@ impl Engine {
             .iter()
             .map(|ai| {
                 // Cedar sees the contest route in force: the system's own, else the register's.
-                let mut in_force = Cow::Borrowed(ai);
-                if ai.contest_route.is_none() && register.contest_route().is_some() {
-                    in_force.to_mut().contest_route = register.contest_route().map(Into::into);
-                }
+                let route = register.contest_route_of(ai);
+                let in_force = if route == ai.contest_route.as_deref() {
+                    Cow::Borrowed(ai)
+                } else {
+                    Cow::Owned(AiSystem {
+                        contest_route: route.map(Into::into),
+                        ..ai.clone()
+                    })
+                };
                 Ok((ai.id.clone(), names.ai_entity(&in_force, true)?))
             })
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
@@ -340,16 +362,12 @@ impl Engine {
             .iter()
             .filter_map(|ai| {
                 let entity = ai_entities.get(&ai.id)?;
-                let channel = match &ai.incident_channel {
-                    Some(own) => Some(Arc::from(own.as_str())),
-                    None => incident_channel.clone(),
-                };
                 Some((
                     ai.id.clone(),
                     RegisteredAi {
                         uid: entity.uid(),
                         windows: register.windows(ai),
-                        incident_channel: channel,
+                        incident_channel: register.incident_channel_of(ai).map(Arc::from),
                     },
                 ))
             })
@@ -366,26 +384,10 @@ impl Engine {
             .iter()
             .map(|(id, e)| (id.clone(), e.uid()))
             .collect();
-        // One JSON form per policy (Cedar makes it by parsing again): for the slices and for
-        // the check that the policies see users only through their roles.
-        let with_json = slices::with_json(
-            policies
-                .set()
-                .policies()
-                .chain(policies.duties().policies()),
-        );
         let users_by_roles = memo::principal_seen_only_through_roles(
             with_json.iter().map(|(_, json)| json.as_ref()),
             &names.user.to_string(),
         );
-        let mut explained: Vec<Explained> = explained;
-        for (policy, json) in &with_json {
-            if let (Some(i), Some(json)) = (policies.position(policy.id()), json) {
-                if let Some(e) = explained.get_mut(i) {
-                    e.reads_assessments = assessments_read(json);
-                }
-            }
-        }
         let representatives = if users_by_roles {
             names.role_representatives()?
         } else {
@@ -476,19 +478,9 @@ impl Engine {
         self
     }
 
-    /// Whether the engine refuses a query's `at` ([`Engine::on_own_clock_only`]).
-    pub fn is_on_own_clock_only(&self) -> bool {
-        self.own_clock_only
-    }
-
     /// The day a query without `at` is decided at: today, by the engine's clock.
     pub fn today(&self) -> Date {
         self.clock.today()
-    }
-
-    /// The day `query` is decided at: its `at`, else today.
-    pub fn day_of(&self, query: &Query) -> Date {
-        query.at.unwrap_or_else(|| self.clock.today())
     }
 
     /// How `ai`'s assessments stand on `day` (none done for a system not in the register).
@@ -850,12 +842,11 @@ impl Engine {
             ));
         }
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
-        let day = query.at.unwrap_or(today);
         let assessments = registered_ai
-            .map(|registered| registered.windows.on(day))
+            .map(|registered| registered.windows.on(query.at.unwrap_or(today)))
             .unwrap_or_default();
         let mut prepared = self
-            .build_request(user, ai, query, profile, day, assessments)
+            .build_request(user, ai, query, profile, assessments)
             .map_err(|e| InputError::at("", e))?;
         prepared.roles_beyond_register = roles_beyond_register;
         prepared.notes = notes;
@@ -964,7 +955,6 @@ impl Engine {
         ai: Party<'_>,
         query: &Query,
         profile: DataProfile,
-        day: Date,
         assessments: Standings,
     ) -> Result<PreparedRequest<'_>, String> {
         let action_entity = self
@@ -1006,7 +996,6 @@ impl Engine {
             roles_beyond_register: Vec::new(),
             notes: Vec::new(),
             request_id: None,
-            day,
             assessments,
             incident_channel: None,
         })
@@ -1137,7 +1126,6 @@ impl Engine {
                     Party::Built(Box::new(ai.clone())),
                     &query,
                     DataProfile::default(),
-                    Date::MIN,
                     Standings::default(),
                 )
                 .map_err(LoadError::Internal)?;
@@ -1172,7 +1160,7 @@ impl Engine {
 fn lapsed_bits(assessments: &Standings) -> u8 {
     AssessmentKind::ALL
         .into_iter()
-        .filter(|kind| assessments.of(*kind).explain(*kind, Language::En).is_some())
+        .filter(|kind| assessments.of(*kind).is_explained())
         .fold(0, |bits, kind| bits | kind.bit())
 }
 

@@ -657,22 +657,6 @@ impl Register {
         self.municipality.as_deref()
     }
 
-    /// The same register with its municipality-wide routes and validity: where a person
-    /// contests a decision, where incidents are reported, and how long assessments hold.
-    pub fn with_settings(
-        mut self,
-        contest_route: Option<String>,
-        incident_channel: Option<String>,
-        assessment_validity: Option<AssessmentValidity>,
-    ) -> Result<Register, LoadError> {
-        self.contest_route = contest_route;
-        self.incident_channel = incident_channel;
-        self.assessment_validity = assessment_validity;
-        let json = serde_json::to_value(&self)
-            .map_err(|e| LoadError::Internal(format!("register to JSON: {e}")))?;
-        Register::from_json_value(json, "<register>", None)
-    }
-
     /// Where a person contests or appeals a decision, municipality-wide (`contestRoute`).
     pub fn contest_route(&self) -> Option<&str> {
         self.contest_route.as_deref()
@@ -681,11 +665,6 @@ impl Register {
     /// Where incidents are reported, municipality-wide (`incidentChannel`, U4).
     pub fn incident_channel(&self) -> Option<&str> {
         self.incident_channel.as_deref()
-    }
-
-    /// How long assessments hold, municipality-wide (`assessmentValidity`).
-    pub fn assessment_validity(&self) -> Option<&AssessmentValidity> {
-        self.assessment_validity.as_ref()
     }
 
     /// Where a person contests a decision made with `ai`'s support: its own route, else the

@@ -75,13 +75,9 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     } else {
         args.paths.clone()
     };
-    // `--at` decides every file as on that day, whatever day the file names.
-    let day = args
-        .engine
-        .day
-        .at
-        .as_deref()
-        .and_then(|at| aipolicy::clock::parse_day(at).ok());
+    // `--at` decides every file as on that day (the engine's clock, fixed at it), whatever day
+    // the file names.
+    let day = args.engine.day.at.is_some().then(|| engine.today());
     let run = match scenario::run_paths_on(&engine, &paths, day) {
         Ok(run) => run,
         Err(e) => {
