@@ -1,46 +1,44 @@
 #![doc = include_str!("../README.md")]
 
-pub mod assessments;
-pub mod attributes;
-pub mod batch;
-mod cedar_text;
-pub mod clock;
-mod contexts;
-mod data_profile;
-pub mod decision;
+// The layers, each depending only on those above it in this list.
+pub mod authoring;
+pub mod diagnostics;
 pub mod engine;
-pub mod error;
-pub mod inputs;
-pub mod invariants;
-pub mod json_schema;
-pub mod lint;
+pub mod io;
 pub mod log;
-pub mod matrix;
-pub mod memo;
-pub mod paragraph;
-pub mod policies;
-pub mod policy_text;
-pub mod query;
-pub mod read;
-pub mod register;
-pub mod scenario;
-pub mod search;
-mod slices;
-pub mod suggest;
-pub mod trace;
-mod yaml_limits;
-pub mod yaml_path;
+pub mod model;
+pub mod policy;
+pub mod project;
 
-pub use assessments::{Assessment, AssessmentKind};
-pub use clock::Clock;
-pub use decision::{Decision, Language, Obligation, Reason, Verdict};
+pub use diagnostics::error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};
+pub use engine::memo::{DecisionKey, DecisionMemo};
 pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};
-pub use error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};
-pub use memo::{DecisionKey, DecisionMemo};
-pub use paragraph::Paragraph;
-pub use policies::{Policies, PolicyFile, Rule};
-pub use query::{Action, Context, Query, UserRef};
-pub use register::{
+pub use model::assessments::{Assessment, AssessmentKind};
+pub use model::clock::Clock;
+pub use model::decision::{Decision, Language, Obligation, Reason, Verdict};
+pub use model::paragraph::Paragraph;
+pub use model::query::{Action, Context, Query, UserRef};
+pub use model::register::{
     AiActRisk, AiSystem, DataClass, Hosting, PersonalData, Register, Role, Status,
     ThirdCountryTransfer, User,
 };
+pub use policy::{Policies, PolicyFile, Rule};
+
+// The module paths of the releases before the layers: kept, so that code written against them
+// still compiles.
+#[doc(no_inline)]
+pub use authoring::{invariants, lint, matrix, scenario, trace};
+#[doc(no_inline)]
+pub use diagnostics::{error, suggest};
+#[doc(no_inline)]
+pub use engine::{batch, memo, search};
+#[doc(no_inline)]
+pub use io::{json_schema, read, yaml_path};
+#[doc(no_inline)]
+pub use model::{assessments, attributes, clock, decision, paragraph, query, register};
+#[doc(no_inline)]
+pub use policy as policies;
+#[doc(no_inline)]
+pub use policy::text as policy_text;
+#[doc(no_inline)]
+pub use project::inputs;

@@ -18,9 +18,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::decision::{Decision, Reason, Verdict};
 use crate::engine::Engine;
-use crate::query::Query;
+use crate::model::decision::{Decision, Reason, Verdict};
+use crate::model::query::Query;
 
 /// The `prevHash` of the first record of a log: no record came before it.
 pub const GENESIS: &str = "";

@@ -1148,8 +1148,9 @@ when { principal has unit && principal.unit == "Spärrad" };
 
 #[test]
 fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
+    use aipolicy::diagnostics::findings::Check;
     use aipolicy::inputs::{Inputs, Source};
-    use aipolicy::lint::{self, Check};
+    use aipolicy::project;
     let dir = policies_copy("uncovered", |files| {
         files.retain(|(name, _)| !name.starts_with("u5-"));
     });
@@ -1163,7 +1164,7 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
         policies: Source::Path(dir.clone()),
         ..Inputs::embedded()
     };
-    let findings = lint::gate(&inputs, today()).unwrap_err();
+    let findings = project::gate(&inputs, today()).unwrap_err();
     let uncovered: Vec<_> = findings
         .iter()
         .filter(|f| f.check == Check::UncoveredParagraph)
@@ -1175,12 +1176,12 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
         uncovered[0].headline()
     );
     // The same verdict as `validate`'s.
-    let validation = lint::validate(&inputs, today());
+    let validation = project::validate(&inputs, today());
     assert!(validation.report.has_errors() && validation.engine.is_none());
     // With U5 back, the gate gives the engine.
     std::fs::remove_dir_all(&dir).unwrap();
     let dir = policies_copy("covered", |_| {});
-    let passed = lint::gate(
+    let passed = project::gate(
         &Inputs {
             policies: Source::Path(dir.clone()),
             ..Inputs::embedded()

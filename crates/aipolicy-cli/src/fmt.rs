@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{report, Exit};
-use aipolicy::lint::format_cedar;
+use aipolicy::authoring::format::format_cedar;
 
 /// Arguments of `aipolicy fmt`.
 #[derive(Debug, Clone, Default, Args)]

@@ -5,7 +5,8 @@ use serde::Serialize;
 use std::io::Write;
 
 use super::{report, DayArgs, Exit, InputArgs};
-use aipolicy::lint::{self, FindingRecord, Validation};
+use aipolicy::diagnostics::findings::FindingRecord;
+use aipolicy::project::{self, Validation};
 
 /// Arguments of `aipolicy validate`.
 #[derive(Debug, Clone, Default, Args)]
@@ -18,7 +19,7 @@ use aipolicy::lint::{self, FindingRecord, Validation};
   - the register is valid YAML with the register's keys (`aipolicy schema register`)
   - the engine builds from the three together
   - the invariants `aipolicy verify` proves read and type-check against the schema
-A service embedding the engine loads through the same gate (`aipolicy::lint::gate`): what
+A service embedding the engine loads through the same gate (`aipolicy::project::gate`): what
 passes here is what it accepts on a reload.
 Warnings: an annotation aipolicy does not read (e.g. @se for @sv), a policy in the file of
 another paragraph (s3-*.cedar holds §3), any other warning of Cedar's validator; in the
@@ -96,7 +97,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         Ok(clock) => clock,
         Err(exit) => return exit,
     };
-    let validation = lint::validate(&inputs, clock.today());
+    let validation = project::validate(&inputs, clock.today());
     let written = match args.format {
         ReportFormat::Json => write_json(out, &validation),
         ReportFormat::Text => {
@@ -109,7 +110,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     if let Some(exit) = super::write_failure(written, "the result", err) {
         return exit;
     }
-    // The load gate's verdict (`lint::gate`): what a service reloading these files accepts.
+    // The load gate's verdict (`project::gate`): what a service reloading these files accepts.
     if validation.engine.is_some() {
         Exit::Success
     } else {

@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use aipolicy::diagnostics::findings::{Check, Severity};
 use aipolicy::inputs::{Inputs, Source};
-use aipolicy::lint::{self, Check, Severity};
 use aipolicy::matrix::Matrix;
+use aipolicy::project;
 use aipolicy::{Action, Context, Engine, Language, Query, Role, Verdict};
 use aipolicy_cli::{self as cli, Cli, Command, Exit};
 use clap::Parser;
@@ -140,7 +141,7 @@ fn an_unknown_paragraph_fails_with_file_and_line() {
     // With U3's only policy moved away, the paragraph is uncovered too.
     assert!(err.contains("paragraph `U3`"), "{err}");
 
-    let validation = lint::validate(
+    let validation = project::validate(
         &Inputs {
             policies: Source::Path(dir.0.clone()),
             ..Inputs::embedded()
@@ -203,7 +204,7 @@ fn every_problem_of_every_file_is_reported_at_once() {
         "forbid (principal, action, resource",
     )
     .unwrap();
-    let validation = lint::validate(
+    let validation = project::validate(
         &Inputs {
             policies: Source::Path(dir.0.clone()),
             ..Inputs::embedded()
@@ -262,7 +263,7 @@ fn a_policy_that_can_never_apply_is_an_error() {
          forbid (principal, action, resource)\nwhen { 1 > 2 && false };\n",
     )
     .unwrap();
-    let validation = lint::validate(
+    let validation = project::validate(
         &Inputs {
             policies: Source::Path(dir.0.clone()),
             ..Inputs::embedded()

@@ -1,0 +1,244 @@
+//! JSON Schema validation of registers and queries, with errors at dotted paths.
+
+use std::borrow::Cow;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::{Location, LocationSegment};
+use jsonschema::Validator;
+use serde_json::Value;
+
+use crate::diagnostics::error::FieldError;
+
+/// The register's JSON Schema, as shipped in `schemas/register.schema.json`.
+pub const REGISTER_SCHEMA: &str = include_str!("../../schemas/register.schema.json");
+/// The query's JSON Schema, as shipped in `schemas/query.schema.json`.
+pub const QUERY_SCHEMA: &str = include_str!("../../schemas/query.schema.json");
+
+/// The pattern of a date in the register's schema (`YYYY-MM-DD`).
+const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+/// An embedded schema, compiled once per process on first use.
+pub(crate) type Compiled = std::sync::OnceLock<Result<CompiledSchema, String>>;
+
+/// A compiled schema and its JSON (to name the keys an object may have).
+#[derive(Debug)]
+pub(crate) struct CompiledSchema {
+    pub(crate) validator: Validator,
+    schema: Value,
+}
+
+/// The validator of `cell`, compiling `schema_text` the first time. An `Err` is a bug in an
+/// embedded schema, never a user's mistake.
+pub(crate) fn compiled(
+    cell: &'static Compiled,
+    schema_text: &str,
+) -> Result<&'static CompiledSchema, String> {
+    cell.get_or_init(|| compile(schema_text))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Compiles an embedded schema. Failing here is a bug in aipolicy, not in user input.
+pub(crate) fn compile(schema_text: &str) -> Result<CompiledSchema, String> {
+    let schema: Value = serde_json::from_str(schema_text).map_err(|e| e.to_string())?;
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())?;
+    Ok(CompiledSchema { validator, schema })
+}
+
+/// The keys the schema declares for the object at `evaluation_path` (the path of an
+/// `additionalProperties` keyword, `$ref`s included), following `$ref`s within the schema.
+fn declared_keys<'s>(schema: &'s Value, evaluation_path: &Location) -> Vec<&'s str> {
+    let mut node = schema;
+    let segments: Vec<String> = evaluation_path
+        .segments()
+        .map(|segment| match segment {
+            LocationSegment::Index(i) => i.to_string(),
+            LocationSegment::Property(name) => name.to_string(),
+        })
+        .collect();
+    // The last segment is the `additionalProperties` keyword itself.
+    for segment in segments.iter().take(segments.len().saturating_sub(1)) {
+        if segment == "$ref" {
+            let Some(target) = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| schema.pointer(pointer))
+            else {
+                return Vec::new();
+            };
+            node = target;
+            continue;
+        }
+        let next = match node {
+            Value::Object(map) => map.get(segment.as_str()),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Vec::new();
+        };
+        node = next;
+    }
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// "unknown field", with the declared key closest to `name` when one is close enough to be a
+/// likely slip (`maxDatalevel` for `maxDataLevel`).
+fn unknown_field_message(name: &str, declared: &[&str]) -> String {
+    match crate::diagnostics::suggest::closest(name, declared.iter().copied()) {
+        Some(known) => format!("unknown field; did you mean `{known}`?"),
+        None if declared.is_empty() => "unknown field".to_string(),
+        None => format!("unknown field; expected one of {}", declared.join(", ")),
+    }
+}
+
+/// Every schema violation of `instance`, each at its dotted path.
+pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<FieldError> {
+    let validator = &compiled.validator;
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
+    let mut problems: Vec<FieldError> = validator
+        .iter_errors(instance)
+        .flat_map(|error| {
+            let path = dotted_path(error.instance_path());
+            match error.kind() {
+                ValidationErrorKind::Required { property } => {
+                    let name = property
+                        .as_str()
+                        .map_or(Cow::Owned(property.to_string()), Cow::Borrowed);
+                    vec![FieldError::new(
+                        join(&path, &name),
+                        "missing required field",
+                    )]
+                }
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let declared = declared_keys(&compiled.schema, error.evaluation_path());
+                    unexpected
+                        .iter()
+                        .map(|name| {
+                            FieldError::new(
+                                join(&path, name),
+                                unknown_field_message(name, &declared),
+                            )
+                        })
+                        .collect()
+                }
+                ValidationErrorKind::Enum { options } => vec![FieldError::new(
+                    path,
+                    format!("{} is not one of {}", short(error.instance()), options),
+                )],
+                ValidationErrorKind::Type { kind } => vec![FieldError::new(
+                    path,
+                    format!(
+                        "expected {}, found {}",
+                        type_name(kind),
+                        short(error.instance())
+                    ),
+                )],
+                // A register's assessment: the schema's pattern is a date.
+                ValidationErrorKind::Pattern { pattern } if pattern == DATE_PATTERN => {
+                    vec![FieldError::new(
+                        path,
+                        format!(
+                            "expected true, false or the day it was made (YYYY-MM-DD), found {}",
+                            short(error.instance())
+                        ),
+                    )]
+                }
+                // The count and the limit, not the list's opening JSON.
+                ValidationErrorKind::MaxItems { limit } => {
+                    let count = error.instance().as_array().map_or(0, Vec::len);
+                    vec![FieldError::new(
+                        path,
+                        format!("has {count} items, more than {limit} items; the limit is {limit}"),
+                    )]
+                }
+                _ => vec![FieldError::new(
+                    path,
+                    shorten_instance(error.to_string(), error.instance()),
+                )],
+            }
+        })
+        .collect();
+    problems.dedup();
+    problems
+}
+
+/// `/aiSystems/3/maxDataLevel` → `aiSystems[3].maxDataLevel`.
+pub fn dotted_path(location: &Location) -> String {
+    let mut path = String::new();
+    for segment in location.segments() {
+        match segment {
+            LocationSegment::Index(i) => path.push_str(&format!("[{i}]")),
+            LocationSegment::Property(name) => {
+                path = join(&path, &name);
+            }
+        }
+    }
+    path
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => format!("{t}"),
+        jsonschema::error::TypeKind::Multiple(ts) => ts
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// A value as shown in an error: JSON, cut to a readable length.
+fn short(value: &Value) -> String {
+    shorten(value.to_string())
+}
+
+const MAX_SHOWN: usize = 120;
+
+/// A validator's message with the offending value in it cut to a readable length, so that what
+/// was expected (`is longer than 256 characters`) is never what gets cut off.
+fn shorten_instance(message: String, instance: &Value) -> String {
+    let shown = instance.to_string();
+    if shown.chars().count() <= MAX_SHOWN {
+        return shorten_keeping_end(message);
+    }
+    if message.contains(&shown) {
+        shorten_keeping_end(message.replacen(&shown, &shorten(shown.clone()), 1))
+    } else {
+        shorten(message)
+    }
+}
+
+/// Messages are short once their value is; a long one is kept whole up to a generous bound.
+fn shorten_keeping_end(message: String) -> String {
+    if message.chars().count() <= 4 * MAX_SHOWN {
+        message
+    } else {
+        shorten(message)
+    }
+}
+
+fn shorten(text: String) -> String {
+    if text.chars().count() <= MAX_SHOWN {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_SHOWN).collect();
+    format!("{cut}…")
+}
+
+/// The scenario file's JSON Schema, as shipped in `schemas/scenarios.schema.json`.
+pub const SCENARIOS_SCHEMA: &str = include_str!("../../schemas/scenarios.schema.json");
