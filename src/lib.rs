@@ -12,7 +12,7 @@ pub mod project;
 
 pub use diagnostics::error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};
 pub use engine::memo::{DecisionKey, DecisionMemo};
-pub use engine::{DataProfile, Engine, EngineBuilder, PreparedRequest};
+pub use engine::{DataProfile, Engine, PreparedRequest};
 pub use model::assessments::{Assessment, AssessmentKind};
 pub use model::clock::Clock;
 pub use model::decision::{Decision, Language, Obligation, Reason, Verdict};
@@ -23,6 +23,7 @@ pub use model::register::{
     ThirdCountryTransfer, User,
 };
 pub use policy::{Policies, PolicyFile, Rule};
+pub use project::EngineBuilder;
 
 // The module paths of the releases before the layers: kept, so that code written against them
 // still compiles.

@@ -11,7 +11,7 @@
 //! inserted or deleted record breaks the chain ([`verify`]).
 
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
@@ -495,14 +495,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Bytes in lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
+pub use crate::io::hex;
 
 #[cfg(test)]
 mod tests {

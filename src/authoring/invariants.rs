@@ -267,18 +267,22 @@ impl Invariants {
 
     /// Reads and validates an invariants file (UTF-8, at most 1 MiB, not read past it).
     pub fn from_file(path: &Path) -> Result<Invariants, InvariantsError> {
-        let file = path.display().to_string();
-        let text =
-            crate::model::register::read_text_file(path, "invariants", INVARIANTS_LIMITS.max_bytes)
-                .map_err(|source| InvariantsError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?
-                .map_err(|problem| InvariantsError::Invalid {
-                    file: file.clone(),
-                    problems: vec![problem],
-                })?;
-        Invariants::from_yaml(&text, &file)
+        let text = Invariants::read_file_text(path)?;
+        Invariants::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// An invariants file's text, read as [`Invariants::from_file`] reads it: within its limit,
+    /// never past it (a pipe or a link to a device stops at the limit).
+    pub fn read_file_text(path: &Path) -> Result<String, InvariantsError> {
+        crate::io::read::read_text_file(path, "invariants", INVARIANTS_LIMITS.max_bytes)
+            .map_err(|source| InvariantsError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .map_err(|problem| InvariantsError::Invalid {
+                file: path.display().to_string(),
+                problems: vec![problem],
+            })
     }
 
     /// Parses and validates invariants YAML; `file` names it in errors. Every condition must

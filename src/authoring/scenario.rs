@@ -227,7 +227,7 @@ fn scenarios_validator() -> Result<&'static json_schema::CompiledSchema, String>
 impl ScenarioFile {
     /// Reads and validates a scenario file (UTF-8, at most [`MAX_SCENARIO_BYTES`]).
     pub fn load(path: &Path) -> Result<ScenarioFile, ScenarioError> {
-        let text = crate::model::register::read_text_file(path, "scenario", MAX_SCENARIO_BYTES)
+        let text = crate::io::read::read_text_file(path, "scenario", MAX_SCENARIO_BYTES)
             .map_err(|source| ScenarioError::Read {
                 path: path.to_path_buf(),
                 source,

@@ -27,7 +27,6 @@ pub(crate) mod slices;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -188,94 +187,14 @@ struct RegisteredAi {
     incident_channel: Option<Arc<str>>,
 }
 
-/// Chooses where an [`Engine`] gets its policies, schema and register; anything not given is
-/// the bundled Askersund default.
-///
-/// ```no_run
-/// let engine = aipolicy::Engine::builder()
-///     .register_file("other-municipality/register.yaml")
-///     .language(aipolicy::Language::En)
-///     .build()?;
-/// # Ok::<(), aipolicy::LoadError>(())
-/// ```
-#[derive(Debug, Default)]
-pub struct EngineBuilder {
-    policies_dir: Option<PathBuf>,
-    schema_file: Option<PathBuf>,
-    register_file: Option<PathBuf>,
-    register: Option<Register>,
-    language: Language,
-    clock: Clock,
-}
-
-impl EngineBuilder {
-    /// Policies from every `*.cedar` file of this folder.
-    pub fn policies_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.policies_dir = Some(dir.as_ref().to_path_buf());
-        self
-    }
-
-    /// The Cedar schema from this file.
-    pub fn schema_file(mut self, file: impl AsRef<Path>) -> Self {
-        self.schema_file = Some(file.as_ref().to_path_buf());
-        self
-    }
-
-    /// The register from this YAML file.
-    pub fn register_file(mut self, file: impl AsRef<Path>) -> Self {
-        self.register_file = Some(file.as_ref().to_path_buf());
-        self
-    }
-
-    /// A register already loaded.
-    pub fn register(mut self, register: Register) -> Self {
-        self.register = Some(register);
-        self
-    }
-
-    /// The language of [`Engine::decide`]'s explanations.
-    pub fn language(mut self, language: Language) -> Self {
-        self.language = language;
-        self
-    }
-
-    /// Where "today" comes from for a query without `at` (default: the system clock in
-    /// Europe/Stockholm).
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Loads and validates everything.
-    pub fn build(self) -> Result<Engine, LoadError> {
-        let policies = match &self.policies_dir {
-            Some(dir) => Policies::from_dir(dir)?,
-            None => Policies::bundled()?,
-        };
-        let schema = match &self.schema_file {
-            Some(file) => policy::load_schema_file(file)?,
-            None => policy::bundled_schema()?,
-        };
-        let register = match (self.register, &self.register_file) {
-            (Some(register), _) => register,
-            (None, Some(file)) => Register::from_file(file)?,
-            (None, None) => Register::bundled()?,
-        };
-        Ok(Engine::new(policies, schema, register)?
-            .with_language(self.language)
-            .with_clock(self.clock))
-    }
-}
-
 impl Engine {
     /// The bundled Askersund policies, schema and register, embedded in the binary.
     pub fn bundled() -> Result<Engine, LoadError> {
-        Engine::builder().build()
-    }
-
-    /// Starts an [`EngineBuilder`].
-    pub fn builder() -> EngineBuilder {
-        EngineBuilder::default()
+        Engine::new(
+            Policies::bundled()?,
+            policy::bundled_schema()?,
+            Register::bundled()?,
+        )
     }
 
     /// An engine from loaded parts. The policies must validate against the schema in Cedar's

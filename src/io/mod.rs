@@ -9,3 +9,17 @@ pub mod json_schema;
 pub mod read;
 pub(crate) mod yaml_limits;
 pub mod yaml_path;
+
+/// Bytes in lowercase hexadecimal.
+///
+/// ```
+/// assert_eq!(aipolicy::io::hex(&[0x0a, 0xff]), "0aff");
+/// ```
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}

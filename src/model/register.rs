@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
 use crate::io::json_schema;
-pub(crate) use crate::io::read::{read_capped, read_text_file, utf8_text};
+use crate::io::read::read_text_file;
 use crate::io::yaml_limits::{YamlLimits, YamlProblem};
 use crate::io::yaml_path;
 use crate::model::assessments::{Assessment, AssessmentKind, AssessmentValidity, Windows};

@@ -328,12 +328,10 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, LoadError> {
                 source,
             };
             let file = std::fs::File::open(&path).map_err(read_error)?;
-            let Some(bytes) =
-                crate::model::register::read_capped(file, left).map_err(read_error)?
-            else {
+            let Some(bytes) = crate::io::read::read_capped(file, left).map_err(read_error)? else {
                 return Err(LoadError::Policies(vec![too_much_policy_text(&name)]));
             };
-            let text = crate::model::register::utf8_text(bytes, "policy").map_err(|problem| {
+            let text = crate::io::read::utf8_text(bytes, "policy").map_err(|problem| {
                 LoadError::Policies(vec![SourceDiagnostic::whole_file(
                     &name,
                     format!("`{name}`: {}", problem.message),
@@ -385,8 +383,15 @@ pub fn load_schema(text: &str, file: &str) -> Result<Schema, LoadError> {
 /// Reads and parses a Cedar schema file (UTF-8, at most [`MAX_SCHEMA_BYTES`], not read past
 /// it).
 pub fn load_schema_file(path: &Path) -> Result<Schema, LoadError> {
+    let text = read_schema_file(path)?;
+    load_schema(&text, &path.display().to_string())
+}
+
+/// A Cedar schema file's text, read within [`MAX_SCHEMA_BYTES`] (not past it: a pipe or a device
+/// stops at the limit).
+pub fn read_schema_file(path: &Path) -> Result<String, LoadError> {
     let file = path.display().to_string();
-    let text = crate::model::register::read_text_file(path, "schema", MAX_SCHEMA_BYTES)
+    crate::io::read::read_text_file(path, "schema", MAX_SCHEMA_BYTES)
         .map_err(|source| LoadError::Read {
             path: path.to_path_buf(),
             source,
@@ -397,8 +402,7 @@ pub fn load_schema_file(path: &Path) -> Result<Schema, LoadError> {
                 format!("`{file}`: {}", problem.message),
                 None,
             )])
-        })?;
-    load_schema(&text, &file)
+        })
 }
 
 /// The bundled Cedar schema.

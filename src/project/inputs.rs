@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::diagnostics::error::LoadError;
-use crate::engine::EngineBuilder;
 use crate::policy::{self, PolicyFile};
+use crate::project::load::EngineBuilder;
 
 /// The name of a project's settings file.
 pub const PROJECT_FILE: &str = "aipolicy.toml";
@@ -284,19 +284,10 @@ impl Inputs {
         }
     }
 
-    /// An engine builder for these policies, schema and register.
+    /// An engine builder for these policies, schema and register: the one load (see
+    /// [`EngineBuilder`]).
     pub fn engine_builder(&self) -> EngineBuilder {
-        let mut builder = EngineBuilder::default();
-        if let Some(dir) = self.policies.path() {
-            builder = builder.policies_dir(dir);
-        }
-        if let Some(file) = self.schema.path() {
-            builder = builder.schema_file(file);
-        }
-        if let Some(file) = self.register.path() {
-            builder = builder.register_file(file);
-        }
-        builder
+        EngineBuilder::of(self)
     }
 
     /// The policy files in force, and the name findings give their folder (the folder, or
@@ -398,7 +389,7 @@ pub fn is_project(dir: &Path) -> bool {
 }
 
 fn read_settings(path: &Path) -> Result<Settings, ProjectError> {
-    let text = crate::model::register::read_text_file(path, "project file", MAX_PROJECT_FILE_BYTES)
+    let text = crate::io::read::read_text_file(path, "project file", MAX_PROJECT_FILE_BYTES)
         .map_err(|source| ProjectError::Read {
             path: path.to_path_buf(),
             source,

@@ -50,9 +50,15 @@ use crate::diagnostics::error::{LoadError, RegisterError};
 use crate::diagnostics::findings::{Check, Finding, Severity};
 use crate::engine::Engine;
 use crate::model::clock::Date;
-use crate::model::register::{self, Register};
+use std::path::Path;
+
+use crate::authoring::invariants::{
+    Invariants, InvariantsError, BUNDLED_INVARIANTS, BUNDLED_INVARIANTS_NAME,
+};
+use crate::model::register::Register;
 use crate::policy::{self, Policies};
-use crate::project::inputs::Inputs;
+use crate::project::inputs::{Inputs, Source};
+use crate::project::sources::Sources;
 
 /// What [`validate`] looked at and found.
 #[derive(Debug, Clone)]
@@ -65,6 +71,9 @@ pub struct Validation {
     pub schema: String,
     /// The register's file name.
     pub register: String,
+    /// The policy revision of what was read (see [`Sources::revision`]); `None` when an input
+    /// could not be read.
+    pub revision: Option<String>,
     /// The register, when it is valid.
     pub loaded_register: Option<Register>,
     /// The engine built from the sources: `Some` exactly when no finding is an error (the
@@ -109,8 +118,8 @@ pub struct Passed {
 /// it goes on deciding with is the last set that passed `aipolicy validate`.
 ///
 /// ```
-/// use aipolicy::{clock::parse_date, inputs::Inputs, lint};
-/// let passed = lint::gate(&Inputs::embedded(), parse_date("2026-12-07").unwrap()).unwrap();
+/// use aipolicy::{clock::parse_date, inputs::Inputs, project};
+/// let passed = project::gate(&Inputs::embedded(), parse_date("2026-12-07").unwrap()).unwrap();
 /// assert!(passed.warnings.is_empty());
 /// assert!(passed.engine.policies().rules().len() > 12);
 /// ```
@@ -123,21 +132,25 @@ pub fn gate(inputs: &Inputs, day: Date) -> Result<Passed, Vec<Finding>> {
 /// them, so a clean validation means the engine loads (it is [`Validation::engine`]; [`gate`]
 /// gives it only then). What lapses in the register is told as of `day`.
 pub fn validate(inputs: &Inputs, day: Date) -> Validation {
+    validate_sources(Sources::read(inputs), &inputs.invariants, day)
+}
+
+/// [`validate`] on sources already read (see [`EngineBuilder::load`](crate::EngineBuilder::load)),
+/// with the invariants of `invariants`.
+pub fn validate_sources(sources: Sources, invariants: &Source, day: Date) -> Validation {
+    let revision = sources.revision();
     let mut findings = Vec::new();
 
-    let (schema_name, schema) = match inputs.schema.path() {
-        Some(path) => (path.display().to_string(), policy::load_schema_file(path)),
-        None => (
-            format!("embedded {}", policy::BUNDLED_SCHEMA_NAME),
-            policy::bundled_schema(),
-        ),
-    };
-    let schema = schema
+    let schema_name = sources.schema.name;
+    let schema = sources
+        .schema
+        .content
+        .and_then(|text| policy::load_schema(&text, &schema_name))
         .map_err(|e| findings.extend(load_findings(e, Check::SchemaFile, &schema_name)))
         .ok();
 
-    let (policies_name, files) = inputs.policy_files();
-    let (files, mut report) = match files {
+    let policies_name = sources.policies.name;
+    let (files, mut report) = match sources.policies.content {
         Ok(files) => {
             let report = lint_policies(&files, schema.as_ref(), &policies_name);
             (Some(files), report)
@@ -149,22 +162,13 @@ pub fn validate(inputs: &Inputs, day: Date) -> Validation {
     };
 
     // Read once: parsed, and kept for the lines of its findings.
-    let (register_name, register_text, register) = match inputs.register.path() {
-        Some(path) => {
-            let name = path.display().to_string();
-            match Register::read_file_text(path) {
-                Ok(text) => {
-                    let register = Register::from_yaml(&text, &name);
-                    (name, text, register)
-                }
-                Err(e) => (name, String::new(), Err(e)),
-            }
+    let register_name = sources.register.name;
+    let (register_text, register) = match sources.register.content {
+        Ok(text) => {
+            let register = Register::from_yaml(&text, &register_name);
+            (text, register)
         }
-        None => (
-            format!("embedded {}", register::BUNDLED_REGISTER_NAME),
-            register::BUNDLED_REGISTER.to_string(),
-            Register::bundled(),
-        ),
+        Err(e) => (String::new(), Err(e)),
     };
     let register = match register {
         Ok(register) => {
@@ -186,10 +190,7 @@ pub fn validate(inputs: &Inputs, day: Date) -> Validation {
         }
     };
 
-    findings.extend(invariant_findings(
-        inputs.invariants.path(),
-        schema.as_ref(),
-    ));
+    findings.extend(invariant_findings(invariants.path(), schema.as_ref()));
     report.findings.extend(findings);
     let mut engine = None;
     if let (false, Some(files), Some(schema), Some(register)) =
@@ -217,6 +218,7 @@ pub fn validate(inputs: &Inputs, day: Date) -> Validation {
         policies: policies_name,
         schema: schema_name,
         register: register_name,
+        revision,
         loaded_register: register,
         engine,
     }
@@ -224,20 +226,27 @@ pub fn validate(inputs: &Inputs, day: Date) -> Validation {
 
 /// The invariants `aipolicy verify` would prove: they must read, and type-check against the
 /// schema (when it loaded), so that a broken invariants file fails `validate` too.
-fn invariant_findings(file: Option<&std::path::Path>, schema: Option<&Schema>) -> Vec<Finding> {
-    use crate::authoring::invariants::{Invariants, InvariantsError};
-    let (name, invariants) = match file {
-        Some(path) => (path.display().to_string(), Invariants::from_file(path)),
+fn invariant_findings(file: Option<&Path>, schema: Option<&Schema>) -> Vec<Finding> {
+    let help = "the invariants file's keys: `aipolicy schema invariants`";
+    // Read once, within its limit: parsed, and kept for the lines of its findings (a pipe or
+    // a link to a device stops at the limit, here as everywhere).
+    let (name, text) = match file {
+        Some(path) => (path.display().to_string(), Invariants::read_file_text(path)),
         None => (
-            crate::authoring::invariants::BUNDLED_INVARIANTS_NAME.to_string(),
-            Invariants::bundled(),
+            BUNDLED_INVARIANTS_NAME.to_string(),
+            Ok(BUNDLED_INVARIANTS.to_string()),
         ),
     };
-    let checked = invariants.and_then(|invariants| match schema {
-        Some(schema) => invariants.check(schema),
-        None => Ok(()),
-    });
-    let help = "the invariants file's keys: `aipolicy schema invariants`";
+    let (text, checked) = match text {
+        Ok(text) => {
+            let checked = Invariants::from_yaml(&text, &name).and_then(|invariants| match schema {
+                Some(schema) => invariants.check(schema),
+                None => Ok(()),
+            });
+            (text, checked)
+        }
+        Err(e) => (String::new(), Err(e)),
+    };
     match checked {
         Ok(()) => Vec::new(),
         Err(InvariantsError::Syntax { diagnostics, .. }) => diagnostics
@@ -247,13 +256,7 @@ fn invariant_findings(file: Option<&std::path::Path>, schema: Option<&Schema>) -
         Err(InvariantsError::Invalid {
             file: shown,
             problems,
-        }) => {
-            let text = match file {
-                Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
-                None => crate::authoring::invariants::BUNDLED_INVARIANTS.to_string(),
-            };
-            yaml_findings(Check::Invariants, &shown, &text, &problems, help)
-        }
+        }) => yaml_findings(Check::Invariants, &shown, &text, &problems, help),
         Err(other) => vec![Finding::about_file(
             Check::Invariants,
             Severity::Error,

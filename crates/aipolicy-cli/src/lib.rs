@@ -274,6 +274,26 @@ pub fn report(stderr: &mut dyn Write, error: impl miette::Diagnostic + Send + Sy
     let _ = writeln!(stderr, "{:?}", miette::Report::new(error));
 }
 
+/// Writes why a load was refused: the load error, or each error `aipolicy validate` finds (the
+/// gate of the decision service and of `--log`), with file, line and snippet.
+pub fn report_refused(stderr: &mut dyn Write, refused: aipolicy::project::Refused) {
+    match refused {
+        aipolicy::project::Refused::Error(e) => report(stderr, e),
+        aipolicy::project::Refused::Findings(findings) => {
+            let errors = findings
+                .into_iter()
+                .filter(|f| f.severity == aipolicy::diagnostics::findings::Severity::Error);
+            for finding in errors {
+                report(stderr, finding);
+            }
+            let _ = writeln!(
+                stderr,
+                "error: these inputs do not pass `aipolicy validate`, and nothing is logged from policies that do not"
+            );
+        }
+    }
+}
+
 /// Whether an I/O error is a closed pipe (`aipolicy batch | head`): stop quietly.
 pub fn is_broken_pipe(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe

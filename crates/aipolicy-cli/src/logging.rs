@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use aipolicy::engine::Engine;
 use aipolicy::log::{DecisionRecord, DecisionSink, Origin};
+use aipolicy::project::Gate;
 use aipolicy::{Decision, Query};
 use aipolicy_log::{Log, LogArgs};
 
@@ -109,25 +110,21 @@ impl EngineArgs {
                 clock.today()
             );
         }
-        // Logged decisions are made today: a query's own `at` is an input error.
-        match aipolicy_server::load::load(&inputs, self.lang.into(), 0) {
-            Ok(loaded) => Ok((
-                loaded.engine.with_clock(clock).on_own_clock_only(true),
-                Some(loaded.revision.to_string()),
-            )),
-            // The command's own load gives the error, with file, line and snippet.
-            Err(_) => match inputs
-                .engine_builder()
-                .language(self.lang.into())
-                .clock(clock)
-                .build()
-            {
-                Ok(engine) => Ok((engine.on_own_clock_only(true), None)),
-                Err(e) => {
-                    super::report(err, e);
-                    Err(Exit::InputError)
-                }
-            },
+        // Logged decisions are made today: a query's own `at` is an input error. Loaded as the
+        // service loads, through the gate of `aipolicy validate`, for the revision the records
+        // name.
+        match inputs
+            .engine_builder()
+            .gate(Gate::Validate)
+            .language(self.lang.into())
+            .clock(clock)
+            .load()
+        {
+            Ok(loaded) => Ok((loaded.engine.on_own_clock_only(true), Some(loaded.revision))),
+            Err(refused) => {
+                super::report_refused(err, refused);
+                Err(Exit::InputError)
+            }
         }
     }
 }

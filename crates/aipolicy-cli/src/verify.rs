@@ -11,6 +11,7 @@ use aipolicy::decision::Language;
 use aipolicy::inputs::Inputs;
 use aipolicy::invariants::{Invariants, ASSUMPTIONS};
 use aipolicy::policies::{self, Policies};
+use aipolicy::project::Sources;
 use aipolicy_verify::{self as verify, CheckResult, Options, Outcome, Report, VerifyError};
 
 /// Arguments of `aipolicy verify`.
@@ -110,14 +111,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
 }
 
 fn load(inputs: &Inputs) -> Result<(Policies, cedar_policy::Schema, Invariants), VerifyError> {
-    let policies = match inputs.policies.path() {
-        Some(dir) => Policies::from_dir(dir)?,
-        None => Policies::bundled()?,
-    };
-    let schema = match inputs.schema.path() {
-        Some(file) => policies::load_schema_file(file)?,
-        None => policies::bundled_schema()?,
-    };
+    // Read as every load reads them (the register, which the proofs do not use, included).
+    let sources = Sources::read(inputs);
+    let policies = Policies::from_files(sources.policies.content?)?;
+    let schema = policies::load_schema(&sources.schema.content?, &sources.schema.name)?;
     let invariants = match inputs.invariants.path() {
         Some(file) => Invariants::from_file(file)?,
         None => Invariants::bundled()?,

@@ -1,18 +1,14 @@
-//! Loading the policy in force: the files named by [`Inputs`], read once, hashed into the
-//! `policyRevision`, and built into an [`Engine`] from exactly the bytes that were hashed (a
-//! file that changes while it is read can never give a revision that names other rules).
+//! Loading the policy in force through the core's one load ([`aipolicy::project::EngineBuilder::load`]
+//! at [`Gate::Validate`]), and what `/v1/status` shows of a load that failed.
 
-use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use aipolicy::inputs::{Inputs, Source};
-use aipolicy::policies::{self, Policies, PolicyFile};
-use aipolicy::register::{Register, BUNDLED_REGISTER, BUNDLED_REGISTER_NAME, MAX_REGISTER_BYTES};
+use aipolicy::inputs::Inputs;
+use aipolicy::project::{Gate, Refused};
 use aipolicy::{Engine, Language, LoadError, RegisterError, SourceDiagnostic};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::memo::SharedMemo;
 
@@ -171,109 +167,28 @@ impl std::fmt::Display for LoadFailure {
     }
 }
 
-/// Reads the inputs, hashes them and builds the engine (explaining in `language`); `memo` is
-/// how many decisions the new engine may remember.
+/// Loads the inputs through the core's one load, at the gate of `aipolicy validate`: read once,
+/// hashed into the revision, checked, and built from the bytes that were hashed (explaining in
+/// `language`); `memo` is how many decisions the new engine may remember.
 pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, LoadFailure> {
-    let mut hash = Sha256::new();
-    let (policies_name, files) = inputs.policy_files();
-    let files = files.map_err(|e| LoadFailure::from_load_error(&e))?;
-    hash_policy_files(&mut hash, &files);
-    let schema = match &inputs.schema {
-        Source::Embedded => {
-            hash_part(&mut hash, "schema", policies::BUNDLED_SCHEMA.as_bytes());
-            policies::bundled_schema()
-        }
-        Source::Path(file) => {
-            let name = file.display().to_string();
-            let text = read_text(file, MAX_SCHEMA_BYTES)?;
-            hash_part(&mut hash, "schema", text.as_bytes());
-            policies::load_schema(&text, &name)
-        }
-    }
-    .map_err(|e| LoadFailure::from_load_error(&e))?;
-    // The policy checks of `aipolicy validate` (strict schema validation, every paragraph
-    // covered, no rule that can never apply), on exactly these bytes: what `validate` refuses,
-    // the server never puts in force.
-    let report = aipolicy::lint::lint_policies(&files, Some(&schema), &policies_name);
-    if report.has_errors() {
-        return Err(LoadFailure::from_findings(&report.findings));
-    }
-    let policies = Policies::from_files(files).map_err(|e| LoadFailure::from_load_error(&e))?;
-    let register = match &inputs.register {
-        Source::Embedded => {
-            hash_part(&mut hash, "register", BUNDLED_REGISTER.as_bytes());
-            Register::from_yaml(BUNDLED_REGISTER, BUNDLED_REGISTER_NAME)
-        }
-        Source::Path(file) => {
-            let text = read_text(file, MAX_REGISTER_BYTES)?;
-            hash_part(&mut hash, "register", text.as_bytes());
-            Register::from_yaml(&text, &file.display().to_string())
-        }
-    }
-    .map_err(|e| LoadFailure::from_load_error(&e))?;
-    let engine = Engine::new(policies, schema, register)
-        .map_err(|e| LoadFailure::from_load_error(&e))?
-        .with_language(language);
+    let loaded = inputs
+        .engine_builder()
+        .gate(Gate::Validate)
+        .language(language)
+        .load()
+        .map_err(|refused| match refused {
+            Refused::Error(e) => LoadFailure::from_load_error(&e),
+            Refused::Findings(findings) => LoadFailure::from_findings(&findings),
+        })?;
     Ok(Loaded {
-        engine,
-        revision: hex(&hash.finalize()[..8]).into(),
+        engine: loaded.engine,
+        revision: loaded.revision.into(),
         loaded_at: SystemTime::now(),
         memo: SharedMemo::new(memo),
     })
 }
 
-pub use aipolicy::log::hex;
-
-fn hash_policy_files(hash: &mut Sha256, files: &[PolicyFile]) {
-    for file in files {
-        // The file's name (not its folder) and its text: the same rules served from another
-        // folder have the same revision.
-        let name = Path::new(&file.name)
-            .file_name()
-            .map_or_else(|| file.name.clone(), |n| n.to_string_lossy().into_owned());
-        hash_part(hash, &format!("policy {name}"), file.text.as_bytes());
-    }
-}
-
-fn hash_part(hash: &mut Sha256, what: &str, bytes: &[u8]) {
-    hash.update(what.as_bytes());
-    hash.update([0]);
-    hash.update((bytes.len() as u64).to_le_bytes());
-    hash.update(bytes);
-}
-
-/// A UTF-8 file of at most `max` bytes, read without reading past the limit.
-fn read_text(path: &Path, max: usize) -> Result<String, LoadFailure> {
-    let file_name = path.display().to_string();
-    let read = std::fs::File::open(path).and_then(|file| {
-        let mut bytes = Vec::new();
-        let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-        file.take(limit).read_to_end(&mut bytes)?;
-        Ok(bytes)
-    });
-    let bytes = read.map_err(|e| {
-        LoadFailure::at(format!("cannot read `{file_name}`: {e}"), &file_name, None)
-    })?;
-    if bytes.len() > max {
-        return Err(LoadFailure::at(
-            format!("`{file_name}` is larger than the limit of {max} bytes"),
-            &file_name,
-            None,
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let line = e
-            .as_bytes()
-            .get(..valid)
-            .map_or(1, |b| b.iter().filter(|&&c| c == b'\n').count() + 1);
-        LoadFailure::at(
-            format!("`{file_name}` is not valid UTF-8"),
-            &file_name,
-            Some(line),
-        )
-    })
-}
+pub use aipolicy::io::hex;
 
 /// The files a watcher looks at for these inputs: every `.cedar` file of the policy folder (and
 /// the folder itself, for files added or removed), the schema and the register.
@@ -296,15 +211,14 @@ pub fn watched_files(inputs: &Inputs) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// The largest Cedar schema read (the bundled one is a few KiB).
-pub const MAX_SCHEMA_BYTES: usize = 16 * 1024 * 1024;
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
     use super::*;
     use aipolicy::inputs::Overrides;
+    use aipolicy::policies::{self, Policies};
+    use aipolicy::Register;
 
     /// A policy set that `aipolicy validate` refuses (here: no policy for U5) is never put in
     /// force, though the engine alone would build from it; the failure names the check.
