@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufWriter, Read, Write};
 
-use crate::engine::memo::DecisionMemo;
+use crate::engine::memo::{DecisionMemo, Remembered};
 use crate::engine::Engine;
 use crate::model::decision::{Decision, Language};
 use crate::model::query::Query;
@@ -28,10 +28,10 @@ pub const CHUNK_LINES: usize = 4096;
 /// lines of 64 KiB would be 256 MiB.
 pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
-/// Decisions each worker remembers (as JSON), by [`DecisionKey`](crate::DecisionKey): a
-/// batch asks Cedar once per kind of query, not once per line. At a few hundred bytes each this
-/// bounds the memo at about 10 MiB per worker.
-pub const MEMO_PER_WORKER: usize = 32 * 1024;
+/// Decisions a batch remembers, by [`DecisionKey`](crate::DecisionKey), in one memo its
+/// workers share: a batch asks Cedar once per kind of query, not once per line. At a few
+/// hundred bytes each (a decision and its JSON) this bounds the memo at about 20 MiB.
+pub const MEMO_DECISIONS: usize = 64 * 1024;
 
 /// Decides every line of `input`, writing one Decision JSON per line, in input order.
 pub fn decide_lines(
@@ -43,8 +43,8 @@ pub fn decide_lines(
 }
 
 /// [`decide_lines`], calling `progress` after each chunk. The lines of a chunk are decided
-/// on every core; their decisions are written in input order. Each worker keeps a
-/// [`DecisionMemo`] of [`MEMO_PER_WORKER`] decisions across chunks.
+/// on every core; their decisions are written in input order. The workers share one
+/// [`DecisionMemo`] of [`MEMO_DECISIONS`] decisions across chunks.
 pub fn decide_lines_with_progress(
     engine: &Engine,
     input: &mut dyn BufRead,
@@ -74,9 +74,7 @@ pub fn decide_lines_observed(
     let mut summary = BatchSummary::default();
     let mut chunk: Vec<InputLine> = Vec::with_capacity(CHUNK_LINES);
     let mut first_line = 1usize;
-    let mut memos: Vec<DecisionMemo<Remembered>> = (0..workers)
-        .map(|_| DecisionMemo::new(MEMO_PER_WORKER))
-        .collect();
+    let memo = DecisionMemo::new(MEMO_DECISIONS);
     loop {
         let (read, ended) = read_chunk(input, &mut chunk)?;
         if read == 0 {
@@ -94,8 +92,8 @@ pub fn decide_lines_observed(
             let handles: Vec<_> = slices
                 .iter()
                 .zip(&starts)
-                .zip(memos.iter_mut())
-                .map(|((lines, &start), memo)| {
+                .map(|(lines, &start)| {
+                    let memo = &memo;
                     scope.spawn(move || decide_slice(engine, lines, start, language, memo, watch))
                 })
                 .collect();
@@ -212,12 +210,6 @@ fn read_capped_line(input: &mut dyn BufRead, line: &mut InputLine) -> std::io::R
     Ok(true)
 }
 
-/// Decides consecutive lines (numbered from `first`) into their JSON output, taking what it
-/// can from `memo` and keeping what it decides there.
-/// A remembered decision: its JSON without a request id, and, when an observer wants it, the
-/// decision itself.
-type Remembered = (Box<[u8]>, Option<Box<Decision>>);
-
 /// What a worker decided of its lines: their output, their count, and (when `watch`) each
 /// query with its decision, in order, for the observer.
 struct Decided {
@@ -226,64 +218,53 @@ struct Decided {
     observed: Vec<(Query, Decision)>,
 }
 
+/// Decides consecutive lines (numbered from `first`) into their JSON output, through the
+/// batch's one memo.
 fn decide_slice(
     engine: &Engine,
     lines: &[InputLine],
     first: usize,
     language: Language,
-    memo: &mut DecisionMemo<Remembered>,
+    memo: &DecisionMemo,
     watch: bool,
 ) -> std::io::Result<Decided> {
     let mut bytes = Vec::with_capacity(lines.len() * 256);
     let mut summary = BatchSummary::default();
     let mut observed = Vec::new();
     for (offset, line) in lines.iter().enumerate() {
-        let query = read_line(first + offset, &line.bytes, line.over_limit, language);
         summary.decided += 1;
-        // One day for the line's key and its decision: midnight cannot fall between them.
-        let today = engine.today();
-        let key = query
-            .as_ref()
-            .ok()
-            .and_then(|query| engine.decision_key_on(query, language, today));
-        let request_id = match &query {
-            Ok(query) => query.request_id.clone(),
-            Err(decision) => decision.request_id.as_deref().map(String::from),
-        };
-        if let Some((json, remembered)) = key.as_ref().and_then(|key| memo.get(key)) {
-            push_with_request_id(&mut bytes, json, request_id.as_deref())?;
-            if let (true, Ok(query), Some(decision)) = (watch, query, remembered) {
-                observed.push((query, (**decision).clone()));
+        let (query, decided) =
+            match read_line(first + offset, &line.bytes, line.over_limit, language) {
+                Ok(query) => {
+                    let decided = engine
+                        .decide_remembered(&query, language, memo)
+                        .map_err(|e| {
+                            input_error(first + offset, e.problems, language)
+                                .with_request_id(query.request_id.clone())
+                        });
+                    (Some(query), decided)
+                }
+                Err(decision) => (None, Err(decision)),
+            };
+        match decided {
+            Ok(remembered) => {
+                let request_id = query.as_ref().and_then(|q| q.request_id.as_deref());
+                remembered.write_line(&mut bytes, request_id)?;
+                if let (true, Some(query)) = (watch, query) {
+                    let decision = remembered.answer(query.request_id.clone());
+                    observed.push((query, decision));
+                }
             }
-            continue;
-        }
-        let (decision, query) = match query {
-            Ok(query) => (
-                engine
-                    .decide_on(&query, language, today)
-                    .map_err(|e| input_error(first + offset, e.problems, language)),
-                Some(query),
-            ),
-            Err(decision) => (Err(decision), None),
-        };
-        if let (true, Some(query)) = (watch, query) {
-            match &decision {
-                Ok(decision) | Err(decision) => observed.push((query, decision.clone())),
+            Err(decision) => {
+                // A line that is not a query, or one that cannot be decided: its own deny,
+                // never remembered.
+                summary.input_errors += 1;
+                let request_id = decision.request_id.clone();
+                Remembered::new(decision.clone()).write_line(&mut bytes, request_id.as_deref())?;
+                if let (true, Some(query)) = (watch, query) {
+                    observed.push((query, decision));
+                }
             }
-        }
-        let (decision, input_error) = match decision {
-            Ok(decision) => (decision, false),
-            Err(decision) => (decision, true),
-        };
-        summary.input_errors += usize::from(input_error);
-        let clean = decision.errors.is_empty();
-        // Kept (and remembered) without the request's id, which each line adds for itself.
-        let decision = decision.with_request_id(None);
-        let json = serde_json::to_vec(&decision)?;
-        push_with_request_id(&mut bytes, &json, request_id.as_deref())?;
-        if let (Some(key), true) = (key, clean) {
-            let kept = watch.then(|| Box::new(decision));
-            memo.insert(key, (json.into(), kept));
         }
     }
     Ok(Decided {
@@ -291,26 +272,6 @@ fn decide_slice(
         summary,
         observed,
     })
-}
-
-/// Appends one output line: a decision's JSON object, with `requestId` added when the query
-/// had one, and a newline.
-fn push_with_request_id(
-    bytes: &mut Vec<u8>,
-    json: &[u8],
-    request_id: Option<&str>,
-) -> std::io::Result<()> {
-    match (request_id, json.split_last()) {
-        (Some(id), Some((b'}', object))) => {
-            bytes.extend_from_slice(object);
-            bytes.extend_from_slice(br#","requestId":"#);
-            serde_json::to_writer(&mut *bytes, id)?;
-            bytes.push(b'}');
-        }
-        _ => bytes.extend_from_slice(json),
-    }
-    bytes.push(b'\n');
-    Ok(())
 }
 
 /// One line of a batch, decided: what [`decide_line_by`] gives.

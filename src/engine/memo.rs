@@ -12,11 +12,12 @@
 //! Otherwise the key holds the user's identity.
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::model::decision::Language;
+use crate::model::decision::{Decision, Language};
 use crate::model::query::Action;
 use crate::model::register::Role;
 
@@ -67,56 +68,148 @@ pub(crate) fn user_bits(user: &crate::model::register::User) -> u8 {
     role_bits(&user.roles) | (u8::from(user.ai_literacy.unwrap_or(false)) << Role::ALL.len())
 }
 
-/// A bounded map from [`DecisionKey`] to what a caller keeps of a decision (the
-/// [`Decision`](crate::Decision) itself, or its JSON). When full it starts over empty: simple,
-/// and bounded whatever the input.
+/// A decision as the memo keeps it: without the `requestId` each answer echoes, with its JSON
+/// made once (a batch writes it as it is, a request id spliced in).
+#[derive(Debug)]
+pub struct Remembered {
+    decision: Decision,
+    json: OnceLock<Box<[u8]>>,
+}
+
+impl Remembered {
+    pub(crate) fn new(decision: Decision) -> Remembered {
+        Remembered {
+            decision: decision.with_request_id(None),
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The decision, without a `requestId`.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// The decision as the answer to a query with `request_id`.
+    pub fn answer(&self, request_id: Option<String>) -> Decision {
+        self.decision.clone().with_request_id(request_id)
+    }
+
+    /// The decision's JSON (one object, no `requestId`), made the first time it is asked for.
+    pub fn json(&self) -> &[u8] {
+        self.json.get_or_init(|| {
+            serde_json::to_vec(&self.decision)
+                .map(Vec::into_boxed_slice)
+                .unwrap_or_else(|_| Box::from(&b"{}"[..]))
+        })
+    }
+
+    /// Appends the decision's JSON as the answer to a query with `request_id` (added as the
+    /// object's last key), and a newline: one line of `aipolicy batch` or `/v1/batch`.
+    pub fn write_line(
+        &self,
+        out: &mut Vec<u8>,
+        request_id: Option<&str>,
+    ) -> serde_json::Result<()> {
+        let json = self.json();
+        match (request_id, json.split_last()) {
+            (Some(id), Some((b'}', object))) => {
+                out.extend_from_slice(object);
+                out.extend_from_slice(br#","requestId":"#);
+                serde_json::to_writer(&mut *out, id)?;
+                out.push(b'}');
+            }
+            _ => out.extend_from_slice(json),
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+/// Shards, so that the threads of a batch or the workers of the service rarely wait for each
+/// other.
+const SHARDS: usize = 16;
+
+/// The decisions an engine has made, by [`DecisionKey`]: one memo for
+/// [`Engine::decide_memoized`](crate::Engine::decide_memoized), the batch and the decision
+/// service. Bounded: when a shard is full it starts over empty (simple, and bounded whatever the
+/// input). Shared between threads by reference.
 ///
 /// ```
 /// use aipolicy::{DecisionMemo, Engine, Language, Query, UserRef};
 /// let engine = Engine::bundled().unwrap();
-/// let mut memo = DecisionMemo::new(1024);
+/// let memo = DecisionMemo::new(1024);
 /// let query = Query::new(UserRef::registered("anna"), "copilot-chat", ["intern"]);
-/// let first = engine.decide_memoized(&query, Language::Sv, &mut memo).unwrap();
-/// let again = engine.decide_memoized(&query, Language::Sv, &mut memo).unwrap();
+/// let first = engine.decide_memoized(&query, Language::Sv, &memo).unwrap();
+/// let again = engine.decide_memoized(&query, Language::Sv, &memo).unwrap();
 /// assert_eq!(first, again);
 /// assert_eq!(memo.len(), 1);
 /// ```
-#[derive(Debug, Clone)]
-pub struct DecisionMemo<V> {
-    entries: HashMap<DecisionKey, V>,
-    capacity: usize,
+#[derive(Debug)]
+pub struct DecisionMemo {
+    shards: Vec<Mutex<HashMap<DecisionKey, Arc<Remembered>>>>,
+    per_shard: usize,
+    hasher: RandomState,
 }
 
-impl<V> DecisionMemo<V> {
-    /// A memo that holds at most `capacity` decisions.
+impl DecisionMemo {
+    /// A memo that holds about `capacity` decisions (0: none; every decision is made afresh).
     pub fn new(capacity: usize) -> Self {
+        let shards = if capacity == 0 {
+            0
+        } else {
+            SHARDS.min(capacity)
+        };
+        let per_shard = capacity.div_ceil(shards.max(1));
         DecisionMemo {
-            entries: HashMap::with_capacity(capacity.min(1 << 16)),
-            capacity: capacity.max(1),
+            shards: (0..shards)
+                .map(|_| Mutex::new(HashMap::with_capacity(per_shard.min(1 << 12))))
+                .collect(),
+            per_shard,
+            hasher: RandomState::new(),
         }
+    }
+
+    fn shard(&self, key: &DecisionKey) -> Option<&Mutex<HashMap<DecisionKey, Arc<Remembered>>>> {
+        if self.shards.is_empty() {
+            return None;
+        }
+        let at = usize::try_from(self.hasher.hash_one(key) % self.shards.len() as u64).ok()?;
+        self.shards.get(at)
     }
 
     /// What was kept for `key`.
-    pub fn get(&self, key: &DecisionKey) -> Option<&V> {
-        self.entries.get(key)
+    pub fn get(&self, key: &DecisionKey) -> Option<Arc<Remembered>> {
+        let shard = self.shard(key)?.lock().ok()?;
+        shard.get(key).cloned()
     }
 
-    /// Keeps `value` for `key`; when the memo is full it is emptied first.
-    pub fn insert(&mut self, key: DecisionKey, value: V) {
-        if self.entries.len() >= self.capacity {
-            self.entries.clear();
+    /// Keeps `remembered` for `key`; when its shard is full, the shard is emptied first.
+    pub fn insert(&self, key: DecisionKey, remembered: Arc<Remembered>) {
+        let Some(Ok(mut shard)) = self.shard(&key).map(Mutex::lock) else {
+            return;
+        };
+        if shard.len() >= self.per_shard {
+            shard.clear();
         }
-        self.entries.insert(key, value);
+        shard.insert(key, remembered);
+    }
+
+    /// Whether the memo keeps anything at all (a memo of capacity 0 does not).
+    pub fn is_enabled(&self) -> bool {
+        !self.shards.is_empty()
     }
 
     /// How many decisions are kept.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.shards
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.len()))
+            .sum()
     }
 
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 }
 
@@ -283,7 +376,8 @@ mod tests {
 
     #[test]
     fn a_full_memo_starts_over() {
-        let mut memo = DecisionMemo::new(2);
+        // One decision: one shard of one entry.
+        let memo = DecisionMemo::new(1);
         let key = |ai: &str| DecisionKey {
             assessments: 0,
             user: UserKey::Roles(1),
@@ -292,13 +386,46 @@ mod tests {
             context: 0,
             language: Language::Sv,
         };
-        memo.insert(key("a"), 1);
-        memo.insert(key("b"), 2);
-        assert_eq!(memo.get(&key("b")), Some(&2));
-        memo.insert(key("c"), 3);
+        let kept = |problem: &str| {
+            Arc::new(Remembered::new(Decision::input_error(
+                vec![problem.to_string()],
+                Language::Sv,
+            )))
+        };
+        memo.insert(key("a"), kept("a"));
+        assert_eq!(
+            memo.get(&key("a")).map(|r| r.decision().errors.clone()),
+            Some(vec!["a".to_string()])
+        );
+        memo.insert(key("b"), kept("b"));
         assert_eq!(memo.len(), 1);
-        assert_eq!(memo.get(&key("a")), None);
-        assert_eq!(memo.get(&key("c")), Some(&3));
+        assert!(memo.get(&key("a")).is_none());
+        assert!(memo.get(&key("b")).is_some());
+        // Capacity 0 keeps nothing.
+        let none = DecisionMemo::new(0);
+        none.insert(key("a"), kept("a"));
+        assert!(none.is_empty() && !none.is_enabled());
+    }
+
+    #[test]
+    fn a_remembered_line_carries_its_request_id_last() {
+        let kept = Remembered::new(
+            Decision::input_error(vec!["x".to_string()], Language::En)
+                .with_request_id(Some("old".into())),
+        );
+        let mut line = Vec::new();
+        kept.write_line(&mut line, Some("r-1")).unwrap();
+        let text = String::from_utf8(line).unwrap();
+        assert!(text.ends_with("\"requestId\":\"r-1\"}\n"), "{text}");
+        assert!(
+            !text.contains("old"),
+            "the kept decision has no request id of its own: {text}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["requestId"], "r-1");
+        let mut plain = Vec::new();
+        kept.write_line(&mut plain, None).unwrap();
+        assert!(!String::from_utf8(plain).unwrap().contains("requestId"));
     }
 
     #[test]

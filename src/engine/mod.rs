@@ -48,7 +48,7 @@ use crate::model::query::{Action, Query, UserRef};
 use crate::model::register::{AiSystem, Register, Role, User};
 use crate::policy::{self, Policies};
 use contexts::ContextCache;
-use memo::{user_bits, DecisionKey, DecisionMemo, UserKey, USER_CLASSES};
+use memo::{user_bits, DecisionKey, DecisionMemo, Remembered, UserKey, USER_CLASSES};
 use slices::ActionSlices;
 
 /// A query turned into Cedar's terms: the request and the entities it needs.
@@ -495,7 +495,7 @@ impl Engine {
         language: Language,
         today: Date,
     ) -> Result<Decision, InputError> {
-        let prepared = self.prepare_as(query, true, today)?;
+        let prepared = self.prepare_as(query, true, today, None)?;
         Ok(self.decide_prepared(&prepared, language))
     }
 
@@ -508,21 +508,45 @@ impl Engine {
         &self,
         query: &Query,
         language: Language,
-        memo: &mut DecisionMemo<Decision>,
+        memo: &DecisionMemo,
     ) -> Result<Decision, InputError> {
-        // One day for the key and the decision it keeps.
+        let remembered = self.decide_remembered(query, language, memo)?;
+        Ok(remembered.answer(query.request_id.clone()))
+    }
+
+    /// The one memoized step under [`Engine::decide_memoized`], the batch and the decision
+    /// service: the decision as the memo keeps it (without the query's `requestId`; see
+    /// [`Remembered::answer`] and [`Remembered::write_line`]). On a miss, what the key was made
+    /// from (the user as the register knows them, the data profile, the assessments on the
+    /// day) is what the request is prepared from: nothing is looked up twice.
+    pub fn decide_remembered(
+        &self,
+        query: &Query,
+        language: Language,
+        memo: &DecisionMemo,
+    ) -> Result<Arc<Remembered>, InputError> {
+        // One day for the key and the decision it keeps: midnight cannot fall between them.
         let today = self.today();
-        let Some(key) = self.decision_key_on(query, language, today) else {
-            return self.decide_on(query, language, today);
+        let keyed = memo
+            .is_enabled()
+            .then(|| self.keyed(query, language, today))
+            .flatten();
+        let Some((key, resolved)) = keyed else {
+            let prepared = self.prepare_as(query, true, today, None)?;
+            let decision = self.decide_prepared(&prepared, language);
+            return Ok(Arc::new(Remembered::new(decision)));
         };
-        if let Some(decision) = memo.get(&key) {
-            return Ok(decision.clone().with_request_id(query.request_id.clone()));
+        if let Some(remembered) = memo.get(&key) {
+            return Ok(remembered);
         }
-        let decision = self.decide_on(query, language, today)?;
-        if decision.errors.is_empty() {
-            memo.insert(key, decision.clone().with_request_id(None));
+        let prepared = self.prepare_as(query, true, today, Some(resolved))?;
+        let decision = self.decide_prepared(&prepared, language);
+        let clean = decision.errors.is_empty();
+        let remembered = Arc::new(Remembered::new(decision));
+        if clean {
+            memo.insert(key, remembered.clone());
         }
-        Ok(decision)
+        Ok(remembered)
     }
 
     /// What the decision of `query` in `language` depends on: queries with equal keys get
@@ -558,6 +582,16 @@ impl Engine {
         language: Language,
         today: Date,
     ) -> Option<DecisionKey> {
+        self.keyed(query, language, today).map(|(key, _)| key)
+    }
+
+    /// The decision key, and what it was made from, for preparing the request on a miss.
+    fn keyed<'q>(
+        &'q self,
+        query: &'q Query,
+        language: Language,
+        today: Date,
+    ) -> Option<(DecisionKey, Resolved<'q>)> {
         if query.data.is_empty() && query.action.requires_data() {
             return None;
         }
@@ -570,6 +604,7 @@ impl Engine {
             .map(|id| self.register.data_class(id))
             .collect::<Option<Vec<_>>>()?;
         let by_roles = !self.role_representatives.is_empty();
+        let mut inline = None;
         let user = match &query.user {
             UserRef::Registered(id) => {
                 let user = self.register.user(id)?;
@@ -588,7 +623,7 @@ impl Engine {
                 if !conflict.is_empty() {
                     return None;
                 }
-                if by_roles {
+                let key = if by_roles {
                     UserKey::Roles(user_bits(&user))
                 } else {
                     UserKey::Inline(
@@ -596,20 +631,30 @@ impl Engine {
                         user_bits(&user),
                         user.unit.as_deref().map(Into::into),
                     )
-                }
+                };
+                inline = Some(user);
+                key
             }
         };
         let profile = DataProfile::fold(classes, self.unit_of(&query.user));
         let assessments = self.assessments_on(&query.ai, query.at.unwrap_or(today));
         let context = contexts::slot(profile, &query.context, assessments.current_bits())?;
-        Some(DecisionKey {
+        let key = DecisionKey {
             user,
             ai: query.ai.as_str().into(),
             action: query.action,
             context: u32::try_from(context).ok()?,
             assessments: assessments.code(),
             language,
-        })
+        };
+        Some((
+            key,
+            Resolved {
+                inline,
+                profile,
+                assessments,
+            },
+        ))
     }
 
     /// Turns a query into Cedar's request and entities, checking it against the register:
@@ -620,22 +665,32 @@ impl Engine {
     /// finds every entity in the store instead of one built and linked for this request, and
     /// gives the same decision. [`Engine::prepare_exact`] keeps the user as given.
     pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, true, self.today())
+        self.prepare_as(query, true, self.today(), None)
     }
 
     /// [`Engine::prepare`] with the query's own user always: for asking Cedar about other
     /// policies (such as `aipolicy verify`'s invariants), which may look at more than roles.
     pub fn prepare_exact(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, false, self.today())
+        self.prepare_as(query, false, self.today(), None)
     }
 
-    /// `today`: the day of a query without `at`.
-    fn prepare_as(
+    /// `today`: the day of a query without `at`; `resolved`: what [`Engine::keyed`] found for
+    /// it, when the key was made first (then it is not looked up again).
+    fn prepare_as<'q>(
         &self,
-        query: &Query,
+        query: &'q Query,
         representatives: bool,
         today: Date,
+        resolved: Option<Resolved<'q>>,
     ) -> Result<PreparedRequest<'_>, InputError> {
+        let (resolved_user, resolved_parts) = match resolved {
+            Some(Resolved {
+                inline,
+                profile,
+                assessments,
+            }) => (inline, Some((profile, assessments))),
+            None => (None, None),
+        };
         let mut problems = Vec::new();
         let mut notes = Vec::new();
         let mut roles_beyond_register = Vec::new();
@@ -659,7 +714,11 @@ impl Engine {
                 }
             },
             UserRef::Inline(asserted) => {
-                let (user, conflict) = self.as_registered(asserted);
+                let (user, conflict) = match resolved_user {
+                    // The key was made only for a user without conflict.
+                    Some(user) => (user, Conflict::default()),
+                    None => self.as_registered(asserted),
+                };
                 if let Some(other) = conflict.other_unit {
                     notes.push(format!(
                         "the register puts user `{}` in unit `{}`, not `{other}`; the register's unit counts",
@@ -698,7 +757,13 @@ impl Engine {
             }
         };
         let mut classes = Vec::with_capacity(query.data.len());
-        for (i, id) in query.data.iter().enumerate() {
+        let looked_up = if resolved_parts.is_some() {
+            // Every class was found when the key was made.
+            &[][..]
+        } else {
+            &query.data[..]
+        };
+        for (i, id) in looked_up.iter().enumerate() {
             match self.register.data_class(id) {
                 Some(class) => classes.push(class),
                 None => problems.push(FieldError::new(
@@ -768,10 +833,15 @@ impl Engine {
                 roles_beyond_register.iter().map(|r| format!("`{}`", r.as_str())).collect::<Vec<_>>().join(", ")
             ));
         }
-        let profile = DataProfile::fold(classes, self.unit_of(&query.user));
-        let assessments = registered_ai
-            .map(|registered| registered.windows.on(query.at.unwrap_or(today)))
-            .unwrap_or_default();
+        let (profile, assessments) = match resolved_parts {
+            Some(parts) => parts,
+            None => (
+                DataProfile::fold(classes, self.unit_of(&query.user)),
+                registered_ai
+                    .map(|registered| registered.windows.on(query.at.unwrap_or(today)))
+                    .unwrap_or_default(),
+            ),
+        };
         let mut prepared = self
             .build_request(user, ai, query, profile, assessments)
             .map_err(|e| InputError::at("", e))?;
@@ -1216,6 +1286,17 @@ struct Conflict<'u> {
     other_unit: Option<&'u str>,
     /// An AI training (`aiLiteracy`) other than the register's.
     other_training: Option<bool>,
+}
+
+/// What a decision key is made from and a request prepared from alike: found once per query
+/// on the memoized path ([`Engine::decide_remembered`]).
+struct Resolved<'q> {
+    /// An inline user as the register knows them (with no conflict: a key is made only then).
+    inline: Option<Cow<'q, User>>,
+    /// The strictest profile of the query's data classes.
+    profile: DataProfile,
+    /// How the AI system's assessments stand on the day.
+    assessments: Standings,
 }
 
 impl Conflict<'_> {

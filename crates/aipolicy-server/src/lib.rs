@@ -5,7 +5,6 @@ pub mod authzen;
 mod http;
 pub mod json;
 pub mod load;
-pub mod memo;
 pub mod metrics;
 pub mod page;
 mod routes;

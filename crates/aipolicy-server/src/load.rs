@@ -10,7 +10,7 @@ use aipolicy::project::{Gate, Refused};
 use aipolicy::{Engine, Language, LoadError, RegisterError, SourceDiagnostic};
 use serde::Serialize;
 
-use crate::memo::SharedMemo;
+use aipolicy::DecisionMemo;
 
 /// A policy in force: the engine, its revision, and when it was loaded. Requests take an
 /// `Arc<Loaded>` once and use it to the end, so that each sees one revision whole.
@@ -23,7 +23,7 @@ pub struct Loaded {
     /// When it was loaded.
     pub loaded_at: SystemTime,
     /// Decisions this engine made, by [`aipolicy::DecisionKey`]; dropped with the engine.
-    pub memo: SharedMemo,
+    pub memo: DecisionMemo,
 }
 
 /// A load that failed: what went wrong, and where (the first file and line named).
@@ -184,7 +184,7 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
         engine: loaded.engine,
         revision: loaded.revision.into(),
         loaded_at: SystemTime::now(),
-        memo: SharedMemo::new(memo),
+        memo: DecisionMemo::new(memo),
     })
 }
 

@@ -186,7 +186,7 @@ async fn decide(AxState(state): AxState<Arc<State>>, request: Request) -> Respon
         })
         .and_then(Query::from_json);
     let (decision, query, status) = match query {
-        Ok(query) => match asked.policy.memo.decide(engine, &query, asked.language) {
+        Ok(query) => match engine.decide_memoized(&query, asked.language, &asked.policy.memo) {
             Ok(decision) => (decision, Some(query), StatusCode::OK),
             Err(e) => (
                 Decision::input_error(problems(&e), asked.language)
@@ -297,7 +297,7 @@ fn decide_lines(state: &State, asked: &Asked, body: &[u8]) -> Result<(Vec<u8>, u
             input_error,
             ..
         } = aipolicy::batch::decide_line_by(i + 1, line, asked.language, |query| {
-            asked.policy.memo.decide(engine, query, asked.language)
+            engine.decide_memoized(query, asked.language, &asked.policy.memo)
         });
         input_errors += usize::from(input_error);
         let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
@@ -387,8 +387,8 @@ fn evaluate(asked: &Asked, evaluation: &Evaluation) -> Evaluated {
     };
     match asked
         .policy
-        .memo
-        .decide(&asked.policy.engine, &query, asked.language)
+        .engine
+        .decide_memoized(&query, asked.language, &asked.policy.memo)
     {
         Ok(decision) => Evaluated {
             decision,
@@ -704,10 +704,8 @@ fn run_search(
                     state.config.request_timeout,
                 ));
             }
-            let decision = asked
-                .policy
-                .memo
-                .decide(engine, query, asked.language)
+            let decision = engine
+                .decide_memoized(query, asked.language, &asked.policy.memo)
                 .map_err(|e| authzen_error(authzen::input_error(&e)))?;
             state.record(&asked.policy, &asked.caller, Some(query), &decision);
             Ok(decision)

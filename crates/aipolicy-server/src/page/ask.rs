@@ -80,7 +80,7 @@ pub async fn page(
     let mut query =
         Query::new(user, question.ai.clone(), question.data.clone()).with_action(question.action);
     query.context = question.context;
-    let decision = match policy.memo.decide(engine, &query, language) {
+    let decision = match engine.decide_memoized(&query, language, &policy.memo) {
         Ok(decision) => decision,
         Err(e) => {
             return refusal(
@@ -106,7 +106,7 @@ pub async fn page(
     } else {
         // Hypothetical questions, not the visitor's: decided, not logged.
         aipolicy::search::allowed_systems(register, &query, |q| {
-            policy.memo.decide(engine, q, language)
+            engine.decide_memoized(q, language, &policy.memo)
         })
         .unwrap_or_default()
         .into_iter()
