@@ -1134,7 +1134,7 @@ when { principal has unit && principal.unit == "Spärrad" };
     let mut memo = aipolicy::DecisionMemo::new(16);
     for query in [&open, &blocked, &open, &blocked] {
         assert_eq!(
-            engine.decide_memoized(query, Language::Sv, &mut memo),
+            engine.decide_memoized(query, Language::Sv, &memo),
             engine.decide_in(query, Language::Sv)
         );
     }

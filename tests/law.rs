@@ -209,16 +209,12 @@ fn a_remembered_decision_does_not_outlive_midnight() {
     let (engine, hand) = dated_engine_on_a_manual_clock();
     let query =
         Query::from_value(json!({"user": "anna", "ai": "verktyg", "data": "intern"})).unwrap();
-    let mut memo = DecisionMemo::new(64);
-    let before = engine
-        .decide_memoized(&query, Language::En, &mut memo)
-        .unwrap();
+    let memo = DecisionMemo::new(64);
+    let before = engine.decide_memoized(&query, Language::En, &memo).unwrap();
     assert!(before.is_allowed());
     let key_before = engine.decision_key(&query, Language::En);
     hand.set(day("2026-12-08"));
-    let after = engine
-        .decide_memoized(&query, Language::En, &mut memo)
-        .unwrap();
+    let after = engine.decide_memoized(&query, Language::En, &memo).unwrap();
     assert_eq!(
         after.decision,
         Verdict::Deny,

@@ -785,11 +785,11 @@ proptest! {
         // Users with the same roles share memo entries: any difference the policies could see
         // between them would show here as a remembered decision that is not the decision.
         let engine = engine_for(spec.register());
-        let mut memo = DecisionMemo::new(64);
+        let memo = DecisionMemo::new(64);
         for q in queries.iter().chain(&queries) {
             let query = q.query(&spec);
             let direct = engine.decide(&query);
-            let remembered = engine.decide_memoized(&query, engine.language(), &mut memo);
+            let remembered = engine.decide_memoized(&query, engine.language(), &memo);
             prop_assert_eq!(remembered, direct, "{:?}", q);
         }
         prop_assert!(!memo.is_empty() || queries.iter().all(|q| engine.decision_key(&q.query(&spec), engine.language()).is_none()));
