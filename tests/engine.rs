@@ -1131,7 +1131,7 @@ when { principal has unit && principal.unit == "Spärrad" };
         engine.decision_key(&open, Language::Sv),
         "users with the same roles but different units must not share a key"
     );
-    let mut memo = aipolicy::DecisionMemo::new(16);
+    let memo = aipolicy::DecisionMemo::new(16);
     for query in [&open, &blocked, &open, &blocked] {
         assert_eq!(
             engine.decide_memoized(query, Language::Sv, &memo),

@@ -180,9 +180,9 @@ fn check_memo(query: &Query, decided: &Result<aipolicy::Decision, aipolicy::Inpu
     };
     let mut sibling = query.clone();
     sibling.user = UserRef::inline("another-user-with-the-same-roles", roles);
-    let mut memo = DecisionMemo::new(4);
-    let _ = ENGINE.decide_memoized(&sibling, language, &mut memo);
-    let remembered = ENGINE.decide_memoized(query, language, &mut memo);
+    let memo = DecisionMemo::new(4);
+    let _ = ENGINE.decide_memoized(&sibling, language, &memo);
+    let remembered = ENGINE.decide_memoized(query, language, &memo);
     assert_eq!(
         &remembered, decided,
         "a remembered decision differs from the decision: {query:?}"

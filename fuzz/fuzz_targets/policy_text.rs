@@ -2,7 +2,7 @@
 //! record literals, chains of `&&`, `||`, `+`, `.`, `!`), each repeated up to 200,000 times,
 //! with arbitrary text between them and after the policy. The text goes through the
 //! loader (`Policies::from_files`), the lint (`lint::lint_policies`), the formatter
-//! (`lint::format_cedar`) and, when it loads, an engine (the bundled schema and register, this
+//! (`authoring::format::format_cedar`) and, when it loads, an engine (the bundled schema and register, this
 //! policy alone) that decides a few queries.
 //!
 //! Properties, besides the shared ones (`aipolicy_fuzz`):
@@ -15,7 +15,8 @@
 
 use std::sync::Arc;
 
-use aipolicy::lint::{format_cedar, lint_policies};
+use aipolicy::authoring::format::format_cedar;
+use aipolicy::authoring::lint::lint_policies;
 use aipolicy::policies::MAX_POLICY_BYTES;
 use aipolicy::{Action, Engine, LoadError, Policies, PolicyFile, Query, Role, UserRef};
 use aipolicy_fuzz::{decide_checked, ENGINE};

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::error::{FieldError, LoadError, SourceDiagnostic};
 use crate::io::json_schema;
-use crate::io::yaml_limits::{YamlLimits, YamlProblem};
+use crate::io::yaml_limits::YamlLimits;
 use crate::model::paragraph::Paragraph;
 use crate::model::query::Action;
 
@@ -289,23 +289,18 @@ impl Invariants {
     /// parse as Cedar; it is checked against the Cedar schema by [`Invariants::check`]. The
     /// YAML's size, nesting and values are checked before it is built, as a register's are.
     pub fn from_yaml(text: &str, file: &str) -> Result<Invariants, InvariantsError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        crate::io::yaml_limits::check(text, file, &INVARIANTS_LIMITS).map_err(|problem| {
-            match problem {
-                YamlProblem::Limit(problem) => InvariantsError::Invalid {
-                    file: file.to_string(),
-                    problems: vec![problem],
-                },
-                YamlProblem::Syntax(diagnostic) => InvariantsError::Syntax {
-                    file: file.to_string(),
-                    diagnostics: vec![*diagnostic],
-                },
-            }
-        })?;
-        let yaml: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| InvariantsError::Syntax {
-                file: file.to_string(),
-                diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
+        let (text, json) = crate::io::yaml_limits::to_json(text, file, &INVARIANTS_LIMITS)
+            .map_err(|problem| {
+                problem.into_error(
+                    |diagnostics| InvariantsError::Syntax {
+                        file: file.to_string(),
+                        diagnostics,
+                    },
+                    |problems| InvariantsError::Invalid {
+                        file: file.to_string(),
+                        problems,
+                    },
+                )
             })?;
         let invalid = |problems: Vec<FieldError>| InvariantsError::Invalid {
             file: file.to_string(),
@@ -317,12 +312,6 @@ impl Invariants {
                 })
                 .collect(),
         };
-        let json = serde_json::to_value(&yaml).map_err(|e| {
-            invalid(vec![FieldError::new(
-                "",
-                format!("cannot be read as JSON-like data: {e}"),
-            )])
-        })?;
         let problems = json_schema::violations(invariants_validator()?, &json);
         if !problems.is_empty() {
             return Err(invalid(problems));

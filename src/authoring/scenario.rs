@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::diagnostics::error::{FieldError, LoadError, SourceDiagnostic};
 use crate::engine::Engine;
 use crate::io::json_schema;
-use crate::io::yaml_limits::{YamlLimits, YamlProblem};
+use crate::io::yaml_limits::YamlLimits;
 use crate::model::clock::Date;
 use crate::model::decision::{Decision, Language, Verdict};
 use crate::model::query::Query;
@@ -245,31 +245,23 @@ impl ScenarioFile {
     /// expanded, is invalid, found before it is built.
     pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ScenarioError> {
         let file = path.display().to_string();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        crate::io::yaml_limits::check(text, &file, &SCENARIO_LIMITS).map_err(|problem| {
-            match problem {
-                YamlProblem::Limit(problem) => ScenarioError::Invalid {
-                    file: file.clone(),
-                    problems: vec![problem],
-                },
-                YamlProblem::Syntax(diagnostic) => ScenarioError::Syntax {
-                    file: file.clone(),
-                    diagnostics: vec![*diagnostic],
-                },
-            }
-        })?;
-        let syntax_error = |e: serde_yaml::Error| ScenarioError::Syntax {
-            file: file.clone(),
-            diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, &file, text)],
-        };
-        let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax_error)?;
-        yaml.apply_merge().map_err(syntax_error)?;
+        let (text, json) =
+            crate::io::yaml_limits::to_json(text, &file, &SCENARIO_LIMITS).map_err(|problem| {
+                problem.into_error(
+                    |diagnostics| ScenarioError::Syntax {
+                        file: file.clone(),
+                        diagnostics,
+                    },
+                    |problems| ScenarioError::Invalid {
+                        file: file.clone(),
+                        problems,
+                    },
+                )
+            })?;
         let invalid = |problems: Vec<FieldError>| ScenarioError::Invalid {
             file: file.clone(),
             problems,
         };
-        let json = serde_json::to_value(&yaml)
-            .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
         let validator = scenarios_validator().map_err(|e| invalid(vec![FieldError::new("", e)]))?;
         let problems = json_schema::violations(validator, &json);
         if !problems.is_empty() {

@@ -21,10 +21,50 @@ use crate::diagnostics::error::{FieldError, SourceDiagnostic};
 /// What is wrong with a YAML text before it is built.
 #[derive(Debug)]
 pub(crate) enum YamlProblem {
-    /// Over a limit: size, nesting, values.
+    /// Over a limit (size, nesting, values), or not data JSON can hold.
     Limit(FieldError),
     /// Not readable as YAML, or a key twice in one mapping: where, in the text.
     Syntax(Box<SourceDiagnostic>),
+}
+
+impl YamlProblem {
+    /// This problem as the error of a file of one kind: `syntax` makes the error of YAML that
+    /// does not read, `invalid` the error of one that breaks a limit or cannot be data.
+    pub(crate) fn into_error<E>(
+        self,
+        syntax: impl FnOnce(Vec<SourceDiagnostic>) -> E,
+        invalid: impl FnOnce(Vec<FieldError>) -> E,
+    ) -> E {
+        match self {
+            YamlProblem::Limit(problem) => invalid(vec![problem]),
+            YamlProblem::Syntax(diagnostic) => syntax(vec![*diagnostic]),
+        }
+    }
+}
+
+/// A YAML document read into JSON-like data, as every YAML file aipolicy reads is (register,
+/// scenarios, invariants): a byte-order mark dropped, the limits checked before anything is
+/// built, merge keys (`<<: *anchor`) applied. Returns the text without its mark, for the lines
+/// of later problems.
+pub(crate) fn to_json<'t>(
+    text: &'t str,
+    file: &str,
+    limits: &YamlLimits,
+) -> Result<(&'t str, serde_json::Value), YamlProblem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check(text, file, limits)?;
+    let syntax = |e: serde_yaml::Error| {
+        YamlProblem::Syntax(Box::new(SourceDiagnostic::from_yaml_error(&e, file, text)))
+    };
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax)?;
+    yaml.apply_merge().map_err(syntax)?;
+    let json = serde_json::to_value(&yaml).map_err(|e| {
+        YamlProblem::Limit(FieldError::new(
+            "",
+            format!("cannot be read as JSON-like data: {e}"),
+        ))
+    })?;
+    Ok((text, json))
 }
 
 /// The limits of one kind of YAML document.

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::error::{FieldError, LoadError, RegisterError, SourceDiagnostic};
+use crate::diagnostics::error::{FieldError, LoadError, RegisterError};
 use crate::io::json_schema;
 use crate::io::read::read_text_file;
-use crate::io::yaml_limits::{YamlLimits, YamlProblem};
+use crate::io::yaml_limits::YamlLimits;
 use crate::io::yaml_path;
 use crate::model::assessments::{Assessment, AssessmentKind, AssessmentValidity, Windows};
 
@@ -548,37 +548,19 @@ impl Register {
     /// [`MAX_REGISTER_VALUES`] (or [`MAX_REGISTER_VALUES_PER_BYTE`]) values, aliases expanded,
     /// is invalid, found before it is built.
     pub fn from_yaml(text: &str, file: &str) -> Result<Register, LoadError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        crate::io::yaml_limits::check(text, file, &REGISTER_LIMITS).map_err(
-            |problem| match problem {
-                YamlProblem::Limit(problem) => RegisterError::Invalid {
-                    file: file.to_string(),
-                    problems: vec![problem],
-                },
-                YamlProblem::Syntax(diagnostic) => RegisterError::Syntax {
-                    file: file.to_string(),
-                    diagnostics: vec![*diagnostic],
-                },
-            },
-        )?;
-        let syntax_error = |e: serde_yaml::Error| RegisterError::Syntax {
-            file: file.to_string(),
-            diagnostics: vec![SourceDiagnostic::from_yaml_error(&e, file, text)],
-        };
-        let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(syntax_error)?;
-        // `<<: *anchor` merge keys let a register describe variants of one system briefly.
-        yaml.apply_merge().map_err(syntax_error)?;
-        let invalid = |problems| RegisterError::Invalid {
-            file: file.to_string(),
-            problems,
-        };
-        let mut json = serde_json::to_value(&yaml).map_err(|e| {
-            invalid(vec![FieldError::new(
-                "",
-                format!("cannot be read as JSON-like data: {e}"),
-            )])
-        })?;
-        drop(yaml);
+        let (text, mut json) = crate::io::yaml_limits::to_json(text, file, &REGISTER_LIMITS)
+            .map_err(|problem| {
+                problem.into_error(
+                    |diagnostics| RegisterError::Syntax {
+                        file: file.to_string(),
+                        diagnostics,
+                    },
+                    |problems| RegisterError::Invalid {
+                        file: file.to_string(),
+                        problems,
+                    },
+                )
+            })?;
         whole_numbers_as_integers(&mut json);
         Register::from_json_value(json, file, Some(text))
     }
