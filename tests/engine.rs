@@ -1196,6 +1196,86 @@ fn the_load_gate_refuses_a_paragraph_without_policy_that_the_engine_loads() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// An invariants file that never ends (a link to `/dev/zero`) is read no further than its limit
+/// by `validate`, as by every other reader: one finding, no hang. (It was read whole a second
+/// time, for the lines of its findings, after the capped reader had refused it.)
+#[cfg(unix)]
+#[test]
+fn validate_reads_an_endless_invariants_file_within_its_limit() {
+    use aipolicy::diagnostics::findings::Check;
+    use aipolicy::inputs::{Inputs, Source};
+    let dir = std::env::temp_dir().join(format!("aipolicy-endless-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("invariants.yaml");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let inputs = Inputs {
+        invariants: Source::Path(link.clone()),
+        ..Inputs::embedded()
+    };
+    let validation = aipolicy::project::validate(&inputs, today());
+    let invariants: Vec<String> = validation
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.check == Check::Invariants)
+        .map(|f| f.headline())
+        .collect();
+    assert_eq!(invariants.len(), 1, "{invariants:#?}");
+    assert!(
+        invariants[0].contains("past the limit"),
+        "{}",
+        invariants[0]
+    );
+    // The same load refuses it at the gate of `validate`, and builds it at the engine's own.
+    let refused = Inputs {
+        invariants: Source::Path(link.clone()),
+        ..Inputs::embedded()
+    }
+    .engine_builder()
+    .gate(aipolicy::project::Gate::Validate)
+    .load();
+    assert!(matches!(
+        refused,
+        Err(aipolicy::project::Refused::Findings(_))
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The one load reads what it hashes: the revision of the embedded default is the revision of
+/// the same files read from a folder, and changes with one byte of the register.
+#[test]
+fn the_revision_names_the_bytes_the_engine_was_built_from() {
+    use aipolicy::inputs::{Inputs, Source};
+    use aipolicy::project::Gate;
+    let embedded = Inputs::embedded()
+        .engine_builder()
+        .gate(Gate::Validate)
+        .load()
+        .unwrap();
+    let dir = policies_copy("revision", |_| {});
+    let register = dir.join("register.yaml");
+    std::fs::write(&register, aipolicy::register::BUNDLED_REGISTER).unwrap();
+    let from_files = Inputs {
+        policies: Source::Path(dir.clone()),
+        register: Source::Path(register.clone()),
+        ..Inputs::embedded()
+    };
+    let loaded = from_files.engine_builder().load().unwrap();
+    assert_eq!(loaded.revision, embedded.revision);
+    std::fs::write(
+        &register,
+        format!(
+            "{}\n# one more line\n",
+            aipolicy::register::BUNDLED_REGISTER
+        ),
+    )
+    .unwrap();
+    let changed = from_files.engine_builder().load().unwrap();
+    assert_ne!(changed.revision, embedded.revision);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// The law rules (policies/law-*.cedar), each the one rule that turns `full`'s allow into a
 /// deny, with the article in the reason's `law`.
 #[test]
