@@ -339,9 +339,19 @@ pub fn language(uri: &Uri, default: Language, dialect: Dialect) -> Result<Langua
 #[derive(Debug, Clone)]
 pub struct RequestId(pub Option<Arc<str>>);
 
-/// The caller a handler let in, for the request log.
-#[derive(Debug, Clone)]
-pub struct CallerName(pub Arc<str>);
+/// Where the extractor that lets a caller in names it, for the request log (the layer that
+/// writes the log puts an empty one in every request).
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(Arc<std::sync::OnceLock<Arc<str>>>);
+
+impl CallerSlot {
+    /// Names `caller` in the slot of a request's `extensions`.
+    pub fn fill(extensions: &axum::http::Extensions, caller: &Caller) {
+        if let Some(slot) = extensions.get::<CallerSlot>() {
+            let _ = slot.0.set(caller.name.clone());
+        }
+    }
+}
 
 /// The outermost layer: echoes `X-Request-ID`, counts the request and its latency by endpoint,
 /// and logs it.
@@ -360,6 +370,8 @@ pub async fn observe(
             .and_then(|v| v.to_str().ok())
             .map(Arc::from),
     ));
+    let caller = CallerSlot::default();
+    request.extensions_mut().insert(caller.clone());
     state.metrics.in_flight(true);
     let mut response = next.run(request).await;
     state.metrics.in_flight(false);
@@ -373,10 +385,7 @@ pub async fn observe(
     if let Some(rejection) = response.extensions().get::<Rejection>() {
         state.metrics.rejected(*rejection);
     }
-    let caller = response
-        .extensions()
-        .get::<CallerName>()
-        .map_or_else(|| "-".into(), |c| c.0.clone());
+    let caller = caller.0.get().map_or_else(|| "-".into(), Arc::clone);
     let request_id = request_id
         .as_ref()
         .and_then(|v| v.to_str().ok())

@@ -8,6 +8,7 @@ pub mod load;
 pub mod memo;
 pub mod metrics;
 pub mod page;
+mod record;
 mod routes;
 pub mod state;
 pub mod time;

@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aipolicy::inputs::Inputs;
-use aipolicy::log::Origin;
-use aipolicy::{Decision, Language, Query};
+use aipolicy::Language;
 use arc_swap::ArcSwapOption;
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -243,36 +242,6 @@ impl State {
         // above runs first: its scenario files may name the day they were written for.)
         loaded.engine = loaded.engine.on_own_clock_only(true);
         Ok((loaded, tokens))
-    }
-
-    /// Counts a decision and hands its record to the decision log (a queue push). A request
-    /// that was not a query (`query` is `None`: bad JSON) decided nothing about anyone and is
-    /// not logged.
-    pub fn decided(
-        &self,
-        origin: Origin<'_>,
-        engine: &aipolicy::Engine,
-        query: Option<&Query>,
-        decision: &Decision,
-    ) {
-        self.metrics.decision(decision);
-        if let (Some(sink), Some(query)) = (&self.sink, query) {
-            let _ = sink.submit(DecisionRecord::new(origin, engine, query, decision));
-        }
-    }
-
-    /// Waits, when the log is synchronous (`--log-sync`), until every record queued so far
-    /// is durable: called before a decision's response is sent. `Err` when the log cannot
-    /// be written: the decision must not be given.
-    pub async fn logged(&self) -> Result<(), aipolicy::log::LogError> {
-        let Some(sink) = self.sink.as_ref().filter(|s| s.is_sync()) else {
-            return Ok(());
-        };
-        let ticket = sink.last_ticket();
-        let sink = Arc::clone(sink);
-        tokio::task::spawn_blocking(move || sink.wait_durable(ticket))
-            .await
-            .unwrap_or_else(|e| Err(aipolicy::log::LogError(format!("the wait failed: {e}"))))
     }
 
     /// The last failed reload, when the last reload failed.
