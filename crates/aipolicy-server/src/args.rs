@@ -89,7 +89,7 @@ pub struct ServeArgs {
     /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
     #[cfg_attr(feature = "clap", arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024))]
     pub max_body: usize,
-    /// Most queries in one /v1/batch or /access/v1/evaluations request
+    /// Most lines in one /v1/batch request (a blank line counts: it gets a decision too), and most evaluations in one /access/v1/evaluations request
     #[cfg_attr(
         feature = "clap",
         arg(long, value_name = "N", default_value_t = 10_000)

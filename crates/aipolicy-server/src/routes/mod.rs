@@ -10,7 +10,7 @@ mod operations;
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State as AxState};
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -78,12 +78,44 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/health/ready", get(operations::ready))
         .route("/metrics", get(operations::metrics))
         .route("/v1/status", get(operations::status))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             http::observe,
         ))
         .with_state(state)
+}
+
+/// The method each path takes: the decision endpoints and reload take POST, the rest GET.
+fn method_of(path: &str) -> &'static str {
+    if path.starts_with("/access/v1/")
+        || ["/v1/decide", "/v1/batch", "/v1/admin/reload"].contains(&path)
+    {
+        "POST"
+    } else {
+        "GET"
+    }
+}
+
+/// A method the path does not take: 405 in the path's API shape (on the native API a deny, as
+/// every answer there), naming the method it takes. (axum adds the `Allow` header.)
+async fn method_not_allowed(AxState(state): AxState<Arc<State>>, request: Request) -> Response {
+    let path = request.uri().path();
+    let dialect = Dialect::of(path);
+    let language = http::language(request.uri(), state.config.language, dialect)
+        .unwrap_or(state.config.language);
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        dialect,
+        format!(
+            "`{} {path}` is not served: {path} takes {}",
+            request.method(),
+            method_of(path)
+        ),
+    )
+    .in_language(language)
+    .into_response()
 }
 
 /// Any other path.

@@ -88,16 +88,14 @@ pub(super) async fn batch(
     AxState(state): AxState<Arc<State>>,
     asked: Asked<QueryLines>,
 ) -> Response {
-    let lines = asked
-        .body
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.trim_ascii().is_empty())
-        .count();
+    // Every line is decided, a blank one too, so every line counts: a body of line breaks
+    // would otherwise ask for a deny a line, without bound.
+    let lines = lines(&asked.body).count();
     if lines > state.config.max_batch {
         return ApiError::too_large(
             Dialect::Native,
             format!(
-                "{lines} queries; the limit is {} per request (--max-batch)",
+                "{lines} lines (a blank line is a line: each gets a decision); the limit is {} per request (--max-batch)",
                 state.config.max_batch
             ),
         )
@@ -122,20 +120,23 @@ pub(super) async fn batch(
     }
 }
 
-/// Decides each line of the body into its output line, as `aipolicy batch` does (a blank line
-/// is an input error too; only the line break that ends the body ends no line); returns the
+/// The lines of a batch body, as `aipolicy batch` reads its input: a blank line is a line (an
+/// input error, with its own deny); only the line break that ends the body ends no line, and
+/// an empty body has none.
+fn lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    body.split(|&b| b == b'\n')
+        .take_while(move |_| !body.is_empty())
+}
+
+/// Decides each line of the body into its output line, as `aipolicy batch` does; returns the
 /// output and how many lines were input errors.
 fn decide_lines(state: &State, asked: &Asked<QueryLines>) -> Result<(Vec<u8>, usize), ApiError> {
     let started = Instant::now();
     let engine = &asked.policy.engine;
-    let body = &asked.body[..];
-    let mut out = Vec::with_capacity(body.len() * 2 + 256);
+    let mut out = Vec::with_capacity(asked.body.len() * 2 + 256);
     let mut input_errors = 0;
-    let body = body.strip_suffix(b"\n").unwrap_or(body);
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        if body.is_empty() {
-            break;
-        }
+    for (i, line) in lines(&asked.body).enumerate() {
         if i % 256 == 255 && started.elapsed() > state.config.request_timeout {
             return Err(ApiError::timed_out(
                 Dialect::Native,
