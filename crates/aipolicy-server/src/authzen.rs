@@ -657,7 +657,11 @@ impl Evaluation {
                 query.insert("context".into(), Value::Object(flags));
             }
         }
-        if let Some(id) = request_id.filter(|id| (1..=256).contains(&id.chars().count())) {
+        // The service refuses an `X-Request-ID` beyond the rule before it gets here; the check
+        // keeps this mapping to the query's rule for any other caller.
+        let within =
+            |id: &&str| (1..=crate::http::MAX_REQUEST_ID_CHARS).contains(&id.chars().count());
+        if let Some(id) = request_id.filter(within) {
             query.insert("requestId".into(), Value::String(id.to_string()));
         }
         // As JSON text, the query takes the reader's fast typed path (the schema is checked only

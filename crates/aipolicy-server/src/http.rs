@@ -353,7 +353,34 @@ impl CallerSlot {
     }
 }
 
-/// The outermost layer: echoes `X-Request-ID`, counts the request and its latency by endpoint,
+/// The longest `X-Request-ID`, in characters: a query's `requestId` keeps the same limit
+/// (`schemas/query.schema.json`).
+pub const MAX_REQUEST_ID_CHARS: usize = 256;
+
+/// The request's `X-Request-ID`, held to the rule of a query's `requestId`: given at most once,
+/// 1 to [`MAX_REQUEST_ID_CHARS`] characters of text. `Err` says what breaks the rule.
+fn request_id(headers: &HeaderMap) -> Result<Option<(HeaderValue, Arc<str>)>, String> {
+    let rule = format!(
+        "expected one header of 1 to {MAX_REQUEST_ID_CHARS} characters, as a query's `requestId`"
+    );
+    let mut values = headers.get_all(&X_REQUEST_ID).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(format!("X-Request-ID: given more than once; {rule}"));
+    }
+    let text = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| format!("X-Request-ID: not UTF-8 text; {rule}"))?;
+    let count = text.chars().count();
+    if !(1..=MAX_REQUEST_ID_CHARS).contains(&count) {
+        return Err(format!("X-Request-ID: {count} characters; {rule}"));
+    }
+    Ok(Some((value.clone(), Arc::from(text))))
+}
+
+/// The outermost layer: holds `X-Request-ID` to its rule (a 400 in the route's own shape when
+/// it breaks it, never echoed) and echoes it, counts the request and its latency by endpoint,
 /// and logs it.
 pub async fn observe(
     AxState(state): AxState<Arc<State>>,
@@ -363,20 +390,32 @@ pub async fn observe(
     let started = Instant::now();
     let path = request.uri().path().to_string();
     let method = request.method().clone();
-    let request_id = request.headers().get(&X_REQUEST_ID).cloned();
-    request.extensions_mut().insert(RequestId(
-        request_id
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .map(Arc::from),
-    ));
     let caller = CallerSlot::default();
-    request.extensions_mut().insert(caller.clone());
-    state.metrics.in_flight(true);
-    let mut response = next.run(request).await;
-    state.metrics.in_flight(false);
-    if let Some(id) = request_id.clone() {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    let (mut response, request_id) = match request_id(request.headers()) {
+        Ok(request_id) => {
+            request.extensions_mut().insert(RequestId(
+                request_id.as_ref().map(|(_, text)| Arc::clone(text)),
+            ));
+            request.extensions_mut().insert(caller.clone());
+            state.metrics.in_flight(true);
+            let response = next.run(request).await;
+            state.metrics.in_flight(false);
+            (response, request_id)
+        }
+        Err(message) => {
+            let dialect = Dialect::of(&path);
+            let language = language(request.uri(), state.config.language, dialect)
+                .unwrap_or(state.config.language);
+            let response = ApiError::bad_request(dialect, message)
+                .in_language(language)
+                .into_response();
+            (response, None)
+        }
+    };
+    if let Some((value, _)) = &request_id {
+        response
+            .headers_mut()
+            .insert(X_REQUEST_ID.clone(), value.clone());
     }
     let elapsed = started.elapsed();
     let endpoint = endpoint_index(&path);
@@ -386,10 +425,7 @@ pub async fn observe(
         state.metrics.rejected(*rejection);
     }
     let caller = caller.0.get().map_or_else(|| "-".into(), Arc::clone);
-    let request_id = request_id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let request_id = request_id.as_ref().map_or("-", |(_, text)| &**text);
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     let endpoint = ENDPOINTS[endpoint];
     if status.is_server_error() {
