@@ -26,19 +26,35 @@ pub enum Dialect {
     Native,
     /// `/access/v1/…`: an error is a status code and a message string (AuthZEN 1.0, 8.2).
     AuthZen,
+    /// The staff page (`/`, `/ask`, `/matrix`, `/policy`, its stylesheet): an error is a page,
+    /// with the page's headers, for a person in a browser.
+    Page,
     /// Everything else: `{"error": "…"}`.
     Plain,
 }
 
 impl Dialect {
-    /// The dialect of a path.
-    pub fn of(path: &str) -> Dialect {
+    /// The dialect of a path on `state`'s server (the staff page's paths are the page's only
+    /// while it is served).
+    pub fn of(path: &str, state: &State) -> Dialect {
         if path.starts_with("/access/") {
             Dialect::AuthZen
         } else if path == "/v1/decide" || path == "/v1/batch" {
             Dialect::Native
+        } else if state.page.enabled && crate::page::serves(path) {
+            Dialect::Page
         } else {
             Dialect::Plain
+        }
+    }
+
+    /// The language a refusal of this dialect is written in: the page's own `?lang=` (Swedish
+    /// unless it asks for English), else the request's `?lang=` when it names one, else the
+    /// server's.
+    pub fn language(self, uri: &Uri, default: Language) -> Language {
+        match self {
+            Dialect::Page => crate::page::language_of(uri.query()),
+            _ => language(uri, default, self).unwrap_or(default),
         }
     }
 }
@@ -134,6 +150,7 @@ impl IntoResponse for ApiError {
                 self.message.clone(),
             )
                 .into_response(),
+            Dialect::Page => crate::page::error_page(self.language, self.status, &self.message),
             Dialect::Plain => {
                 let body = serde_json::json!({ "error": self.message });
                 (self.status, axum::Json(body)).into_response()
@@ -403,9 +420,8 @@ pub async fn observe(
             (response, request_id)
         }
         Err(message) => {
-            let dialect = Dialect::of(&path);
-            let language = language(request.uri(), state.config.language, dialect)
-                .unwrap_or(state.config.language);
+            let dialect = Dialect::of(&path, &state);
+            let language = dialect.language(request.uri(), state.config.language);
             let response = ApiError::bad_request(dialect, message)
                 .in_language(language)
                 .into_response();
@@ -439,8 +455,8 @@ pub async fn observe(
 /// Limits a decision endpoint to `--max-concurrent` requests at once and `--request-timeout`
 /// each; beyond either, 503 naming the limit.
 pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
-    let dialect = Dialect::of(request.uri().path());
-    let language = state.config.language;
+    let dialect = Dialect::of(request.uri().path(), &state);
+    let language = dialect.language(request.uri(), state.config.language);
     let Ok(_permit) = Arc::clone(&state.concurrency).try_acquire_owned() else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -461,11 +477,13 @@ pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: 
         match state.logged().await {
             Ok(()) => response,
             Err(e) => {
+                // Where the log is and why it failed is the operator's to read, in the server's
+                // log; the answer goes to callers and, on the staff page, to anyone.
                 tracing::error!("{e}");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     dialect,
-                    format!("the decision could not be written to the decision log (--log-sync), so it is not given: {e}"),
+                    "the decision could not be written to the decision log (--log-sync), so it is not given; the server's log says why; retry shortly",
                 )
                 .in_language(language)
                 .into_response()

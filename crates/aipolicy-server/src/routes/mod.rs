@@ -102,9 +102,8 @@ fn method_of(path: &str) -> &'static str {
 /// every answer there), naming the method it takes. (axum adds the `Allow` header.)
 async fn method_not_allowed(AxState(state): AxState<Arc<State>>, request: Request) -> Response {
     let path = request.uri().path();
-    let dialect = Dialect::of(path);
-    let language = http::language(request.uri(), state.config.language, dialect)
-        .unwrap_or(state.config.language);
+    let dialect = Dialect::of(path, &state);
+    let language = dialect.language(request.uri(), state.config.language);
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         dialect,
@@ -119,15 +118,17 @@ async fn method_not_allowed(AxState(state): AxState<Arc<State>>, request: Reques
 }
 
 /// Any other path.
-async fn not_found(request: Request) -> Response {
+async fn not_found(AxState(state): AxState<Arc<State>>, request: Request) -> Response {
     let path = request.uri().path().to_string();
+    let dialect = Dialect::of(&path, &state);
     ApiError::new(
         StatusCode::NOT_FOUND,
-        Dialect::of(&path),
+        dialect,
         format!(
             "no endpoint `{} {path}`; see `aipolicy serve --help`",
             request.method()
         ),
     )
+    .in_language(dialect.language(request.uri(), state.config.language))
     .into_response()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aipolicy_server::tokens::hash_secret;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use super::*;
 
@@ -246,16 +246,6 @@ async fn not_ready_until_a_good_load() {
     );
     assert_eq!(server.get("/health/ready").await.0, 200);
     server.stop().await;
-}
-
-/// Opens a connection and sends a request whose body never comes: a request in flight.
-async fn stalled(server: &Running, path: &str) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
