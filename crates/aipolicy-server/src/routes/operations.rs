@@ -74,6 +74,8 @@ pub(super) async fn status(AxState(state): AxState<Arc<State>>, _: Admitted<fals
         "lastReloadError": state.last_error(),
         "lastReloadAt": state.last_reload(),
         "reloads": {"success": good, "failure": failed},
+        // Null without a token file.
+        "tokenFile": state.tokens.as_ref().map(crate::tokens::TokenFile::status),
         "inputs": state.inputs.describe(&cwd),
         // The day decisions are made at, and whether a fixed clock (AIPOLICY_TODAY) holds it.
         "day": state.config.clock.today().to_string(),
@@ -85,23 +87,34 @@ pub(super) async fn status(AxState(state): AxState<Arc<State>>, _: Admitted<fals
     Json(body).into_response()
 }
 
-/// `POST /v1/admin/reload`: reload now (an admin token). 200 with the revision in force, or 422
-/// with the load error (the old policy still serving).
+/// `POST /v1/admin/reload`: reload now (an admin token). 200 with the revision in force (and
+/// the token file's result), or 422 when the policy or the token file failed, with the error
+/// (the old policy still serving; a broken token file letting in only what it and the last good
+/// one both name).
 pub(super) async fn reload(
     AxState(state): AxState<Arc<State>>,
     Admitted(caller): Admitted<true>,
 ) -> Response {
     tracing::info!(caller = &*caller.name, "reload asked");
-    match state.reload("admin").await {
-        Ok(reloaded) => Json(reloaded).into_response(),
-        Err(error) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({
-                "result": "failed",
-                "error": error,
-                "policyRevision": state.current().map(|c| c.revision.to_string()),
-            })),
-        )
-            .into_response(),
+    let reload = state.reload("admin").await;
+    let status = if reload.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut body = match &reload.policy {
+        Ok(reloaded) => serde_json::to_value(reloaded).unwrap_or_default(),
+        Err(error) => json!({
+            "result": "failed",
+            "error": error,
+            "policyRevision": state.current().map(|c| c.revision.to_string()),
+        }),
+    };
+    if let (Some(object), Some(tokens)) = (body.as_object_mut(), &reload.token_file) {
+        object.insert(
+            "tokenFile".into(),
+            serde_json::to_value(tokens).unwrap_or_default(),
+        );
     }
+    (status, Json(body)).into_response()
 }
