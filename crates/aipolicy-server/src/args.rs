@@ -54,7 +54,9 @@ Staff page, for people in a browser (no token; never shows the register's users;
 
 Token file: one caller a line, `NAME SHA256HEX [admin]` (SHA-256 of the caller's secret,
 `printf %s SECRET | sha256sum`); callers send `Authorization: Bearer SECRET`. Without a token
-file the server only listens on loopback, and every local caller is let in.
+file the server only listens on loopback, and every local caller is let in. It is read again on
+every reload, on its own: a broken one (in /v1/status and /metrics) lets in only the callers it
+and the last good file both name, until it is mended, and never holds up a policy reload.
 
 Example:
   aipolicy serve --listen 127.0.0.1:8282
@@ -89,7 +91,7 @@ pub struct ServeArgs {
     /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
     #[cfg_attr(feature = "clap", arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024))]
     pub max_body: usize,
-    /// Most queries in one /v1/batch or /access/v1/evaluations request
+    /// Most lines in one /v1/batch request (a blank line counts: it gets a decision too), and most evaluations in one /access/v1/evaluations request
     #[cfg_attr(
         feature = "clap",
         arg(long, value_name = "N", default_value_t = 10_000)

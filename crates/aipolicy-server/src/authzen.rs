@@ -211,15 +211,20 @@ pub fn parse_resource_search(body: &[u8]) -> Result<ResourceSearch, RequestError
     let (limit, token) = match object.get("page") {
         None | Some(Value::Null) => (None, None),
         Some(Value::Object(page)) => {
+            // A limit of 0 is refused, not taken: a page of no results would hand back a
+            // token to the same place, and a client paging to the end would never get there.
+            let expected = "expected an integer of at least 1";
             let limit = match page.get("limit") {
                 None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
-                    RequestError::at("page.limit", "expected a non-negative integer")
-                })?),
+                Some(Value::Number(n)) => {
+                    Some(n.as_u64().filter(|&n| n >= 1).ok_or_else(|| {
+                        RequestError::at("page.limit", format!("{expected}, got {n}"))
+                    })?)
+                }
                 Some(other) => {
                     return Err(RequestError::at(
                         "page.limit",
-                        format!("expected a non-negative integer, got {}", kind(other)),
+                        format!("{expected}, got {}", kind(other)),
                     ))
                 }
             };
@@ -652,7 +657,11 @@ impl Evaluation {
                 query.insert("context".into(), Value::Object(flags));
             }
         }
-        if let Some(id) = request_id.filter(|id| (1..=256).contains(&id.chars().count())) {
+        // The service refuses an `X-Request-ID` beyond the rule before it gets here; the check
+        // keeps this mapping to the query's rule for any other caller.
+        let within =
+            |id: &&str| (1..=crate::http::MAX_REQUEST_ID_CHARS).contains(&id.chars().count());
+        if let Some(id) = request_id.filter(within) {
             query.insert("requestId".into(), Value::String(id.to_string()));
         }
         // As JSON text, the query takes the reader's fast typed path (the schema is checked only

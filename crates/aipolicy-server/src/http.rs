@@ -26,19 +26,35 @@ pub enum Dialect {
     Native,
     /// `/access/v1/…`: an error is a status code and a message string (AuthZEN 1.0, 8.2).
     AuthZen,
+    /// The staff page (`/`, `/ask`, `/matrix`, `/policy`, its stylesheet): an error is a page,
+    /// with the page's headers, for a person in a browser.
+    Page,
     /// Everything else: `{"error": "…"}`.
     Plain,
 }
 
 impl Dialect {
-    /// The dialect of a path.
-    pub fn of(path: &str) -> Dialect {
+    /// The dialect of a path on `state`'s server (the staff page's paths are the page's only
+    /// while it is served).
+    pub fn of(path: &str, state: &State) -> Dialect {
         if path.starts_with("/access/") {
             Dialect::AuthZen
         } else if path == "/v1/decide" || path == "/v1/batch" {
             Dialect::Native
+        } else if state.page.enabled && crate::page::serves(path) {
+            Dialect::Page
         } else {
             Dialect::Plain
+        }
+    }
+
+    /// The language a refusal of this dialect is written in: the page's own `?lang=` (Swedish
+    /// unless it asks for English), else the request's `?lang=` when it names one, else the
+    /// server's.
+    pub fn language(self, uri: &Uri, default: Language) -> Language {
+        match self {
+            Dialect::Page => crate::page::language_of(uri.query()),
+            _ => language(uri, default, self).unwrap_or(default),
         }
     }
 }
@@ -134,6 +150,7 @@ impl IntoResponse for ApiError {
                 self.message.clone(),
             )
                 .into_response(),
+            Dialect::Page => crate::page::error_page(self.language, self.status, &self.message),
             Dialect::Plain => {
                 let body = serde_json::json!({ "error": self.message });
                 (self.status, axum::Json(body)).into_response()
@@ -290,7 +307,7 @@ pub fn authorize(
     dialect: Dialect,
     admin: bool,
 ) -> Result<Caller, ApiError> {
-    let Some(tokens) = state.tokens.load_full() else {
+    let Some(tokens) = state.tokens.as_ref().map(crate::tokens::TokenFile::callers) else {
         return Ok(Caller {
             name: "local".into(),
             admin: true,
@@ -339,11 +356,48 @@ pub fn language(uri: &Uri, default: Language, dialect: Dialect) -> Result<Langua
 #[derive(Debug, Clone)]
 pub struct RequestId(pub Option<Arc<str>>);
 
-/// The caller a handler let in, for the request log.
-#[derive(Debug, Clone)]
-pub struct CallerName(pub Arc<str>);
+/// Where the extractor that lets a caller in names it, for the request log (the layer that
+/// writes the log puts an empty one in every request).
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(Arc<std::sync::OnceLock<Arc<str>>>);
 
-/// The outermost layer: echoes `X-Request-ID`, counts the request and its latency by endpoint,
+impl CallerSlot {
+    /// Names `caller` in the slot of a request's `extensions`.
+    pub fn fill(extensions: &axum::http::Extensions, caller: &Caller) {
+        if let Some(slot) = extensions.get::<CallerSlot>() {
+            let _ = slot.0.set(caller.name.clone());
+        }
+    }
+}
+
+/// The longest `X-Request-ID`, in characters: a query's `requestId` keeps the same limit
+/// (`schemas/query.schema.json`).
+pub const MAX_REQUEST_ID_CHARS: usize = 256;
+
+/// The request's `X-Request-ID`, held to the rule of a query's `requestId`: given at most once,
+/// 1 to [`MAX_REQUEST_ID_CHARS`] characters of text. `Err` says what breaks the rule.
+fn request_id(headers: &HeaderMap) -> Result<Option<(HeaderValue, Arc<str>)>, String> {
+    let rule = format!(
+        "expected one header of 1 to {MAX_REQUEST_ID_CHARS} characters, as a query's `requestId`"
+    );
+    let mut values = headers.get_all(&X_REQUEST_ID).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(format!("X-Request-ID: given more than once; {rule}"));
+    }
+    let text = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| format!("X-Request-ID: not UTF-8 text; {rule}"))?;
+    let count = text.chars().count();
+    if !(1..=MAX_REQUEST_ID_CHARS).contains(&count) {
+        return Err(format!("X-Request-ID: {count} characters; {rule}"));
+    }
+    Ok(Some((value.clone(), Arc::from(text))))
+}
+
+/// The outermost layer: holds `X-Request-ID` to its rule (a 400 in the route's own shape when
+/// it breaks it, never echoed) and echoes it, counts the request and its latency by endpoint,
 /// and logs it.
 pub async fn observe(
     AxState(state): AxState<Arc<State>>,
@@ -353,18 +407,31 @@ pub async fn observe(
     let started = Instant::now();
     let path = request.uri().path().to_string();
     let method = request.method().clone();
-    let request_id = request.headers().get(&X_REQUEST_ID).cloned();
-    request.extensions_mut().insert(RequestId(
-        request_id
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .map(Arc::from),
-    ));
-    state.metrics.in_flight(true);
-    let mut response = next.run(request).await;
-    state.metrics.in_flight(false);
-    if let Some(id) = request_id.clone() {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    let caller = CallerSlot::default();
+    let (mut response, request_id) = match request_id(request.headers()) {
+        Ok(request_id) => {
+            request.extensions_mut().insert(RequestId(
+                request_id.as_ref().map(|(_, text)| Arc::clone(text)),
+            ));
+            request.extensions_mut().insert(caller.clone());
+            state.metrics.in_flight(true);
+            let response = next.run(request).await;
+            state.metrics.in_flight(false);
+            (response, request_id)
+        }
+        Err(message) => {
+            let dialect = Dialect::of(&path, &state);
+            let language = dialect.language(request.uri(), state.config.language);
+            let response = ApiError::bad_request(dialect, message)
+                .in_language(language)
+                .into_response();
+            (response, None)
+        }
+    };
+    if let Some((value, _)) = &request_id {
+        response
+            .headers_mut()
+            .insert(X_REQUEST_ID.clone(), value.clone());
     }
     let elapsed = started.elapsed();
     let endpoint = endpoint_index(&path);
@@ -373,14 +440,8 @@ pub async fn observe(
     if let Some(rejection) = response.extensions().get::<Rejection>() {
         state.metrics.rejected(*rejection);
     }
-    let caller = response
-        .extensions()
-        .get::<CallerName>()
-        .map_or_else(|| "-".into(), |c| c.0.clone());
-    let request_id = request_id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let caller = caller.0.get().map_or_else(|| "-".into(), Arc::clone);
+    let request_id = request_id.as_ref().map_or("-", |(_, text)| &**text);
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     let endpoint = ENDPOINTS[endpoint];
     if status.is_server_error() {
@@ -394,8 +455,8 @@ pub async fn observe(
 /// Limits a decision endpoint to `--max-concurrent` requests at once and `--request-timeout`
 /// each; beyond either, 503 naming the limit.
 pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
-    let dialect = Dialect::of(request.uri().path());
-    let language = state.config.language;
+    let dialect = Dialect::of(request.uri().path(), &state);
+    let language = dialect.language(request.uri(), state.config.language);
     let Ok(_permit) = Arc::clone(&state.concurrency).try_acquire_owned() else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -416,11 +477,13 @@ pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: 
         match state.logged().await {
             Ok(()) => response,
             Err(e) => {
+                // Where the log is and why it failed is the operator's to read, in the server's
+                // log; the answer goes to callers and, on the staff page, to anyone.
                 tracing::error!("{e}");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     dialect,
-                    format!("the decision could not be written to the decision log (--log-sync), so it is not given: {e}"),
+                    "the decision could not be written to the decision log (--log-sync), so it is not given; the server's log says why; retry shortly",
                 )
                 .in_language(language)
                 .into_response()

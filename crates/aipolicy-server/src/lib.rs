@@ -7,6 +7,7 @@ pub mod json;
 pub mod load;
 pub mod metrics;
 pub mod page;
+mod record;
 mod routes;
 pub mod state;
 pub mod time;

@@ -76,6 +76,7 @@ pub struct Metrics {
     paragraphs: [[AtomicU64; Paragraph::ALL.len() + 1]; 2],
     reloads_good: AtomicU64,
     reloads_failed: AtomicU64,
+    token_file_reloads: [AtomicU64; 2],
     rejected: [AtomicU64; REJECTIONS.len()],
     in_flight: AtomicU64,
 }
@@ -137,6 +138,11 @@ impl Metrics {
         } else {
             self.reloads_failed.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a reload of the token file.
+    pub fn token_file_reload(&self, good: bool) {
+        self.token_file_reloads[usize::from(!good)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Reloads so far: (good, failed).
@@ -266,6 +272,23 @@ impl Metrics {
         let _ = writeln!(out, "aipolicy_reloads_total{{result=\"success\"}} {good}");
         let _ = writeln!(out, "aipolicy_reloads_total{{result=\"failure\"}} {failed}");
 
+        out.push_str("# HELP aipolicy_token_file_reloads_total Reads of the token file after the first, by result.\n");
+        out.push_str("# TYPE aipolicy_token_file_reloads_total counter\n");
+        for (result, count) in ["success", "failure"].iter().zip(&self.token_file_reloads) {
+            let _ = writeln!(
+                out,
+                "aipolicy_token_file_reloads_total{{result=\"{result}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP aipolicy_token_file_broken Whether the token file as last read has a broken line (then only the callers both it and the last good file name are let in).\n");
+        out.push_str("# TYPE aipolicy_token_file_broken gauge\n");
+        let _ = writeln!(
+            out,
+            "aipolicy_token_file_broken {}",
+            u8::from(extra.token_file_broken)
+        );
+
         out.push_str(
             "# HELP aipolicy_ready Whether a policy is loaded and decisions are served.\n",
         );
@@ -311,6 +334,8 @@ pub struct Gauges {
     pub revision: Option<std::sync::Arc<str>>,
     /// When it was loaded (Unix seconds).
     pub loaded_at: f64,
+    /// Whether the token file as last read has a broken line.
+    pub token_file_broken: bool,
     /// Records in the decision log's queue.
     pub log_queue_depth: u64,
     /// Records the decision log dropped.

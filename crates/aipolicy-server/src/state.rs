@@ -6,15 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aipolicy::inputs::Inputs;
-use aipolicy::log::Origin;
-use aipolicy::{Decision, Language, Query};
+use aipolicy::Language;
 use arc_swap::ArcSwapOption;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::load::{self, LoadFailure, Loaded};
 use crate::metrics::{Gauges, Metrics};
-use crate::tokens::Tokens;
+use crate::tokens::{TokenFile, Tokens, TokensReloaded};
 
 pub use aipolicy::log::{DecisionRecord, DecisionSink};
 
@@ -56,6 +55,34 @@ pub struct ReloadError {
     pub trigger: String,
 }
 
+impl ReloadError {
+    /// `failure`, now, asked by `trigger`.
+    pub fn new(failure: LoadFailure, trigger: &str) -> ReloadError {
+        ReloadError {
+            failure,
+            at: crate::time::rfc3339(SystemTime::now()),
+            trigger: trigger.to_string(),
+        }
+    }
+}
+
+/// What a reload did: the policy's load, and the token file's (each a load of its own).
+#[derive(Debug, Clone)]
+pub struct Reload {
+    /// The policy: what the good load did, or why it failed (the old policy serves on).
+    pub policy: Result<Reloaded, ReloadError>,
+    /// The token file, when there is one and it was read again (not at start, where it was
+    /// just read).
+    pub token_file: Option<TokensReloaded>,
+}
+
+impl Reload {
+    /// Whether the policy or the token file failed to load.
+    pub fn failed(&self) -> bool {
+        self.policy.is_err() || self.token_file.as_ref().is_some_and(|t| t.error.is_some())
+    }
+}
+
 /// What a good reload did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,8 +104,8 @@ pub struct State {
     pub inputs: Inputs,
     /// The policy in force; `None` until the first good load.
     pub policy: ArcSwapOption<Loaded>,
-    /// The callers; `None` without a token file (every local caller is let in).
-    pub tokens: ArcSwapOption<Tokens>,
+    /// The token file and its callers; `None` without one (every local caller is let in).
+    pub tokens: Option<TokenFile>,
     /// The one load gate: loads run one at a time.
     gate: tokio::sync::Mutex<()>,
     last_error: Mutex<Option<ReloadError>>,
@@ -108,12 +135,19 @@ impl std::fmt::Debug for State {
 impl State {
     /// A state with nothing loaded yet.
     pub fn new(config: Config, inputs: Inputs, tokens: Option<Tokens>) -> State {
+        // A token file whose callers are not given lets nobody in until it is read again:
+        // never every local caller.
+        let tokens = match (&config.token_file, tokens) {
+            (Some(path), tokens) => Some(TokenFile::new(path.clone(), tokens.unwrap_or_default())),
+            (None, Some(tokens)) => Some(TokenFile::new(PathBuf::new(), tokens)),
+            (None, None) => None,
+        };
         State {
             concurrency: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             config,
             inputs,
             policy: ArcSwapOption::empty(),
-            tokens: ArcSwapOption::new(tokens.map(Arc::new)),
+            tokens,
             gate: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
             last_reload: Mutex::new(None),
@@ -130,10 +164,38 @@ impl State {
         self.policy.load_full()
     }
 
-    /// Loads the policy (and the token file) again behind the load gate and swaps it in whole;
-    /// a failure keeps the policy in force, and is counted, logged and kept for `/v1/status`.
-    pub async fn reload(self: &Arc<Self>, trigger: &str) -> Result<Reloaded, ReloadError> {
+    /// Loads the policy and the token file again behind the load gate, each on its own: a
+    /// policy is swapped in whole, or a failure keeps the one in force; the token file lets in
+    /// whom it says, or, broken, only whom [`TokenFile`] says. Each failure is counted, logged
+    /// and kept for `/v1/status`.
+    pub async fn reload(self: &Arc<Self>, trigger: &str) -> Reload {
         let _gate = self.gate.lock().await;
+        let policy = self.reload_policy(trigger).await;
+        let token_file = if trigger == "start" {
+            None
+        } else {
+            self.reload_tokens(trigger).await
+        };
+        Reload { policy, token_file }
+    }
+
+    /// Reads the token file again, when there is one.
+    async fn reload_tokens(self: &Arc<Self>, trigger: &str) -> Option<TokensReloaded> {
+        self.config.token_file.as_ref()?;
+        let state = Arc::clone(self);
+        let asked = trigger.to_string();
+        let reloaded = tokio::task::spawn_blocking(move || {
+            state.tokens.as_ref().map(|file| file.reread(&asked))
+        })
+        .await
+        .ok()
+        .flatten()?;
+        self.metrics.token_file_reload(reloaded.error.is_none());
+        Some(reloaded)
+    }
+
+    /// Loads the policy again and swaps it in whole; a failure keeps the policy in force.
+    async fn reload_policy(self: &Arc<Self>, trigger: &str) -> Result<Reloaded, ReloadError> {
         let state = Arc::clone(self);
         let loaded = tokio::task::spawn_blocking(move || state.load_checked())
             .await
@@ -144,10 +206,7 @@ impl State {
             *last = Some(now.clone());
         }
         match loaded {
-            Ok((loaded, tokens)) => {
-                if let Some(tokens) = tokens {
-                    self.tokens.store(Some(Arc::new(tokens)));
-                }
+            Ok(loaded) => {
                 let previous = self.current();
                 let previous_revision = previous.as_ref().map(|p| p.revision.to_string());
                 let revision = loaded.revision.to_string();
@@ -201,8 +260,8 @@ impl State {
         }
     }
 
-    /// Loads the policy, runs the reload gate on it, and reads the token file.
-    fn load_checked(&self) -> Result<(Loaded, Option<Tokens>), LoadFailure> {
+    /// Loads the policy and runs the reload gate on it.
+    fn load_checked(&self) -> Result<Loaded, LoadFailure> {
         let mut loaded = load::load(&self.inputs, self.config.language, self.config.memo)?;
         loaded.engine = loaded.engine.with_clock(self.config.clock.clone());
         if let Some(gate) = &self.config.reload_gate {
@@ -234,45 +293,11 @@ impl State {
                 return Err(failure);
             }
         }
-        let tokens = match &self.config.token_file {
-            Some(file) => Some(Tokens::from_file(file)?),
-            None => None,
-        };
         // The service decides on its own clock: a caller cannot move a decision to another
         // day (`at` is an input error), where a lapsed assessment might still hold. (The gate
         // above runs first: its scenario files may name the day they were written for.)
         loaded.engine = loaded.engine.on_own_clock_only(true);
-        Ok((loaded, tokens))
-    }
-
-    /// Counts a decision and hands its record to the decision log (a queue push). A request
-    /// that was not a query (`query` is `None`: bad JSON) decided nothing about anyone and is
-    /// not logged.
-    pub fn decided(
-        &self,
-        origin: Origin<'_>,
-        engine: &aipolicy::Engine,
-        query: Option<&Query>,
-        decision: &Decision,
-    ) {
-        self.metrics.decision(decision);
-        if let (Some(sink), Some(query)) = (&self.sink, query) {
-            let _ = sink.submit(DecisionRecord::new(origin, engine, query, decision));
-        }
-    }
-
-    /// Waits, when the log is synchronous (`--log-sync`), until every record queued so far
-    /// is durable: called before a decision's response is sent. `Err` when the log cannot
-    /// be written: the decision must not be given.
-    pub async fn logged(&self) -> Result<(), aipolicy::log::LogError> {
-        let Some(sink) = self.sink.as_ref().filter(|s| s.is_sync()) else {
-            return Ok(());
-        };
-        let ticket = sink.last_ticket();
-        let sink = Arc::clone(sink);
-        tokio::task::spawn_blocking(move || sink.wait_durable(ticket))
-            .await
-            .unwrap_or_else(|e| Err(aipolicy::log::LogError(format!("the wait failed: {e}"))))
+        Ok(loaded)
     }
 
     /// The last failed reload, when the last reload failed.
@@ -299,6 +324,7 @@ impl State {
                 .as_ref()
                 .and_then(|c| c.loaded_at.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0.0, |d| d.as_secs_f64()),
+            token_file_broken: self.tokens.as_ref().is_some_and(TokenFile::is_broken),
             log_queue_depth: self.sink.as_ref().map_or(0, |s| s.queue_depth()),
             log_dropped: self.sink.as_ref().map_or(0, |s| s.dropped()),
         }

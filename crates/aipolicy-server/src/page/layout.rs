@@ -218,6 +218,59 @@ pub fn refusal(
     problem_page(language, status, path, pairs, title, content)
 }
 
+/// The page of a request the service refused before the page could answer it (beyond a limit,
+/// a decision log that cannot be written, a header that breaks its rule, a method the page does
+/// not take): what happened in the page's language, and the service's own words (in English,
+/// naming a limit or a rule, never where a file or the log is), with every page's headers.
+pub fn error_page(language: Language, status: StatusCode, detail: &str) -> Response {
+    let t = |sv, en| tr(language, sv, en);
+    let again = t("Försök igen om en stund.", "Try again shortly.");
+    let (title, message) = match status {
+        StatusCode::SERVICE_UNAVAILABLE => (
+            t(
+                "Tjänsten kan inte svara just nu",
+                "The service cannot answer right now",
+            ),
+            again,
+        ),
+        StatusCode::NOT_FOUND => (
+            t("Sidan finns inte", "There is no such page"),
+            t(
+                "Adressen leder inte till någon sida här.",
+                "The address leads to no page here.",
+            ),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            t(
+                "Sidan kan inte användas så",
+                "The page cannot be used this way",
+            ),
+            t(
+                "Sidorna här öppnas bara, inget skickas till dem.",
+                "The pages here are only opened; nothing is sent to them.",
+            ),
+        ),
+        status if status.is_client_error() => (
+            t(
+                "Frågan kunde inte besvaras",
+                "The question could not be answered",
+            ),
+            t(
+                "Det som skickades kunde inte läsas.",
+                "What was sent could not be read.",
+            ),
+        ),
+        _ => (t("Något gick fel", "Something went wrong"), again),
+    };
+    let content = html! {
+        div.verdict.problem role="alert" {
+            p { (message) }
+            p lang="en" { (detail) }
+        }
+    };
+    problem_page(language, status, "/", &[], title, content)
+}
+
 /// A question's page that gives no answer: `title`, `content` (what went wrong), and the way
 /// back to the question form.
 fn problem_page(

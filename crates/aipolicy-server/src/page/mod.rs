@@ -93,6 +93,17 @@ impl Settings {
     }
 }
 
+/// The paths of [`router`].
+const PATHS: [&str; 5] = ["/", "/ask", "/matrix", "/policy", "/staff-page.css"];
+
+/// Whether `path` is one of the staff page's.
+pub fn serves(path: &str) -> bool {
+    PATHS.contains(&path)
+}
+
+pub(crate) use layout::error_page;
+pub(crate) use params::language_of;
+
 /// The staff page's routes.
 pub fn router() -> Router<Arc<State>> {
     Router::new()

@@ -532,3 +532,30 @@ async fn the_metadata_document_names_the_endpoints() {
     assert_eq!(meta["policy_decision_point"], "https://pdp.example.org");
     server.stop().await;
 }
+
+/// A page of no results would never advance: `page.limit: 0` is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_limit_of_zero_is_refused() {
+    let server = start(args()).await;
+    let search = json!({
+        "subject": {"type": "user", "id": "anna"},
+        "action": {"name": "use"},
+        "resource": {"type": "ai_system"},
+        "context": {"data": "intern"},
+        "page": {"limit": 0}
+    });
+    let (status, text) = server.post_json(SEARCH, &search.to_string()).await;
+    assert_eq!(status, 400, "{text}");
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("page.limit") && text.contains("at least 1"),
+        "{text}"
+    );
+    // A limit of one pages through to the end.
+    let mut paged = search.clone();
+    paged["page"] = json!({"limit": 1});
+    let (status, page) = server.post_json(SEARCH, &paged.to_string()).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["page"]["count"], 1);
+    server.stop().await;
+}

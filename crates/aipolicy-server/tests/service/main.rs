@@ -96,6 +96,50 @@ pub async fn start(args: ServeArgs) -> Running {
     start_with(args, true).await
 }
 
+/// Starts a server with `args` that gives every decision to `sink`, and waits until it is
+/// ready.
+pub async fn start_with_sink(
+    args: ServeArgs,
+    sink: Arc<dyn aipolicy_server::DecisionSink>,
+) -> Running {
+    let server = Server::bind(args).await.unwrap().with_sink(sink);
+    let addr = server.local_addr().unwrap();
+    let state = server.state();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    for _ in 0..200 {
+        if state.current().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        state.current().is_some(),
+        "the server did not load its policy"
+    );
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        client: reqwest::Client::new(),
+        state,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+/// Opens a connection and sends a request whose body never comes: a request in flight.
+pub async fn stalled(server: &Running, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
 impl Running {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

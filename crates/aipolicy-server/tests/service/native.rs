@@ -348,3 +348,133 @@ async fn the_service_decides_a_new_day_by_the_new_days_assessments() {
     server.stop().await;
     drop(project);
 }
+
+/// Every line of a batch gets a decision, a blank one too (as `aipolicy batch`), so every line
+/// counts toward `--max-batch`: a body of line breaks cannot ask for unbounded output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blank_lines_count_toward_max_batch() {
+    let server = start(ServeArgs {
+        max_batch: 3,
+        ..args()
+    })
+    .await;
+    let post = |body: String| {
+        server
+            .client
+            .post(server.url("/v1/batch"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    // Three lines, two of them blank: three decisions, the blank ones denies naming their line.
+    let response = post(format!("{ANNA_COPILOT}\n\n \n")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-aipolicy-input-errors"], "2");
+    let text = response.text().await.unwrap();
+    let out: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), 3, "{text}");
+    assert_eq!(out[0]["decision"], "allow");
+    for (i, blank) in out[1..].iter().enumerate() {
+        assert_eq!(blank["decision"], "deny");
+        let error = blank["errors"][0].as_str().unwrap();
+        assert!(
+            error.starts_with(&format!("line {}: blank line", i + 2)),
+            "{error}"
+        );
+    }
+    // Four lines or more, however many of them are blank: over the limit.
+    for body in [
+        "\n".repeat(5),
+        " \n".repeat(4),
+        format!("{ANNA_COPILOT}\n\n\n{ANNA_COPILOT}\n"),
+    ] {
+        let (status, answer) = read(post(body.clone()).await.unwrap()).await;
+        assert_eq!(status, 413, "{body:?}: {answer}");
+        assert_eq!(answer["decision"], "deny");
+        assert!(
+            answer["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("the limit is 3 per request (--max-batch)"),
+            "{answer}"
+        );
+    }
+    server.stop().await;
+
+    // What the hostile client sent: a megabyte of line breaks, under the default limits.
+    let server = start(args()).await;
+    let response = server
+        .client
+        .post(server.url("/v1/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body("\n".repeat(1 << 20))
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = read(response).await;
+    assert_eq!(status, 413);
+    let error = answer["errors"][0].as_str().unwrap();
+    assert!(
+        error.starts_with("1048576 lines")
+            && error.contains("the limit is 10000 per request (--max-batch)"),
+        "{error}"
+    );
+    server.stop().await;
+}
+
+/// A caller that reads only `decision` must never take an error for an allow: a method the
+/// endpoint does not take is a deny too, saying which it takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_of_the_native_api_is_a_decision_json_a_wrong_method_too() {
+    let server = start(args()).await;
+    for path in ["/v1/decide", "/v1/batch"] {
+        for method in [
+            reqwest::Method::GET,
+            reqwest::Method::PUT,
+            reqwest::Method::DELETE,
+            reqwest::Method::PATCH,
+            reqwest::Method::OPTIONS,
+        ] {
+            let response = server
+                .client
+                .request(method.clone(), server.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(response.headers()["allow"], "POST", "{method} {path}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/json",
+                "{method} {path}"
+            );
+            let (_, body) = read(response).await;
+            assert_eq!(body["decision"], "deny", "{method} {path}: {body}");
+            assert!(!body["reasons"].as_array().unwrap().is_empty(), "{body}");
+            let error = body["errors"][0].as_str().unwrap();
+            assert!(
+                error.contains(&format!("`{method} {path}`")) && error.contains("POST"),
+                "{error}"
+            );
+        }
+    }
+    // The AuthZEN endpoints answer in their own shape: a message string.
+    let response = server
+        .client
+        .get(server.url("/access/v1/evaluation"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(text.contains("POST"), "{text}");
+    server.stop().await;
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aipolicy_server::tokens::hash_secret;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use super::*;
 
@@ -248,16 +248,6 @@ async fn not_ready_until_a_good_load() {
     server.stop().await;
 }
 
-/// Opens a connection and sends a request whose body never comes: a request in flight.
-async fn stalled(server: &Running, path: &str) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_and_time_limits_are_503_naming_the_limit() {
     let server = start(ServeArgs {
@@ -392,4 +382,85 @@ async fn every_decision_reaches_the_decision_log_seam() {
     assert!(metrics.contains("aipolicy_decision_log_dropped_total 3"));
     let _ = tx.send(());
     handle.await.unwrap().unwrap();
+}
+
+/// `X-Request-ID` keeps the rule of a query's `requestId` (1 to 256 characters) on every
+/// route: one that breaks it is a 400 in the route's own shape, and never echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_request_id_keeps_the_request_id_rule_on_every_route() {
+    let server = start(args()).await;
+    let long = "r".repeat(257);
+    let huge = "r".repeat(200 * 1024);
+    let evaluation = r#"{"subject":{"type":"user","id":"anna"},"action":{"name":"use"},"resource":{"type":"ai_system","id":"copilot-chat"},"context":{"data":"intern"}}"#;
+    let post = |path: &str, id: &str, body: &str| {
+        server
+            .client
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .header("x-request-id", id)
+            .body(body.to_string())
+            .send()
+    };
+    for id in [long.as_str(), huge.as_str(), ""] {
+        let response = post("/v1/decide", id, ANNA_COPILOT).await.unwrap();
+        assert_eq!(response.status(), 400, "{} characters", id.len());
+        assert!(response.headers().get("x-request-id").is_none());
+        let (_, body) = read(response).await;
+        assert_eq!(body["decision"], "deny", "{body}");
+        let error = body["errors"][0].as_str().unwrap();
+        assert!(
+            error.contains("X-Request-ID") && error.contains("1 to 256 characters"),
+            "{error}"
+        );
+
+        let response = post("/access/v1/evaluation", id, evaluation).await.unwrap();
+        assert_eq!(response.status(), 400, "{} characters", id.len());
+        assert!(response.headers().get("x-request-id").is_none());
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("X-Request-ID") && text.contains("1 to 256 characters"),
+            "{text}"
+        );
+
+        let response = server
+            .client
+            .get(server.url("/health/live"))
+            .header("x-request-id", id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let (_, body) = read(response).await;
+        assert!(
+            body["error"].as_str().unwrap().contains("X-Request-ID"),
+            "{body}"
+        );
+    }
+    // Twice is not once.
+    let response = server
+        .client
+        .post(server.url("/v1/decide"))
+        .header("content-type", "application/json")
+        .header("x-request-id", "a")
+        .header("x-request-id", "b")
+        .body(ANNA_COPILOT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    // 256 characters are within the rule: echoed, and the AuthZEN query's requestId.
+    let fine = "r".repeat(256);
+    for (path, body) in [
+        ("/v1/decide", ANNA_COPILOT),
+        ("/access/v1/evaluation", evaluation),
+    ] {
+        let response = post(path, &fine, body).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["x-request-id"], fine.as_str());
+    }
+    server.stop().await;
 }

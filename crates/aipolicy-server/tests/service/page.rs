@@ -610,3 +610,90 @@ async fn no_staff_page_serves_only_the_apis() {
     assert_eq!((status, body["decision"].as_str()), (200, Some("allow")));
     server.stop().await;
 }
+
+/// A decision log that cannot be written, whose error names where it is.
+struct Unwritable;
+
+impl aipolicy_server::DecisionSink for Unwritable {
+    fn submit(&self, _: aipolicy_server::DecisionRecord) -> Option<aipolicy::log::Ticket> {
+        Some(aipolicy::log::Ticket(1))
+    }
+
+    fn last_ticket(&self) -> aipolicy::log::Ticket {
+        aipolicy::log::Ticket(1)
+    }
+
+    fn wait_durable(&self, _: aipolicy::log::Ticket) -> Result<(), aipolicy::log::LogError> {
+        Err(aipolicy::log::LogError(
+            "postgres://aipolicy:***@db.kommun.local/aipolicy: jsonl:/var/lib/aipolicy/audit.jsonl: the record could not be written".into(),
+        ))
+    }
+
+    fn is_sync(&self) -> bool {
+        true
+    }
+
+    fn queue_depth(&self) -> u64 {
+        0
+    }
+
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+/// Asserts that a response is one of the page's own: HTML with the page's headers.
+fn assert_a_page(status: u16, headers: &reqwest::header::HeaderMap, body: &str, what: &str) {
+    assert_eq!(status, 503, "{what}: {body}");
+    assert_eq!(
+        headers["content-type"], "text/html; charset=utf-8",
+        "{what}: {body}"
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'"),
+        "{what}"
+    );
+    assert_eq!(headers["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(headers["cache-control"], "no-store", "{what}");
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["retry-after"], "1", "{what}");
+    assert!(body.starts_with("<!DOCTYPE html>"), "{what}: {body}");
+    for secret in [
+        "jsonl:",
+        "postgres:",
+        "/var/lib",
+        "audit",
+        "db.kommun.local",
+    ] {
+        assert!(!body.contains(secret), "{what} names `{secret}`: {body}");
+    }
+}
+
+/// The page's refusals (beyond `--max-concurrent`, a decision log that cannot be written) are
+/// pages with the page's headers, and show a visitor nothing of where the log is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_refusals_are_pages_that_name_no_log() {
+    let ask = "/ask?ai=copilot-chat&data=intern&role=employee";
+    let server = start(ServeArgs {
+        max_concurrent: 1,
+        ..args()
+    })
+    .await;
+    let stalled = stalled(&server, "/v1/decide").await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    for path in [ask, "/matrix?lang=en", "/"] {
+        let (status, headers, body) = page(&server, path).await;
+        assert_a_page(status, &headers, &body, path);
+    }
+    drop(stalled);
+    server.stop().await;
+
+    let server = start_with_sink(args(), Arc::new(Unwritable)).await;
+    let (status, headers, body) = page(&server, ask).await;
+    assert_a_page(status, &headers, &body, "an unwritable log");
+    assert!(text(&body).contains("Försök igen"), "{body}");
+    server.stop().await;
+}

@@ -228,3 +228,102 @@ async fn the_reload_gate_refuses_a_policy_that_fails_its_scenarios() {
     assert_eq!(server.state.current().unwrap().revision.to_string(), old);
     server.stop().await;
 }
+
+/// A token file is a reload of its own: an edit that revokes a caller and breaks a line is
+/// said loudly, honours no caller the edit removed (only those both the last good file and
+/// the new one's readable lines name), and does not hold up a policy reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_token_file_revokes_what_it_removes_and_blocks_no_policy_reload() {
+    use aipolicy_server::tokens::hash_secret;
+    let (dir, args) = project();
+    let tokens = dir.path().join("tokens");
+    let gateway = format!("gateway {}\n", hash_secret("gateway-secret"));
+    let ops = format!("ops {} admin\n", hash_secret("ops-secret"));
+    std::fs::write(&tokens, format!("{gateway}{ops}")).unwrap();
+    let server = start(ServeArgs {
+        token_file: Some(tokens.clone()),
+        ..args
+    })
+    .await;
+    let call = |method: reqwest::Method, path: &str, secret: &str| {
+        let request = server
+            .client
+            .request(method, server.url(path))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {secret}"));
+        let request = if path == "/v1/decide" {
+            request.body(ANNA_COPILOT)
+        } else {
+            request
+        };
+        async move { read(request.send().await.unwrap()).await }
+    };
+    let decide = |secret: &'static str| call(reqwest::Method::POST, "/v1/decide", secret);
+    assert_eq!(decide("gateway-secret").await.0, 200);
+    assert_eq!(decide("ops-secret").await.0, 200);
+
+    // The gateway is revoked, and a line is broken in the same edit.
+    std::fs::write(&tokens, format!("{ops}newcomer 12345\n")).unwrap();
+    let (status, body) = call(reqwest::Method::POST, "/v1/admin/reload", "ops-secret").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["tokenFile"]["result"], "failed", "{body}");
+    assert_eq!(body["tokenFile"]["error"]["line"], 2, "{body}");
+    assert_eq!(decide("gateway-secret").await.0, 401);
+    let (status, decision) = decide("ops-secret").await;
+    assert_eq!(
+        (status, decision["decision"].as_str()),
+        (200, Some("allow"))
+    );
+
+    // Said in /v1/status and /metrics.
+    let (_, info) = call(reqwest::Method::GET, "/v1/status", "ops-secret").await;
+    let failure = &info["tokenFile"];
+    assert_eq!(failure["ok"], false, "{info}");
+    assert!(
+        failure["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("tokens"),
+        "{info}"
+    );
+    assert_eq!(failure["error"]["line"], 2, "{info}");
+    assert_eq!(failure["callers"], 1, "{info}");
+    let (_, metrics) = server.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap();
+    for line in [
+        "aipolicy_token_file_broken 1",
+        "aipolicy_token_file_reloads_total{result=\"failure\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing `{line}` in\n{metrics}"
+        );
+    }
+
+    // A policy edit still reloads while the token file is broken.
+    let old = server.state.current().unwrap().revision.to_string();
+    suspend_copilot(&dir.path().join("register.yaml"));
+    let (status, body) = call(reqwest::Method::POST, "/v1/admin/reload", "ops-secret").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["result"], "reloaded", "{body}");
+    assert_ne!(body["policyRevision"], old.as_str());
+    let (status, decision) = decide("ops-secret").await;
+    assert_eq!((status, decision["decision"].as_str()), (200, Some("deny")));
+
+    // Mended: the file's callers, and nothing broken.
+    std::fs::write(&tokens, format!("{ops}{gateway}")).unwrap();
+    let (status, body) = call(reqwest::Method::POST, "/v1/admin/reload", "ops-secret").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tokenFile"]["result"], "loaded", "{body}");
+    assert_eq!(decide("gateway-secret").await.0, 200);
+    let (_, info) = call(reqwest::Method::GET, "/v1/status", "ops-secret").await;
+    assert_eq!(info["tokenFile"]["ok"], true, "{info}");
+    assert_eq!(info["tokenFile"]["callers"], 2, "{info}");
+    let (_, metrics) = server.get("/metrics").await;
+    assert!(metrics
+        .as_str()
+        .unwrap()
+        .lines()
+        .any(|l| l == "aipolicy_token_file_broken 0"));
+    server.stop().await;
+}
