@@ -100,7 +100,7 @@ pub struct ServeArgs {
     /// Most requests answered at once; more get 503 with Retry-After
     #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = 512))]
     pub max_concurrent: usize,
-    /// Longest a request may take before it gets 503
+    /// Longest a request may take before it gets 503; a connection that has not sent a request's whole headers by then (its first, or the next after an answer) is closed
     #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration))]
     pub request_timeout: Duration,
     /// Longest a shutdown waits for requests in flight

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod authzen;
+mod connections;
 mod http;
 pub mod json;
 pub mod load;
@@ -202,18 +203,19 @@ impl Server {
             let _ = stopping_tx.send(true);
         };
         let app = routes::router(Arc::clone(&state));
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        // A request's headers have the time of the whole request: a connection still sending
+        // them is not yet a request that --max-concurrent counts, so this is its only bound.
+        let serve = connections::serve(self.listener, app, state.config.request_timeout, signal);
         let drain = self.args.shutdown_timeout;
         let deadline = async move {
             let mut rx = stopping_rx;
             let _ = rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(drain).await;
         };
-        let result = tokio::select! {
-            result = serve => result,
+        tokio::select! {
+            () = serve => {}
             () = deadline => {
                 tracing::warn!("requests still in flight after {} ms; stopping anyway", drain.as_millis());
-                Ok(())
             }
         };
         if let Some(watcher) = watcher {
@@ -221,7 +223,7 @@ impl Server {
         }
         loader.abort();
         tracing::info!("stopped");
-        result
+        Ok(())
     }
 }
 

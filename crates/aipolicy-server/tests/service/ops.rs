@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aipolicy_server::tokens::hash_secret;
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
 
@@ -462,5 +462,67 @@ async fn x_request_id_keeps_the_request_id_rule_on_every_route() {
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["x-request-id"], fine.as_str());
     }
+    server.stop().await;
+}
+
+/// Reads until the server closes the connection (or resets it); `false` if it is still open
+/// after `bound`.
+async fn closed_within(stream: &mut (impl tokio::io::AsyncRead + Unpin), bound: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(bound, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// A connection must finish its headers within `--request-timeout`: one that dribbles them a
+/// byte at a time, one that sends nothing, and one that idles after its first answer are all
+/// closed, and the server answers on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_do_not_finish_their_headers_are_closed() {
+    let server = start(ServeArgs {
+        request_timeout: Duration::from_secs(1),
+        ..args()
+    })
+    .await;
+    let bound = Duration::from_secs(10);
+    let dribbler = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut reader, mut writer) = dribbler.into_split();
+    let dribble = tokio::spawn(async move {
+        writer
+            .write_all(b"POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            .await?;
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            writer.write_all(b"a").await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), std::io::Error>(())
+    });
+    let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut reader, bound).await,
+        "a connection dribbling its headers was still open after {bound:?}"
+    );
+    assert!(
+        closed_within(&mut silent, bound).await,
+        "a connection that sent nothing was still open after {bound:?}"
+    );
+    assert!(
+        closed_within(&mut idle, bound).await,
+        "a connection idle after its answer was still open after {bound:?}"
+    );
+    dribble.abort();
+    assert_eq!(server.post_json("/v1/decide", ANNA_COPILOT).await.0, 200);
     server.stop().await;
 }
