@@ -658,33 +658,23 @@ fn compare(expect: &Expectation, actual: &Actual) -> Vec<String> {
         Outcome::Allow => "obligations",
         _ => "reasons",
     };
-    let paragraphs = decision.paragraphs();
-    let missing: Vec<&str> = expect
-        .paragraphs
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !paragraphs.contains(p))
-        .collect();
-    if !missing.is_empty() {
-        failures.push(format!(
-            "paragraphs [{}] not among the {where_} (which have [{}])",
-            missing.join(", "),
-            paragraphs.join(", ")
-        ));
-    }
-    let policies = decision.policies();
-    let missing: Vec<&str> = expect
-        .policies
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !policies.contains(p))
-        .collect();
-    if !missing.is_empty() {
-        failures.push(format!(
-            "policies [{}] not among the {where_} (which have [{}])",
-            missing.join(", "),
-            policies.join(", ")
-        ));
+    // What the case expects among the reasons (of a deny) or the obligations (of an allow).
+    for (what, expected, found) in [
+        ("paragraphs", &expect.paragraphs, decision.paragraphs()),
+        ("policies", &expect.policies, decision.policies()),
+    ] {
+        let missing: Vec<&str> = expected
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !found.contains(p))
+            .collect();
+        if !missing.is_empty() {
+            failures.push(format!(
+                "{what} [{}] not among the {where_} (which have [{}])",
+                missing.join(", "),
+                found.join(", ")
+            ));
+        }
     }
     failures
 }

@@ -54,26 +54,18 @@ impl Sources {
                 name: policies_name,
                 content: policies,
             },
-            schema: match &inputs.schema {
-                Source::Embedded => Read {
-                    name: format!("embedded {}", policy::BUNDLED_SCHEMA_NAME),
-                    content: Ok(policy::BUNDLED_SCHEMA.to_string()),
-                },
-                Source::Path(path) => Read {
-                    name: path.display().to_string(),
-                    content: policy::read_schema_file(path),
-                },
-            },
-            register: match &inputs.register {
-                Source::Embedded => Read {
-                    name: format!("embedded {}", register::BUNDLED_REGISTER_NAME),
-                    content: Ok(register::BUNDLED_REGISTER.to_string()),
-                },
-                Source::Path(path) => Read {
-                    name: path.display().to_string(),
-                    content: Register::read_file_text(path),
-                },
-            },
+            schema: read_text(
+                &inputs.schema,
+                policy::BUNDLED_SCHEMA_NAME,
+                policy::BUNDLED_SCHEMA,
+                policy::read_schema_file,
+            ),
+            register: read_text(
+                &inputs.register,
+                register::BUNDLED_REGISTER_NAME,
+                register::BUNDLED_REGISTER,
+                Register::read_file_text,
+            ),
         }
     }
 
@@ -95,6 +87,26 @@ impl Sources {
         let register = self.register.content.as_ref().ok()?;
         hash_part(&mut hash, "register", register.as_bytes());
         Some(crate::io::hex(&hash.finalize()[..8]))
+    }
+}
+
+/// One text input: the embedded one (named `embedded …`), or the file, read by `read` within
+/// its limit.
+fn read_text(
+    source: &Source,
+    embedded_name: &str,
+    embedded: &str,
+    read: fn(&Path) -> Result<String, LoadError>,
+) -> Read<String> {
+    match source {
+        Source::Embedded => Read {
+            name: format!("embedded {embedded_name}"),
+            content: Ok(embedded.to_string()),
+        },
+        Source::Path(path) => Read {
+            name: path.display().to_string(),
+            content: read(path),
+        },
     }
 }
 
