@@ -311,6 +311,38 @@ pub fn open_source(spec: &SinkSpec) -> Result<Box<dyn Source>, LogError> {
     })
 }
 
+/// A sink the decision service hands each answer's records to: together, once the answer is
+/// about to be given, so that the log holds the decisions that were answered, and only those.
+///
+/// [`Log`] writes one answer's records in one transaction, and with `--log-sync` takes them
+/// back when they cannot be made durable in time ([`AnswerSink::settle`]): a decision answered
+/// with a refusal is never written afterwards. A sink of one's own gets the defaults: the
+/// records handed over one by one, and an answer that waits for them without a deadline and
+/// cannot take them back (so with it, a refused decision may still be written later).
+pub trait AnswerSink: DecisionSink {
+    /// Queues the records of one answer, to be written together; returns the ticket of the
+    /// last, or `None` when they were dropped (a full queue set to drop, a failed sink).
+    fn submit_answer(&self, records: Vec<DecisionRecord>) -> Option<aipolicy::log::Ticket> {
+        let mut last = Some(self.last_ticket());
+        for record in records {
+            last = last.and(self.submit(record));
+        }
+        last
+    }
+
+    /// Waits until the answer whose last record is `ticket` is durable, at most until
+    /// `deadline`. `Err` when it is not: its records are then withdrawn, never to be written —
+    /// unless their write had begun, which is waited for (`Ok` if it holds).
+    fn settle(
+        &self,
+        ticket: aipolicy::log::Ticket,
+        deadline: std::time::Instant,
+    ) -> Result<(), LogError> {
+        let _ = deadline;
+        self.wait_durable(ticket)
+    }
+}
+
 /// A fresh decision id (UUIDv7: ids sort by time), for a front end without its own.
 pub fn new_decision_id() -> String {
     uuid::Uuid::now_v7().to_string()

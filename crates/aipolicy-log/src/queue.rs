@@ -1,22 +1,32 @@
 //! The bounded queue in front of a store, and its one writer thread.
 //!
-//! A front end's [`DecisionSink::submit`] is a push onto a bounded channel. The writer takes
-//! what is queued in batches (up to [`BATCH`] records), pseudonymizes, links and writes each
-//! batch in one transaction, then counts its records durable: [`DecisionSink::wait_durable`]
-//! waits for that count. Records are numbered as they are queued (the queue's order is the
-//! log's order), so "record N is durable" means every record before it is too.
+//! A front end's [`DecisionSink::submit`] is a push onto the queue; the decision service hands
+//! over the records of one answer together ([`AnswerSink::submit_answer`]). The writer takes
+//! what is queued in batches (up to [`BATCH`] records, never splitting one answer's records),
+//! pseudonymizes, links and writes each batch in one transaction, then counts its records
+//! durable: [`DecisionSink::wait_durable`] waits for that count. Records are numbered as they
+//! are queued (the queue's order is the log's order), so "record N is durable" means every
+//! record before it is settled too: written, or withdrawn.
+//!
+//! **Withdrawn** records are the answer to a decision that was not given: with `--log-sync`, an
+//! answer waits for its records ([`AnswerSink::settle`]) until its deadline; records that are
+//! not durable by then (or whose write failed) are withdrawn, and the writer skips them, so
+//! that the log never holds a decision whose answer was a refusal. Records whose write has
+//! begun cannot be taken back: their answer waits for that write, and is given if it holds.
 
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Condvar, Mutex};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use aipolicy::log::{DecisionRecord, DecisionSink, LogError, Pseudonymizer, Ticket};
 
-use crate::{Retention, Store, WhenFull};
+use crate::{AnswerSink, Retention, Store, WhenFull};
 
-/// Most records written in one transaction.
+/// Most records written in one transaction (one answer's records are never split, so a larger
+/// answer is written alone, in one transaction of its own).
 pub const BATCH: usize = 4096;
 
 /// How often the writer purges what the retention no longer keeps.
@@ -40,13 +50,27 @@ pub struct Options {
     pub retention: Retention,
 }
 
+/// The records of one answer, as queued: numbered `last - records.len() + 1 ..= last`.
+struct Group {
+    last: u64,
+    records: Vec<DecisionRecord>,
+}
+
 /// What the writer has done, shared with those who wait for it.
 #[derive(Debug, Default)]
 struct Progress {
-    /// Records written (and synced, when set to): every ticket up to this is durable.
+    /// Every ticket up to this is settled: written (and synced, when set to), or withdrawn.
     durable: u64,
     /// Why the last batch failed, while it is being tried again.
     failing: Option<String>,
+    /// The last ticket of the last batch whose write failed: a record up to it that is not
+    /// durable was in a failed write (or withdrawn before it).
+    failed_through: u64,
+    /// The tickets (first and last) of the batch being written now: its records can no longer
+    /// be withdrawn, only waited for.
+    writing: Option<(u64, u64)>,
+    /// The last tickets of answers withdrawn and not yet skipped by the writer.
+    withdrawn: BTreeSet<u64>,
     /// Set when the writer has stopped.
     stopped: bool,
     /// Set by [`Log::close`]: a batch that keeps failing is given up (and counted lost)
@@ -54,18 +78,42 @@ struct Progress {
     closing: bool,
 }
 
+/// What the writer thread and the front ends share.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Tickets handed out; also the lock that keeps ticket order and queue order the same, and
+    /// the lock a front end waits on for room.
+    queued: Mutex<u64>,
+    /// Signalled when records leave the queue.
+    room: Condvar,
+    /// Records queued and not yet settled.
+    depth: AtomicU64,
+    progress: Mutex<Progress>,
+    /// Signalled when the writer settles records, fails, or stops.
+    changed: Condvar,
+}
+
+impl Shared {
+    /// Counts `n` records out of the queue and wakes the front ends waiting for room. (The
+    /// `queued` lock is taken first, so that a front end between its look at the depth and its
+    /// wait cannot miss the wake-up.)
+    fn left(&self, n: usize) {
+        self.depth.fetch_sub(n as u64, Ordering::Relaxed);
+        drop(self.queued.lock());
+        self.room.notify_all();
+    }
+}
+
 /// A decision log: a queue, its writer thread and the store it writes.
 pub struct Log {
     name: String,
-    sender: Mutex<Option<SyncSender<DecisionRecord>>>,
-    /// Tickets handed out; also the lock that keeps ticket order and queue order the same.
-    queued: Mutex<u64>,
+    sender: Mutex<Option<Sender<Group>>>,
+    shared: Arc<Shared>,
+    capacity: u64,
     dropped: AtomicU64,
     when_full: WhenFull,
     sync: bool,
-    progress: std::sync::Arc<(Mutex<Progress>, Condvar)>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    depth: std::sync::Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Log {
@@ -91,29 +139,26 @@ impl Log {
                 tracing::info!(log = %name, purged, before = %cutoff, "decision log: purged records older than the retention");
             }
         }
-        let (sender, receiver) = mpsc::sync_channel(options.capacity);
-        let progress = std::sync::Arc::new((Mutex::new(Progress::default()), Condvar::new()));
-        let depth = std::sync::Arc::new(AtomicU64::new(0));
+        let (sender, receiver) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
         let writer = {
-            let progress = std::sync::Arc::clone(&progress);
-            let depth = std::sync::Arc::clone(&depth);
+            let shared = Arc::clone(&shared);
             let name = name.clone();
             let options = options.clone();
             std::thread::Builder::new()
                 .name("aipolicy-log".into())
-                .spawn(move || write_loop(&name, store, &receiver, &options, &progress, &depth))
+                .spawn(move || write_loop(&name, store, &receiver, &options, &shared))
                 .map_err(|e| LogError(format!("cannot start the log's writer thread: {e}")))?
         };
         Ok(Log {
             name,
             sender: Mutex::new(Some(sender)),
-            queued: Mutex::new(0),
+            shared,
+            capacity: options.capacity.max(1) as u64,
             dropped: AtomicU64::new(0),
             when_full: options.when_full,
             sync: options.sync,
-            progress,
             writer: Mutex::new(Some(writer)),
-            depth,
         })
     }
 
@@ -127,7 +172,7 @@ impl Log {
     pub fn close(&self) -> Result<(), LogError> {
         let last = self.last_ticket();
         let flushed = self.wait_durable(last);
-        if let Ok(mut p) = self.progress.0.lock() {
+        if let Ok(mut p) = self.shared.progress.lock() {
             p.closing = true;
         }
         if let Ok(mut sender) = self.sender.lock() {
@@ -140,9 +185,14 @@ impl Log {
         flushed
     }
 
-    /// Records written so far.
+    /// Records written so far (and withdrawn ones: every record up to this is settled).
     pub fn durable(&self) -> u64 {
-        self.progress.0.lock().map_or(0, |p| p.durable)
+        self.shared.progress.lock().map_or(0, |p| p.durable)
+    }
+
+    fn drop_all(&self, n: usize) -> Option<Ticket> {
+        self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+        None
     }
 }
 
@@ -154,40 +204,16 @@ impl Drop for Log {
 
 impl DecisionSink for Log {
     fn submit(&self, record: DecisionRecord) -> Option<Ticket> {
-        let Ok(mut queued) = self.queued.lock() else {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return None;
-        };
-        let sender = self.sender.lock().ok().and_then(|s| s.clone());
-        let Some(sender) = sender else {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return None;
-        };
-        self.depth.fetch_add(1, Ordering::Relaxed);
-        let sent = match self.when_full {
-            WhenFull::Wait => sender.send(record).map_err(|_| ()),
-            WhenFull::Drop => sender.try_send(record).map_err(|e| match e {
-                TrySendError::Full(_) | TrySendError::Disconnected(_) => (),
-            }),
-        };
-        if sent.is_err() {
-            self.depth.fetch_sub(1, Ordering::Relaxed);
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        *queued += 1;
-        Some(Ticket(*queued))
+        self.submit_answer(vec![record])
     }
 
     fn last_ticket(&self) -> Ticket {
-        Ticket(self.queued.lock().map_or(0, |q| *q))
+        Ticket(self.shared.queued.lock().map_or(0, |q| *q))
     }
 
     fn wait_durable(&self, ticket: Ticket) -> Result<(), LogError> {
-        let (lock, changed) = &*self.progress;
-        let mut progress = lock
-            .lock()
-            .map_err(|_| LogError("the log's writer failed".into()))?;
+        let failed = || LogError("the log's writer failed".into());
+        let mut progress = self.shared.progress.lock().map_err(|_| failed())?;
         loop {
             if progress.durable >= ticket.0 {
                 return Ok(());
@@ -204,9 +230,7 @@ impl DecisionSink for Log {
                     self.name
                 )));
             }
-            progress = changed
-                .wait(progress)
-                .map_err(|_| LogError("the log's writer failed".into()))?;
+            progress = self.shared.changed.wait(progress).map_err(|_| failed())?;
         }
     }
 
@@ -215,11 +239,90 @@ impl DecisionSink for Log {
     }
 
     fn queue_depth(&self) -> u64 {
-        self.depth.load(Ordering::Relaxed)
+        self.shared.depth.load(Ordering::Relaxed)
     }
 
     fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl AnswerSink for Log {
+    fn submit_answer(&self, mut records: Vec<DecisionRecord>) -> Option<Ticket> {
+        let n = records.len();
+        if n == 0 {
+            return Some(self.last_ticket());
+        }
+        let Ok(mut queued) = self.shared.queued.lock() else {
+            return self.drop_all(n);
+        };
+        let Some(sender) = self.sender.lock().ok().and_then(|s| s.clone()) else {
+            return self.drop_all(n);
+        };
+        // An answer larger than the whole queue goes in once the queue is empty.
+        let full = |depth: u64| depth > 0 && depth + n as u64 > self.capacity;
+        while full(self.shared.depth.load(Ordering::Relaxed)) {
+            if self.when_full == WhenFull::Drop {
+                return self.drop_all(n);
+            }
+            queued = match self.shared.room.wait(queued) {
+                Ok(queued) => queued,
+                Err(_) => return self.drop_all(n),
+            };
+        }
+        let last = *queued + n as u64;
+        self.shared.depth.fetch_add(n as u64, Ordering::Relaxed);
+        records.shrink_to_fit();
+        if sender.send(Group { last, records }).is_err() {
+            self.shared.depth.fetch_sub(n as u64, Ordering::Relaxed);
+            return self.drop_all(n);
+        }
+        *queued = last;
+        Some(Ticket(last))
+    }
+
+    fn settle(&self, ticket: Ticket, deadline: Instant) -> Result<(), LogError> {
+        let failed = || LogError(format!("{}: the log's writer failed", self.name));
+        let mut progress = self.shared.progress.lock().map_err(|_| failed())?;
+        loop {
+            if progress.durable >= ticket.0 {
+                return Ok(());
+            }
+            if progress.stopped {
+                return Err(LogError(format!(
+                    "{}: the log's writer stopped before the records were written",
+                    self.name
+                )));
+            }
+            let writing = progress
+                .writing
+                .is_some_and(|(first, last)| (first..=last).contains(&ticket.0));
+            let its_write_failed = ticket.0 <= progress.failed_through;
+            let now = Instant::now();
+            if !writing && (its_write_failed || now >= deadline) {
+                progress.withdrawn.insert(ticket.0);
+                let why = match &progress.failing {
+                    Some(failing) if its_write_failed => {
+                        format!("they could not be written: {failing}")
+                    }
+                    _ => "they were not durable in time".to_string(),
+                };
+                return Err(LogError(format!(
+                    "{}: the records were withdrawn, never to be written: {why}",
+                    self.name
+                )));
+            }
+            progress = if writing {
+                // A write that has begun cannot be taken back: its outcome decides.
+                self.shared.changed.wait(progress).map_err(|_| failed())?
+            } else {
+                self.shared
+                    .changed
+                    .wait_timeout(progress, deadline - now)
+                    .map_err(|_| failed())?
+                    .0
+            };
+        }
     }
 }
 
@@ -228,88 +331,286 @@ impl DecisionSink for Log {
 fn write_loop(
     name: &str,
     mut store: Box<dyn Store>,
-    receiver: &Receiver<DecisionRecord>,
+    receiver: &Receiver<Group>,
     options: &Options,
-    progress: &(Mutex<Progress>, Condvar),
-    depth: &AtomicU64,
+    shared: &Shared,
 ) {
-    let mut batch: Vec<DecisionRecord> = Vec::with_capacity(BATCH);
+    let mut pending: VecDeque<Group> = VecDeque::new();
     let mut last_purge = Instant::now();
     loop {
-        match receiver.recv_timeout(PURGE_EVERY) {
-            Ok(record) => batch.push(record),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        if pending.is_empty() {
+            match receiver.recv_timeout(PURGE_EVERY) {
+                Ok(group) => pending.push_back(group),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
         }
-        while batch.len() < BATCH {
+        let mut queued: usize = pending.iter().map(|g| g.records.len()).sum();
+        while queued < BATCH {
             match receiver.try_recv() {
-                Ok(record) => batch.push(record),
+                Ok(group) => {
+                    queued += group.records.len();
+                    pending.push_back(group);
+                }
                 Err(_) => break,
             }
         }
-        if !batch.is_empty() {
-            if let Some(pseudonymizer) = &options.pseudonymizer {
-                batch.iter_mut().for_each(|r| pseudonymizer.apply(r));
+        // Whole answers, up to the batch's size (an answer larger than it alone).
+        let mut batch = Batch::default();
+        while let Some(len) = pending.front().map(|g| g.records.len()) {
+            if !batch.records.is_empty() && batch.records.len() + len > BATCH {
+                break;
             }
-            write_batch(name, store.as_mut(), &mut batch, options.sync, progress);
-            depth.fetch_sub(batch.len() as u64, Ordering::Relaxed);
-            batch.clear();
+            if let Some(group) = pending.pop_front() {
+                batch.push(group, options.pseudonymizer.as_ref());
+            }
+        }
+        if !batch.spans.is_empty() {
+            write_batch(name, store.as_mut(), batch, options.sync, shared);
         }
         if last_purge.elapsed() >= PURGE_EVERY {
             last_purge = Instant::now();
-            if let Some(cutoff) = options.retention.cutoff(SystemTime::now()) {
-                match store.purge_before(&cutoff) {
-                    Ok(0) => {}
-                    Ok(purged) => {
-                        tracing::info!(log = %name, purged, before = %cutoff, "decision log: purged records older than the retention");
-                    }
-                    Err(e) => tracing::error!(log = %name, "decision log: the purge failed: {e}"),
-                }
-            }
+            purge(name, store.as_mut(), options);
         }
     }
-    if let Ok(mut p) = progress.0.lock() {
-        p.stopped = true;
+    lock(&shared.progress).stopped = true;
+    shared.changed.notify_all();
+}
+
+/// The answers of one transaction: their records in order, and each answer's last ticket and
+/// number of records.
+#[derive(Default)]
+struct Batch {
+    records: Vec<DecisionRecord>,
+    spans: Vec<(u64, usize)>,
+}
+
+impl Batch {
+    fn push(&mut self, group: Group, pseudonymizer: Option<&Pseudonymizer>) {
+        self.spans.push((group.last, group.records.len()));
+        let start = self.records.len();
+        self.records.extend(group.records);
+        if let Some(pseudonymizer) = pseudonymizer {
+            self.records[start..]
+                .iter_mut()
+                .for_each(|r| pseudonymizer.apply(r));
+        }
     }
-    progress.1.notify_all();
+
+    /// Takes out the answers in `withdrawn` (removing them from it); returns how many records
+    /// that was.
+    fn skip(&mut self, withdrawn: &mut BTreeSet<u64>) -> usize {
+        if withdrawn.is_empty() {
+            return 0;
+        }
+        let mut records = std::mem::take(&mut self.records).into_iter();
+        let mut skipped = 0;
+        for (last, len) in std::mem::take(&mut self.spans) {
+            let answer = records.by_ref().take(len);
+            if withdrawn.remove(&last) {
+                skipped += answer.count();
+            } else {
+                self.records.extend(answer);
+                self.spans.push((last, len));
+            }
+        }
+        skipped
+    }
+}
+
+/// The progress, even after a thread panicked holding it: it is plain counters, never left
+/// half-changed.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Writes one batch, trying again until it is written: a log that cannot be written holds up
 /// the decisions (with `--log-when-full wait`) rather than losing them; a decision that waits
-/// for its record (`--log-sync`) is told at once.
-fn write_batch(
-    name: &str,
-    store: &mut dyn Store,
-    batch: &mut [DecisionRecord],
-    sync: bool,
-    progress: &(Mutex<Progress>, Condvar),
-) {
+/// for its records (`--log-sync`) is told at once, and its records are skipped once it has
+/// withdrawn them.
+fn write_batch(name: &str, store: &mut dyn Store, mut batch: Batch, sync: bool, shared: &Shared) {
+    let through = batch.spans.last().map_or(0, |(last, _)| *last);
     for attempt in 1u32.. {
-        match store.append(batch, sync) {
+        let skipped = {
+            let mut progress = lock(&shared.progress);
+            let skipped = batch.skip(&mut progress.withdrawn);
+            match batch.spans.first() {
+                Some((last, len)) => progress.writing = Some((last + 1 - *len as u64, through)),
+                None => progress.durable = progress.durable.max(through),
+            }
+            skipped
+        };
+        if skipped > 0 {
+            tracing::info!(log = %name, records = skipped, "decision log: records of answers that were not given are skipped");
+            shared.left(skipped);
+        }
+        if batch.spans.is_empty() {
+            shared.changed.notify_all();
+            return;
+        }
+        match store.append(&mut batch.records, sync) {
             Ok(()) => {
-                if let Ok(mut p) = progress.0.lock() {
-                    p.durable += batch.len() as u64;
-                    p.failing = None;
+                {
+                    let mut progress = lock(&shared.progress);
+                    progress.durable = progress.durable.max(through);
+                    progress.failing = None;
+                    progress.writing = None;
                 }
-                progress.1.notify_all();
+                shared.changed.notify_all();
+                shared.left(batch.records.len());
                 return;
             }
             Err(e) => {
-                tracing::error!(log = %name, records = batch.len(), "decision log: cannot write; trying again: {e}");
-                let closing = match progress.0.lock() {
-                    Ok(mut p) => {
-                        p.failing = Some(e.0.clone());
-                        p.closing
-                    }
-                    Err(_) => true,
+                tracing::error!(log = %name, records = batch.records.len(), "decision log: cannot write; trying again: {e}");
+                let closing = {
+                    let mut progress = lock(&shared.progress);
+                    progress.failing = Some(e.0.clone());
+                    progress.failed_through = progress.failed_through.max(through);
+                    progress.writing = None;
+                    progress.closing
                 };
-                progress.1.notify_all();
+                shared.changed.notify_all();
                 if closing && attempt >= 3 {
-                    tracing::error!(log = %name, lost = batch.len(), "decision log: giving up at shutdown; these records are lost");
+                    tracing::error!(log = %name, lost = batch.records.len(), "decision log: giving up at shutdown; these records are lost");
+                    shared.left(batch.records.len());
                     return;
                 }
                 std::thread::sleep(RETRY_AFTER);
             }
         }
+    }
+}
+
+/// Purges what the retention no longer keeps.
+fn purge(name: &str, store: &mut dyn Store, options: &Options) {
+    if let Some(cutoff) = options.retention.cutoff(SystemTime::now()) {
+        match store.purge_before(&cutoff) {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::info!(log = %name, purged, before = %cutoff, "decision log: purged records older than the retention");
+            }
+            Err(e) => tracing::error!(log = %name, "decision log: the purge failed: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeMap;
+    use std::sync::atomic::AtomicBool;
+
+    use aipolicy::Verdict;
+
+    use super::*;
+
+    fn record(id: String) -> DecisionRecord {
+        DecisionRecord {
+            decision_id: id,
+            time: "2026-11-01T00:00:00.000Z".into(),
+            policy_revision: "rev".into(),
+            request_id: None,
+            caller: "test".into(),
+            user: "anna".into(),
+            roles: Vec::new(),
+            unit: None,
+            ai: "copilot-chat".into(),
+            action: "use".into(),
+            data: vec!["intern".into()],
+            context: BTreeMap::new(),
+            decision: Verdict::Allow,
+            reasons: Vec::new(),
+            obligations: Vec::new(),
+            hash: String::new(),
+            prev_hash: String::new(),
+        }
+    }
+
+    fn answer(name: &str, n: usize) -> Vec<DecisionRecord> {
+        (0..n).map(|i| record(format!("{name}{i}"))).collect()
+    }
+
+    /// Keeps each transaction's ids; fails while `failing` is set.
+    struct Memory {
+        transactions: Arc<Mutex<Vec<Vec<String>>>>,
+        failing: Arc<AtomicBool>,
+    }
+
+    impl Store for Memory {
+        fn append(&mut self, records: &mut [DecisionRecord], _: bool) -> Result<(), LogError> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(LogError("disk full".into()));
+            }
+            let ids = records.iter().map(|r| r.decision_id.clone()).collect();
+            self.transactions.lock().unwrap().push(ids);
+            Ok(())
+        }
+
+        fn purge_before(&mut self, _: &str) -> Result<u64, LogError> {
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn an_answer_is_written_whole_in_one_transaction_or_withdrawn_and_never_written() {
+        let transactions = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(AtomicBool::new(true));
+        let store = Memory {
+            transactions: Arc::clone(&transactions),
+            failing: Arc::clone(&failing),
+        };
+        let options = Options {
+            capacity: 100_000,
+            when_full: WhenFull::Wait,
+            sync: true,
+            pseudonymizer: None,
+            retention: Retention::Never,
+        };
+        let log = Log::start("memory".into(), Box::new(store), options).unwrap();
+        let soon = || Instant::now() + Duration::from_secs(20);
+
+        // Its write fails: withdrawn at once, and not written once the store works again.
+        let refused = log.submit_answer(answer("refused-", 3)).unwrap();
+        let error = log.settle(refused, soon()).unwrap_err();
+        assert!(
+            error.0.contains("withdrawn") && error.0.contains("disk full"),
+            "{error}"
+        );
+        failing.store(false, Ordering::SeqCst);
+        // Not durable by its deadline (here: already past): withdrawn as well.
+        let late = log.submit_answer(answer("late-", 2)).unwrap();
+        let late_settled = log.settle(late, Instant::now());
+        // An answer larger than a batch, and one after it: each durable, the first in one
+        // transaction of its own.
+        let large = log.submit_answer(answer("large-", BATCH + 10)).unwrap();
+        log.settle(large, soon()).unwrap();
+        let small = log.submit_answer(answer("small-", 1)).unwrap();
+        log.settle(small, soon()).unwrap();
+        log.close().unwrap();
+
+        let transactions = transactions.lock().unwrap();
+        let written: Vec<&String> = transactions.iter().flatten().collect();
+        assert!(!written.iter().any(|id| id.starts_with("refused-")));
+        assert_eq!(
+            written.iter().filter(|id| id.starts_with("late-")).count(),
+            if late_settled.is_ok() { 2 } else { 0 },
+            "{late_settled:?}"
+        );
+        let large: Vec<_> = transactions
+            .iter()
+            .filter(|t| t.iter().any(|id| id.starts_with("large-")))
+            .collect();
+        assert_eq!(large.len(), 1);
+        assert_eq!(
+            large[0]
+                .iter()
+                .filter(|id| id.starts_with("large-"))
+                .count(),
+            BATCH + 10
+        );
+        assert_eq!(log.queue_depth(), 0);
     }
 }

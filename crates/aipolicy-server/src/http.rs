@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::metrics::{endpoint_index, Rejection, ENDPOINTS};
+use crate::record::Recorder;
 use crate::state::State;
 use crate::tokens::{AuthError, Caller};
 
@@ -453,8 +454,14 @@ pub async fn observe(
 }
 
 /// Limits a decision endpoint to `--max-concurrent` requests at once and `--request-timeout`
-/// each; beyond either, 503 naming the limit.
-pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
+/// each; beyond either, 503 naming the limit. Gives the answer only once its decisions are
+/// handed to the decision log (with `--log-sync`: durable), and hands over nothing for an
+/// answer it refuses.
+pub async fn limit(
+    AxState(state): AxState<Arc<State>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let dialect = Dialect::of(request.uri().path(), &state);
     let language = dialect.language(request.uri(), state.config.language);
     let Ok(_permit) = Arc::clone(&state.concurrency).try_acquire_owned() else {
@@ -471,29 +478,28 @@ pub async fn limit(AxState(state): AxState<Arc<State>>, request: Request, next: 
         .into_response();
     };
     let timeout = state.config.request_timeout;
-    let answered = async {
-        let response = next.run(request).await;
-        // With --log-sync, a decision is given only once its record is durable.
-        match state.logged().await {
-            Ok(()) => response,
-            Err(e) => {
-                // Where the log is and why it failed is the operator's to read, in the server's
-                // log; the answer goes to callers and, on the staff page, to anyone.
-                tracing::error!("{e}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    dialect,
-                    "the decision could not be written to the decision log (--log-sync), so it is not given; the server's log says why; retry shortly",
-                )
-                .in_language(language)
-                .into_response()
-            }
-        }
-    };
-    match tokio::time::timeout(timeout, answered).await {
-        Ok(response) => response,
-        Err(_) => ApiError::timed_out(dialect, timeout)
+    let deadline = tokio::time::Instant::now() + timeout;
+    let recorder = Recorder::open();
+    request.extensions_mut().insert(recorder.clone());
+    let Ok(response) = tokio::time::timeout_at(deadline, next.run(request)).await else {
+        recorder.discard();
+        return ApiError::timed_out(dialect, timeout)
             .in_language(language)
-            .into_response(),
+            .into_response();
+    };
+    match state.hand_over(&recorder, deadline.into_std()).await {
+        Ok(()) => response,
+        Err(e) => {
+            // Where the log is and why it failed is the operator's to read, in the server's
+            // log; the answer goes to callers and, on the staff page, to anyone.
+            tracing::error!("the answer is not given (--log-sync): {e}");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                dialect,
+                "the decision could not be written to the decision log in time (--log-sync), so it is not given (nor logged); the server's log says why; retry shortly",
+            )
+            .in_language(language)
+            .into_response()
+        }
     }
 }

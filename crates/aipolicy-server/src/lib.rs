@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 pub use aipolicy_log::LogArgs;
 pub use args::ServeArgs;
 pub use authzen::parse_evaluation;
-pub use state::{DecisionRecord, DecisionSink, State};
+pub use state::{AnswerSink, DecisionRecord, DecisionSink, State};
 
 /// Why the service could not start (exit code 2).
 #[derive(Debug)]
@@ -171,8 +171,9 @@ impl Server {
         Arc::clone(&self.state)
     }
 
-    /// Gives every decision to `sink` (the decision log's seam). Before [`Server::run`].
-    pub fn with_sink(mut self, sink: Arc<dyn DecisionSink>) -> Server {
+    /// Gives every decision whose answer is given to `sink` (the decision log's seam), each
+    /// answer's records together. Before [`Server::run`].
+    pub fn with_sink(mut self, sink: Arc<dyn AnswerSink>) -> Server {
         if let Some(state) = Arc::get_mut(&mut self.state) {
             state.sink = Some(sink);
         }
@@ -246,7 +247,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         opened.log
     });
     if let Some(log) = &log {
-        server = server.with_sink(aipolicy_log::as_sink(log));
+        server = server.with_sink(Arc::clone(log) as Arc<dyn AnswerSink>);
     }
     let shutdown = async {
         #[cfg(unix)]

@@ -16,6 +16,7 @@ use crate::metrics::{Gauges, Metrics};
 use crate::tokens::{TokenFile, Tokens, TokensReloaded};
 
 pub use aipolicy::log::{DecisionRecord, DecisionSink};
+pub use aipolicy_log::AnswerSink;
 
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
@@ -115,7 +116,7 @@ pub struct State {
     /// Permits for requests at once.
     pub concurrency: Arc<Semaphore>,
     /// The decision log's hook.
-    pub sink: Option<Arc<dyn DecisionSink>>,
+    pub sink: Option<Arc<dyn AnswerSink>>,
     /// The staff page's policy text and sign-in header.
     pub page: crate::page::Settings,
     /// When the service started.

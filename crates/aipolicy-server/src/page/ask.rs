@@ -8,6 +8,7 @@ use aipolicy::{Decision, Language, Paragraph, Query, Reason, User, UserRef, Verd
 use axum::extract::{RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::Extension;
 use maud::{html, Markup};
 
 use super::form::{action_label, flags_set, nobody_message};
@@ -17,6 +18,7 @@ use super::policy::{paragraph_anchor, rule_anchor};
 use super::Asker;
 use super::{begin, Begun};
 use crate::load::Loaded;
+use crate::record::Recorder;
 use crate::state::State;
 use crate::tokens::Caller;
 
@@ -27,6 +29,7 @@ pub const CALLER: &str = "staff-page";
 pub async fn page(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
+    Extension(recorder): Extension<Recorder>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let Begun {
@@ -100,7 +103,7 @@ pub async fn page(
         name: CALLER.into(),
         admin: false,
     };
-    state.record(&policy, &caller, Some(&query), &decision);
+    state.record(&recorder, &policy, &caller, Some(&query), &decision);
     let instead = if decision.is_allowed() {
         Vec::new()
     } else {

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::{self, ApiError, Dialect, RequestId};
 use crate::load::Loaded;
+use crate::record::Recorder;
 use crate::state::{Config, State};
 use crate::tokens::Caller;
 
@@ -89,6 +90,8 @@ pub(crate) struct Asked<B> {
     pub request_id: Option<Arc<str>>,
     /// The body.
     pub body: Bytes,
+    /// Where the request's decisions are kept until its answer is given.
+    pub recorder: Recorder,
     kind: PhantomData<fn() -> B>,
 }
 
@@ -98,6 +101,22 @@ impl<B: Body> FromRequest<Arc<State>> for Asked<B> {
     async fn from_request(request: Request, state: &Arc<State>) -> Result<Self, Response> {
         let dialect = B::DIALECT;
         let refuse = |e: ApiError, language| e.in_language(language).into_response();
+        // Put there by the limit layer, which gives the answer (or refuses it) and hands the
+        // decisions over; without one, a decision could not be recorded.
+        let recorder = request
+            .extensions()
+            .get::<Recorder>()
+            .cloned()
+            .ok_or_else(|| {
+                refuse(
+                    ApiError::new(
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        dialect,
+                        "the request cannot be decided: its decisions could not be recorded",
+                    ),
+                    state.config.language,
+                )
+            })?;
         let caller = http::authorize(state, request.headers(), dialect, false)
             .map_err(|e| refuse(e, state.config.language))?;
         http::CallerSlot::fill(request.extensions(), &caller);
@@ -126,6 +145,7 @@ impl<B: Body> FromRequest<Arc<State>> for Asked<B> {
             policy,
             request_id,
             body,
+            recorder,
             kind: PhantomData,
         })
     }

@@ -108,6 +108,7 @@ fn evaluate<B>(asked: &Asked<B>, evaluation: &Evaluation) -> Evaluated {
 
 fn authzen_json<B>(state: &State, asked: &Asked<B>, evaluated: Evaluated) -> AuthZenOwned {
     let id = state.record(
+        &asked.recorder,
         &asked.policy,
         &asked.caller,
         evaluated.query.as_ref(),
@@ -370,7 +371,13 @@ fn run_search<B>(
             let decision = engine
                 .decide_memoized(query, asked.language, &asked.policy.memo)
                 .map_err(|e| authzen_error(authzen::input_error(&e)))?;
-            state.record(&asked.policy, &asked.caller, Some(query), &decision);
+            state.record(
+                &asked.recorder,
+                &asked.policy,
+                &asked.caller,
+                Some(query),
+                &decision,
+            );
             Ok(decision)
         })?
         .into_iter()

@@ -73,7 +73,13 @@ pub(super) async fn decide(
             StatusCode::BAD_REQUEST,
         ),
     };
-    let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
+    let id = state.record(
+        &asked.recorder,
+        &asked.policy,
+        &asked.caller,
+        query.as_ref(),
+        &decision,
+    );
     let body = serde_json::to_vec(&NativeDecision {
         decision: &decision,
         decision_id: id.to_string(),
@@ -152,7 +158,13 @@ fn decide_lines(state: &State, asked: &Asked<QueryLines>) -> Result<(Vec<u8>, us
             engine.decide_memoized(query, asked.language, &asked.policy.memo)
         });
         input_errors += usize::from(input_error);
-        let id = state.record(&asked.policy, &asked.caller, query.as_ref(), &decision);
+        let id = state.record(
+            &asked.recorder,
+            &asked.policy,
+            &asked.caller,
+            query.as_ref(),
+            &decision,
+        );
         let written = serde_json::to_writer(
             &mut out,
             &NativeDecision {

@@ -35,6 +35,16 @@ pub struct Running {
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// A client that opens a connection for each request: the server closes a connection that
+/// stays idle past `--request-timeout` (some tests set it below a second), and a pooled one
+/// reused at that moment would be reset.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
 /// Arguments for a test server: an ephemeral loopback port, no file watch.
 pub fn args() -> ServeArgs {
     ServeArgs {
@@ -63,7 +73,7 @@ pub async fn start_with(args: ServeArgs, ready: bool) -> Running {
     let running = Running {
         base: format!("http://{addr}"),
         addr,
-        client: reqwest::Client::new(),
+        client: client(),
         state,
         stop: Some(tx),
         handle: Some(handle),
@@ -100,7 +110,7 @@ pub async fn start(args: ServeArgs) -> Running {
 /// ready.
 pub async fn start_with_sink(
     args: ServeArgs,
-    sink: Arc<dyn aipolicy_server::DecisionSink>,
+    sink: Arc<dyn aipolicy_server::AnswerSink>,
 ) -> Running {
     let server = Server::bind(args).await.unwrap().with_sink(sink);
     let addr = server.local_addr().unwrap();
@@ -122,7 +132,7 @@ pub async fn start_with_sink(
     Running {
         base: format!("http://{addr}"),
         addr,
-        client: reqwest::Client::new(),
+        client: client(),
         state,
         stop: Some(tx),
         handle: Some(handle),

@@ -332,6 +332,8 @@ impl aipolicy_server::DecisionSink for Counting {
     }
 }
 
+impl aipolicy_server::AnswerSink for Counting {}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_decision_reaches_the_decision_log_seam() {
     let sink = Arc::new(Counting::default());
@@ -341,7 +343,7 @@ async fn every_decision_reaches_the_decision_log_seam() {
     let handle = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::new();
+    let client = client();
     let post = |path: &str, body: &str| {
         client
             .post(format!("http://{addr}{path}"))
@@ -525,4 +527,162 @@ async fn connections_that_do_not_finish_their_headers_are_closed() {
     dribble.abort();
     assert_eq!(server.post_json("/v1/decide", ANNA_COPILOT).await.0, 200);
     server.stop().await;
+}
+
+/// What the scripted store does with the next batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Fails (a full disk).
+    Fail,
+    /// Blocks until the mode changes (a commit that hangs).
+    Block,
+    /// Writes.
+    Write,
+}
+
+/// A store the test steers, behind the real queue of `aipolicy-log`.
+struct Script {
+    mode: std::sync::Mutex<Mode>,
+    changed: std::sync::Condvar,
+    blocked: std::sync::atomic::AtomicBool,
+    written: std::sync::Mutex<Vec<aipolicy_server::DecisionRecord>>,
+}
+
+impl Script {
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+        self.changed.notify_all();
+    }
+
+    fn written(&self) -> Vec<String> {
+        self.written
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.decision_id.clone())
+            .collect()
+    }
+}
+
+struct Scripted(Arc<Script>);
+
+impl aipolicy_log::Store for Scripted {
+    fn append(
+        &mut self,
+        records: &mut [aipolicy_server::DecisionRecord],
+        _sync: bool,
+    ) -> Result<(), aipolicy::log::LogError> {
+        let mut mode = self.0.mode.lock().unwrap();
+        loop {
+            match *mode {
+                Mode::Fail => {
+                    return Err(aipolicy::log::LogError(
+                        "jsonl:/var/lib/aipolicy/audit.jsonl: No space left on device".into(),
+                    ))
+                }
+                Mode::Block => {
+                    self.0
+                        .blocked
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    mode = self.0.changed.wait(mode).unwrap();
+                }
+                Mode::Write => break,
+            }
+        }
+        drop(mode);
+        self.0
+            .written
+            .lock()
+            .unwrap()
+            .extend(records.iter().cloned());
+        Ok(())
+    }
+
+    fn purge_before(&mut self, _: &str) -> Result<u64, aipolicy::log::LogError> {
+        Ok(0)
+    }
+}
+
+/// With `--log-sync`, a decision answered 503 because its record could not be written (in
+/// time) is never written afterwards; one whose record was being committed when its time ran
+/// out is given once the commit holds. The log holds exactly the decisions given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_answered_503_is_never_logged() {
+    let script = Arc::new(Script {
+        mode: std::sync::Mutex::new(Mode::Fail),
+        changed: std::sync::Condvar::new(),
+        blocked: std::sync::atomic::AtomicBool::new(false),
+        written: std::sync::Mutex::new(Vec::new()),
+    });
+    let log = Arc::new(
+        aipolicy_log::Log::start(
+            "jsonl:/var/lib/aipolicy/audit.jsonl".into(),
+            Box::new(Scripted(Arc::clone(&script))),
+            aipolicy_log::QueueOptions {
+                capacity: 64,
+                when_full: aipolicy_log::WhenFull::Wait,
+                sync: true,
+                pseudonymizer: None,
+                retention: aipolicy_log::Retention::Never,
+            },
+        )
+        .unwrap(),
+    );
+    let server = start_with_sink(
+        ServeArgs {
+            request_timeout: Duration::from_millis(500),
+            ..args()
+        },
+        Arc::clone(&log) as Arc<dyn aipolicy_server::AnswerSink>,
+    )
+    .await;
+    let server = Arc::new(server);
+
+    // The log cannot be written: 503, and the record is not written once it can be.
+    let (status, body) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!(
+        (status, body["decision"].as_str()),
+        (503, Some("deny")),
+        "{body}"
+    );
+    script.set(Mode::Write);
+    // Once the log has caught up with its queue, it is written again.
+    for _ in 0..500 {
+        if aipolicy::log::DecisionSink::queue_depth(&*log) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, given) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!(status, 200, "{given}");
+    let mut expected = vec![given["decisionId"].as_str().unwrap().to_string()];
+
+    // The log hangs in a commit: the decision whose record is in it waits for the commit, and
+    // one queued behind it runs out of time and is not written.
+    script.set(Mode::Block);
+    let first = {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move { server.post_json("/v1/decide", ANNA_COPILOT).await })
+    };
+    for _ in 0..500 {
+        if script.blocked.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(script.blocked.load(std::sync::atomic::Ordering::SeqCst));
+    let (status, body) = server.post_json("/v1/decide", ANNA_COPILOT).await;
+    assert_eq!(
+        (status, body["decision"].as_str()),
+        (503, Some("deny")),
+        "{body}"
+    );
+    script.set(Mode::Write);
+    let (status, given) = first.await.unwrap();
+    assert_eq!(status, 200, "{given}");
+    expected.push(given["decisionId"].as_str().unwrap().to_string());
+
+    Arc::into_inner(server).unwrap().stop().await;
+    log.close().unwrap();
+    assert_eq!(script.written(), expected);
 }

@@ -642,6 +642,8 @@ impl aipolicy_server::DecisionSink for Unwritable {
     }
 }
 
+impl aipolicy_server::AnswerSink for Unwritable {}
+
 /// Asserts that a response is one of the page's own: HTML with the page's headers.
 fn assert_a_page(status: u16, headers: &reqwest::header::HeaderMap, body: &str, what: &str) {
     assert_eq!(status, 503, "{what}: {body}");
