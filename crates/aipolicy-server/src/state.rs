@@ -183,14 +183,21 @@ impl State {
     /// Reads the token file again, when there is one.
     async fn reload_tokens(self: &Arc<Self>, trigger: &str) -> Option<TokensReloaded> {
         self.config.token_file.as_ref()?;
+        let file = self.tokens.as_ref()?;
         let state = Arc::clone(self);
         let asked = trigger.to_string();
-        let reloaded = tokio::task::spawn_blocking(move || {
+        let reread = tokio::task::spawn_blocking(move || {
             state.tokens.as_ref().map(|file| file.reread(&asked))
         })
-        .await
-        .ok()
-        .flatten()?;
+        .await;
+        let reloaded = match reread {
+            Ok(reloaded) => reloaded?,
+            // Whom the file lets in is not known: nobody, until it is read again.
+            Err(e) => file.refuse_all(
+                LoadFailure::plain(format!("the token file could not be read: {e}")),
+                trigger,
+            ),
+        };
         self.metrics.token_file_reload(reloaded.error.is_none());
         Some(reloaded)
     }

@@ -255,6 +255,24 @@ impl TokenFile {
         }
     }
 
+    /// Lets nobody in, for `failure`: what to do when whom the file lets in cannot be told.
+    pub fn refuse_all(&self, failure: LoadFailure, trigger: &str) -> TokensReloaded {
+        self.callers.store(Arc::new(Tokens::default()));
+        tracing::error!(
+            trigger,
+            "token file: {failure}; nobody is let in until it is read again"
+        );
+        let error = ReloadError::new(failure, trigger);
+        if let Ok(mut read) = self.read.lock() {
+            read.error = Some(error.clone());
+        }
+        TokensReloaded {
+            result: "failed",
+            callers: 0,
+            error: Some(error),
+        }
+    }
+
     /// Reads the file again (blocking) and lets in whom it says; `trigger` is what asked.
     pub fn reread(&self, trigger: &str) -> TokensReloaded {
         let name = self.path.display().to_string();
@@ -264,17 +282,11 @@ impl TokenFile {
         };
         let before = self.callers();
         let Ok(mut state) = self.read.lock() else {
-            // Fail closed: with no last good file to go by, nobody is let in.
-            self.callers.store(Arc::new(Tokens::default()));
-            let error = ReloadError::new(
+            // With no last good file to go by, nobody is let in.
+            return self.refuse_all(
                 LoadFailure::plain("the token file's state cannot be read"),
                 trigger,
             );
-            return TokensReloaded {
-                result: "failed",
-                callers: 0,
-                error: Some(error),
-            };
         };
         let Some(first) = problems.first() else {
             let result = if *before == read {

@@ -536,6 +536,36 @@ async fn a_mistyped_system_is_named_with_the_closest_and_never_answered() {
     .await;
 }
 
+/// The page the service gives when it cannot answer (here: beyond `--max-concurrent`) is a
+/// page like the others: accessible, and leading back to the question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_of_a_busy_service_is_accessible() {
+    let args = ServeArgs {
+        max_concurrent: 1,
+        ..ServeArgs::default()
+    };
+    with_browser(args, |client, base, _| async move {
+        use tokio::io::AsyncWriteExt;
+        // A request whose body never comes holds the one place.
+        let addr = base.trim_start_matches("http://").to_string();
+        let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stalled
+            .write_all(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client
+            .goto(&format!("{base}/ask?ai=chatgpt&data=intern&role=employee"))
+            .await
+            .unwrap();
+        assert_eq!(h1(&client).await, "Tjänsten kan inte svara just nu");
+        assert!(main_text(&client).await.contains("Försök igen om en stund."));
+        assert_accessible(&client, "the 503 page").await;
+        drop(stalled);
+    })
+    .await;
+}
+
 /// The check itself can fail: on a page without `lang` and with an input without a label,
 /// axe-core (as injected here) finds both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
