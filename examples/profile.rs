@@ -7,7 +7,8 @@
 //!   target/release/examples/profile decide 4096    # then: raw, slice, prepare
 //! ```
 //!
-//! Divide the instructions callgrind reports by the count. `ONLY=registered|inline|unknown`
+//! `batch N` runs the batch's loop over N lines (count it with `--collect-atstart=yes`, less a
+//! run of `batch 0`). Divide the instructions callgrind reports by the count. `ONLY=registered|inline|unknown`
 //! keeps one kind of query (registered user and AI system, inline user, AI system not in the
 //! register).
 
@@ -77,6 +78,27 @@ fn main() {
                 other => panic!("ONLY={other}: registered, inline or unknown"),
             }
         });
+    }
+    if mode == "batch" {
+        // The batch's library loop (both cores, through its memo) over `count` lines, the
+        // queries round and round: run under callgrind with `--collect-atstart=yes` and
+        // subtract a run of 0 lines (its workers are threads of their own, outside `measured`).
+        let mut lines = String::new();
+        for i in 0..count {
+            lines.push_str(&serde_json::to_string(&queries[i % queries.len()]).unwrap());
+            lines.push('\n');
+        }
+        let start = Instant::now();
+        let summary =
+            aipolicy::batch::decide_lines(&engine, &mut lines.as_bytes(), &mut std::io::sink())
+                .unwrap();
+        println!(
+            "batch: {} lines in {:?}, {} input errors",
+            summary.decided,
+            start.elapsed(),
+            summary.input_errors
+        );
+        return;
     }
     let prepared: Vec<_> = queries.iter().map(|q| engine.prepare(q).unwrap()).collect();
     let start = Instant::now();

@@ -1,14 +1,22 @@
 #![doc = include_str!("../README.md")]
 
-// The layers, each depending only on those above it in this list.
-pub mod authoring;
+// The layers, each depending only on those above it in this list (one group each, so that
+// the order stays as written).
 pub mod diagnostics;
-pub mod engine;
+
 pub mod io;
-pub mod log;
+
 pub mod model;
+
 pub mod policy;
+
+pub mod engine;
+
+pub mod authoring;
+
 pub mod project;
+
+pub mod log;
 
 pub use diagnostics::error::{FieldError, InputError, LoadError, RegisterError, SourceDiagnostic};
 pub use engine::memo::{DecisionKey, DecisionMemo};

@@ -963,7 +963,7 @@ when { context.data.level + 9223372036854775807 > 0 };
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A batch remembers decisions per worker, shared by users with the same roles: every line it
+/// A batch remembers decisions in the memo its workers share, by users with the same roles: every line it
 /// writes must still be the decision of that line alone. Two passes over every user, AI system,
 /// action and a few data sets and contexts (with bad lines between), so that most lines of the
 /// second pass, and many of the first, come from the memo.

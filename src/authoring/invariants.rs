@@ -13,7 +13,7 @@
 //!
 //! ```
 //! let invariants = aipolicy::invariants::Invariants::bundled().unwrap();
-//! let schema = aipolicy::policies::bundled_schema().unwrap();
+//! let schema = aipolicy::policy::bundled_schema().unwrap();
 //! invariants.check(&schema).unwrap();
 //! assert!(invariants.invariants.iter().any(|i| i.id == "never-public-ai-above-open"));
 //! ```

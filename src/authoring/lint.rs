@@ -23,10 +23,16 @@ use std::str::FromStr;
 
 use miette::{Diagnostic, LabeledSpan, SourceSpan};
 
+pub use crate::authoring::register_checks::{
+    ai_act_findings, register_warnings, LAPSE_WARNING_DAYS,
+};
+use crate::authoring::yaml_findings::yaml_findings;
 use crate::diagnostics::error::{LoadError, RegisterError, SourceDiagnostic};
 pub use crate::diagnostics::findings::{Check, Finding, FindingRecord, Severity};
-use crate::io::yaml_path::locate_yaml_path;
+pub use crate::io::yaml_path::locate_yaml_path;
 use crate::model::paragraph::Paragraph;
+pub use crate::policy::annotations::KNOWN_ANNOTATIONS;
+pub use crate::policy::read_policy_dir;
 use crate::policy::{annotations, PolicyFile};
 
 /// What [`lint_policies`] found, and what it looked at.
@@ -337,49 +343,6 @@ pub fn register_findings(
         problems,
         "the register's keys and their defaults: `aipolicy schema register`",
     )
-}
-
-/// Findings for problems at dotted paths of a YAML file, each at its line where it can be
-/// found.
-pub(crate) fn yaml_findings(
-    check: Check,
-    file: &str,
-    text: &str,
-    problems: &[crate::diagnostics::error::FieldError],
-    help: &str,
-) -> Vec<Finding> {
-    yaml_findings_at(check, Severity::Error, file, text, problems, help)
-}
-
-/// [`yaml_findings`] with a severity.
-pub(crate) fn yaml_findings_at(
-    check: Check,
-    severity: Severity,
-    file: &str,
-    text: &str,
-    problems: &[crate::diagnostics::error::FieldError],
-    help: &str,
-) -> Vec<Finding> {
-    let source: Arc<str> = Arc::from(text);
-    problems
-        .iter()
-        .map(|p| {
-            let message = if p.path.is_empty() {
-                p.message.clone()
-            } else {
-                format!("`{}`: {}", p.path, p.message)
-            };
-            let help = Some(help.to_string());
-            match locate_yaml_path(text, &p.path) {
-                Some(span) => Finding::new(
-                    check,
-                    severity,
-                    SourceDiagnostic::new(file, source.clone(), span, message, help),
-                ),
-                None => Finding::about_file(check, severity, file, message, help),
-            }
-        })
-        .collect()
 }
 
 /// Turns a load error into findings, keeping every file position it carries.

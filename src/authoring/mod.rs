@@ -11,3 +11,4 @@ pub mod matrix;
 pub mod register_checks;
 pub mod scenario;
 pub mod trace;
+pub mod yaml_findings;

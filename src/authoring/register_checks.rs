@@ -11,7 +11,7 @@ use crate::model::register::{
     AiActRisk, AiSystem, Hosting, PersonalData, Register, ThirdCountryTransfer,
 };
 
-use crate::authoring::lint::yaml_findings_at;
+use crate::authoring::yaml_findings::yaml_findings_at;
 use crate::diagnostics::findings::{Check, Finding, Severity};
 
 /// How many days before an assessment lapses `validate` warns.

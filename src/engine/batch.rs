@@ -1,7 +1,7 @@
 //! Batch decisions: JSON Lines of queries in, one Decision JSON per line out, in input order.
 //!
 //! Lines are read in chunks, decided on every core, and written in order; memory stays bounded
-//! by one chunk and a memo per worker, whatever the input's size. Every input line gives
+//! by one chunk and the memo its workers share, whatever the input's size. Every input line gives
 //! exactly one output line: a line that cannot be read is a deny naming the line and field.
 
 use std::io::{BufRead, BufWriter, Read, Write};
@@ -260,10 +260,11 @@ fn decide_slice(
                 // never remembered.
                 summary.input_errors += 1;
                 let request_id = decision.request_id.clone();
-                Remembered::new(decision.clone()).write_line(&mut bytes, request_id.as_deref())?;
-                if let (true, Some(query)) = (watch, query) {
-                    observed.push((query, decision));
-                }
+                let watched = query
+                    .filter(|_| watch)
+                    .map(|query| (query, decision.clone()));
+                Remembered::new(decision).write_line(&mut bytes, request_id.as_deref())?;
+                observed.extend(watched);
             }
         }
     }

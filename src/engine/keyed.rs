@@ -16,32 +16,60 @@ impl Engine {
         language: Language,
         memo: &DecisionMemo,
     ) -> Result<Decision, InputError> {
-        let remembered = self.decide_remembered(query, language, memo)?;
-        Ok(remembered.answer(query.request_id.clone()))
+        // One day for the key and the decision it keeps: midnight cannot fall between them.
+        let today = self.today();
+        match self.key_in(memo, query, language, today) {
+            Some((key, resolved)) => Ok(self
+                .remember(memo, key, resolved, query, language, today)?
+                .answer(query.request_id.clone())),
+            None => self.decide_on(query, language, today),
+        }
     }
 
-    /// The one memoized step under [`Engine::decide_memoized`], the batch and the decision
-    /// service: the decision as the memo keeps it (without the query's `requestId`; see
-    /// [`Remembered::answer`] and [`Remembered::write_line`]). On a miss, what the key was made
-    /// from (the user as the register knows them, the data profile, the assessments on the
-    /// day) is what the request is prepared from: nothing is looked up twice.
-    pub fn decide_remembered(
+    /// The one memoized step under [`Engine::decide_memoized`] and the batch: the decision as
+    /// the memo keeps it (without the query's `requestId`; see [`Remembered::answer`] and
+    /// [`Remembered::write_line`]).
+    pub(crate) fn decide_remembered(
         &self,
         query: &Query,
         language: Language,
         memo: &DecisionMemo,
     ) -> Result<Arc<Remembered>, InputError> {
-        // One day for the key and the decision it keeps: midnight cannot fall between them.
         let today = self.today();
-        let keyed = memo
-            .is_enabled()
+        match self.key_in(memo, query, language, today) {
+            Some((key, resolved)) => self.remember(memo, key, resolved, query, language, today),
+            None => Ok(Arc::new(Remembered::new(
+                self.decide_on(query, language, today)?,
+            ))),
+        }
+    }
+
+    /// The key of `query`, when `memo` keeps anything and the query has one.
+    fn key_in<'q>(
+        &'q self,
+        memo: &DecisionMemo,
+        query: &'q Query,
+        language: Language,
+        today: Date,
+    ) -> Option<(DecisionKey, Resolved<'q>)> {
+        memo.is_enabled()
             .then(|| self.keyed(query, language, today))
-            .flatten();
-        let Some((key, resolved)) = keyed else {
-            let prepared = self.prepare_as(query, true, today, None)?;
-            let decision = self.decide_prepared(&prepared, language);
-            return Ok(Arc::new(Remembered::new(decision)));
-        };
+            .flatten()
+    }
+
+    /// The decision of a keyed query: from `memo`, or decided and kept there (when it has no
+    /// errors). On a miss, what the key was made from (the user as the register knows them,
+    /// the data profile, the assessments on the day) is what the request is prepared from:
+    /// nothing is looked up twice.
+    fn remember(
+        &self,
+        memo: &DecisionMemo,
+        key: DecisionKey,
+        resolved: Resolved<'_>,
+        query: &Query,
+        language: Language,
+        today: Date,
+    ) -> Result<Arc<Remembered>, InputError> {
         if let Some(remembered) = memo.get(&key) {
             return Ok(remembered);
         }

@@ -71,9 +71,11 @@ pub(crate) fn user_bits(user: &crate::model::register::User) -> u8 {
 /// A decision as the memo keeps it: without the `requestId` each answer echoes, with its JSON
 /// made once (a batch writes it as it is, a request id spliced in).
 #[derive(Debug)]
-pub struct Remembered {
+pub(crate) struct Remembered {
     decision: Decision,
-    json: OnceLock<Box<[u8]>>,
+    /// `None` when the decision could not be written as JSON (it always can: a map whose keys
+    /// are strings); then a line of it is an error, never a line without a verdict.
+    json: OnceLock<Option<Box<[u8]>>>,
 }
 
 impl Remembered {
@@ -85,32 +87,37 @@ impl Remembered {
     }
 
     /// The decision, without a `requestId`.
-    pub fn decision(&self) -> &Decision {
+    #[cfg(test)]
+    pub(crate) fn decision(&self) -> &Decision {
         &self.decision
     }
 
     /// The decision as the answer to a query with `request_id`.
-    pub fn answer(&self, request_id: Option<String>) -> Decision {
+    pub(crate) fn answer(&self, request_id: Option<String>) -> Decision {
         self.decision.clone().with_request_id(request_id)
     }
 
     /// The decision's JSON (one object, no `requestId`), made the first time it is asked for.
-    pub fn json(&self) -> &[u8] {
-        self.json.get_or_init(|| {
-            serde_json::to_vec(&self.decision)
-                .map(Vec::into_boxed_slice)
-                .unwrap_or_else(|_| Box::from(&b"{}"[..]))
-        })
+    fn json(&self) -> Option<&[u8]> {
+        self.json
+            .get_or_init(|| {
+                serde_json::to_vec(&self.decision)
+                    .ok()
+                    .map(Vec::into_boxed_slice)
+            })
+            .as_deref()
     }
 
     /// Appends the decision's JSON as the answer to a query with `request_id` (added as the
-    /// object's last key), and a newline: one line of `aipolicy batch` or `/v1/batch`.
-    pub fn write_line(
+    /// object's last key), and a newline: one line of `aipolicy batch`.
+    pub(crate) fn write_line(
         &self,
         out: &mut Vec<u8>,
         request_id: Option<&str>,
-    ) -> serde_json::Result<()> {
-        let json = self.json();
+    ) -> std::io::Result<()> {
+        let json = self
+            .json()
+            .ok_or_else(|| std::io::Error::other("a decision cannot be written as JSON"))?;
         match (request_id, json.split_last()) {
             (Some(id), Some((b'}', object))) => {
                 out.extend_from_slice(object);
@@ -129,10 +136,13 @@ impl Remembered {
 /// other.
 const SHARDS: usize = 16;
 
-/// The decisions an engine has made, by [`DecisionKey`]: one memo for
+/// The decisions an engine has made, by [`DecisionKey`]: the one kind of memo behind
 /// [`Engine::decide_memoized`](crate::Engine::decide_memoized), the batch and the decision
 /// service. Bounded: when a shard is full it starts over empty (simple, and bounded whatever the
 /// input). Shared between threads by reference.
+///
+/// A memo belongs to one engine: keys say nothing of the policies or the register, so a memo
+/// must be dropped with its engine (the decision service keeps one per policy in force).
 ///
 /// ```
 /// use aipolicy::{DecisionMemo, Engine, Language, Query, UserRef};
@@ -178,13 +188,13 @@ impl DecisionMemo {
     }
 
     /// What was kept for `key`.
-    pub fn get(&self, key: &DecisionKey) -> Option<Arc<Remembered>> {
+    pub(crate) fn get(&self, key: &DecisionKey) -> Option<Arc<Remembered>> {
         let shard = self.shard(key)?.lock().ok()?;
         shard.get(key).cloned()
     }
 
     /// Keeps `remembered` for `key`; when its shard is full, the shard is emptied first.
-    pub fn insert(&self, key: DecisionKey, remembered: Arc<Remembered>) {
+    pub(crate) fn insert(&self, key: DecisionKey, remembered: Arc<Remembered>) {
         let Some(Ok(mut shard)) = self.shard(&key).map(Mutex::lock) else {
             return;
         };

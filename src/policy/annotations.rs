@@ -17,8 +17,8 @@
 //!
 //! ```
 //! use std::str::FromStr;
-//! use aipolicy::lint::Check;
-//! use aipolicy::policies::annotations::Checker;
+//! use aipolicy::diagnostics::findings::Check;
+//! use aipolicy::policy::annotations::Checker;
 //! use aipolicy::PolicyFile;
 //!
 //! let text = "@id(\"x\")\n@paragraph(\"U9\")\n@sv(\"s\")\n@en(\"e\")\nforbid (principal, action, resource);\n";

@@ -30,7 +30,6 @@ use serde::Deserialize;
 
 use crate::diagnostics::error::LoadError;
 use crate::policy::{self, PolicyFile};
-use crate::project::load::EngineBuilder;
 
 /// The name of a project's settings file.
 pub const PROJECT_FILE: &str = "aipolicy.toml";
@@ -71,7 +70,7 @@ pub struct Overrides {
 /// The inputs in force, resolved once and named on stderr by every command.
 ///
 /// ```
-/// use aipolicy::inputs::{Inputs, Overrides, Source};
+/// use aipolicy::project::inputs::{Inputs, Overrides, Source};
 /// let empty = std::env::temp_dir();
 /// let inputs = Inputs::resolve(&Overrides::default(), &empty).unwrap();
 /// # if inputs.project.is_none() {
@@ -282,12 +281,6 @@ impl Inputs {
                 *path = PathBuf::from(".");
             }
         }
-    }
-
-    /// An engine builder for these policies, schema and register: the one load (see
-    /// [`EngineBuilder`]).
-    pub fn engine_builder(&self) -> EngineBuilder {
-        EngineBuilder::of(self)
     }
 
     /// The policy files in force, and the name findings give their folder (the folder, or

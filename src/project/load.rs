@@ -39,8 +39,10 @@ pub enum Gate {
 pub struct Loaded {
     /// The engine.
     pub engine: Engine,
-    /// The policy revision of the bytes it was built from (see [`Sources::revision`]).
-    pub revision: String,
+    /// The policy revision of the bytes it was built from (see [`Sources::revision`]); `None`
+    /// only for an engine whose register was given already read ([`EngineBuilder::register`]):
+    /// no bytes name it.
+    pub revision: Option<String>,
     /// What `aipolicy validate` warns about in them (empty under [`Gate::Build`], which does not
     /// look).
     pub warnings: Vec<Finding>,
@@ -49,8 +51,9 @@ pub struct Loaded {
 /// A load that was refused.
 #[derive(Debug)]
 pub enum Refused {
-    /// What [`Gate::Build`] refuses: the first input that cannot be read or built, with every
-    /// problem in it (file, line and snippet).
+    /// The first input that cannot be read or built, with every problem in it (file, line and
+    /// snippet): what [`Gate::Build`] refuses; at [`Gate::Validate`], only a misuse of the
+    /// builder.
     Error(LoadError),
     /// What [`Gate::Validate`] refuses: every finding of `aipolicy validate`, errors and
     /// warnings, in its order.
@@ -93,12 +96,12 @@ impl std::error::Error for Refused {}
 /// A service loads with the revision and through the gate of `aipolicy validate`:
 ///
 /// ```
-/// use aipolicy::inputs::Inputs;
+/// use aipolicy::project::inputs::Inputs;
 /// use aipolicy::project::Gate;
 /// # let day = aipolicy::clock::parse_date("2026-12-07").unwrap();
 /// # let clock = aipolicy::Clock::fixed(day);
 /// let loaded = Inputs::embedded().engine_builder().gate(Gate::Validate).clock(clock).load().unwrap();
-/// assert_eq!(loaded.revision.len(), 16);
+/// assert_eq!(loaded.revision.map(|r| r.len()), Some(16));
 /// assert!(loaded.warnings.is_empty());
 /// ```
 #[derive(Debug, Default)]
@@ -141,7 +144,8 @@ impl EngineBuilder {
         self
     }
 
-    /// A register already loaded (instead of a file): it was checked when it was read, and
+    /// A register already loaded (instead of a file, which is then not read): it was checked
+    /// when it was read; the load has no revision (see [`Loaded::revision`]), and
     /// [`Gate::Validate`], which checks the register's file, refuses it.
     pub fn register(mut self, register: Register) -> Self {
         self.register = Some(register);
@@ -172,29 +176,26 @@ impl EngineBuilder {
     /// the engine from the bytes that were hashed.
     pub fn load(self) -> Result<Loaded, Refused> {
         let inputs = self.inputs.unwrap_or_else(Inputs::embedded);
-        let sources = Sources::read(&inputs);
-        let revision = sources.revision();
-        let (engine, warnings) = match self.gate {
-            Gate::Validate => {
-                if self.register.is_some() {
-                    return Err(Refused::Error(LoadError::Internal(
-                        "the gate of `aipolicy validate` checks the register's file: name the file, not a register already read".into(),
-                    )));
-                }
-                let validation = validate_sources(sources, &inputs.invariants, self.clock.today());
-                let passed = validation.passed().map_err(Refused::Findings)?;
-                (passed.engine, passed.warnings)
+        let (engine, revision, warnings) = match (self.gate, self.register) {
+            (Gate::Validate, Some(_)) => {
+                return Err(Refused::Error(LoadError::Internal(
+                    "the gate of `aipolicy validate` checks the register's file: name the file (`register_file`), not a register already read".into(),
+                )));
             }
-            Gate::Build => (
-                build(sources, self.register).map_err(Refused::Error)?,
-                Vec::new(),
-            ),
+            (Gate::Validate, None) => {
+                let sources = Sources::read(&inputs);
+                let validation = validate_sources(sources, &inputs.invariants, self.clock.today());
+                let revision = validation.revision.clone();
+                let passed = validation.passed().map_err(Refused::Findings)?;
+                (passed.engine, revision, passed.warnings)
+            }
+            (Gate::Build, register) => {
+                let sources = Sources::read_parts(&inputs, register.is_none());
+                let revision = sources.revision();
+                let engine = build(sources, register).map_err(Refused::Error)?;
+                (engine, revision, Vec::new())
+            }
         };
-        let revision = revision.ok_or_else(|| {
-            Refused::Error(LoadError::Internal(
-                "the inputs were read but have no revision".into(),
-            ))
-        })?;
         Ok(Loaded {
             engine: engine.with_language(self.language).with_clock(self.clock),
             revision,
@@ -202,13 +203,23 @@ impl EngineBuilder {
         })
     }
 
-    /// [`EngineBuilder::load`], for the engine alone.
+    /// The load at [`Gate::Build`] (whatever [`EngineBuilder::gate`] said), for the engine
+    /// alone; for the gate of `aipolicy validate` and the revision, [`EngineBuilder::load`].
     pub fn build(self) -> Result<Engine, LoadError> {
-        match self.load() {
+        match self.gate(Gate::Build).load() {
             Ok(loaded) => Ok(loaded.engine),
             Err(Refused::Error(e)) => Err(e),
+            // Not given at `Gate::Build`; said, not dropped, should that ever change.
             Err(refused @ Refused::Findings(_)) => Err(LoadError::Internal(refused.to_string())),
         }
+    }
+}
+
+impl Inputs {
+    /// An engine builder for these policies, schema and register: the one load (see
+    /// [`EngineBuilder`]).
+    pub fn engine_builder(&self) -> EngineBuilder {
+        EngineBuilder::of(self)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The top layer: the inputs in force and the one way they are loaded. [`inputs`] finds which
+//! The top layer of the engine (the decision log sits beside it): the inputs in force and the one way they are loaded. [`inputs`] finds which
 //! policies, schema, register and invariants a command uses; [`sources`] reads each once within
 //! its limit and hashes them into the policy revision; [`validation`] runs every check of
 //! `aipolicy validate` on them; [`load`] builds the engine from them, through the gate the

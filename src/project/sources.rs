@@ -26,7 +26,7 @@ pub struct Read<T> {
 /// The policies, schema and register in force, read once.
 ///
 /// ```
-/// use aipolicy::inputs::Inputs;
+/// use aipolicy::project::inputs::Inputs;
 /// use aipolicy::project::Sources;
 /// let sources = Sources::read(&Inputs::embedded());
 /// assert_eq!(sources.revision().map(|r| r.len()), Some(16));
@@ -48,6 +48,12 @@ impl Sources {
     /// [`Read::content`]; the others are read all the same, so that `validate` can tell every
     /// problem at once.
     pub fn read(inputs: &Inputs) -> Sources {
+        Sources::read_parts(inputs, true)
+    }
+
+    /// [`Sources::read`], without the register when `register` is false (one given already
+    /// read): then it has no revision.
+    pub(crate) fn read_parts(inputs: &Inputs, register: bool) -> Sources {
         let (policies_name, policies) = inputs.policy_files();
         Sources {
             policies: Read {
@@ -60,19 +66,28 @@ impl Sources {
                 policy::BUNDLED_SCHEMA,
                 policy::read_schema_file,
             ),
-            register: read_text(
-                &inputs.register,
-                register::BUNDLED_REGISTER_NAME,
-                register::BUNDLED_REGISTER,
-                Register::read_file_text,
-            ),
+            register: if register {
+                read_text(
+                    &inputs.register,
+                    register::BUNDLED_REGISTER_NAME,
+                    register::BUNDLED_REGISTER,
+                    Register::read_file_text,
+                )
+            } else {
+                Read {
+                    name: "the register given already read".into(),
+                    content: Err(LoadError::Internal(
+                        "not read: the register was given already read".into(),
+                    )),
+                }
+            },
         }
     }
 
     /// The policy revision (`policyRevision`): the first 16 hexadecimal digits of a SHA-256 over
     /// each policy file's name (not its folder: the same rules served from another folder have
     /// the same revision) and text, the schema and the register. `None` when a part could not
-    /// be read.
+    /// be read (or was not: a register given already read).
     pub fn revision(&self) -> Option<String> {
         let mut hash = Sha256::new();
         let files = self.policies.content.as_ref().ok()?;

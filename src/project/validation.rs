@@ -42,10 +42,9 @@
 
 use cedar_policy::Schema;
 
-use crate::authoring::lint::{
-    lint_policies, load_findings, register_findings, yaml_findings, LintReport,
-};
+use crate::authoring::lint::{lint_policies, load_findings, register_findings, LintReport};
 use crate::authoring::register_checks::register_warnings;
+use crate::authoring::yaml_findings::yaml_findings;
 use crate::diagnostics::error::{LoadError, RegisterError};
 use crate::diagnostics::findings::{Check, Finding, Severity};
 use crate::engine::Engine;

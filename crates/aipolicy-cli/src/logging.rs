@@ -120,7 +120,7 @@ impl EngineArgs {
             .clock(clock)
             .load()
         {
-            Ok(loaded) => Ok((loaded.engine.on_own_clock_only(true), Some(loaded.revision))),
+            Ok(loaded) => Ok((loaded.engine.on_own_clock_only(true), loaded.revision)),
             Err(refused) => {
                 super::report_refused(err, refused);
                 Err(Exit::InputError)

@@ -182,7 +182,11 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
         })?;
     Ok(Loaded {
         engine: loaded.engine,
-        revision: loaded.revision.into(),
+        // At the gate of `validate` every input is read, so there is always a revision.
+        revision: loaded
+            .revision
+            .ok_or_else(|| LoadFailure::plain("the inputs have no policy revision"))?
+            .into(),
         loaded_at: SystemTime::now(),
         memo: DecisionMemo::new(memo),
     })
@@ -191,7 +195,8 @@ pub fn load(inputs: &Inputs, language: Language, memo: usize) -> Result<Loaded, 
 pub use aipolicy::io::hex;
 
 /// The files a watcher looks at for these inputs: every `.cedar` file of the policy folder (and
-/// the folder itself, for files added or removed), the schema and the register.
+/// the folder itself, for files added or removed), the schema, the register and the
+/// invariants.
 pub fn watched_files(inputs: &Inputs) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     if let Some(dir) = inputs.policies.path() {
@@ -208,6 +213,8 @@ pub fn watched_files(inputs: &Inputs) -> Vec<std::path::PathBuf> {
     }
     files.extend(inputs.schema.path().map(Path::to_path_buf));
     files.extend(inputs.register.path().map(Path::to_path_buf));
+    // The load's gate type-checks the invariants too: a change to them is a reload.
+    files.extend(inputs.invariants.path().map(Path::to_path_buf));
     files
 }
 
