@@ -35,10 +35,19 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The largest anchor file read.
+const MAX_ANCHOR_BYTES: usize = 64 * 1024;
+
 fn read_anchor(path: &Path) -> Result<Anchor, LogError> {
     let file = sidecar(path, ".anchor");
-    match std::fs::read_to_string(&file) {
-        Ok(text) => {
+    // Read within a limit, as every input is (an anchor is two short fields).
+    match aipolicy::io::read::read_text_file(&file, "anchor", MAX_ANCHOR_BYTES) {
+        Ok(Err(problem)) => Err(LogError(format!(
+            "`{}`: {}",
+            file.display(),
+            problem.message
+        ))),
+        Ok(Ok(text)) => {
             let anchor: AnchorFile =
                 serde_json::from_str(&text).map_err(|e| error(&file, "not an anchor file", e))?;
             Ok(Anchor {

@@ -209,14 +209,25 @@ impl LogArgs {
     }
 }
 
+/// The largest pseudonymization key file read.
+const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
+
 /// The pseudonymization key of `--log-pseudonymize`: the text, `@FILE`'s content, or `env:VAR`.
 fn read_key(arg: &str) -> Result<Vec<u8>, LogError> {
     let key = if let Some(path) = arg.strip_prefix('@') {
-        let text = std::fs::read(path).map_err(|e| {
-            LogError(format!(
-                "cannot read the pseudonymization key file `{path}`: {e}"
-            ))
-        })?;
+        // Read within a limit, as every input is: a key is a few dozen bytes, never a stream.
+        let text = std::fs::File::open(path)
+            .and_then(|file| aipolicy::io::read::read_capped(file, MAX_KEY_FILE_BYTES))
+            .map_err(|e| {
+                LogError(format!(
+                    "cannot read the pseudonymization key file `{path}`: {e}"
+                ))
+            })?
+            .ok_or_else(|| {
+                LogError(format!(
+                    "the pseudonymization key file `{path}` is larger than {MAX_KEY_FILE_BYTES} bytes; a key is a line of text"
+                ))
+            })?;
         // A trailing line break from an editor or `echo` is not part of the key.
         let end = text
             .iter()

@@ -330,23 +330,16 @@ impl TokenFile {
 /// Reads a token file's text: at most [`MAX_TOKEN_FILE_BYTES`], UTF-8.
 pub fn read_text(path: &Path) -> Result<String, LoadFailure> {
     let name = path.display().to_string();
-    let text = std::fs::read(path).map_err(|e| {
-        LoadFailure::at(format!("cannot read token file `{name}`: {e}"), &name, None)
-    })?;
-    if text.len() > MAX_TOKEN_FILE_BYTES {
-        return Err(LoadFailure::at(
-            format!("token file `{name}` is larger than the limit of {MAX_TOKEN_FILE_BYTES} bytes"),
-            &name,
-            None,
-        ));
-    }
-    String::from_utf8(text).map_err(|_| {
-        LoadFailure::at(
-            format!("token file `{name}` is not valid UTF-8"),
-            &name,
-            None,
-        )
-    })
+    // The core's reader: never past the limit (a link to `/dev/zero` stops there).
+    aipolicy::io::read::read_text_file(path, "token file", MAX_TOKEN_FILE_BYTES)
+        .map_err(|e| LoadFailure::at(format!("cannot read token file `{name}`: {e}"), &name, None))?
+        .map_err(|problem| {
+            LoadFailure::at(
+                format!("token file `{name}`: {}", problem.message),
+                &name,
+                None,
+            )
+        })
 }
 
 /// One line's caller and hash (its comment and spaces trimmed away), or what is wrong with it.
