@@ -6,6 +6,8 @@ pub mod diagnostics;
 
 pub mod io;
 
+pub mod text;
+
 pub mod model;
 
 pub mod policy;

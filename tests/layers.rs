@@ -35,6 +35,7 @@ fn every_layer_depends_only_on_the_layers_before_it() {
         [
             "diagnostics",
             "io",
+            "text",
             "model",
             "policy",
             "engine",

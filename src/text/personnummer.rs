@@ -1,0 +1,361 @@
+//! Swedish personal identity numbers in free text: personnummer and samordningsnummer, in every
+//! written form, taken only with a real date and a correct check digit.
+//!
+//! The forms: ten digits (`YYMMDD-NNNN`, with `-`, `+` for a person of a hundred or more, a space
+//! or nothing between) or twelve (`YYYYMMDD-NNNN`, likewise). A samordningsnummer is a
+//! personnummer whose day is raised by 60. The last digit is the Luhn check digit of the ten-digit
+//! form. An organisationsnummer of a legal person has a "month" of 20 or more (and, written with
+//! twelve digits, the century `16`): it names no date, and is not taken for a person.
+//!
+//! A number is taken only as a whole: one run of digits and separators, not part of a longer
+//! number on either side.
+
+use std::ops::Range;
+
+/// Which kind of identity number was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdentityKind {
+    /// A personnummer.
+    Personnummer,
+    /// A samordningsnummer (the day raised by 60).
+    Samordningsnummer,
+}
+
+/// An identity number found in a text: its kind and where it stands (byte offsets of the text,
+/// on character boundaries). The number itself is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityNumber {
+    /// Personnummer or samordningsnummer.
+    pub kind: IdentityKind,
+    /// Where in the text: byte offsets, start inclusive, end exclusive.
+    pub span: Range<usize>,
+}
+
+/// Every personnummer and samordningsnummer in `text`, in text order. Linear in the text's
+/// length: each run of digits is looked at once.
+///
+/// ```
+/// use aipolicy::text::personnummer::{find, IdentityKind};
+/// let text = "Ärendet gäller 19811218-9876 och 811278-9873, inte 556012-5790.";
+/// let found = find(text);
+/// let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [IdentityKind::Personnummer, IdentityKind::Samordningsnummer]);
+/// assert_eq!(&text[found[0].span.clone()], "19811218-9876");
+/// ```
+pub fn find(text: &str) -> Vec<IdentityNumber> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !bytes[at].is_ascii_digit() {
+            at += 1;
+            continue;
+        }
+        // A run: digits, and single separators between digits.
+        let start = at;
+        let mut end = at;
+        let mut digits = Vec::with_capacity(12);
+        let mut separators = Vec::new();
+        while end < bytes.len() {
+            let b = bytes[end];
+            if b.is_ascii_digit() {
+                digits.push(b - b'0');
+                end += 1;
+            } else if matches!(b, b'-' | b'+' | b' ')
+                && end + 1 < bytes.len()
+                && bytes[end + 1].is_ascii_digit()
+                && end > start
+            {
+                separators.push((digits.len(), b));
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        if let Some(kind) = identity(&digits, &separators) {
+            found.push(IdentityNumber {
+                kind,
+                span: start..end,
+            });
+        } else {
+            // A run of several numbers separated by spaces ("ring 070 123 45 67, pnr 811218 9876"
+            // is one run): look at each maximal piece that can be one number.
+            found.extend(pieces(text, start, end));
+        }
+        at = end;
+    }
+    found
+}
+
+/// In a run that is not one identity number as a whole, the identity numbers among its
+/// space-separated pieces: a number may stand beside others in a list.
+fn pieces(text: &str, start: usize, end: usize) -> Vec<IdentityNumber> {
+    let run = &text[start..end];
+    if !run.contains(' ') {
+        return Vec::new();
+    }
+    // Words of the run, with their offsets; try one word, or two joined by their space.
+    let words: Vec<(usize, &str)> = run
+        .split(' ')
+        .scan(0usize, |offset, word| {
+            let at = *offset;
+            *offset += word.len() + 1;
+            Some((at, word))
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let (at, word) = words[i];
+        let pair = words
+            .get(i + 1)
+            .map(|(next_at, next)| (*next_at + next.len(), next));
+        let two = pair.and_then(|(pair_end, _)| {
+            let candidate = &run[at..pair_end];
+            whole(candidate).map(|kind| (kind, pair_end))
+        });
+        if let Some((kind, pair_end)) = two {
+            found.push(IdentityNumber {
+                kind,
+                span: start + at..start + pair_end,
+            });
+            i += 2;
+            continue;
+        }
+        if let Some(kind) = whole(word) {
+            found.push(IdentityNumber {
+                kind,
+                span: start + at..start + at + word.len(),
+            });
+        }
+        i += 1;
+    }
+    found
+}
+
+/// `candidate` as one identity number, when it is one.
+fn whole(candidate: &str) -> Option<IdentityKind> {
+    let mut digits = Vec::with_capacity(12);
+    let mut separators = Vec::new();
+    for b in candidate.bytes() {
+        if b.is_ascii_digit() {
+            digits.push(b - b'0');
+        } else {
+            separators.push((digits.len(), b));
+        }
+    }
+    identity(&digits, &separators)
+}
+
+/// The kind of identity number these digits are, with separators (after how many digits, which
+/// byte) where they stand; `None` when they are none.
+fn identity(digits: &[u8], separators: &[(usize, u8)]) -> Option<IdentityKind> {
+    let (century, ten): (Option<u32>, &[u8]) = match digits.len() {
+        10 => (None, digits),
+        12 => {
+            let century = u32::from(digits[0]) * 10 + u32::from(digits[1]);
+            (Some(century), &digits[2..])
+        }
+        _ => return None,
+    };
+    // At most one separator, before the last four digits.
+    let birth_digits = digits.len() - 4;
+    let plus = match separators {
+        [] => false,
+        [(after, separator)] if *after == birth_digits => *separator == b'+',
+        _ => return None,
+    };
+    if plus && century.is_some() {
+        // `+` tells the century of a ten-digit number; with the century written it is none.
+        return None;
+    }
+    let number = |i: usize| u32::from(ten[i]);
+    let year = number(0) * 10 + number(1);
+    let month = number(2) * 10 + number(3);
+    let day = number(4) * 10 + number(5);
+    let (kind, day) = match day {
+        61..=91 => (IdentityKind::Samordningsnummer, day - 60),
+        _ => (IdentityKind::Personnummer, day),
+    };
+    // The centuries the number can be of: the written one, or (ten digits) the two a living
+    // person's can be, `+` telling a hundred years more.
+    let centuries: [Option<u32>; 2] = match century {
+        Some(c @ 18..=20) => [Some(c), None],
+        Some(_) => return None,
+        None if plus => [Some(18), Some(19)],
+        None => [Some(19), Some(20)],
+    };
+    let dated = centuries
+        .iter()
+        .flatten()
+        .any(|c| is_date(c * 100 + year, month, day));
+    (dated && luhn(ten)).then_some(kind)
+}
+
+/// Whether year-month-day is a day of the calendar.
+fn is_date(year: u32, month: u32, day: u32) -> bool {
+    match (i16::try_from(year), i8::try_from(month), i8::try_from(day)) {
+        (Ok(year), Ok(month), Ok(day)) => jiff::civil::Date::new(year, month, day).is_ok(),
+        _ => false,
+    }
+}
+
+/// The Luhn check over the ten digits: the last is the check digit of the first nine.
+fn luhn(ten: &[u8]) -> bool {
+    let sum: u32 = ten
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d) * if i % 2 == 0 { 2 } else { 1 };
+            d / 10 + d % 10
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The ten-digit number of a birth date and serial, with its check digit.
+    fn ten_digits(year: u32, month: u32, day: u32, serial: u32) -> String {
+        let nine = format!("{:02}{month:02}{day:02}{serial:03}", year % 100);
+        (0..10)
+            .map(|c| format!("{nine}{c}"))
+            .find(|ten| luhn(&ten.bytes().map(|b| b - b'0').collect::<Vec<_>>()))
+            .unwrap()
+    }
+
+    proptest! {
+        /// A real number, written in any form amid words, is found, with its span and kind.
+        #[test]
+        fn a_real_number_in_any_form_is_found(
+            year in 1900u32..2026,
+            month in 1u32..=12,
+            day in 1u32..=28,
+            serial in 0u32..1000,
+            samordning in any::<bool>(),
+            form in 0usize..7,
+            before in "[a-zåäö,.:]{0,6} ?",
+            after in " ?[a-zåäö,.:]{0,6}",
+        ) {
+            let ten = ten_digits(year, month, day + if samordning { 60 } else { 0 }, serial);
+            let (birth, rest) = ten.split_at(6);
+            let century = year / 100;
+            let written = match form {
+                0 => format!("{birth}-{rest}"),
+                1 => format!("{birth} {rest}"),
+                2 => ten.clone(),
+                3 => format!("{century}{birth}-{rest}"),
+                4 => format!("{century}{birth} {rest}"),
+                5 => format!("{century}{ten}"),
+                _ if year < 2000 => format!("{birth}+{rest}"),
+                _ => format!("{birth}-{rest}"),
+            };
+            let text = format!("{before}{written}{after}");
+            let found = find(&text);
+            prop_assert_eq!(found.len(), 1, "{} in {:?}", written, text);
+            prop_assert_eq!(&text[found[0].span.clone()], written.as_str());
+            let kind = if samordning { IdentityKind::Samordningsnummer } else { IdentityKind::Personnummer };
+            prop_assert_eq!(found[0].kind, kind);
+        }
+
+        /// The same number with another check digit is no number.
+        #[test]
+        fn a_wrong_check_digit_is_never_taken(
+            year in 1900u32..2026, month in 1u32..=12, day in 1u32..=28, serial in 0u32..1000, wrong in 1u8..10,
+        ) {
+            let ten = ten_digits(year, month, day, serial);
+            let check = ten.as_bytes()[9] - b'0';
+            let other = format!("{}{}", &ten[..9], (check + wrong) % 10);
+            prop_assert!(find(&format!("{}-{}", &other[..6], &other[6..])).is_empty(), "{}", other);
+        }
+    }
+
+    fn kinds(text: &str) -> Vec<IdentityKind> {
+        find(text).iter().map(|f| f.kind).collect()
+    }
+
+    const P: IdentityKind = IdentityKind::Personnummer;
+    const S: IdentityKind = IdentityKind::Samordningsnummer;
+
+    #[test]
+    fn every_written_form_of_a_personnummer_is_found() {
+        // 811218-9876: Skatteverket's example form, a valid check digit.
+        for form in [
+            "811218-9876",
+            "811218+9876",
+            "811218 9876",
+            "8112189876",
+            "19811218-9876",
+            "19811218 9876",
+            "198112189876",
+        ] {
+            assert_eq!(kinds(&format!("pnr {form}.")), [P], "{form}");
+            let found = find(&format!("pnr {form}."));
+            assert_eq!(found[0].span, 4..4 + form.len(), "{form}");
+        }
+    }
+
+    #[test]
+    fn a_samordningsnummer_is_the_day_plus_sixty() {
+        assert_eq!(kinds("811278-9873"), [S]);
+        assert_eq!(kinds("19811278-9873"), [S]);
+    }
+
+    #[test]
+    fn a_wrong_check_digit_a_date_that_is_none_or_an_organisation_is_not_a_person() {
+        for text in [
+            "811218-9877",    // check digit
+            "811318-9874",    // month 13
+            "810230-1234",    // 30 February
+            "556012-5790",    // organisationsnummer (month 60)
+            "16556012-5790",  // organisationsnummer with century 16
+            "2021-03-04",     // a date
+            "20210304",       // a date, eight digits
+            "12345",          // a short number
+            "1234567890123",  // thirteen digits
+            "19811218-98765", // part of a longer number
+            "x8112189876123",
+            "19811218+9876", // `+` with the century written
+        ] {
+            assert!(kinds(text).is_empty(), "{text}: {:?}", find(text));
+        }
+    }
+
+    #[test]
+    fn leap_days_hold_only_in_leap_years() {
+        // 000229: 2000 was a leap year; 19000229 was not a day.
+        let check = |nine: &str| {
+            let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
+            (0..10u8)
+                .map(|c| format!("{nine}{c}"))
+                .find(|s| {
+                    let mut d = digits.clone();
+                    d.push(s.as_bytes()[9] - b'0');
+                    luhn(&d)
+                })
+                .unwrap_or_default()
+        };
+        let leap = check("000229123");
+        assert_eq!(kinds(&format!("20{leap}")), [P]);
+        assert!(kinds(&format!("19{leap}")).is_empty());
+    }
+
+    #[test]
+    fn numbers_in_a_list_are_each_found_and_phone_numbers_are_not() {
+        assert_eq!(kinds("811218-9876, 811278-9873"), [P, S]);
+        assert_eq!(kinds("ring 070 123 45 67 eller 811218 9876"), [P]);
+        assert!(kinds("070-123 45 67").is_empty());
+        assert!(kinds("+46 70 123 45 67").is_empty());
+    }
+
+    #[test]
+    fn offsets_are_bytes_of_the_text_on_character_boundaries() {
+        let text = "Åsa 811218-9876";
+        let found = find(text);
+        assert_eq!(&text[found[0].span.clone()], "811218-9876");
+    }
+}
