@@ -5,4 +5,5 @@
 //! where (byte offsets), never the matched text, so that a decision or a log line built from
 //! them holds none of the information.
 
+pub mod contacts;
 pub mod personnummer;
