@@ -4,7 +4,8 @@
 //!
 //! - [`personnummer`]: personnummer and samordningsnummer, with a real date and check digit;
 //! - [`contacts`]: e-mail addresses and Swedish phone numbers;
-//! - [`markings`]: security-protection classifications and secrecy markings (OSL references).
+//! - [`markings`]: security-protection classifications and secrecy markings (OSL references);
+//! - [`sensitive`]: the special categories of personal data (GDPR art. 9), by a Swedish word list.
 //!
 //! The finders report what they found and where (byte offsets), never the matched text, so that
 //! a decision or a log line built from them holds none of the information.
@@ -12,3 +13,4 @@
 pub mod contacts;
 pub mod markings;
 pub mod personnummer;
+pub mod sensitive;

@@ -1,0 +1,208 @@
+//! Special categories of personal data (GDPR art. 9) named in Swedish text: a curated word list
+//! per category, matched as the start of a word (Swedish writes compounds as one word:
+//! `sjukskrivningen`, `fackmedlemskap`), any case. A word tells that the text is *about* such
+//! things; whether it concerns a person is for the other finders and the data classes declared.
+//!
+//! The list is a starting point a register may extend; it errs towards finding (a deny a person
+//! can correct by choosing a system approved for the data) over missing.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// A category of article 9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Health, care and disability (hälsa).
+    Health,
+    /// Racial or ethnic origin (etniskt ursprung).
+    Ethnicity,
+    /// Political opinions (politiska åsikter).
+    Political,
+    /// Religious or philosophical beliefs (religiös eller filosofisk övertygelse).
+    Religion,
+    /// Trade-union membership (medlemskap i fackförening).
+    TradeUnion,
+    /// Sex life or sexual orientation (sexualliv, sexuell läggning).
+    Sexuality,
+    /// Genetic or biometric data (genetiska och biometriska uppgifter).
+    GeneticOrBiometric,
+}
+
+/// The words of each category: the start of a word, lower case.
+pub const WORDS: &[(Category, &[&str])] = &[
+    (
+        Category::Health,
+        &[
+            "diagnos",
+            "sjukdom",
+            "sjukskriv",
+            "sjukhusvistelse",
+            "psykisk ohälsa",
+            "psykiatri",
+            "psykos",
+            "depression",
+            "ångestsyndrom",
+            "cancer",
+            "diabetes",
+            "epilepsi",
+            "demens",
+            "missbruk",
+            "alkoholberoende",
+            "narkotikaberoende",
+            "funktionsnedsättning",
+            "funktionshinder",
+            "adhd",
+            "autism",
+            "graviditet",
+            "abort",
+            "hiv",
+            "patientjournal",
+            "läkarintyg",
+            "medicinering",
+            "rehabilitering",
+            "lss-insats",
+        ],
+    ),
+    (
+        Category::Ethnicity,
+        &[
+            "etnicitet",
+            "etniskt ursprung",
+            "etnisk tillhörighet",
+            "hudfärg",
+        ],
+    ),
+    (
+        Category::Political,
+        &[
+            "politisk åsikt",
+            "politiska åsikter",
+            "partitillhörighet",
+            "partimedlem",
+        ],
+    ),
+    (
+        Category::Religion,
+        &[
+            "religiös",
+            "religionstillhörighet",
+            "trosuppfattning",
+            "trostillhörighet",
+            "livsåskådning",
+        ],
+    ),
+    (
+        Category::TradeUnion,
+        &[
+            "fackmedlem",
+            "facklig tillhörighet",
+            "fackligt medlemskap",
+            "fackförbund",
+        ],
+    ),
+    (
+        Category::Sexuality,
+        &[
+            "sexuell läggning",
+            "sexualliv",
+            "homosexu",
+            "bisexu",
+            "hbtq",
+            "könsidentitet",
+        ],
+    ),
+    (
+        Category::GeneticOrBiometric,
+        &[
+            "genetisk",
+            "dna-",
+            "biometrisk",
+            "fingeravtryck",
+            "ansiktsigenkänning",
+        ],
+    ),
+];
+
+/// One regex for the whole list: a group per category, each word at the start of a word, the
+/// rest of the word with it.
+fn words() -> &'static Option<Regex> {
+    static WORDS_REGEX: OnceLock<Option<Regex>> = OnceLock::new();
+    WORDS_REGEX.get_or_init(|| {
+        let groups: Vec<String> = WORDS
+            .iter()
+            .map(|(_, words)| {
+                let words: Vec<String> = words
+                    .iter()
+                    .map(|w| regex::escape(w).replace(' ', r"\s+"))
+                    .collect();
+                format!("({})", words.join("|"))
+            })
+            .collect();
+        Regex::new(&format!(r"(?i)\b(?:{})[\w-]*", groups.join("|"))).ok()
+    })
+}
+
+/// Every word of the list in `text`, with its category and where it stands (byte offsets).
+///
+/// ```
+/// use aipolicy::text::sensitive::{find, Category};
+/// let found = find("Hon är sjukskriven sedan maj och fackmedlem.");
+/// let categories: Vec<_> = found.iter().map(|(c, _)| *c).collect();
+/// assert_eq!(categories, [Category::Health, Category::TradeUnion]);
+/// ```
+pub fn find(text: &str) -> Vec<(Category, Range<usize>)> {
+    let Some(re) = words() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|caps| {
+            let whole = caps.get(0)?;
+            let group = (1..caps.len()).find(|&i| caps.get(i).is_some())?;
+            let (category, _) = WORDS.get(group - 1)?;
+            Some((*category, whole.range()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn categories(text: &str) -> Vec<Category> {
+        find(text).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn every_word_of_the_list_is_found_in_its_category_any_case_and_compounded() {
+        for (category, words) in WORDS {
+            for word in *words {
+                for written in [word.to_string(), word.to_uppercase(), format!("{word}en")] {
+                    let text = format!("Anteckning: {written} noterad.");
+                    assert_eq!(categories(&text), [*category], "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_inside_another_word_is_not_found() {
+        // Only a word that starts a word counts: `diagnos` inside `prediagnostisk` does not,
+        // nor `cancer` inside `precancerös`.
+        for text in [
+            "prediagnostisk",
+            "en precancerös förändring",
+            "Mötet handlar om budgeten och lokalerna.",
+        ] {
+            assert!(categories(text).is_empty(), "{text}: {:?}", find(text));
+        }
+    }
+
+    #[test]
+    fn offsets_name_the_whole_word() {
+        let text = "Ärendet: sjukskrivningen fortsätter.";
+        let found = find(text);
+        assert_eq!(&text[found[0].1.clone()], "sjukskrivningen");
+    }
+}
