@@ -14,3 +14,115 @@ pub mod contacts;
 pub mod markings;
 pub mod personnummer;
 pub mod sensitive;
+
+use std::ops::Range;
+
+use markings::Marking;
+use personnummer::IdentityKind;
+use sensitive::Category;
+
+/// What a finder found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A personnummer or a samordningsnummer.
+    Identity(IdentityKind),
+    /// An e-mail address.
+    Email,
+    /// A Swedish phone number.
+    Phone,
+    /// A security-protection or secrecy marking.
+    Marking(Marking),
+    /// A word of a special category of personal data (GDPR art. 9).
+    Sensitive(Category),
+}
+
+/// One thing found in a text: what, and where (byte offsets, on character boundaries). Never the
+/// matched text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// What was found.
+    pub kind: Kind,
+    /// Where: start inclusive, end exclusive.
+    pub span: Range<usize>,
+}
+
+/// Everything every finder finds in `text`, in text order. A phone number that is also an
+/// identity number (ten bare digits can be both) is taken for the identity number, the stricter.
+///
+/// ```
+/// use aipolicy::text::{find, Kind};
+/// use aipolicy::text::personnummer::IdentityKind;
+/// let found = find("Klient 811218-9876, tel 070-123 45 67, diagnos F32.");
+/// assert_eq!(found.len(), 3);
+/// assert_eq!(found[0].kind, Kind::Identity(IdentityKind::Personnummer));
+/// assert_eq!(found[1].kind, Kind::Phone);
+/// ```
+pub fn find(text: &str) -> Vec<Found> {
+    let mut found: Vec<Found> = personnummer::find(text)
+        .into_iter()
+        .map(|n| Found {
+            kind: Kind::Identity(n.kind),
+            span: n.span,
+        })
+        .collect();
+    let identities: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+    let overlaps_identity = |span: &Range<usize>| {
+        identities
+            .iter()
+            .any(|i| i.start < span.end && span.start < i.end)
+    };
+    found.extend(
+        contacts::phones(text)
+            .into_iter()
+            .filter(|span| !overlaps_identity(span))
+            .map(|span| Found {
+                kind: Kind::Phone,
+                span,
+            }),
+    );
+    found.extend(contacts::emails(text).into_iter().map(|span| Found {
+        kind: Kind::Email,
+        span,
+    }));
+    found.extend(
+        markings::find(text)
+            .into_iter()
+            .map(|(marking, span)| Found {
+                kind: Kind::Marking(marking),
+                span,
+            }),
+    );
+    found.extend(
+        sensitive::find(text)
+            .into_iter()
+            .map(|(category, span)| Found {
+                kind: Kind::Sensitive(category),
+                span,
+            }),
+    );
+    found.sort_by_key(|f| (f.span.start, f.span.end));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_bare_digits_that_are_an_identity_number_are_not_also_a_phone_number() {
+        // 0701235677 would pass for a mobile number; it is also the personnummer of someone born
+        // 2007-01-23, with a correct check digit: the identity number is what counts.
+        let ten = (0..10)
+            .map(|c| format!("070123567{c}"))
+            .find(|t| !personnummer::find(t).is_empty())
+            .unwrap_or_default();
+        let found = find(&format!("nummer {ten}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, Kind::Identity(IdentityKind::Personnummer));
+    }
+
+    #[test]
+    fn nothing_is_found_in_a_text_without_information() {
+        assert!(find("Vi ses på mötet den 7 december kl. 13 i rum 2026.").is_empty());
+    }
+}
