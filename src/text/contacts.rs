@@ -7,26 +7,26 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 /// E-mail addresses: a local part, `@`, a domain with a dot.
-fn email() -> &'static Option<Regex> {
+fn email() -> Option<&'static Regex> {
     static EMAIL: OnceLock<Option<Regex>> = OnceLock::new();
-    EMAIL.get_or_init(|| Regex::new(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}").ok())
+    super::compiled(&EMAIL, || {
+        r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}".into()
+    })
 }
 
 /// Swedish phone numbers: `+46`, `0046` or a trunk `0`, then eight or nine digits (the area code
 /// without its `0` and the subscriber's number), in groups separated by a space or `-`, the area
 /// code maybe in brackets. Not inside a longer number.
-fn phone() -> &'static Option<Regex> {
+fn phone() -> Option<&'static Regex> {
     static PHONE: OnceLock<Option<Regex>> = OnceLock::new();
-    PHONE.get_or_init(|| {
-        Regex::new(r"(?:^|[^\d+])((?:\+46|0046)[ -]?\(?0?\)?[ -]?[1-9](?:[ -]?\d){6,8}|\(?0[1-9]\)?(?:[ -]?\(?\d\)?){6,8}[ -]?\d)(?:$|[^\d])")
-            .ok()
+    super::compiled(&PHONE, || {
+        (r"(?:^|[^\d+])((?:\+46|0046)[ -]?\(?0?\)?[ -]?[1-9](?:[ -]?\d){6,8}|\(?0[1-9]\)?(?:[ -]?\(?\d\)?){6,8}[ -]?\d)(?:$|[^\d])").into()
     })
 }
 
 /// Where the e-mail addresses of `text` are (byte offsets).
 pub fn emails(text: &str) -> Vec<Range<usize>> {
     email()
-        .as_ref()
         .map(|re| re.find_iter(text).map(|m| m.range()).collect())
         .unwrap_or_default()
 }

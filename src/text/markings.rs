@@ -21,24 +21,18 @@ pub enum Marking {
 
 /// The classification levels as written on a document: upper case, whole words. The longer
 /// levels first, so that `KVALIFICERAT HEMLIG` is one marking, not `HEMLIG` within it.
-fn security() -> &'static Option<Regex> {
+fn security() -> Option<&'static Regex> {
     static SECURITY: OnceLock<Option<Regex>> = OnceLock::new();
-    SECURITY.get_or_init(|| {
-        Regex::new(
-            r"\b(?:KVALIFICERAT HEMLIG|BEGRÄNSAT HEMLIG|HEMLIG|KONFIDENTIELL)\b|(?i:\bsäkerhetsskydd\w*)",
-        )
-        .ok()
+    super::compiled(&SECURITY, || {
+        r"\b(?:KVALIFICERAT HEMLIG|BEGRÄNSAT HEMLIG|HEMLIG|KONFIDENTIELL)\b|(?i:\bsäkerhetsskydd\w*)".into()
     })
 }
 
 /// Secrecy: the word and its compounds, any case, and a reference to OSL by chapter and section.
-fn secrecy() -> &'static Option<Regex> {
+fn secrecy() -> Option<&'static Regex> {
     static SECRECY: OnceLock<Option<Regex>> = OnceLock::new();
-    SECRECY.get_or_init(|| {
-        Regex::new(
-            r"(?i:\bsekretess\w*)|\b\d{1,2}\s*kap\.?\s*\d{1,2}\s*[a-z]?\s*§(?:\s*(?:första|andra|tredje|\d)\s*st(?:\.|ycket)?)?\s*(?:OSL|offentlighets-\s*och\s*sekretesslagen)\b",
-        )
-        .ok()
+    super::compiled(&SECRECY, || {
+        (r"(?i:\bsekretess\w*)|\b\d{1,2}\s*kap\.?\s*\d{1,2}\s*[a-z]?\s*§(?:\s*(?:första|andra|tredje|\d)\s*st(?:\.|ycket)?)?\s*(?:OSL|offentlighets-\s*och\s*sekretesslagen)\b").into()
     })
 }
 

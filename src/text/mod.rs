@@ -16,10 +16,21 @@ pub mod personnummer;
 pub mod sensitive;
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use markings::Marking;
 use personnummer::IdentityKind;
+use regex::Regex;
 use sensitive::Category;
+
+/// A finder's pattern, compiled the first time it is used. `None` only if it does not compile:
+/// each pattern is a constant, and its finder's tests, which find with it, rule that out.
+fn compiled(
+    cell: &'static OnceLock<Option<Regex>>,
+    pattern: impl FnOnce() -> String,
+) -> Option<&'static Regex> {
+    cell.get_or_init(|| Regex::new(&pattern()).ok()).as_ref()
+}
 
 /// What a finder found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -127,9 +127,9 @@ pub const WORDS: &[(Category, &[&str])] = &[
 
 /// One regex for the whole list: a group per category, each word at the start of a word, the
 /// rest of the word with it.
-fn words() -> &'static Option<Regex> {
+fn words() -> Option<&'static Regex> {
     static WORDS_REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    WORDS_REGEX.get_or_init(|| {
+    super::compiled(&WORDS_REGEX, || {
         let groups: Vec<String> = WORDS
             .iter()
             .map(|(_, words)| {
@@ -140,7 +140,7 @@ fn words() -> &'static Option<Regex> {
                 format!("({})", words.join("|"))
             })
             .collect();
-        Regex::new(&format!(r"(?i)\b(?:{})[\w-]*", groups.join("|"))).ok()
+        format!(r"(?i)\b(?:{})[\w-]*", groups.join("|"))
     })
 }
 
