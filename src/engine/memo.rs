@@ -6,7 +6,7 @@
 //! flags and the assessments in force), how the assessments stand on the day, and the user. For the user, when the policies look at the principal only through its
 //! roles (`principal in Role::"employee"`, `principal in resource.userGroups`, `principal is
 //! User`) and its AI training (`principal.aiLiteracy`) — which
-//! [`principal_seen_only_through_roles`] checks on the policies at load — the key holds only
+//! `principal_seen_only_through_roles` checks on the policies at load — the key holds only
 //! those, so that every trained employee shares one entry per AI system, action and context: an
 //! audit that re-decides a register of thousands of users asks Cedar once per kind of user.
 //! Otherwise the key holds the user's identity.

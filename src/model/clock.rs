@@ -1,6 +1,6 @@
 //! The day a decision is made at.
 //!
-//! Assessments in the register are dated and lapse (see [`crate::model::register::Assessment`]), so a
+//! Assessments in the register are dated and lapse (see [`crate::model::assessments::Assessment`]), so a
 //! decision depends on its day: the query's `at`, or else today in the municipality's time
 //! zone, Europe/Stockholm, as a [`Clock`] tells it. The engine takes the day once per decision;
 //! every memo keys on what the day decides (which assessments hold), so a service or a batch
