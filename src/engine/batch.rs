@@ -233,19 +233,13 @@ fn decide_slice(
     let mut observed = Vec::new();
     for (offset, line) in lines.iter().enumerate() {
         summary.decided += 1;
-        let (query, decided) =
-            match read_line(first + offset, &line.bytes, line.over_limit, language) {
-                Ok(query) => {
-                    let decided = engine
-                        .decide_remembered(&query, language, memo)
-                        .map_err(|e| {
-                            input_error(first + offset, e.problems, language)
-                                .with_request_id(query.request_id.clone())
-                        });
-                    (Some(query), decided)
-                }
-                Err(decision) => (None, Err(decision)),
-            };
+        let (query, decided) = read_and_decide(
+            first + offset,
+            &line.bytes,
+            line.over_limit,
+            language,
+            |query| engine.decide_remembered(query, language, memo),
+        );
         match decided {
             Ok(remembered) => {
                 let request_id = query.as_ref().and_then(|q| q.request_id.as_deref());
@@ -313,27 +307,37 @@ pub fn decide_line_by(
     language: Language,
     decide: impl FnOnce(&Query) -> Result<Decision, crate::InputError>,
 ) -> DecidedLine {
-    match read_line(number, line, None, language) {
+    let (query, decided) = read_and_decide(number, line, None, language, decide);
+    let (decision, input_error) = match decided {
+        Ok(decision) => (decision, false),
+        Err(decision) => (decision, true),
+    };
+    DecidedLine {
+        query,
+        decision,
+        input_error,
+    }
+}
+
+/// Reads line `number` and decides its query with `decide`: the query, when the line held one,
+/// and what `decide` gave, or the line's own deny naming the line and field (a line that is not
+/// a query, or a query `decide` refuses), with the line's `requestId` when it has one. The one
+/// reading of a line under [`decide_line_by`] and the batch's workers.
+fn read_and_decide<T>(
+    number: usize,
+    line: &[u8],
+    over_limit: Option<u64>,
+    language: Language,
+    decide: impl FnOnce(&Query) -> Result<T, crate::InputError>,
+) -> (Option<Query>, Result<T, Decision>) {
+    match read_line(number, line, over_limit, language) {
         Ok(query) => {
-            let (decision, input_error) = match decide(&query) {
-                Ok(decision) => (decision, false),
-                Err(e) => (
-                    input_error(number, e.problems, language)
-                        .with_request_id(query.request_id.clone()),
-                    true,
-                ),
-            };
-            DecidedLine {
-                query: Some(query),
-                decision,
-                input_error,
-            }
+            let decided = decide(&query).map_err(|e| {
+                input_error(number, e.problems, language).with_request_id(query.request_id.clone())
+            });
+            (Some(query), decided)
         }
-        Err(decision) => DecidedLine {
-            query: None,
-            decision,
-            input_error: true,
-        },
+        Err(decision) => (None, Err(decision)),
     }
 }
 
