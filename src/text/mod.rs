@@ -47,6 +47,109 @@ pub enum Kind {
     Sensitive(Category),
 }
 
+impl Kind {
+    /// Every kind, in the order of [`Kind::name`]'s table: what a register's data class can
+    /// name in `finds`.
+    pub const ALL: [Kind; 13] = [
+        Kind::Identity(IdentityKind::Personnummer),
+        Kind::Identity(IdentityKind::Samordningsnummer),
+        Kind::Email,
+        Kind::Phone,
+        Kind::Marking(Marking::SecurityProtection),
+        Kind::Marking(Marking::Secrecy),
+        Kind::Sensitive(Category::Health),
+        Kind::Sensitive(Category::Ethnicity),
+        Kind::Sensitive(Category::Political),
+        Kind::Sensitive(Category::Religion),
+        Kind::Sensitive(Category::TradeUnion),
+        Kind::Sensitive(Category::Sexuality),
+        Kind::Sensitive(Category::GeneticOrBiometric),
+    ];
+
+    /// The kind's name in a register's `finds` and in a decision's `found` (pinned):
+    /// `personnummer`, `samordningsnummer`, `email`, `phone`, `security-protection`, `secrecy`,
+    /// `health`, `ethnicity`, `political`, `religion`, `trade-union`, `sexuality`,
+    /// `genetic-biometric`.
+    ///
+    /// ```
+    /// use aipolicy::text::Kind;
+    /// assert_eq!(Kind::Email.name(), "email");
+    /// assert_eq!(Kind::from_name("trade-union").map(Kind::name), Some("trade-union"));
+    /// assert_eq!(Kind::from_name("e-mail"), None);
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Identity(IdentityKind::Personnummer) => "personnummer",
+            Kind::Identity(IdentityKind::Samordningsnummer) => "samordningsnummer",
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Marking(Marking::SecurityProtection) => "security-protection",
+            Kind::Marking(Marking::Secrecy) => "secrecy",
+            Kind::Sensitive(Category::Health) => "health",
+            Kind::Sensitive(Category::Ethnicity) => "ethnicity",
+            Kind::Sensitive(Category::Political) => "political",
+            Kind::Sensitive(Category::Religion) => "religion",
+            Kind::Sensitive(Category::TradeUnion) => "trade-union",
+            Kind::Sensitive(Category::Sexuality) => "sexuality",
+            Kind::Sensitive(Category::GeneticOrBiometric) => "genetic-biometric",
+        }
+    }
+
+    /// The kind of a name of [`Kind::name`].
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// What it is, in a sentence's words, in Swedish and English.
+    pub fn described(self, language_is_swedish: bool) -> &'static str {
+        let (sv, en) = match self {
+            Kind::Identity(IdentityKind::Personnummer) => {
+                ("ett personnummer", "a personal identity number")
+            }
+            Kind::Identity(IdentityKind::Samordningsnummer) => {
+                ("ett samordningsnummer", "a coordination number")
+            }
+            Kind::Email => ("en e-postadress", "an e-mail address"),
+            Kind::Phone => ("ett telefonnummer", "a phone number"),
+            Kind::Marking(Marking::SecurityProtection) => (
+                "en säkerhetsskyddsmarkering",
+                "a security-protection marking",
+            ),
+            Kind::Marking(Marking::Secrecy) => ("en sekretessmarkering", "a secrecy marking"),
+            Kind::Sensitive(Category::Health) => ("uppgifter om hälsa", "health information"),
+            Kind::Sensitive(Category::Ethnicity) => (
+                "uppgifter om etniskt ursprung",
+                "information on ethnic origin",
+            ),
+            Kind::Sensitive(Category::Political) => (
+                "uppgifter om politiska åsikter",
+                "information on political opinions",
+            ),
+            Kind::Sensitive(Category::Religion) => (
+                "uppgifter om religion eller övertygelse",
+                "information on religion or beliefs",
+            ),
+            Kind::Sensitive(Category::TradeUnion) => (
+                "uppgifter om fackligt medlemskap",
+                "information on trade-union membership",
+            ),
+            Kind::Sensitive(Category::Sexuality) => (
+                "uppgifter om sexualliv eller sexuell läggning",
+                "information on sex life or sexual orientation",
+            ),
+            Kind::Sensitive(Category::GeneticOrBiometric) => (
+                "genetiska eller biometriska uppgifter",
+                "genetic or biometric information",
+            ),
+        };
+        if language_is_swedish {
+            sv
+        } else {
+            en
+        }
+    }
+}
+
 /// One thing found in a text: what, and where (byte offsets, on character boundaries). Never the
 /// matched text.
 #[derive(Debug, Clone, PartialEq, Eq)]
