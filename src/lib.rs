@@ -25,7 +25,7 @@ pub use engine::memo::{DecisionKey, DecisionMemo};
 pub use engine::{DataProfile, Engine, PreparedRequest};
 pub use model::assessments::{Assessment, AssessmentKind};
 pub use model::clock::Clock;
-pub use model::decision::{Decision, Language, Obligation, Reason, Verdict};
+pub use model::decision::{Decision, FoundInText, Language, Obligation, Reason, Verdict};
 pub use model::paragraph::Paragraph;
 pub use model::query::{Action, Context, Query, UserRef};
 pub use model::register::{

@@ -73,6 +73,9 @@ pub enum Check {
     Assessments,
     /// A missing incident channel or contest route.
     Routes,
+    /// Information the text finders find that no data class of the register names
+    /// (`finds`): a query whose text holds it is denied (U2).
+    TextClasses,
     /// Another warning of Cedar's validator.
     CedarWarning,
     /// The Cedar schema file does not parse or cannot be read.
@@ -109,6 +112,7 @@ impl Check {
             Check::Approvals => "approvals",
             Check::Assessments => "assessments",
             Check::Routes => "routes",
+            Check::TextClasses => "text-classes",
             Check::CedarWarning => "cedar-warning",
             Check::SchemaFile => "schema-file",
             Check::Register => "register",

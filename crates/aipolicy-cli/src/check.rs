@@ -54,6 +54,13 @@ pub struct CheckArgs {
     /// The whole query as JSON; `-` reads it from stdin, `@FILE` from a file
     #[arg(long, value_name = "JSON")]
     pub query: Option<String>,
+    /// A text the question is about (a prompt, a document), read from FILE or `-` (stdin), at
+    /// most 1 MiB of UTF-8: what is found in it (personnummer, contact details, markings,
+    /// health and other special categories, the register's own patterns) joins the data
+    /// classes, and the decision says what was found and where, never the text. With --query,
+    /// it replaces the query's `text`
+    #[arg(long, value_name = "FILE")]
+    pub text: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -173,6 +180,15 @@ fn decide_and_write(
 impl CheckArgs {
     /// The query these arguments describe, validated like any query JSON.
     pub fn to_query(&self) -> Result<Query, InputError> {
+        let mut query = self.described_query()?;
+        if let Some(source) = &self.text {
+            query.text = vec![read_text(source)?];
+        }
+        Ok(query)
+    }
+
+    /// The query of `--query`, or of the other flags.
+    fn described_query(&self) -> Result<Query, InputError> {
         if let Some(text) = &self.query {
             return Query::from_json(&read_query_text(text)?);
         }
@@ -216,6 +232,47 @@ impl CheckArgs {
         }
         Query::from_value(Value::Object(query))
     }
+}
+
+/// The text of `--text`: `-` reads stdin, else a file; at most
+/// [`MAX_TEXT_BYTES`](aipolicy::query::MAX_TEXT_BYTES) of UTF-8 (an endless stream stops there).
+fn read_text(source: &str) -> Result<String, InputError> {
+    let max = aipolicy::query::MAX_TEXT_BYTES;
+    let (read, name) = if source == "-" {
+        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max)
+            .map_err(|e| InputError::at("text", format!("cannot read the text from stdin: {e}")))?;
+        (read, "stdin".to_string())
+    } else {
+        let cannot = |e: std::io::Error| {
+            InputError::at("text", format!("cannot read the text file `{source}`: {e}"))
+        };
+        let file = std::fs::File::open(source).map_err(cannot)?;
+        (
+            aipolicy::read::read_capped(file, max).map_err(cannot)?,
+            format!("the text file `{source}`"),
+        )
+    };
+    let Some(bytes) = read else {
+        return Err(InputError::at(
+            "text",
+            format!(
+                "{name} holds more than {max} bytes; the limit of a text is {max} bytes (1 MiB): send a shorter part"
+            ),
+        ));
+    };
+    let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::at(
+            "text",
+            format!(
+                "{name} is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 /// The query text of `--query`: `-` reads stdin, `@FILE` a file, each at most
@@ -336,6 +393,30 @@ pub fn write_text(
         writeln!(out, "{title}:")?;
         for line in list {
             writeln!(out, "  {line}")?;
+        }
+    }
+    if !decision.found.is_empty() {
+        let (title, characters, no_class) = match language {
+            Language::Sv => ("Hittat i texten", "tecken", "ingen informationsklass"),
+            Language::En => ("Found in the text", "characters", "no data class"),
+        };
+        writeln!(out, "{title}:")?;
+        for found in &decision.found {
+            let place = match found.message {
+                Some(message) => format!("#{message} "),
+                None => String::new(),
+            };
+            let what = aipolicy::text::Kind::from_name(&found.kind).map_or(&*found.kind, |kind| {
+                kind.described(language == Language::Sv)
+            });
+            writeln!(
+                out,
+                "  {what} [{}], {place}{characters} {}–{} → {}",
+                found.kind,
+                found.start,
+                found.end,
+                found.class.as_deref().unwrap_or(no_class)
+            )?;
         }
     }
     if let Some(channel) = &decision.incident_channel {

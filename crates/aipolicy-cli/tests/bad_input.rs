@@ -696,15 +696,16 @@ fn verdicts(output: &[Value]) -> Vec<(String, String)> {
 
 #[test]
 fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
-    let spaces = " ".repeat(70_000);
-    // 70,000 spaces, then a level-4 query: one line, never skipped as blank, never decided.
+    let spaces = " ".repeat(MAX_QUERY_BYTES + 1_000);
+    // Spaces past the limit, then a level-4 query: one line, never skipped as blank, never
+    // decided.
     let input = format!("{OPEN_DATA}\n{spaces}{LEVEL_4}\n{OPEN_DATA}\n");
     let (code, output, _) = batch(input.into_bytes());
     let got = verdicts(&output);
     assert_eq!(got.len(), 3, "three lines in, three out: {got:?}");
     assert_eq!(got[0].0, "allow");
     assert_eq!(got[1].0, "deny");
-    let length = 70_000 + LEVEL_4.len();
+    let length = MAX_QUERY_BYTES + 1_000 + LEVEL_4.len();
     assert_eq!(
         got[1].1,
         format!("line 2: query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (2 MiB)")

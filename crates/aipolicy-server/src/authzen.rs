@@ -6,7 +6,7 @@
 //! | `subject {type: "user", id, properties: {roles, unit?, aiLiteracy?}}` | `user: {id, roles, unit, aiLiteracy}` (inline) |
 //! | `resource {type: "ai_system", id}` | `ai: id` |
 //! | `action {name}` | `action: name` |
-//! | `context {data: [..], <flags>}` | `data`, `context: {<flags>}` |
+//! | `context {data: [..], text, <flags>}` | `data`, `text`, `context: {<flags>}` |
 //! | `X-Request-ID` header | `requestId` |
 //!
 //! A request that breaks the AuthZEN shape (a missing or mistyped `subject`, `action`,
@@ -641,7 +641,7 @@ impl Evaluation {
             for (key, value) in context {
                 // `at` is passed on so that the engine refuses it by name: the service decides
                 // on its own clock, and a caller who sends a day should hear that it did not count.
-                if key == "data" || key == "at" {
+                if key == "data" || key == "at" || key == "text" {
                     query.insert(key.clone(), value.clone());
                 } else if Context::KEYS.contains(&key.as_str()) {
                     flags.insert(key.clone(), value.clone());
@@ -650,7 +650,7 @@ impl Evaluation {
             let known: Vec<&str> = Context::KEYS
                 .iter()
                 .copied()
-                .chain(["data", "at"])
+                .chain(["data", "at", "text"])
                 .collect();
             note_unknown(&mut notes, "context key", context.keys(), &known);
             if !flags.is_empty() {
@@ -715,6 +715,7 @@ pub fn authzen_path(path: &str) -> String {
         ("user", rest) => format!("subject.properties{rest}"),
         ("ai", rest) => format!("resource.id{rest}"),
         ("data", rest) => format!("context.data{rest}"),
+        ("text", rest) => format!("context.text{rest}"),
         ("action", rest) => format!("action.name{rest}"),
         ("requestId", _) => "X-Request-ID".to_string(),
         _ => path.to_string(),

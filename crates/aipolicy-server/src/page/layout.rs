@@ -26,6 +26,8 @@ pub enum Route {
     Matrix,
     /// `/policy`.
     Policy,
+    /// `/text`.
+    Text,
 }
 
 /// A link to `path` in `language` (Swedish needs no parameter).
@@ -75,6 +77,7 @@ impl Frame<'_> {
             (Route::Ask, "/", t("Får jag använda AI?", "May I use AI?")),
             (Route::Matrix, "/matrix", t("Matrisen", "The matrix")),
             (Route::Policy, "/policy", t("Policyn", "The policy")),
+            (Route::Text, "/text", t("Min text", "My text")),
         ];
         html! {
             (DOCTYPE)

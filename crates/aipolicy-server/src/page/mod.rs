@@ -8,6 +8,7 @@
 //! | `GET /ask?ai=ID&data=ID[&data=ID]&action=NAME&role=ROLE` | the answer: yes or no, each reason with its paragraph and the policy's words, the duties of a yes, and for a no the systems that are allowed instead |
 //! | `GET /matrix` | the access matrix, every reason in words below its table |
 //! | `GET /policy` | the policy's text, each paragraph linked to its rules and back |
+//! | `GET /text`, `POST /text` | "Vad innehåller min text?": a box to paste a text into, answered with what was found in it and the information class it makes the text; nothing of the text is kept or logged |
 //! | `GET /staff-page.css` | the styles (screen, phone, print) |
 //!
 //! The page needs no token: it is for people, whose browsers carry none, and it shows only
@@ -21,6 +22,7 @@ mod layout;
 mod matrix;
 mod params;
 mod policy;
+mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -94,7 +96,14 @@ impl Settings {
 }
 
 /// The paths of [`router`].
-const PATHS: [&str; 5] = ["/", "/ask", "/matrix", "/policy", "/staff-page.css"];
+const PATHS: [&str; 6] = [
+    "/",
+    "/ask",
+    "/matrix",
+    "/policy",
+    "/text",
+    "/staff-page.css",
+];
 
 /// Whether `path` is one of the staff page's.
 pub fn serves(path: &str) -> bool {
@@ -111,6 +120,14 @@ pub fn router() -> Router<Arc<State>> {
         .route("/ask", get(ask::page))
         .route("/matrix", get(matrix::page))
         .route("/policy", get(policy::page))
+        .route(
+            "/text",
+            get(text::page)
+                .post(text::answer)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    text::MAX_TEXT_FORM_BYTES,
+                )),
+        )
         .route("/staff-page.css", get(layout::stylesheet))
 }
 

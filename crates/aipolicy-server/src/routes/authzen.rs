@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use aipolicy::{Decision, Language, Query, Reason, UserRef, Verdict};
+use aipolicy::{Decision, FoundInText, Language, Query, Reason, UserRef, Verdict};
 use axum::extract::State as AxState;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
@@ -22,7 +22,7 @@ use crate::http::{ApiError, Dialect};
 use crate::state::State;
 
 /// An AuthZEN decision: `{decision, context: {decisionId, policyRevision, reasons,
-/// obligations, notes?, errors?, error?}}`.
+/// obligations, notes?, errors?, error?, incidentChannel?, found?}}`.
 #[derive(Serialize)]
 struct AuthZenDecision<'a> {
     decision: bool,
@@ -46,6 +46,9 @@ struct AuthZenContext<'a> {
     /// Where to report deviations (U4), as in the Decision JSON.
     #[serde(rename = "incidentChannel", skip_serializing_if = "Option::is_none")]
     incident_channel: Option<&'a str>,
+    /// What was found in `context.text`, as in the Decision JSON.
+    #[serde(skip_serializing_if = "<[FoundInText]>::is_empty")]
+    found: &'a [FoundInText],
 }
 
 /// The error of one evaluation of a batch, in its context.
@@ -150,6 +153,7 @@ impl AuthZenOwned {
                 errors: &self.decision.errors,
                 error: self.error.as_ref(),
                 incident_channel: self.decision.incident_channel.as_deref(),
+                found: &self.decision.found,
             },
         }
     }

@@ -87,9 +87,12 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-/// The method each path takes: the decision endpoints and reload take POST, the rest GET.
+/// The method each path takes: the decision endpoints and reload take POST, the staff page's
+/// text box both, the rest GET.
 fn method_of(path: &str) -> &'static str {
-    if path.starts_with("/access/v1/")
+    if path == "/text" {
+        "GET or POST"
+    } else if path.starts_with("/access/v1/")
         || ["/v1/decide", "/v1/batch", "/v1/admin/reload"].contains(&path)
     {
         "POST"

@@ -478,6 +478,8 @@ async fn every_page_passes_axe_core_at_desktop_and_phone_width_and_the_keyboard_
             "/matrix?action=publish&lang=en",
             "/policy",
             "/policy?lang=en",
+            "/text",
+            "/text?lang=en",
         ];
         for width in [1280, 400] {
             client.set_window_size(width, 900).await.unwrap();
@@ -579,6 +581,36 @@ async fn axe_core_finds_violations_where_there_are_some() {
         let ids: Vec<&str> = found.as_array().unwrap().iter().filter_map(|v| v["id"].as_str()).collect();
         assert!(ids.contains(&"html-has-lang"), "{found}");
         assert!(ids.contains(&"label"), "{found}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_case_note_is_named_as_sensitive_personal_data_and_the_answer_passes_axe_core() {
+    with_browser(ServeArgs::default(), |client, base, _| async move {
+        client.goto(&format!("{base}/")).await.unwrap();
+        follow(&client, Locator::LinkText("Min text")).await;
+        assert_eq!(h1(&client).await, "Vad innehåller min text?");
+        let field = client.find(Locator::Id("text")).await.unwrap();
+        field
+            .send_keys("Klienten 19811218-9876 är sjukskriven; ring 070-123 45 67.")
+            .await
+            .unwrap();
+        follow(&client, Locator::Css("button[type=submit]")).await;
+        let text = main_text(&client).await;
+        for expected in [
+            "Texten innehåller minst: Känsliga personuppgifter",
+            "ett personnummer",
+            "uppgifter om hälsa",
+            "ett telefonnummer",
+            "Texten sparas inte och loggas inte",
+        ] {
+            assert!(text.contains(expected), "{expected}: {text}");
+        }
+        // The answer is at an address that holds no text of it.
+        let url = client.current_url().await.unwrap();
+        assert!(!url.as_str().contains("9876"), "{url}");
+        assert_accessible(&client, "POST /text (found)").await;
     })
     .await;
 }

@@ -601,6 +601,7 @@ async fn no_staff_page_serves_only_the_apis() {
         "/ask?ai=chatgpt&data=oppen&role=employee",
         "/matrix",
         "/policy",
+        "/text",
         "/staff-page.css",
     ] {
         let (status, _, _) = page(&server, path).await;
@@ -697,5 +698,103 @@ async fn the_pages_refusals_are_pages_that_name_no_log() {
     let (status, headers, body) = page(&server, ask).await;
     assert_a_page(status, &headers, &body, "an unwritable log");
     assert!(text(&body).contains("Försök igen"), "{body}");
+    server.stop().await;
+}
+
+/// Posts `text` to the text box, as the page's form does.
+async fn post_text(server: &Running, path: &str, text: &str) -> (u16, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("text", text)
+        .finish();
+    let response = server
+        .client
+        .post(server.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A decision log that counts what it is given.
+#[derive(Default)]
+struct Counting(std::sync::atomic::AtomicU64);
+
+impl aipolicy_server::DecisionSink for Counting {
+    fn submit(&self, _: aipolicy_server::DecisionRecord) -> Option<aipolicy::log::Ticket> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(aipolicy::log::Ticket(1))
+    }
+
+    fn last_ticket(&self) -> aipolicy::log::Ticket {
+        aipolicy::log::Ticket(1)
+    }
+
+    fn wait_durable(&self, _: aipolicy::log::Ticket) -> Result<(), aipolicy::log::LogError> {
+        Ok(())
+    }
+
+    fn is_sync(&self) -> bool {
+        false
+    }
+
+    fn queue_depth(&self) -> u64 {
+        0
+    }
+
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+impl aipolicy_server::AnswerSink for Counting {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_box_names_what_a_text_holds_and_keeps_nothing() {
+    let sink = Arc::new(Counting::default());
+    let server = start_with_sink(args(), sink.clone()).await;
+    // The empty box, in both languages, linked from every page.
+    let (status, _, body) = page(&server, "/text").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(r#"<textarea id="text" name="text""#),
+        "{body}"
+    );
+    assert!(text(&body).contains("Vad innehåller min text?"));
+    let (_, _, english) = page(&server, "/text?lang=en").await;
+    assert!(text(&english).contains("What does my text hold?"));
+    assert!(english.contains(r#"action="/text?lang=en""#));
+    let (_, _, form) = page(&server, "/").await;
+    assert!(form.contains(r#"href="/text""#));
+    // A case note: a personnummer, a phone number and a health word.
+    let note = "Klienten 19811218-9876, tel 070-123 45 67, är sjukskriven.";
+    let (status, body) = post_text(&server, "/text", note).await;
+    assert_eq!(status, 200, "{body}");
+    let said = text(&body);
+    for expected in [
+        "ett personnummer",
+        "ett telefonnummer",
+        "uppgifter om hälsa",
+        "10–22",
+        "Personuppgifter (personuppgifter)",
+        "Texten innehåller minst: Känsliga personuppgifter (kansliga-personuppgifter)",
+        "Texten sparas inte och loggas inte",
+    ] {
+        assert!(said.contains(expected), "{expected}: {said}");
+    }
+    // In English too.
+    let (_, body) = post_text(&server, "/text?lang=en", note).await;
+    assert!(text(&body).contains("a personal identity number"), "{body}");
+    // Nothing found is not "open".
+    let (_, body) = post_text(&server, "/text", "Välkomna till julmarknaden!").await;
+    assert!(text(&body).contains("Det betyder inte att texten är öppen information"));
+    // Nothing of it was decided or logged.
+    assert_eq!(sink.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // Over the limit: a page that names it, not an answer.
+    let long = "a".repeat(aipolicy::query::MAX_TEXT_BYTES + 1);
+    let (status, body) = post_text(&server, "/text", &long).await;
+    assert_eq!(status, 413, "{}", &body[..200.min(body.len())]);
+    assert!(text(&body).contains("1048576 bytes (1 MiB)"));
     server.stop().await;
 }
