@@ -18,7 +18,10 @@ mod corpus;
 
 /// Finds in every text once; what is found, counted, so that nothing is optimised away.
 fn all(texts: &[String]) -> usize {
-    texts.iter().map(|t| black_box(find(black_box(t))).len()).sum()
+    texts
+        .iter()
+        .map(|t| black_box(find(black_box(t))).len())
+        .sum()
 }
 
 fn bench_find(c: &mut Criterion) {

@@ -40,7 +40,10 @@ fn corpus(name: &str) -> Vec<Text> {
 /// The measured loop: every text found in once.
 #[inline(never)]
 fn round(texts: &[&str]) -> usize {
-    texts.iter().map(|t| black_box(find(black_box(t))).len()).sum()
+    texts
+        .iter()
+        .map(|t| black_box(find(black_box(t))).len())
+        .sum()
 }
 
 fn rate(name: &str, seconds: f64) {
@@ -72,9 +75,8 @@ fn write(dir: &str) {
     std::fs::create_dir_all(dir).unwrap();
     for name in ["prompts", "documents"] {
         let texts = corpus(name);
-        let mut lines = std::io::BufWriter::new(
-            std::fs::File::create(format!("{dir}/{name}.jsonl")).unwrap(),
-        );
+        let mut lines =
+            std::io::BufWriter::new(std::fs::File::create(format!("{dir}/{name}.jsonl")).unwrap());
         let mut truth = std::io::BufWriter::new(
             std::fs::File::create(format!("{dir}/{name}.truth.jsonl")).unwrap(),
         );
@@ -133,7 +135,12 @@ fn check() {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["write", dir] => write(dir),
         ["rate", name] => rate(name, 5.0),
         ["rate", name, seconds] => rate(name, seconds.parse().unwrap()),

@@ -49,8 +49,8 @@ pub struct Text {
 }
 
 const FIRST: &[&str] = &[
-    "Anna", "Erik", "Maria", "Lars", "Fatima", "Mohammed", "Sara", "Johan", "Eva", "Åsa",
-    "Björn", "Karin", "Per", "Ingrid", "Ali", "Elin", "Göran", "Linnéa",
+    "Anna", "Erik", "Maria", "Lars", "Fatima", "Mohammed", "Sara", "Johan", "Eva", "Åsa", "Björn",
+    "Karin", "Per", "Ingrid", "Ali", "Elin", "Göran", "Linnéa",
 ];
 const LAST: &[&str] = &[
     "Svensson",
@@ -178,9 +178,9 @@ pub fn is_identity(ten: &str) -> bool {
     if day > 60 {
         day -= 60;
     }
-    let dated = [1900, 2000].iter().any(|c| {
-        (1..=12).contains(&month) && day >= 1 && day <= days_in(c + yy, month)
-    });
+    let dated = [1900, 2000]
+        .iter()
+        .any(|c| (1..=12).contains(&month) && day >= 1 && day <= days_in(c + yy, month));
     dated && check_digit(&d[..9]) == d[9]
 }
 
@@ -456,8 +456,19 @@ pub fn near_misses(bytes: usize) -> String {
         let piece = match rng.below(6) {
             0 => format!("{nine}{wrong}"),
             1 => format!("{}-{}{wrong}", &nine[..6], &nine[6..]),
-            2 => format!("{:02}{:02}{:02}-{:04}", year % 100, month, 32 + rng.below(28), rng.below(10_000)),
-            3 => format!("{} {} {}", rng.below(1_000_000), rng.below(10_000), rng.below(1_000_000)),
+            2 => format!(
+                "{:02}{:02}{:02}-{:04}",
+                year % 100,
+                month,
+                32 + rng.below(28),
+                rng.below(10_000)
+            ),
+            3 => format!(
+                "{} {} {}",
+                rng.below(1_000_000),
+                rng.below(10_000),
+                rng.below(1_000_000)
+            ),
             4 => format!("0{}-{}", rng.below(1_000_000), rng.below(1_000_000_000)),
             _ => format!("{year}{month:02}{day:02}"),
         };
