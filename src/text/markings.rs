@@ -55,7 +55,8 @@ pub(crate) fn from_words(
     // Secrecy's words and OSL references are one list: a reference that names
     // sekretesslagen is one marking, not also the word within it.
     let mut secrecy: Vec<(Marking, Range<usize>)> = of(Marking::Secrecy).collect();
-    if text.contains('§') {
+    if memchr::memchr(0xA7, text.as_bytes()).is_some() {
+        // `§` is `C2 A7`; a text without the byte has no reference.
         secrecy.extend(osl_references(text).map(|span| (Marking::Secrecy, span)));
         secrecy.sort_by_key(|(_, span)| span.start);
     }

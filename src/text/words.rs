@@ -267,42 +267,111 @@ pub(crate) fn candidates(text: &str, lists: &[List]) -> Vec<(Hit, Range<usize>)>
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut at = 0;
-    let mut in_word = false;
-    while at < bytes.len() {
-        let b = bytes[at];
-        let (word, len) = if b < 0x80 {
-            (b.is_ascii_alphanumeric() || b == b'_', 1)
-        } else {
-            match char_at(text, at) {
-                Some((c, len)) => (is_word(c), len),
-                None => (false, 1),
+    loop {
+        // Past the characters that are no word character…
+        let start = loop {
+            let Some(&b) = bytes.get(at) else {
+                return found;
+            };
+            match ASCII_WORD[usize::from(b)] {
+                NO => at += 1,
+                YES => break at,
+                _ => {
+                    let (word, len) = wide(text, at);
+                    if word {
+                        break at;
+                    }
+                    at += len;
+                }
             }
         };
-        if word && !in_word {
-            let key = key(bytes, at);
-            let bit = bit(key);
-            if table.seen[bit / 64] & (1 << (bit % 64)) != 0 {
-                if let Ok(i) = table.starts.binary_search_by_key(&key, |(k, _)| *k) {
-                    let mut done: [bool; 3] = [false; 3];
-                    for &e in &table.starts[i].1 {
-                        let entry = &table.entries[e];
-                        let list = entry.hit.list();
-                        let slot = list as usize;
-                        if done[slot] || !lists.contains(&list) {
-                            continue;
-                        }
-                        if let Some(end) = matches(text, at, entry) {
-                            found.push((entry.hit, at..end));
-                            done[slot] = true;
-                        }
+        // …to a word's start, where the entries starting with its first three bytes are tried…
+        let key = key(bytes, start);
+        let bit = bit(key);
+        if table.seen[bit / 64] & (1 << (bit % 64)) != 0 {
+            if let Ok(i) = table.starts.binary_search_by_key(&key, |(k, _)| *k) {
+                try_entries(text, start, table, &table.starts[i].1, lists, &mut found);
+            }
+        }
+        // …and on past the word.
+        loop {
+            let Some(&b) = bytes.get(at) else {
+                return found;
+            };
+            match ASCII_WORD[usize::from(b)] {
+                YES => at += 1,
+                NO => break,
+                _ => {
+                    let (word, len) = wide(text, at);
+                    if !word {
+                        break;
                     }
+                    at += len;
                 }
             }
         }
-        in_word = word;
-        at += len;
     }
-    found
+}
+
+/// At a word start, the first entry of each list among `entries` that matches there.
+fn try_entries(
+    text: &str,
+    at: usize,
+    table: &Table,
+    entries: &[usize],
+    lists: &[List],
+    found: &mut Vec<(Hit, Range<usize>)>,
+) {
+    let mut done = [false; 3];
+    for &e in entries {
+        let entry = &table.entries[e];
+        let list = entry.hit.list();
+        let slot = list as usize;
+        if done[slot] || !lists.contains(&list) {
+            continue;
+        }
+        if let Some(end) = matches(text, at, entry) {
+            found.push((entry.hit, at..end));
+            done[slot] = true;
+        }
+    }
+}
+
+const NO: u8 = 0;
+const YES: u8 = 1;
+const WIDE: u8 = 2;
+
+/// Per byte: an ASCII word character, an ASCII other one, or the start (or rest) of a wider
+/// character, to be decoded.
+const ASCII_WORD: [u8; 256] = {
+    let mut table = [WIDE; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c == b'_' {
+            YES
+        } else {
+            NO
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Whether the non-ASCII character at byte `at` is a word character, and its length. The
+/// Latin-1 letters (`å`, `ä`, `ö`, `é`: UTF-8 `C3 80`–`C3 BF` but `×` and `÷`) without decoding.
+#[inline]
+fn wide(text: &str, at: usize) -> (bool, usize) {
+    let bytes = text.as_bytes();
+    if bytes[at] == 0xC3 {
+        if let Some(&next) = bytes.get(at + 1) {
+            return (next != 0x97 && next != 0xB7, 2);
+        }
+    }
+    match char_at(text, at) {
+        Some((c, len)) => (is_word(c), len),
+        None => (false, 1),
+    }
 }
 
 /// Of `found` (one list's matches, in text order), those a leftmost-first regex finds: each
