@@ -14,6 +14,7 @@ use std::hint::black_box;
 use aipolicy::text::find;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+#[path = "text/corpus.rs"]
 mod corpus;
 
 /// Finds in every text once; what is found, counted, so that nothing is optimised away.

@@ -139,7 +139,9 @@ fn birth(rng: &mut Lcg, from: u64, to: u64) -> (u64, u64, u64) {
 
 fn days_in(year: u64, month: u64) -> u64 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -279,8 +281,7 @@ fn name(rng: &mut Lcg) -> String {
 fn email(rng: &mut Lcg) -> String {
     let ascii = |s: &str| -> String {
         s.to_lowercase()
-            .replace('å', "a")
-            .replace('ä', "a")
+            .replace(['å', 'ä'], "a")
             .replace('ö', "o")
             .replace('é', "e")
     };

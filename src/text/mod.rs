@@ -22,6 +22,9 @@ pub mod personnummer;
 pub mod sensitive;
 mod words;
 
+#[cfg(test)]
+mod equivalence;
+
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -336,6 +339,61 @@ mod tests {
         let found = find(&format!("nummer {ten}"));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, Kind::Identity(IdentityKind::Personnummer));
+    }
+
+    #[test]
+    fn ten_bare_digits_labelled_as_a_phone_number_are_one() {
+        // 0701235673: a mobile number, and the personnummer of someone born 2007-01-23.
+        let phone = [Kind::Phone];
+        let person = [Kind::Identity(IdentityKind::Personnummer)];
+        for (text, kinds) in [
+            ("tel 0701235673", &phone),
+            ("Tel: 0701235673.", &phone),
+            ("mobil:0701235673", &phone),
+            ("Mobilnummer 0701235673", &phone),
+            ("SMS till 0701235673", &person), // a word between: no label
+            ("pnr 0701235673", &person),
+            ("0701235673", &person),
+            ("hotel 0701235673", &person), // `tel` within another word
+            ("tel 070123-5673", &person),  // written as a personnummer
+            ("tel 070-123 56 73", &phone), // not ten bare digits: no personnummer
+        ] {
+            let found: Vec<Kind> = find(text).iter().map(|f| f.kind).collect();
+            assert_eq!(found, kinds, "{text}");
+        }
+    }
+
+    #[test]
+    fn organisation_numbers_dates_and_phone_numbers_are_not_taken_for_identity_numbers() {
+        let text = "Leverantör 556012-5790 (16556012-5790, 2120001355), beslut 2026-12-07 och \
+                    20261207, ring 070-123 45 67, 08-123 456 78, +46 70 123 45 67 eller \
+                    (0583) 123 45; belopp 12 345 kr, dnr KS 2026/123.";
+        let found = find(text);
+        assert!(
+            found.iter().all(|f| !matches!(f.kind, Kind::Identity(_))),
+            "{found:?}"
+        );
+        assert_eq!(found.iter().filter(|f| f.kind == Kind::Phone).count(), 4);
+    }
+
+    #[test]
+    fn everything_in_one_text_is_found_in_order() {
+        let text = "HEMLIG. Åsa Öberg, 19811218-9876, tel 0701234567, asa.oberg@kommun.se, \
+                    är sjukskriven (DEPRESSION); sekretess enligt 26 kap. 1 § OSL.";
+        let names: Vec<&str> = find(text).iter().map(|f| f.kind.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "security-protection",
+                "personnummer",
+                "phone",
+                "email",
+                "health",
+                "health",
+                "secrecy",
+                "secrecy"
+            ]
+        );
     }
 
     #[test]

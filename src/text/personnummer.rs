@@ -252,6 +252,71 @@ mod tests {
         }
     }
 
+    /// Ten digits of these nine with their Luhn check digit.
+    fn checked(nine: &str) -> String {
+        (0..10)
+            .map(|c| format!("{nine}{c}"))
+            .find(|ten| luhn(&ten.bytes().map(|b| b - b'0').collect::<Vec<_>>()))
+            .unwrap()
+    }
+
+    proptest! {
+        /// An organisationsnummer (a "month" of 20 or more) with a correct check digit, in each
+        /// of its forms, is never a person's.
+        #[test]
+        fn an_organisation_number_is_never_taken(
+            first in 1u32..10, second in 0u32..10, month in 20u32..100, rest in 0u32..100_000, form in 0usize..4,
+        ) {
+            let ten = checked(&format!("{first}{second}{month:02}{rest:05}"));
+            let written = match form {
+                0 => format!("{}-{}", &ten[..6], &ten[6..]),
+                1 => ten.clone(),
+                2 => format!("16{}-{}", &ten[..6], &ten[6..]),
+                _ => format!("16{ten}"),
+            };
+            prop_assert!(find(&format!("org.nr {written}.")).is_empty(), "{}", written);
+        }
+
+        /// A day that is none (month 0 or 13–19, day 0, 32–60 or 92–99), with a correct check
+        /// digit, is no number.
+        #[test]
+        fn an_impossible_date_is_never_taken(
+            year in 0u32..100, month in 0u32..20, day in 0u32..100, serial in 0u32..1000, dash in any::<bool>(),
+        ) {
+            prop_assume!(!(1..=12).contains(&month) || !(1..=31).contains(&day) && !(61..=91).contains(&day));
+            let ten = checked(&format!("{year:02}{month:02}{day:02}{serial:03}"));
+            let written = if dash { format!("{}-{}", &ten[..6], &ten[6..]) } else { ten };
+            prop_assert!(find(&written).is_empty(), "{}", written);
+        }
+
+        /// Dates, whatever day they are, are no number: `2026-12-07`, `20261207`, `261207`.
+        #[test]
+        fn a_date_is_never_taken(year in 1900u32..2100, month in 1u32..=12, day in 1u32..=31, form in 0usize..4) {
+            let written = match form {
+                0 => format!("{year}-{month:02}-{day:02}"),
+                1 => format!("{year}{month:02}{day:02}"),
+                2 => format!("{:02}{month:02}{day:02}", year % 100),
+                _ => format!("{year}-{month:02}-{day:02} kl. 13.30"),
+            };
+            prop_assert!(find(&format!("den {written}")).is_empty(), "{}", written);
+        }
+
+        /// Phone numbers written as phone numbers (groups, area code apart, `+46`) are no number.
+        #[test]
+        fn a_phone_number_in_its_groups_is_never_taken(
+            mobile in 0u32..10, a in 0u32..1000, b in 0u32..100, c in 0u32..100, form in 0usize..5,
+        ) {
+            let written = match form {
+                0 => format!("07{mobile}-{a:03} {b:02} {c:02}"),
+                1 => format!("07{mobile} {a:03} {b:02} {c:02}"),
+                2 => format!("+46 7{mobile} {a:03} {b:02} {c:02}"),
+                3 => format!("+467{mobile}{a:03}{b:02}{c:02}"),
+                _ => format!("08-{a:03} {b:02} {c:02}"),
+            };
+            prop_assert!(find(&format!("ring {written}")).is_empty(), "{}", written);
+        }
+    }
+
     fn kinds(text: &str) -> Vec<IdentityKind> {
         find(text).iter().map(|f| f.kind).collect()
     }
