@@ -26,7 +26,7 @@ for corpus in prompts documents; do
   if [ -x "$aipolicy" ]; then
     # The whole command: JSON lines in, decisions out, the bundled register and policies.
     lines=$(wc -l < "$dir/$corpus.queries.jsonl")
-    bytes=$("$python" -c "import json,sys; print(sum(len(json.loads(l).encode()) for l in open(sys.argv[1])))" "$dir/$corpus.jsonl")
+    bytes=$("$python" -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1])))" "$dir/$corpus.queries.jsonl")
     best=
     for _ in 1 2 3; do
       start=$(date +%s.%N)
