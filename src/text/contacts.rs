@@ -25,13 +25,54 @@ fn phone() -> Option<&'static Regex> {
 }
 
 /// Where the e-mail addresses of `text` are (byte offsets).
+///
+/// Only the text around each `@` is searched: an address holds exactly one, with its local part
+/// just before it and its domain just after, so the pattern is run on the window from the start
+/// of the characters that can be a local part (no further back than the address before) to the
+/// end of those that can be a domain. Texts without `@` cost one `memchr`.
 pub fn emails(text: &str) -> Vec<Range<usize>> {
-    email()
-        .map(|re| re.find_iter(text).map(|m| m.range()).collect())
-        .unwrap_or_default()
+    let Some(re) = email() else {
+        return Vec::new();
+    };
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut done = 0;
+    for at in memchr::memchr_iter(b'@', bytes) {
+        if at < done {
+            continue;
+        }
+        // Generous bounds (any non-ASCII character may be a word character): the pattern
+        // decides within them, and no other `@` is in them.
+        let local = |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || b"_.%+-".contains(b);
+        let domain = |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || b"_.-".contains(b);
+        let start = at
+            - bytes[done..at]
+                .iter()
+                .rev()
+                .take_while(|b| local(b))
+                .count();
+        let end = at + 1 + bytes[at + 1..].iter().take_while(|b| domain(b)).count();
+        // On character boundaries: the bounds stop at ASCII bytes or the address before.
+        let Some(window) = text.get(start..end) else {
+            continue;
+        };
+        if let Some(m) = re.find(window) {
+            found.push(start + m.start()..start + m.end());
+            done = start + m.end();
+        }
+    }
+    found
 }
 
+/// The fewest digits a phone number has: a trunk `0` (or `46`), the area code and a
+/// subscriber's number of at least six.
+const PHONE_DIGITS: usize = 9;
+
 /// Where the phone numbers of `text` are (byte offsets).
+///
+/// The pattern is run only on each stretch of digits, spaces, `-`, `+` and brackets that holds
+/// at least nine digits and a `0` or `+`, since a phone number is written with nothing else and
+/// holds them; texts without such a stretch cost one pass over their bytes.
 ///
 /// ```
 /// let text = "Ring 070-123 45 67 eller +46 8 123 456 78, inte 2026-12-07.";
@@ -43,14 +84,40 @@ pub fn phones(text: &str) -> Vec<Range<usize>> {
     let Some(re) = phone() else {
         return Vec::new();
     };
+    let bytes = text.as_bytes();
+    let part = |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'+' | b'(' | b')');
     let mut found = Vec::new();
     let mut at = 0;
-    // The pattern takes the character before and after to see that the number stands alone;
-    // the search goes on from the number's end, so that two numbers a space apart are two.
-    while let Some(caps) = re.captures_at(text, at) {
-        let Some(number) = caps.get(1) else { break };
-        found.push(number.range());
-        at = number.end();
+    while let Some(digit) = super::next_digit(bytes, at) {
+        // The stretch around this digit: back over separators (never past the stretch before,
+        // which ended at a byte that is none), then forward over all it can hold.
+        let start = digit
+            - bytes[at..digit]
+                .iter()
+                .rev()
+                .take_while(|&&b| part(b))
+                .count();
+        let end = digit + bytes[digit..].iter().take_while(|&&b| part(b)).count();
+        at = end;
+        let stretch = &bytes[start..end];
+        if stretch.iter().filter(|b| b.is_ascii_digit()).count() < PHONE_DIGITS
+            || !stretch.iter().any(|&b| b == b'0' || b == b'+')
+        {
+            continue;
+        }
+        // The stretch's neighbours are neither digits nor `+`, as the pattern's `^` and `$`
+        // within it assume. The pattern takes the character before and after to see that the
+        // number stands alone; the search goes on from the number's end, so that two numbers a
+        // space apart are two.
+        let Some(window) = text.get(start..end) else {
+            continue;
+        };
+        let mut from = 0;
+        while let Some(caps) = re.captures_at(window, from) {
+            let Some(number) = caps.get(1) else { break };
+            found.push(start + number.start()..start + number.end());
+            from = number.end();
+        }
     }
     found
 }

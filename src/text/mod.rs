@@ -7,6 +7,12 @@
 //! - [`markings`]: security-protection classifications and secrecy markings (OSL references);
 //! - [`sensitive`]: the special categories of personal data (GDPR art. 9), by a Swedish word list.
 //!
+//! Each finder is linear in the text's length and looks at most bytes once: the digit finders
+//! skip to the next digit eight bytes at a time, e-mail addresses are looked for only around an
+//! `@`, and the word lists of the markings and the special categories are matched in one walk
+//! over the text's words (see `words.rs`), so that a text costs about one pass over its bytes
+//! whatever it holds.
+//!
 //! The finders report what they found and where (byte offsets), never the matched text, so that
 //! a decision or a log line built from them holds none of the information.
 
@@ -14,6 +20,10 @@ pub mod contacts;
 pub mod markings;
 pub mod personnummer;
 pub mod sensitive;
+mod words;
+
+#[cfg(test)]
+mod equivalence;
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -160,8 +170,85 @@ pub struct Found {
     pub span: Range<usize>,
 }
 
-/// Everything every finder finds in `text`, in text order. A phone number that is also an
-/// identity number (ten bare digits can be both) is taken for the identity number, the stricter.
+/// The first ASCII digit of `bytes` at or after `from`: eight bytes at a time, as most bytes of
+/// a text are no digit.
+#[inline]
+pub(crate) fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut offset = from;
+    for chunk in &mut chunks {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        // After the xor, exactly the digits are bytes below 10; the test is the classic "has a
+        // byte less than n", exact as to whether there is one.
+        let x = u64::from_le_bytes(eight) ^ (ONES * 0x30);
+        if x.wrapping_sub(ONES * 10) & !x & (ONES * 0x80) != 0 {
+            return chunk
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|i| offset + i)
+}
+
+/// The words that, just before ten bare digits, say that they are a phone number (any case,
+/// then maybe `.` or `:` and white space): `tel 0701234567`.
+const PHONE_LABELS: [&str; 12] = [
+    "tel",
+    "tfn",
+    "telefon",
+    "telefonnr",
+    "telefonnummer",
+    "mobil",
+    "mob",
+    "mobilnr",
+    "mobilnummer",
+    "mobiltelefon",
+    "sms",
+    "fax",
+];
+
+/// Whether the word just before byte `at` of `text` (past white space, `:` and `.`) is one of
+/// [`PHONE_LABELS`].
+fn labelled_phone(text: &str, at: usize) -> bool {
+    let bytes = &text.as_bytes()[..at];
+    let gap = bytes
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace() || matches!(b, b':' | b'.'))
+        .count();
+    let before = &bytes[..at - gap];
+    let letters = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let word = &before[before.len() - letters..];
+    // The label is a whole word: no letter of another alphabet (`å`) just before it.
+    let whole = before.len() == letters || before[before.len() - letters - 1].is_ascii();
+    whole
+        && PHONE_LABELS
+            .iter()
+            .any(|label| label.as_bytes().eq_ignore_ascii_case(word))
+}
+
+/// Everything every finder finds in `text`, in text order.
+///
+/// A phone number that is also an identity number is taken for the identity number, the
+/// stricter, with one exception. Ten bare digits such as `0701234567` can be both a mobile
+/// number and the personnummer of someone born 2007-01-23 (if the check digit fits, as for one
+/// such number in ten with a date); they are a phone number only when the phone finder finds
+/// exactly them and a word just before them says so (`tel`, `telefon`, `mobil`, `sms`, `fax`
+/// and their short forms, see the source: `tel: 0701234567`, `Mobil 0701234567`). Written
+/// with a separator (`070123-4567`) or a label of any other kind, they stay a personnummer.
 ///
 /// ```
 /// use aipolicy::text::{find, Kind};
@@ -170,23 +257,34 @@ pub struct Found {
 /// assert_eq!(found.len(), 3);
 /// assert_eq!(found[0].kind, Kind::Identity(IdentityKind::Personnummer));
 /// assert_eq!(found[1].kind, Kind::Phone);
+/// // Both a mobile number and a personnummer: the label decides.
+/// assert_eq!(find("pnr 0701235673")[0].kind, Kind::Identity(IdentityKind::Personnummer));
+/// assert_eq!(find("tel 0701235673")[0].kind, Kind::Phone);
 /// ```
 pub fn find(text: &str) -> Vec<Found> {
-    let mut found: Vec<Found> = personnummer::find(text)
-        .into_iter()
-        .map(|n| Found {
+    let bytes = text.as_bytes();
+    let phones = contacts::phones(text);
+    let mut found: Vec<Found> = Vec::new();
+    let mut identities: Vec<Range<usize>> = Vec::new();
+    for n in personnummer::find(text) {
+        let bare_ten = n.span.len() == 10 && bytes[n.span.start] == b'0';
+        if bare_ten && phones.contains(&n.span) && labelled_phone(text, n.span.start) {
+            // The phone finder has it; `phones` below adds it.
+            continue;
+        }
+        identities.push(n.span.clone());
+        found.push(Found {
             kind: Kind::Identity(n.kind),
             span: n.span,
-        })
-        .collect();
-    let identities: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+        });
+    }
     let overlaps_identity = |span: &Range<usize>| {
         identities
             .iter()
             .any(|i| i.start < span.end && span.start < i.end)
     };
     found.extend(
-        contacts::phones(text)
+        phones
             .into_iter()
             .filter(|span| !overlaps_identity(span))
             .map(|span| Found {
@@ -198,8 +296,16 @@ pub fn find(text: &str) -> Vec<Found> {
         kind: Kind::Email,
         span,
     }));
+    let candidates = words::candidates(
+        text,
+        &[
+            words::List::Security,
+            words::List::Secrecy,
+            words::List::Sensitive,
+        ],
+    );
     found.extend(
-        markings::find(text)
+        markings::from_words(text, &candidates)
             .into_iter()
             .map(|(marking, span)| Found {
                 kind: Kind::Marking(marking),
@@ -207,7 +313,7 @@ pub fn find(text: &str) -> Vec<Found> {
             }),
     );
     found.extend(
-        sensitive::find(text)
+        sensitive::from_words(&candidates)
             .into_iter()
             .map(|(category, span)| Found {
                 kind: Kind::Sensitive(category),
@@ -224,7 +330,7 @@ mod tests {
 
     #[test]
     fn ten_bare_digits_that_are_an_identity_number_are_not_also_a_phone_number() {
-        // 0701235677 would pass for a mobile number; it is also the personnummer of someone born
+        // 0701235673 would pass for a mobile number; it is also the personnummer of someone born
         // 2007-01-23, with a correct check digit: the identity number is what counts.
         let ten = (0..10)
             .map(|c| format!("070123567{c}"))
@@ -233,6 +339,61 @@ mod tests {
         let found = find(&format!("nummer {ten}"));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, Kind::Identity(IdentityKind::Personnummer));
+    }
+
+    #[test]
+    fn ten_bare_digits_labelled_as_a_phone_number_are_one() {
+        // 0701235673: a mobile number, and the personnummer of someone born 2007-01-23.
+        let phone = [Kind::Phone];
+        let person = [Kind::Identity(IdentityKind::Personnummer)];
+        for (text, kinds) in [
+            ("tel 0701235673", &phone),
+            ("Tel: 0701235673.", &phone),
+            ("mobil:0701235673", &phone),
+            ("Mobilnummer 0701235673", &phone),
+            ("SMS till 0701235673", &person), // a word between: no label
+            ("pnr 0701235673", &person),
+            ("0701235673", &person),
+            ("hotel 0701235673", &person), // `tel` within another word
+            ("tel 070123-5673", &person),  // written as a personnummer
+            ("tel 070-123 56 73", &phone), // not ten bare digits: no personnummer
+        ] {
+            let found: Vec<Kind> = find(text).iter().map(|f| f.kind).collect();
+            assert_eq!(found, kinds, "{text}");
+        }
+    }
+
+    #[test]
+    fn organisation_numbers_dates_and_phone_numbers_are_not_taken_for_identity_numbers() {
+        let text = "Leverantör 556012-5790 (16556012-5790, 2120001355), beslut 2026-12-07 och \
+                    20261207, ring 070-123 45 67, 08-123 456 78, +46 70 123 45 67 eller \
+                    (0583) 123 45; belopp 12 345 kr, dnr KS 2026/123.";
+        let found = find(text);
+        assert!(
+            found.iter().all(|f| !matches!(f.kind, Kind::Identity(_))),
+            "{found:?}"
+        );
+        assert_eq!(found.iter().filter(|f| f.kind == Kind::Phone).count(), 4);
+    }
+
+    #[test]
+    fn everything_in_one_text_is_found_in_order() {
+        let text = "HEMLIG. Åsa Öberg, 19811218-9876, tel 0701234567, asa.oberg@kommun.se, \
+                    är sjukskriven (DEPRESSION); sekretess enligt 26 kap. 1 § OSL.";
+        let names: Vec<&str> = find(text).iter().map(|f| f.kind.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "security-protection",
+                "personnummer",
+                "phone",
+                "email",
+                "health",
+                "health",
+                "secrecy",
+                "secrecy"
+            ]
+        );
     }
 
     #[test]

@@ -46,81 +46,59 @@ pub fn find(text: &str) -> Vec<IdentityNumber> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
-        if !bytes[at].is_ascii_digit() {
-            at += 1;
-            continue;
-        }
+    while let Some(start) = super::next_digit(bytes, at) {
         // A run: digits, and single separators between digits.
-        let start = at;
-        let mut end = at;
-        let mut digits = Vec::with_capacity(12);
-        let mut separators = Vec::new();
+        let mut end = start;
         while end < bytes.len() {
             let b = bytes[end];
-            if b.is_ascii_digit() {
-                digits.push(b - b'0');
-                end += 1;
-            } else if matches!(b, b'-' | b'+' | b' ')
-                && end + 1 < bytes.len()
-                && bytes[end + 1].is_ascii_digit()
-                && end > start
+            if b.is_ascii_digit()
+                || (matches!(b, b'-' | b'+' | b' ')
+                    && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
             {
-                separators.push((digits.len(), b));
                 end += 1;
             } else {
                 break;
             }
         }
-        if let Some(kind) = identity(&digits, &separators) {
+        let run = &bytes[start..end];
+        if let Some(kind) = whole(run) {
             found.push(IdentityNumber {
                 kind,
                 span: start..end,
             });
-        } else {
+        } else if run.contains(&b' ') {
             // A run of several numbers separated by spaces ("ring 070 123 45 67, pnr 811218 9876"
             // is one run): look at each maximal piece that can be one number.
-            found.extend(pieces(text, start, end));
+            pieces(run, start, &mut found);
         }
         at = end;
     }
     found
 }
 
-/// In a run that is not one identity number as a whole, the identity numbers among its
-/// space-separated pieces: a number may stand beside others in a list.
-fn pieces(text: &str, start: usize, end: usize) -> Vec<IdentityNumber> {
-    let run = &text[start..end];
-    if !run.contains(' ') {
-        return Vec::new();
-    }
-    // Words of the run, with their offsets; try one word, or two joined by their space.
-    let words: Vec<(usize, &str)> = run
-        .split(' ')
+/// In a run (at byte `start` of the text) that is not one identity number as a whole, the
+/// identity numbers among its space-separated pieces: a number may stand beside others in a
+/// list. One piece, or two joined by their space, the two first.
+fn pieces(run: &[u8], start: usize, found: &mut Vec<IdentityNumber>) {
+    let mut words = run
+        .split(|&b| b == b' ')
         .scan(0usize, |offset, word| {
             let at = *offset;
             *offset += word.len() + 1;
             Some((at, word))
         })
-        .collect();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        let (at, word) = words[i];
-        let pair = words
-            .get(i + 1)
-            .map(|(next_at, next)| (*next_at + next.len(), next));
-        let two = pair.and_then(|(pair_end, _)| {
-            let candidate = &run[at..pair_end];
-            whole(candidate).map(|kind| (kind, pair_end))
-        });
-        if let Some((kind, pair_end)) = two {
-            found.push(IdentityNumber {
-                kind,
-                span: start + at..start + pair_end,
-            });
-            i += 2;
-            continue;
+        .peekable();
+    while let Some((at, word)) = words.next() {
+        if let Some(&(next_at, next)) = words.peek() {
+            let pair_end = next_at + next.len();
+            if let Some(kind) = whole(&run[at..pair_end]) {
+                found.push(IdentityNumber {
+                    kind,
+                    span: start + at..start + pair_end,
+                });
+                words.next();
+                continue;
+            }
         }
         if let Some(kind) = whole(word) {
             found.push(IdentityNumber {
@@ -128,28 +106,28 @@ fn pieces(text: &str, start: usize, end: usize) -> Vec<IdentityNumber> {
                 span: start + at..start + at + word.len(),
             });
         }
-        i += 1;
     }
-    found
 }
 
-/// `candidate` as one identity number, when it is one.
-fn whole(candidate: &str) -> Option<IdentityKind> {
-    let mut digits = Vec::with_capacity(12);
-    let mut separators = Vec::new();
-    for b in candidate.bytes() {
+/// `candidate` (digits and separators) as one identity number, when it is one.
+fn whole(candidate: &[u8]) -> Option<IdentityKind> {
+    let mut digits = [0u8; 12];
+    let mut count = 0;
+    let mut separator = None;
+    for &b in candidate {
         if b.is_ascii_digit() {
-            digits.push(b - b'0');
-        } else {
-            separators.push((digits.len(), b));
+            *digits.get_mut(count)? = b - b'0';
+            count += 1;
+        } else if separator.replace((count, b)).is_some() {
+            return None;
         }
     }
-    identity(&digits, &separators)
+    identity(&digits[..count], separator)
 }
 
-/// The kind of identity number these digits are, with separators (after how many digits, which
-/// byte) where they stand; `None` when they are none.
-fn identity(digits: &[u8], separators: &[(usize, u8)]) -> Option<IdentityKind> {
+/// The kind of identity number these digits are, with the separator (after how many digits,
+/// which byte) where it stands; `None` when they are none.
+fn identity(digits: &[u8], separator: Option<(usize, u8)>) -> Option<IdentityKind> {
     let (century, ten): (Option<u32>, &[u8]) = match digits.len() {
         10 => (None, digits),
         12 => {
@@ -160,10 +138,10 @@ fn identity(digits: &[u8], separators: &[(usize, u8)]) -> Option<IdentityKind> {
     };
     // At most one separator, before the last four digits.
     let birth_digits = digits.len() - 4;
-    let plus = match separators {
-        [] => false,
-        [(after, separator)] if *after == birth_digits => *separator == b'+',
-        _ => return None,
+    let plus = match separator {
+        None => false,
+        Some((after, separator)) if after == birth_digits => separator == b'+',
+        Some(_) => return None,
     };
     if plus && century.is_some() {
         // `+` tells the century of a ten-digit number; with the century written it is none.
@@ -271,6 +249,71 @@ mod tests {
             let check = ten.as_bytes()[9] - b'0';
             let other = format!("{}{}", &ten[..9], (check + wrong) % 10);
             prop_assert!(find(&format!("{}-{}", &other[..6], &other[6..])).is_empty(), "{}", other);
+        }
+    }
+
+    /// Ten digits of these nine with their Luhn check digit.
+    fn checked(nine: &str) -> String {
+        (0..10)
+            .map(|c| format!("{nine}{c}"))
+            .find(|ten| luhn(&ten.bytes().map(|b| b - b'0').collect::<Vec<_>>()))
+            .unwrap()
+    }
+
+    proptest! {
+        /// An organisationsnummer (a "month" of 20 or more) with a correct check digit, in each
+        /// of its forms, is never a person's.
+        #[test]
+        fn an_organisation_number_is_never_taken(
+            first in 1u32..10, second in 0u32..10, month in 20u32..100, rest in 0u32..100_000, form in 0usize..4,
+        ) {
+            let ten = checked(&format!("{first}{second}{month:02}{rest:05}"));
+            let written = match form {
+                0 => format!("{}-{}", &ten[..6], &ten[6..]),
+                1 => ten.clone(),
+                2 => format!("16{}-{}", &ten[..6], &ten[6..]),
+                _ => format!("16{ten}"),
+            };
+            prop_assert!(find(&format!("org.nr {written}.")).is_empty(), "{}", written);
+        }
+
+        /// A day that is none (month 0 or 13–19, day 0, 32–60 or 92–99), with a correct check
+        /// digit, is no number.
+        #[test]
+        fn an_impossible_date_is_never_taken(
+            year in 0u32..100, month in 0u32..20, day in 0u32..100, serial in 0u32..1000, dash in any::<bool>(),
+        ) {
+            prop_assume!(!(1..=12).contains(&month) || !(1..=31).contains(&day) && !(61..=91).contains(&day));
+            let ten = checked(&format!("{year:02}{month:02}{day:02}{serial:03}"));
+            let written = if dash { format!("{}-{}", &ten[..6], &ten[6..]) } else { ten };
+            prop_assert!(find(&written).is_empty(), "{}", written);
+        }
+
+        /// Dates, whatever day they are, are no number: `2026-12-07`, `20261207`, `261207`.
+        #[test]
+        fn a_date_is_never_taken(year in 1900u32..2100, month in 1u32..=12, day in 1u32..=31, form in 0usize..4) {
+            let written = match form {
+                0 => format!("{year}-{month:02}-{day:02}"),
+                1 => format!("{year}{month:02}{day:02}"),
+                2 => format!("{:02}{month:02}{day:02}", year % 100),
+                _ => format!("{year}-{month:02}-{day:02} kl. 13.30"),
+            };
+            prop_assert!(find(&format!("den {written}")).is_empty(), "{}", written);
+        }
+
+        /// Phone numbers written as phone numbers (groups, area code apart, `+46`) are no number.
+        #[test]
+        fn a_phone_number_in_its_groups_is_never_taken(
+            mobile in 0u32..10, a in 0u32..1000, b in 0u32..100, c in 0u32..100, form in 0usize..5,
+        ) {
+            let written = match form {
+                0 => format!("07{mobile}-{a:03} {b:02} {c:02}"),
+                1 => format!("07{mobile} {a:03} {b:02} {c:02}"),
+                2 => format!("+46 7{mobile} {a:03} {b:02} {c:02}"),
+                3 => format!("+467{mobile}{a:03}{b:02}{c:02}"),
+                _ => format!("08-{a:03} {b:02} {c:02}"),
+            };
+            prop_assert!(find(&format!("ring {written}")).is_empty(), "{}", written);
         }
     }
 

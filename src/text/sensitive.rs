@@ -7,9 +7,8 @@
 //! can correct by choosing a system approved for the data) over missing.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
-use regex::Regex;
+use super::words::{self, Hit, List};
 
 /// A category of article 9.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,26 +124,9 @@ pub const WORDS: &[(Category, &[&str])] = &[
     ),
 ];
 
-/// One regex for the whole list: a group per category, each word at the start of a word, the
-/// rest of the word with it.
-fn words() -> Option<&'static Regex> {
-    static WORDS_REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    super::compiled(&WORDS_REGEX, || {
-        let groups: Vec<String> = WORDS
-            .iter()
-            .map(|(_, words)| {
-                let words: Vec<String> = words
-                    .iter()
-                    .map(|w| regex::escape(w).replace(' ', r"\s+"))
-                    .collect();
-                format!("({})", words.join("|"))
-            })
-            .collect();
-        format!(r"(?i)\b(?:{})[\w-]*", groups.join("|"))
-    })
-}
-
-/// Every word of the list in `text`, with its category and where it stands (byte offsets).
+/// Every word of the list in `text`, with its category and where it stands (byte offsets): a
+/// word of the list at the start of a word, any case, a space in it standing for any white
+/// space, the rest of the word (and hyphens) with it; two words of the list never overlap.
 ///
 /// ```
 /// use aipolicy::text::sensitive::{find, Category};
@@ -153,17 +135,15 @@ fn words() -> Option<&'static Regex> {
 /// assert_eq!(categories, [Category::Health, Category::TradeUnion]);
 /// ```
 pub fn find(text: &str) -> Vec<(Category, Range<usize>)> {
-    let Some(re) = words() else {
-        return Vec::new();
-    };
-    re.captures_iter(text)
-        .filter_map(|caps| {
-            let whole = caps.get(0)?;
-            let group = (1..caps.len()).find(|&i| caps.get(i).is_some())?;
-            let (category, _) = WORDS.get(group - 1)?;
-            Some((*category, whole.range()))
-        })
-        .collect()
+    from_words(&words::candidates(text, &[List::Sensitive]))
+}
+
+/// The list's words, given the word finders' candidates in a text (of any lists).
+pub(crate) fn from_words(candidates: &[(Hit, Range<usize>)]) -> Vec<(Category, Range<usize>)> {
+    words::leftmost(candidates.iter().filter_map(|(hit, span)| match hit {
+        Hit::Sensitive(category) => Some((*category, span.clone())),
+        Hit::Marking(_) => None,
+    }))
 }
 
 #[cfg(test)]
