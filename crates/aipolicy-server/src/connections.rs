@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 /// more, lets each connection finish the request it is answering, and returns once all are
 /// closed. A connection that has not sent a request's whole headers within `header_timeout` —
 /// its first request's, or the next one's after an answer — is closed without an answer.
-pub(crate) async fn serve(
+pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
