@@ -197,28 +197,17 @@ impl Server {
                 let _ = state.reload("start").await;
             })
         };
-        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing the requests in flight");
-            let _ = stopping_tx.send(true);
-        };
         let app = routes::router(Arc::clone(&state));
         // A request's headers have the time of the whole request: a connection still sending
         // them is not yet a request that --max-concurrent counts, so this is its only bound.
-        let serve = connections::serve(self.listener, app, state.config.request_timeout, signal);
-        let drain = self.args.shutdown_timeout;
-        let deadline = async move {
-            let mut rx = stopping_rx;
-            let _ = rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(drain).await;
-        };
-        tokio::select! {
-            () = serve => {}
-            () = deadline => {
-                tracing::warn!("requests still in flight after {} ms; stopping anyway", drain.as_millis());
-            }
-        };
+        connections::serve_draining(
+            self.listener,
+            app,
+            state.config.request_timeout,
+            self.args.shutdown_timeout,
+            shutdown,
+        )
+        .await;
         if let Some(watcher) = watcher {
             watcher.abort();
         }
