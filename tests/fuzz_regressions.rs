@@ -208,6 +208,8 @@ fn level_4_is_denied_for_every_user_system_and_action_but_report_incident() {
                     context,
                     request_id: None,
                     at: None,
+                    text: Vec::new(),
+                    default_data: None,
                 };
                 let d = engine().decide_in(&query, Language::En).unwrap();
                 check(&d);
@@ -367,6 +369,8 @@ fn a_fuzzed_register_never_allows_level_4_or_public_ai_beyond_open() {
                 context,
                 request_id: None,
                 at: None,
+                text: Vec::new(),
+                default_data: None,
             };
             let d = engine.decide(&query).unwrap();
             check(&d);

@@ -139,6 +139,9 @@ fn data_class(i: usize) -> impl Strategy<Value = DataClass> {
             personal_data,
             secrecy,
             units,
+            finds: Vec::new(),
+            patterns: Vec::new(),
+            words: Vec::new(),
             description: None,
         })
 }
@@ -217,6 +220,9 @@ fn ai_system(i: usize) -> impl Strategy<Value = AiSystem> {
                     contest_route,
                     incident_channel: b[1].then(|| "Kanal".to_string()),
                     assessment_validity,
+                    endpoint: None,
+                    models: Vec::new(),
+                    credential: None,
                     description: b[8].then(|| "d".to_string()),
                 }
             },

@@ -73,6 +73,9 @@ fn bilingual(sv: &Decision, en: &Decision) -> Value {
     if let Some(channel) = &sv.incident_channel {
         view["incidentChannel"] = json!(&**channel);
     }
+    if !sv.found.is_empty() {
+        view["found"] = json!(sv.found);
+    }
     view
 }
 

@@ -76,6 +76,9 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
             secrecy: i % 4 == 3,
             // One class of need-to-know, as social-services case files are in Askersund.
             units: (i == 9).then(|| vec!["Förvaltning 3".to_string()]),
+            finds: Vec::new(),
+            patterns: Vec::new(),
+            words: Vec::new(),
             description: None,
         })
         .collect();
@@ -127,6 +130,9 @@ pub fn generated_register(ais: usize, users: usize) -> Register {
                 contest_route: rng.chance(70).then(|| format!("Nämnd {i}")),
                 incident_channel: None,
                 assessment_validity: None,
+                endpoint: None,
+                models: Vec::new(),
+                credential: None,
                 description: None,
             }
         })

@@ -24,8 +24,8 @@ pub struct BatchSummary {
 /// whatever the input's size.
 pub const CHUNK_LINES: usize = 4096;
 
-/// And at most about this many bytes of lines per round (a line is at most 64 KiB): 4,096
-/// lines of 64 KiB would be 256 MiB.
+/// And at most about this many bytes of lines per round (a line is at most 2 MiB, with text):
+/// 4,096 lines of 2 MiB would be 8 GiB.
 pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
 /// Decisions a batch remembers, by [`DecisionKey`](crate::DecisionKey), in one memo its

@@ -120,6 +120,7 @@ impl Engine {
                     Action::ReportIncident => prepared.incident_channel.clone(),
                     _ => None,
                 },
+                found: Vec::new(),
             };
         }
         let mut reasons: Vec<Reason> = Vec::new();
@@ -154,6 +155,7 @@ impl Engine {
             notes: prepared.notes.clone(),
             request_id: prepared.request_id.as_deref().map(Into::into),
             incident_channel: prepared.incident_channel.clone(),
+            found: Vec::new(),
         }
     }
 }

@@ -18,12 +18,17 @@ impl Engine {
     ) -> Result<Decision, InputError> {
         // One day for the key and the decision it keeps: midnight cannot fall between them.
         let today = self.today();
-        match self.key_in(memo, query, language, today) {
-            Some((key, resolved)) => Ok(self
-                .remember(memo, key, resolved, query, language, today)?
-                .answer(query.request_id.clone())),
-            None => self.decide_on(query, language, today),
-        }
+        let (asked, findings) = self.with_text_classes(query)?;
+        let decision = match self.key_in(memo, &asked, language, today) {
+            Some((key, resolved)) => self
+                .remember(memo, key, resolved, &asked, language, today)?
+                .answer(query.request_id.clone()),
+            None => self.decide_on(&asked, language, today)?,
+        };
+        Ok(match findings {
+            Some(findings) => self.with_findings(decision, query, findings, language),
+            None => decision,
+        })
     }
 
     /// The one memoized step under [`Engine::decide_memoized`] and the batch: the decision as
@@ -36,12 +41,21 @@ impl Engine {
         memo: &DecisionMemo,
     ) -> Result<Arc<Remembered>, InputError> {
         let today = self.today();
-        match self.key_in(memo, query, language, today) {
-            Some((key, resolved)) => self.remember(memo, key, resolved, query, language, today),
-            None => Ok(Arc::new(Remembered::new(
-                self.decide_on(query, language, today)?,
+        let (asked, findings) = self.with_text_classes(query)?;
+        let remembered = match self.key_in(memo, &asked, language, today) {
+            Some((key, resolved)) => self.remember(memo, key, resolved, &asked, language, today)?,
+            None => Arc::new(Remembered::new(self.decide_on(&asked, language, today)?)),
+        };
+        Ok(match findings {
+            // What was found is this query's own: not kept in the memo.
+            Some(findings) => Arc::new(Remembered::new(self.with_findings(
+                remembered.answer(None),
+                query,
+                findings,
+                language,
             ))),
-        }
+            None => remembered,
+        })
     }
 
     /// The key of `query`, when `memo` keeps anything and the query has one.
@@ -88,8 +102,9 @@ impl Engine {
     /// policies tell users apart only by their roles and AI training (the bundled ones do),
     /// users with the same roles and training share keys.
     ///
-    /// `None` for a query that would be an input error, whose context has no key, or whose
-    /// inline user asserts roles the register does not grant (a deny that names them).
+    /// `None` for a query that would be an input error, whose context has no key, whose
+    /// inline user asserts roles the register does not grant (a deny that names them), or
+    /// that carries a text (its decision says what was found in it).
     ///
     /// ```
     /// use aipolicy::{Engine, Language, Query, Role, User, UserRef};
@@ -126,7 +141,10 @@ impl Engine {
         language: Language,
         today: Date,
     ) -> Option<(DecisionKey, Resolved<'q>)> {
-        if query.data.is_empty() && query.action.requires_data() {
+        if (query.data.is_empty() && query.action.requires_data())
+            || !query.text.is_empty()
+            || (query.data.is_empty() && query.default_data.is_some())
+        {
             return None;
         }
         if self.own_clock_only && query.at.is_some() {

@@ -2,6 +2,8 @@
 //!
 //! **Where a decision is made:** [`Engine::decide_in`], in two steps.
 //!
+//! 0. When the query carries `text`, what is found in it joins its data classes (and the
+//!    decision will say what was found): see `text`.
 //! 1. [`Engine::prepare`] turns the query into Cedar's terms: the user as the register knows
 //!    them (the register is the authority for the users it lists: only the roles it grants, its
 //!    unit), the AI system (public AI when it is not in the register), the strictest
@@ -29,6 +31,7 @@ mod names;
 mod prepare;
 pub mod search;
 pub(crate) mod slices;
+mod text;
 
 use build::schema_problem;
 use explain::Explained;
@@ -269,8 +272,13 @@ impl Engine {
         language: Language,
         today: Date,
     ) -> Result<Decision, InputError> {
-        let prepared = self.prepare_as(query, true, today, None)?;
-        Ok(self.decide_prepared(&prepared, language))
+        let (asked, findings) = self.with_text_classes(query)?;
+        let prepared = self.prepare_as(&asked, true, today, None)?;
+        let decision = self.decide_prepared(&prepared, language);
+        Ok(match findings {
+            Some(findings) => self.with_findings(decision, query, findings, language),
+            None => decision,
+        })
     }
 }
 

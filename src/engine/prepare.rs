@@ -101,13 +101,15 @@ impl Engine {
     /// finds every entity in the store instead of one built and linked for this request, and
     /// gives the same decision. [`Engine::prepare_exact`] keeps the user as given.
     pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, true, self.today(), None)
+        let (asked, _) = self.with_text_classes(query)?;
+        self.prepare_as(&asked, true, self.today(), None)
     }
 
     /// [`Engine::prepare`] with the query's own user always: for asking Cedar about other
     /// policies (such as `aipolicy verify`'s invariants), which may look at more than roles.
     pub fn prepare_exact(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        self.prepare_as(query, false, self.today(), None)
+        let (asked, _) = self.with_text_classes(query)?;
+        self.prepare_as(&asked, false, self.today(), None)
     }
 
     /// `today`: the day of a query without `at`; `resolved`: what [`Engine::keyed`] found for

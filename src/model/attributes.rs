@@ -281,7 +281,8 @@ mod tests {
                 (attribute.write)(&mut copy, (attribute.read)(original)).unwrap();
             }
             // What Cedar does not see as attributes: names, the dated assessments (in the
-            // context), the incident channel and the validity of assessments.
+            // context), the incident channel, the validity of assessments and how the gateway
+            // reaches the system.
             copy.name.clone_from(&original.name);
             copy.description.clone_from(&original.description);
             for kind in crate::model::assessments::AssessmentKind::ALL {
@@ -289,6 +290,9 @@ mod tests {
             }
             copy.incident_channel.clone_from(&original.incident_channel);
             copy.assessment_validity = original.assessment_validity;
+            copy.endpoint.clone_from(&original.endpoint);
+            copy.models.clone_from(&original.models);
+            copy.credential.clone_from(&original.credential);
             let mut expected = original.clone();
             expected.user_groups.sort();
             assert_eq!(copy, expected);

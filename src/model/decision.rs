@@ -125,6 +125,33 @@ pub struct Decision {
         skip_serializing_if = "Option::is_none"
     )]
     pub incident_channel: Option<Arc<str>>,
+    /// What was found in the query's `text`: each kind, where, and the class it raised (never
+    /// the text itself). Absent when the query had no text or nothing was found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub found: Vec<FoundInText>,
+}
+
+/// One thing found in a query's text: what, where, and the data class it raised. Never the
+/// matched text.
+///
+/// JSON: `{"kind": "personnummer", "start": 14, "end": 27, "class": "personuppgifter"}`, with
+/// `"message": 1` when the text was a list (the index of the string it is in).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FoundInText {
+    /// What was found: a built-in kind (`personnummer`, `email`, `health`, …; see
+    /// [`crate::text::Kind::name`]), or `pattern` or `word` for the register's own.
+    pub kind: std::borrow::Cow<'static, str>,
+    /// The index of the string it is in, when the text was a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<usize>,
+    /// Where it starts: a character offset (Unicode scalar values) in its string.
+    pub start: usize,
+    /// Where it ends (exclusive), in characters.
+    pub end: usize,
+    /// The data class it raised; `None` when the register maps the kind to none (the decision
+    /// is then a deny, U2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Arc<str>>,
 }
 
 impl Decision {
@@ -163,6 +190,7 @@ impl Decision {
             notes: Vec::new(),
             request_id: None,
             incident_channel: None,
+            found: Vec::new(),
         }
     }
 
@@ -182,6 +210,31 @@ pub const NO_PERMIT_POLICY: &str = "aipolicy-no-permit";
 /// The policy id of the reason given when a service asserts a role that the register does not
 /// grant the user (the register is the authority for the users it lists).
 pub const ROLE_BEYOND_REGISTER_POLICY: &str = "aipolicy-role-beyond-register";
+
+/// The policy id of the reason given when a query's text holds information that the register
+/// maps to no data class: it cannot be weighed, so it is denied (fail closed).
+pub const TEXT_UNMAPPED_POLICY: &str = "aipolicy-text-unmapped";
+
+/// The U2 reason for information found in a text that no data class of the register names
+/// (`kinds`: [`crate::text::Kind::name`]s).
+pub(crate) fn text_unmapped_reason(kinds: &[&str], language: Language) -> Reason {
+    let swedish = language == Language::Sv;
+    let described: Vec<&str> = kinds
+        .iter()
+        .filter_map(|name| crate::text::Kind::from_name(name))
+        .map(|kind| kind.described(swedish))
+        .collect();
+    let list = described.join(", ");
+    let message = match language {
+        Language::Sv => format!(
+            "Texten innehåller {list}, som registret inte hänför till någon informationsklass; därför kan det inte prövas om informationen får användas här. Ange informationsklassen eller be den som förvaltar registret att komplettera det."
+        ),
+        Language::En => format!(
+            "The text holds {list}, which the register places in no data class; so whether the information may be used here cannot be weighed. Name the data class, or ask whoever keeps the register to complete it."
+        ),
+    };
+    Reason::new(TEXT_UNMAPPED_POLICY, "U2", message)
+}
 
 /// The U0 reason for roles a service asserted that the register does not grant.
 pub(crate) fn role_beyond_register_reason(roles: &[crate::Role], language: Language) -> Reason {

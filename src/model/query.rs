@@ -255,6 +255,53 @@ pub struct Query {
         skip_serializing_if = "Option::is_none"
     )]
     pub at: Option<Date>,
+    /// The text the question is about (pinned key `text`): a string, or a list of strings such
+    /// as the messages of a chat. The engine finds information in it (identity numbers,
+    /// contact details, markings, special categories, the register's own patterns) and the
+    /// data classes the register maps them to join `data`: text can raise a query, never lower
+    /// it. At most [`MAX_TEXT_BYTES`] in all. Empty: no text.
+    #[serde(
+        default,
+        deserialize_with = "texts",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub text: Vec<String>,
+    /// The data class taken when the query names none and nothing in its `text` maps to one
+    /// (a gateway's `--default-data`). Not read from JSON: whoever runs the engine decides it.
+    /// `None`: such a query is an input error, never taken as open information.
+    #[serde(skip)]
+    pub default_data: Option<String>,
+}
+
+/// The most text a query may carry, in UTF-8 bytes, all its strings together: 1 MiB, a long
+/// document or a long chat. A larger text is an input error at `text` that names the limit.
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
+/// The most strings a query's `text` list may hold (a chat's messages).
+pub const MAX_TEXT_PARTS: usize = 10_000;
+
+/// What a query whose `text` holds `length` bytes, over [`MAX_TEXT_BYTES`], is told.
+pub(crate) fn text_too_large_message(length: usize) -> String {
+    format!(
+        "the text is {length} bytes (UTF-8); the limit is {MAX_TEXT_BYTES} bytes (1 MiB) in all"
+    )
+}
+
+fn texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(d)? {
+        OneOrMany::One(text) => Ok(vec![text]),
+        OneOrMany::Many(texts) if texts.is_empty() => Err(serde::de::Error::invalid_length(
+            0,
+            &"a text or a non-empty list of texts",
+        )),
+        OneOrMany::Many(texts) => Ok(texts),
+    }
 }
 
 /// The longest `at` a query may give, in characters (as the schema counts).
@@ -313,9 +360,13 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     }
 }
 
-/// The largest query JSON [`Query::from_json`] reads (and so the longest `batch` line): 64 KiB.
-/// Checked before parsing; a valid query is far smaller (ids ≤ 256 characters, ≤ 100 classes).
-pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// The largest query JSON [`Query::from_json`] reads (and so the longest `batch` line): 2 MiB,
+/// room for a [`MAX_TEXT_BYTES`] text and its JSON escapes. Checked before parsing; a query
+/// without text is far smaller (ids ≤ 256 characters, ≤ 100 classes).
+pub const MAX_QUERY_BYTES: usize = 2 * 1024 * 1024;
+
+/// [`MAX_QUERY_BYTES`] as people read it.
+pub const MAX_QUERY_SIZE: &str = "2 MiB";
 
 /// The deepest nesting of arrays and objects in a query; a valid query nests 3 levels
 /// (`{"user": {"roles": [...]}}`). Checked before parsing JSON text and on a JSON value.
@@ -323,7 +374,7 @@ pub const MAX_QUERY_DEPTH: usize = 16;
 
 /// What a query of `length` bytes, over [`MAX_QUERY_BYTES`], is told.
 pub(crate) fn too_large_message(length: u64) -> String {
-    format!("query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)")
+    format!("query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes ({MAX_QUERY_SIZE})")
 }
 
 /// The query's size and nesting, checked before the JSON is parsed.
@@ -507,7 +558,37 @@ impl Query {
             context: Context::default(),
             request_id: None,
             at: None,
+            text: Vec::new(),
+            default_data: None,
         }
+    }
+
+    /// The same query about `text`: one string, or several (a chat's messages).
+    ///
+    /// ```
+    /// use aipolicy::{Engine, Query, UserRef};
+    /// let engine = Engine::bundled().unwrap();
+    /// let query = Query::new(UserRef::registered("anna"), "chatgpt", ["oppen"])
+    ///     .with_text(["Sammanfatta ärendet för 19811218-9876."]);
+    /// let decision = engine.decide(&query).unwrap();
+    /// assert!(!decision.is_allowed());
+    /// assert_eq!(decision.found[0].kind, "personnummer");
+    /// ```
+    pub fn with_text(mut self, text: impl IntoIterator<Item = impl Into<String>>) -> Query {
+        self.text = text.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The same query, taking `class` as its information when it names no data class and
+    /// nothing in its text maps to one (see [`Query::default_data`]).
+    pub fn with_default_data(mut self, class: impl Into<String>) -> Query {
+        self.default_data = Some(class.into());
+        self
+    }
+
+    /// The size of the query's text in UTF-8 bytes, all its strings together.
+    pub fn text_bytes(&self) -> usize {
+        self.text.iter().map(String::len).sum()
     }
 
     /// The same query, decided at `day` instead of today.
@@ -555,7 +636,7 @@ impl Query {
             });
             if let Ok(query) = typed {
                 if query.within_schema_limits() {
-                    return Ok(query);
+                    return query.within_text_limit();
                 }
             }
         }
@@ -587,6 +668,7 @@ impl Query {
             && self.request_id.as_deref().is_none_or(|id| length(id, 256))
             && self.data.len() <= 100
             && self.data.iter().all(|id| length(id, 128))
+            && self.text.len() <= MAX_TEXT_PARTS
     }
 
     /// [`Query::from_json`] without its fast path: the text is read as a JSON value (every
@@ -631,9 +713,21 @@ impl Query {
         {
             return Err(InputError::at("at", message));
         }
-        serde_json::from_value(value).map_err(|e| InputError {
-            problems: vec![FieldError::new("", e.to_string())],
-        })
+        serde_json::from_value::<Query>(value)
+            .map_err(|e| InputError {
+                problems: vec![FieldError::new("", e.to_string())],
+            })?
+            .within_text_limit()
+    }
+
+    /// The query, when its text keeps [`MAX_TEXT_BYTES`] (a limit in bytes, which the schema,
+    /// counting characters, cannot state).
+    fn within_text_limit(self) -> Result<Query, InputError> {
+        let length = self.text_bytes();
+        if length > MAX_TEXT_BYTES {
+            return Err(InputError::at("text", text_too_large_message(length)));
+        }
+        Ok(self)
     }
 }
 

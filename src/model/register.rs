@@ -11,6 +11,7 @@ use crate::io::read::read_text_file;
 use crate::io::yaml_limits::YamlLimits;
 use crate::io::yaml_path;
 use crate::model::assessments::{Assessment, AssessmentKind, AssessmentValidity, Windows};
+use crate::model::text_classes::{TextClasses, TextFindings};
 
 /// The register that ships with aipolicy: Askersunds kommun's example register.
 pub const BUNDLED_REGISTER: &str = include_str!("../../examples/askersund/register.yaml");
@@ -226,6 +227,19 @@ pub struct DataClass {
     /// restricted by unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<Vec<String>>,
+    /// What found in a query's text belongs to this class: names of the built-in finders
+    /// (see [`crate::text::Kind::name`]), e.g. `personnummer`, `email`, `health`. A kind is
+    /// named by one class at most.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finds: Vec<String>,
+    /// The municipality's own patterns for this class (the `regex` crate's syntax, linear
+    /// time), e.g. its case numbers `SOC \d{4}/\d+`; compiled when the register is loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<String>,
+    /// The municipality's own words for this class, matched as the start of a word in any
+    /// case (as the built-in word list is): `orosanmäl` finds `Orosanmälningar`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -343,9 +357,38 @@ pub struct AiSystem {
     /// How long its assessments hold, where it differs from the register's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_validity: Option<AssessmentValidity>,
+    /// Where the system is reached (pinned key `endpoint`): the base URL of an
+    /// OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`. `None`: not reachable through
+    /// the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The model names the system answers to at its endpoint. A gateway request may name the
+    /// system by its id or by one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// Where the gateway reads the system's credential: never the secret itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Credential>,
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// Where an AI system's credential is read from: an environment variable or a file (exactly
+/// one), and the header it is sent in. The register never holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// The environment variable that holds the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// The file that holds the secret (its first line, trimmed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The header the secret is sent in, e.g. `api-key` (Azure OpenAI). `None`:
+    /// `Authorization: Bearer <secret>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
 }
 
 fn all_roles() -> Vec<Role> {
@@ -384,6 +427,9 @@ impl AiSystem {
             contest_route: None,
             incident_channel: None,
             assessment_validity: None,
+            endpoint: None,
+            models: Vec::new(),
+            credential: None,
             description: None,
         }
     }
@@ -498,6 +544,9 @@ pub struct Register {
     users: Vec<User>,
     #[serde(skip)]
     index: RegisterIndex,
+    /// What its data classes find in a text, compiled at load.
+    #[serde(skip)]
+    text_classes: TextClasses,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -581,6 +630,7 @@ impl Register {
             ai_systems,
             users,
             index: RegisterIndex::default(),
+            text_classes: TextClasses::default(),
         };
         let json = serde_json::to_value(&register)
             .map_err(|e| LoadError::Internal(format!("register to JSON: {e}")))?;
@@ -631,6 +681,7 @@ impl Register {
         if !problems.is_empty() {
             return Err(invalid(problems).into());
         }
+        register.text_classes = TextClasses::compile(&register.data_classes).map_err(invalid)?;
         Ok(register)
     }
 
@@ -752,6 +803,26 @@ impl Register {
     /// The user with this id.
     pub fn user(&self, id: &str) -> Option<&User> {
         self.index.users.get(id).and_then(|&i| self.users.get(i))
+    }
+
+    /// How information found in a text maps to the data classes (their `finds`, `patterns`
+    /// and `words`).
+    pub fn text_classes(&self) -> &TextClasses {
+        &self.text_classes
+    }
+
+    /// Everything found in `texts` (a query's `text`), each with the class it raises: what the
+    /// engine adds to a query's data, and what "Vad innehåller min text?" answers.
+    ///
+    /// ```
+    /// let register = aipolicy::Register::bundled().unwrap();
+    /// let findings = register.find_in_text(&["Ring 070-123 45 67 om 19811218-9876.".to_string()]);
+    /// assert_eq!(findings.classes(), ["personuppgifter"]);
+    /// assert_eq!(findings.found[1].kind, "personnummer");
+    /// assert_eq!((findings.found[1].start, findings.found[1].end), (22, 35));
+    /// ```
+    pub fn find_in_text(&self, texts: &[String]) -> TextFindings {
+        self.text_classes.find(texts)
     }
 }
 

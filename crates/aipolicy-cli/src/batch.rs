@@ -15,7 +15,7 @@ use super::{write_failure, EngineArgs, Exit};
 #[command(
     after_help = "Each input line is a query JSON; each output line the Decision JSON for it.
 Every input line gives exactly one output line, in order: a line that cannot be read (a blank
-line, or one over the 64 KiB query limit whatever it holds, included) gives a deny whose
+line, or one over the 2 MiB query limit whatever it holds, included) gives a deny whose
 `errors` name the line and the field, and the batch goes on. Exit 0 when every line was
 decided, 2 when any line was an input error (its deny is still written).
 Each line is decided at its own `at`, else at --at DATE, else today in Europe/Stockholm: with

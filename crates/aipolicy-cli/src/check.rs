@@ -252,8 +252,9 @@ fn read_query_text(arg: &str) -> Result<String, InputError> {
         return Err(InputError::at(
             "",
             format!(
-                "the query on {source} goes on past the limit: reading stopped after {} bytes; the limit is {max} bytes (64 KiB)",
-                max + 1
+                "the query on {source} goes on past the limit: reading stopped after {} bytes; the limit is {max} bytes ({})",
+                max + 1,
+                aipolicy::query::MAX_QUERY_SIZE
             ),
         ));
     };

@@ -145,7 +145,7 @@ fn truncated_json_is_an_error_at_every_cut_point() {
 #[test]
 fn deeply_nested_json_is_refused_before_parsing() {
     // 100,000 `[` are over the size limit, which is checked first.
-    assert_error(&"[".repeat(100_000), "", "the limit is 65536 bytes");
+    assert_error(&"[".repeat(3_000_000), "", "the limit is 2097152 bytes");
     let limit = format!("the limit is {MAX_QUERY_DEPTH}");
     for text in [
         "[".repeat(60_000),
@@ -202,7 +202,7 @@ fn the_query_size_limit_is_checked_before_parsing_and_named() {
     assert_eq!(
         error.problems[0].message,
         format!(
-            "query is {} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)",
+            "query is {} bytes; the limit is {MAX_QUERY_BYTES} bytes (2 MiB)",
             text.len()
         )
     );
@@ -592,11 +592,11 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         (good.clone(), Expect::Allow),
         (br#"{"user":"anna","ai":"copilot-chat","da"#.to_vec(), Expect::Error("invalid JSON")),
         ("[".repeat(60_000).into_bytes(), Expect::Error("levels deep")),
-        ("[".repeat(100_000).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        ("[".repeat(3_000_000).into_bytes(), Expect::Error("the limit is 2097152 bytes")),
         (b"{\"user\":\"anna\xff\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("not valid UTF-8")),
         // A multi-byte character cut in half.
         ("{\"user\":\"Å".as_bytes()[..10].to_vec(), Expect::Error("not valid UTF-8")),
-        (format!(r#"{{"user":"{huge}","ai":"copilot-chat","data":"intern"}}"#).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        (format!(r#"{{"user":"{huge}","ai":"copilot-chat","data":"intern"}}"#).into_bytes(), Expect::Error("the limit is 2097152 bytes")),
         (Vec::new(), Expect::Error("blank line; expected a query JSON object")),
         (br#"{"user":"anna","ai":"copilot-chat\u0000","data":"intern"}"#.to_vec(), Expect::Deny),
         (b"{\"user\":\"anna\0\",\"ai\":\"x\",\"data\":\"oppen\"}".to_vec(), Expect::Error("invalid JSON")),
@@ -605,7 +605,7 @@ fn batch_goes_on_past_every_bad_line_in_order() {
         (br#"{"user":"User::\"admin\"","ai":"copilot-chat","data":"intern"}"#.to_vec(), Expect::Error("user: unknown user")),
         (br#"{"user":"anna","ai":"*","data":"intern"}"#.to_vec(), Expect::Deny),
         (br#"{"user":"anna","ai":"copilot-chat","data":"intern","admin":true}"#.to_vec(), Expect::Error("admin: unknown field")),
-        (format!(r#"{{"user":"anna","ai":"copilot-chat","data":[{}"intern"]}}"#, "\"intern\",".repeat(1_000_000)).into_bytes(), Expect::Error("the limit is 65536 bytes")),
+        (format!(r#"{{"user":"anna","ai":"copilot-chat","data":[{}"intern"]}}"#, "\"intern\",".repeat(1_000_000)).into_bytes(), Expect::Error("the limit is 2097152 bytes")),
         (json!({"user": "anna", "ai": "copilot-chat", "data": vec!["intern"; 101]}).to_string().into_bytes(), Expect::Error("data: ")),
         (br#"{"user":"anna","ai":"copilot-chat","data":"intern","context":{"humanReview":"true"}}"#.to_vec(), Expect::Error("context.humanReview: expected boolean")),
         (b"   \t ".to_vec(), Expect::Error("blank line")),
@@ -707,12 +707,12 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
     let length = 70_000 + LEVEL_4.len();
     assert_eq!(
         got[1].1,
-        format!("line 2: query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (64 KiB)")
+        format!("line 2: query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes (2 MiB)")
     );
     assert_eq!(got[2].0, "allow");
     assert_eq!(code, Some(2));
     // A good query padded past the limit (75 KB) is no allow: the whole line counts, spaces
-    // included, not only what the first 64 KiB held once trimmed.
+    // included, not only what the first 2 MiB held once trimmed.
     for line in [
         format!("{OPEN_DATA}{spaces}garbage"),
         format!("{OPEN_DATA}{spaces}"),
@@ -756,7 +756,7 @@ fn a_batch_line_over_the_limit_is_an_input_error_whatever_it_holds() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("the limit is 65536 bytes"),
+        String::from_utf8_lossy(&output.stderr).contains("the limit is 2097152 bytes"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -1302,8 +1302,8 @@ fn a_huge_array_in_a_register_is_refused_at_its_path() {
 fn deeply_nested_yaml_is_refused_with_the_limit() {
     let limit = format!("the limit is {MAX_REGISTER_DEPTH}");
     for text in [
-        "[".repeat(100_000),
-        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        "[".repeat(3_000_000),
+        format!("{}{}", "[".repeat(3_000_000), "]".repeat(100_000)),
         format!("dataClasses: {}\naiSystems: []\n", "{a: ".repeat(10_000)),
         format!(
             "dataClasses: {}x{}\naiSystems: []\n",
@@ -1490,7 +1490,7 @@ fn yaml_alias_bombs_in_a_scenario_file_are_refused() {
 #[test]
 fn deeply_nested_scenario_yaml_is_refused() {
     for text in [
-        "[".repeat(100_000),
+        "[".repeat(3_000_000),
         format!(
             "cases:\n  - name: deep\n    query: {}x{}\n    expect: error\n",
             "[".repeat(MAX_SCENARIO_DEPTH),
@@ -1960,7 +1960,7 @@ fn endless_inputs_are_read_only_up_to_their_limit() {
     let (code, stderr) = run_streaming(&["check", "--query", "@/dev/zero"], b"", 0);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("query file `/dev/zero` goes on past the limit: reading stopped after 65537 bytes; the limit is 65536 bytes"),
+        stderr.contains("query file `/dev/zero` goes on past the limit: reading stopped after 2097153 bytes; the limit is 2097152 bytes"),
         "{stderr}"
     );
     static SPACES: [u8; 1 << 16] = [b' '; 1 << 16];

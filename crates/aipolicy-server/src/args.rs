@@ -88,7 +88,7 @@ pub struct ServeArgs {
     /// Default language of reasons and duties (a request may ask `?lang=en`)
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = LangArg::Sv))]
     pub lang: LangArg,
-    /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 64 KiB)
+    /// Largest request body of /v1/batch and /access/v1/evaluations, in bytes (single queries: 2 MiB)
     #[cfg_attr(feature = "clap", arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024))]
     pub max_body: usize,
     /// Most lines in one /v1/batch request (a blank line counts: it gets a decision too), and most evaluations in one /access/v1/evaluations request

@@ -198,6 +198,7 @@ fn refusal(error: &ApiError, language: Language) -> Decision {
         notes: Vec::new(),
         request_id: None,
         incident_channel: None,
+        found: Vec::new(),
     }
 }
 

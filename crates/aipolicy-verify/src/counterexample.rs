@@ -210,6 +210,9 @@ impl Counterexample {
             personal_data,
             secrecy,
             units,
+            finds: Vec::new(),
+            patterns: Vec::new(),
+            words: Vec::new(),
             description: (!named).then(|| NOT_NAMED.to_string()),
         };
 
@@ -235,6 +238,8 @@ impl Counterexample {
                 context: flags,
                 request_id: None,
                 at: None,
+                text: Vec::new(),
+                default_data: None,
             },
             data_class,
             ai_system: registered.then_some(ai),

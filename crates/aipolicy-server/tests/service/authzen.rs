@@ -274,12 +274,12 @@ async fn the_status_code_table_of_the_certification_scenario() {
     assert_eq!(status, 404);
     let big = format!(
         r#"{{"subject":{{"type":"user","id":"{}"}}}}"#,
-        "x".repeat(70_000)
+        "x".repeat(2_200_000)
     );
     let (status, text) = server.post_json(EVALUATION, &big).await;
     assert_eq!(status, 413);
     assert!(
-        text.as_str().unwrap().contains("65536 bytes (64 KiB)"),
+        text.as_str().unwrap().contains("2097152 bytes (2 MiB)"),
         "{text}"
     );
     server.stop().await;

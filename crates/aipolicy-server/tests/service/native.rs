@@ -126,7 +126,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
     );
     let big = format!(
         r#"{{"user":"anna","ai":"chatgpt","data":"oppen","requestId":"{}"}}"#,
-        "x".repeat(70_000)
+        "x".repeat(2_200_000)
     );
     let (status, body) = server.post_json("/v1/decide", &big).await;
     assert_eq!(status, 413);
@@ -134,7 +134,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("65536 bytes (64 KiB)"),
+            .contains("2097152 bytes (2 MiB)"),
         "{body}"
     );
     let deep = format!(

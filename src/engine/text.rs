@@ -1,0 +1,90 @@
+//! A query about a text: what is found in it raises the query's data classes before anything
+//! else is decided (text can raise a query, never lower it), and the decision says what was
+//! found, where, and which class it raised. Information the register places in no class makes
+//! the decision a deny (U2): it cannot be weighed, so it is not let through.
+
+use super::*;
+use crate::model::decision::text_unmapped_reason;
+use crate::model::text_classes::TextFindings;
+
+impl Engine {
+    /// `query` with the classes found in its text joined to its data (and its `default_data`
+    /// when it then has none), and what was found; `query` itself, borrowed, when it has no
+    /// text.
+    pub(super) fn with_text_classes<'q>(
+        &self,
+        query: &'q Query,
+    ) -> Result<(Cow<'q, Query>, Option<TextFindings>), InputError> {
+        if query.text.is_empty() && (!query.data.is_empty() || query.default_data.is_none()) {
+            return Ok((Cow::Borrowed(query), None));
+        }
+        let length = query.text_bytes();
+        if length > crate::model::query::MAX_TEXT_BYTES {
+            return Err(InputError::at(
+                "text",
+                crate::model::query::text_too_large_message(length),
+            ));
+        }
+        let findings = self.register.find_in_text(&query.text);
+        let mut data = query.data.clone();
+        for class in findings.classes() {
+            if !data.iter().any(|id| id == class) {
+                data.push(class.to_string());
+            }
+        }
+        if data.is_empty() {
+            match &query.default_data {
+                Some(class) => data.push(class.clone()),
+                None if query.action.requires_data() && !query.text.is_empty() => {
+                    return Err(InputError::at(
+                        "data",
+                        format!(
+                            "nothing found in `text` belongs to a data class of the register, and the query names none: name the classes of the information in `data` (action `{}`, U2)",
+                            query.action
+                        ),
+                    ))
+                }
+                None => {}
+            }
+        }
+        let expanded = Query {
+            user: query.user.clone(),
+            ai: query.ai.clone(),
+            data,
+            action: query.action,
+            context: query.context,
+            request_id: query.request_id.clone(),
+            at: query.at,
+            text: Vec::new(),
+            default_data: None,
+        };
+        let findings = (!query.text.is_empty()).then_some(findings);
+        Ok((Cow::Owned(expanded), findings))
+    }
+
+    /// The decision of a query about a text: it carries what was found, and information the
+    /// register places in no class makes it a deny (for an action on information, U2).
+    pub(super) fn with_findings(
+        &self,
+        mut decision: Decision,
+        query: &Query,
+        findings: TextFindings,
+        language: Language,
+    ) -> Decision {
+        if !findings.unmapped.is_empty() && query.action.requires_data() {
+            if decision.is_allowed() {
+                decision.decision = Verdict::Deny;
+                decision.obligations.clear();
+                decision.incident_channel = self.ai_index.get(&query.ai).map_or_else(
+                    || self.incident_channel.clone(),
+                    |ai| ai.incident_channel.clone(),
+                );
+            }
+            decision
+                .reasons
+                .push(text_unmapped_reason(&findings.unmapped, language));
+        }
+        decision.found = findings.found;
+        decision
+    }
+}
