@@ -65,7 +65,8 @@ pub(crate) struct Decided {
 /// it is sent on as: the one named, or for a system's id its first `models` name, else the id.
 pub(crate) fn system_of<'r>(register: &'r Register, model: &str) -> Option<(&'r AiSystem, String)> {
     if let Some(system) = register.ai_system(model) {
-        let forwarded = crate::compat::models(system)
+        let forwarded = system
+            .models
             .first()
             .cloned()
             .unwrap_or_else(|| system.id.clone());
@@ -74,7 +75,7 @@ pub(crate) fn system_of<'r>(register: &'r Register, model: &str) -> Option<(&'r 
     register
         .ai_systems()
         .iter()
-        .find(|s| crate::compat::models(s).iter().any(|m| m == model))
+        .find(|s| s.models.iter().any(|m| m == model))
         .map(|s| (s, model.to_string()))
 }
 
@@ -99,7 +100,7 @@ impl Gateway {
         let register = policy.engine.register();
         let mut read = openai::read(body, operation)?;
         let (system, forwarded) = match (system_of(register, &read.model), reach) {
-            (Some((system, _)), Reach::Forward) if crate::compat::endpoint(system).is_none() => {
+            (Some((system, _)), Reach::Forward) if system.endpoint.is_none() => {
                 return Err(GatewayError::not_found(
                     "model_not_found",
                     format!("AI system `{}` is in the register but has no `endpoint`, so the gateway does not reach it; GET /v1/models lists the ones you may use", system.id),
@@ -115,23 +116,23 @@ impl Gateway {
             (None, Reach::Decide) => (AiSystem::unregistered(&read.model), read.model.clone()),
         };
         let text_bytes: usize = read.text.iter().map(String::len).sum();
-        if text_bytes > crate::compat::MAX_TEXT_BYTES {
+        if text_bytes > aipolicy::query::MAX_TEXT_BYTES {
             return Err(GatewayError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 crate::error::INVALID_REQUEST,
                 "text_too_large",
                 format!(
                     "the request holds {text_bytes} bytes of text; the gateway reads at most {} bytes ({} MiB) of a request's text",
-                    crate::compat::MAX_TEXT_BYTES,
-                    crate::compat::MAX_TEXT_BYTES >> 20
+                    aipolicy::query::MAX_TEXT_BYTES,
+                    aipolicy::query::MAX_TEXT_BYTES >> 20
                 ),
             ));
         }
         let mut query = Query::new(asker.user.clone(), system.id.clone(), asker.data.clone())
-            .with_action(asker.action);
-        query = crate::compat::with_text(query, std::mem::take(&mut read.text));
+            .with_action(asker.action)
+            .with_text(std::mem::take(&mut read.text));
         if let Some(class) = &self.settings.default_data {
-            query = crate::compat::with_default_data(query, class.clone());
+            query = query.with_default_data(class.clone());
         }
         if let Some(id) = request_id(headers)? {
             query = query.with_request_id(id);
@@ -254,23 +255,16 @@ pub(crate) fn refusal(decided: &Decided) -> GatewayError {
 /// `personnummer (messages[1])`: each kind found and where, never what.
 pub(crate) fn found_in_text(decision: &Decision, places: &[Place]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for value in crate::compat::found(decision) {
-        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("?");
-        let at = value
-            .get("message")
-            .and_then(Value::as_u64)
-            .and_then(|i| places.get(usize::try_from(i).ok()?))
-            .map(|place| {
-                let start = value.get("start").and_then(Value::as_u64).unwrap_or(0);
-                place
-                    .path_at(usize::try_from(start).unwrap_or(0))
-                    .to_string()
-            })
+    for found in &decision.found {
+        // A text of one string has no index: it is the first.
+        let at = places
+            .get(found.message.unwrap_or(0))
+            .map(|place| place.path_at(found.start))
             .unwrap_or_default();
         let item = if at.is_empty() {
-            kind.to_string()
+            found.kind.to_string()
         } else {
-            format!("{kind} ({at})")
+            format!("{} ({at})", found.kind)
         };
         if !out.contains(&item) {
             out.push(item);
@@ -280,17 +274,11 @@ pub(crate) fn found_in_text(decision: &Decision, places: &[Place]) -> Vec<String
 }
 
 /// The kinds found, for `X-AIPolicy-Found`.
-pub(crate) fn kinds_found(decision: &Decision) -> Vec<String> {
-    let mut kinds: Vec<String> = Vec::new();
-    for found in crate::compat::found(decision) {
-        if let Some(kind) = found
-            .get("kind")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        {
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
+pub(crate) fn kinds_found(decision: &Decision) -> Vec<&str> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for found in &decision.found {
+        if !kinds.contains(&&*found.kind) {
+            kinds.push(&found.kind);
         }
     }
     kinds

@@ -14,7 +14,6 @@
 
 pub mod args;
 pub mod asker;
-mod compat;
 mod decide;
 pub mod error;
 pub mod openai;

@@ -247,7 +247,7 @@ impl Gateway {
         for system in register
             .ai_systems()
             .iter()
-            .filter(|s| crate::compat::endpoint(s).is_some())
+            .filter(|s| s.endpoint.is_some())
         {
             let query = Query::new(begun.asker.user.clone(), system.id.clone(), data.clone())
                 .with_action(Action::Use);
@@ -274,7 +274,7 @@ impl Gateway {
             );
             if decision.is_allowed() {
                 let owner = system.owner.clone().unwrap_or_else(|| "aipolicy".into());
-                for name in std::iter::once(&system.id).chain(crate::compat::models(system)) {
+                for name in std::iter::once(&system.id).chain(&system.models) {
                     listed.push(json!({
                         "id": name,
                         "object": "model",

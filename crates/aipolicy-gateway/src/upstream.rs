@@ -103,7 +103,7 @@ impl Upstream {
         decision_id: &str,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<axum::response::Response, GatewayError> {
-        let endpoint = crate::compat::endpoint(system).ok_or_else(|| {
+        let endpoint = system.endpoint.as_deref().ok_or_else(|| {
             GatewayError::not_found(
                 "model_not_reachable",
                 format!("AI system `{}` has no endpoint in the register", system.id),
@@ -223,7 +223,7 @@ pub fn url(endpoint: &str, operation: &str) -> Result<Uri, String> {
 /// register gives no credential (a local model server). A credential that cannot be read is an
 /// error: the request is not forwarded without it.
 fn credential(system: &AiSystem) -> Result<Option<(HeaderName, HeaderValue)>, GatewayError> {
-    let Some(credential) = crate::compat::credential(system) else {
+    let Some(credential) = &system.credential else {
         return Ok(None);
     };
     let fail = |why: String| {
@@ -245,7 +245,8 @@ fn credential(system: &AiSystem) -> Result<Option<(HeaderName, HeaderValue)>, Ga
         .map_err(|problem| fail(format!("`{path}`: {}", problem.message)))?,
         (None, None) => return Err(fail("the register names neither `env` nor `file`".into())),
     };
-    let secret = secret.trim();
+    // A file's first line, as the register's `credential.file` says.
+    let secret = secret.lines().next().unwrap_or_default().trim();
     if secret.is_empty() {
         return Err(fail("it is empty".into()));
     }

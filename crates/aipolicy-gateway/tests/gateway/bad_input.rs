@@ -98,6 +98,7 @@ async fn what_cannot_be_read_is_400() {
         .client
         .post(gateway.url("/v1/chat/completions"))
         .bearer_auth(CHAT_APP)
+        .header("x-aipolicy-user", "anna")
         .header("content-type", "text/plain")
         .body(chat("chatgpt", "Hej", false))
         .send()
