@@ -30,6 +30,9 @@ fn the_openai_python_client_against_the_gateway() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "the openai client's tests failed:\n{said}");
+    assert!(
+        output.status.success(),
+        "the openai client's tests failed:\n{said}"
+    );
     assert!(said.contains(" passed"), "{said}");
 }
