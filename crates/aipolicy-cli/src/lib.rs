@@ -94,6 +94,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// The decision service: the native and the AuthZEN 1.0 API over HTTP (127.0.0.1:8282).
     Serve(aipolicy_server::ServeArgs),
+    /// An OpenAI-compatible gateway in front of the register's AI systems: every request decided before it reaches a model (127.0.0.1:8283).
+    Gateway(aipolicy_gateway::GatewayArgs),
     /// Read a decision log: check its hash chain, count, export, and report for a revision.
     Audit(audit::AuditArgs),
 }
@@ -338,19 +340,37 @@ pub fn main() -> Exit {
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err),
         Command::Audit(args) => audit::run(&args, &mut out, &mut err),
-        Command::Serve(mut args) => {
-            match Clock::from_environment() {
-                Ok(clock) => args.clock = clock,
-                Err(message) => {
-                    let _ = writeln!(err, "error: {message}");
-                    return Exit::InputError;
-                }
+        // The services take "today" from AIPOLICY_TODAY too, and say so when it is set.
+        Command::Serve(mut args) => match Clock::from_environment() {
+            Ok(clock) => {
+                args.clock = clock;
+                drop((out, err));
+                exit_of(aipolicy_server::run(args))
             }
-            drop((out, err));
-            match aipolicy_server::run(args) {
-                code if code == std::process::ExitCode::SUCCESS => Exit::Success,
-                _ => Exit::InputError,
+            Err(message) => bad_clock(&mut err, &message),
+        },
+        Command::Gateway(mut args) => match Clock::from_environment() {
+            Ok(clock) => {
+                args.clock = clock;
+                drop((out, err));
+                exit_of(aipolicy_gateway::run(args))
             }
-        }
+            Err(message) => bad_clock(&mut err, &message),
+        },
     }
+}
+
+/// A service's exit: 0 after a clean shutdown, else 2 (it could not start).
+fn exit_of(code: std::process::ExitCode) -> Exit {
+    if code == std::process::ExitCode::SUCCESS {
+        Exit::Success
+    } else {
+        Exit::InputError
+    }
+}
+
+/// `AIPOLICY_TODAY` holds no day: said, and an input error.
+fn bad_clock(err: &mut impl Write, message: &str) -> Exit {
+    let _ = writeln!(err, "error: {message}");
+    Exit::InputError
 }

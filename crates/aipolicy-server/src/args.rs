@@ -52,7 +52,7 @@ Staff page, for people in a browser (no token; never shows the register's users;
                                    policy's words, the duties of a yes, what is allowed instead
   GET  /matrix[?action=NAME], /policy   the access matrix; the policy text linked to its rules
 
-Token file: one caller a line, `NAME SHA256HEX [admin]` (SHA-256 of the caller's secret,
+Token file: one caller a line, `NAME SHA256HEX [admin] [names-users]` (SHA-256 of the caller's secret,
 `printf %s SECRET | sha256sum`); callers send `Authorization: Bearer SECRET`. Without a token
 file the server only listens on loopback, and every local caller is let in. It is read again on
 every reload, on its own: a broken one (in /v1/status and /metrics) lets in only the callers it
@@ -76,7 +76,7 @@ pub struct ServeArgs {
     /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub schema: Option<PathBuf>,
-    /// Callers and the SHA-256 of their secrets, `NAME SHA256HEX [admin]` a line
+    /// Callers and the SHA-256 of their secrets, `NAME SHA256HEX [admin] [names-users]` a line
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub token_file: Option<PathBuf>,
     /// Scenario folder (or file) every new policy must pass before it is swapped in

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 /// more, lets each connection finish the request it is answering, and returns once all are
 /// closed. A connection that has not sent a request's whole headers within `header_timeout` —
 /// its first request's, or the next one's after an answer — is closed without an answer.
-pub(crate) async fn serve(
+pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
@@ -49,6 +49,35 @@ pub(crate) async fn serve(
     // No new connection is taken while the open ones finish.
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves `app` as [`serve`] does until `shutdown` completes, then waits for the requests in
+/// flight at most `drain` before returning anyway (a stream that never ends does not hold up a
+/// shutdown).
+pub async fn serve_draining(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    drain: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing the requests in flight");
+        let _ = stopping_tx.send(true);
+    };
+    let deadline = async move {
+        let mut rx = stopping_rx;
+        let _ = rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        () = serve(listener, app, header_timeout, signal) => {}
+        () = deadline => {
+            tracing::warn!("requests still in flight after {} ms; stopping anyway", drain.as_millis());
+        }
+    };
 }
 
 /// A connection that could not be taken. One the peer gave up on is nothing; any other (out of

@@ -2,18 +2,18 @@
 
 pub mod args;
 pub mod authzen;
-mod connections;
-mod http;
+pub mod connections;
+pub mod http;
 pub mod json;
 pub mod load;
 pub mod metrics;
 pub mod page;
-mod record;
+pub mod record;
 mod routes;
 pub mod state;
 pub mod time;
 pub mod tokens;
-mod watch;
+pub mod watch;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -197,28 +197,17 @@ impl Server {
                 let _ = state.reload("start").await;
             })
         };
-        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing the requests in flight");
-            let _ = stopping_tx.send(true);
-        };
         let app = routes::router(Arc::clone(&state));
         // A request's headers have the time of the whole request: a connection still sending
         // them is not yet a request that --max-concurrent counts, so this is its only bound.
-        let serve = connections::serve(self.listener, app, state.config.request_timeout, signal);
-        let drain = self.args.shutdown_timeout;
-        let deadline = async move {
-            let mut rx = stopping_rx;
-            let _ = rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(drain).await;
-        };
-        tokio::select! {
-            () = serve => {}
-            () = deadline => {
-                tracing::warn!("requests still in flight after {} ms; stopping anyway", drain.as_millis());
-            }
-        };
+        connections::serve_draining(
+            self.listener,
+            app,
+            state.config.request_timeout,
+            self.args.shutdown_timeout,
+            shutdown,
+        )
+        .await;
         if let Some(watcher) = watcher {
             watcher.abort();
         }
@@ -232,52 +221,83 @@ impl Server {
 /// `--log`, every decision is logged; at shutdown the log's queue is written out before the
 /// process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
-    // Opening a log may connect to PostgreSQL with a blocking client: not on the runtime.
-    let log_args = args.log.clone();
+    let log = open_log(&args.log).await?;
+    let mut server = Server::bind(args).await?;
+    if let Some(log) = &log {
+        tracing::info!(log = %log.name(), sync = server.args.log.log_sync, "decision log");
+        server = server.with_sink(Arc::clone(log) as Arc<dyn AnswerSink>);
+    }
+    reload_on_hangup(server.state());
+    let served = server
+        .run(shutdown_signal())
+        .await
+        .map_err(StartError::Runtime);
+    if let Some(log) = log {
+        flush_log(log).await;
+    }
+    served
+}
+
+/// Opens the decision log `--log` names (`None` without one), off the runtime (opening may
+/// connect to PostgreSQL with a blocking client), and says its warnings in the server's log.
+pub async fn open_log(args: &LogArgs) -> Result<Option<Arc<aipolicy_log::Log>>, StartError> {
+    let log_args = args.clone();
     let opened = tokio::task::spawn_blocking(move || log_args.open())
         .await
         .map_err(|e| StartError::Inputs(format!("cannot open the decision log: {e}")))?
         .map_err(|e| StartError::Inputs(e.to_string()))?;
-    let mut server = Server::bind(args).await?;
-    let log = opened.map(|opened| {
+    Ok(opened.map(|opened| {
         for warning in &opened.warnings {
             tracing::warn!("{warning}");
         }
-        tracing::info!(log = %opened.log.name(), sync = server.args.log.log_sync, "decision log");
         opened.log
-    });
-    if let Some(log) = &log {
-        server = server.with_sink(Arc::clone(log) as Arc<dyn AnswerSink>);
+    }))
+}
+
+/// Writes out the decision log's queue at shutdown, and says how it went.
+pub async fn flush_log(log: Arc<aipolicy_log::Log>) {
+    let queued = aipolicy::log::DecisionSink::queue_depth(&*log);
+    match tokio::task::spawn_blocking(move || log.close().map(|()| log.durable())).await {
+        Ok(Ok(written)) => tracing::info!(queued, written, "decision log flushed"),
+        Ok(Err(e)) => {
+            tracing::error!("decision log: not every record could be written at shutdown: {e}")
+        }
+        Err(e) => tracing::error!("decision log: the flush failed: {e}"),
     }
-    let shutdown = async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            match (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => tracing::info!("SIGTERM"),
-                        _ = int.recv() => tracing::info!("SIGINT"),
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Completes on SIGTERM or SIGINT (on other systems, Ctrl-C): when a service should stop.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM"),
+                    _ = int.recv() => tracing::info!("SIGINT"),
                 }
             }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    };
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Reloads `state`'s policy and token file on every SIGHUP (Unix; elsewhere nothing).
+pub fn reload_on_hangup(state: Arc<State>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         if let Ok(mut hangup) = signal(SignalKind::hangup()) {
-            let state = server.state();
             tokio::spawn(async move {
                 while hangup.recv().await.is_some() {
                     tracing::info!("SIGHUP: reloading");
@@ -286,18 +306,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             });
         }
     }
-    let served = server.run(shutdown).await.map_err(StartError::Runtime);
-    if let Some(log) = log {
-        let queued = aipolicy::log::DecisionSink::queue_depth(&*log);
-        match tokio::task::spawn_blocking(move || log.close().map(|()| log.durable())).await {
-            Ok(Ok(written)) => tracing::info!(queued, written, "decision log flushed"),
-            Ok(Err(e)) => {
-                tracing::error!("decision log: not every record could be written at shutdown: {e}")
-            }
-            Err(e) => tracing::error!("decision log: the flush failed: {e}"),
-        }
-    }
-    served
+    #[cfg(not(unix))]
+    drop(state);
 }
 
 /// Sets up the request log on stderr, runs the service on a multi-threaded runtime and turns
@@ -326,14 +336,20 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 /// Structured logs on stderr: `RUST_LOG` filters (default `info`, or `warn` with `--quiet`).
 pub fn init_logging(args: &ServeArgs) {
+    init_logging_as(args.quiet, args.log_format);
+}
+
+/// Structured logs on stderr in `format`: `RUST_LOG` filters (default `info`, or `warn` when
+/// `quiet`). For every service of this workspace, `aipolicy gateway` too.
+pub fn init_logging_as(quiet: bool, format: args::LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let default = if args.quiet { "warn" } else { "info" };
+    let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match args.log_format {
+    let _ = match format {
         args::LogFormat::Json => builder.json().flatten_event(true).try_init(),
         args::LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

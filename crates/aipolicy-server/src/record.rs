@@ -56,7 +56,7 @@ impl State {
     /// Counts one decision that `caller` asked of `policy`, and keeps its record in `recorder`
     /// for the decision log; returns its id. A request that was not a query (`query` is
     /// `None`: bad JSON) decided nothing about anyone and is not logged.
-    pub(crate) fn record(
+    pub fn record(
         &self,
         recorder: &Recorder,
         policy: &Loaded,
@@ -82,11 +82,7 @@ impl State {
     /// Hands the records of an answer about to be given to the decision log (a queue push).
     /// With `--log-sync`, waits until they are durable, at most until `deadline`: `Err` when
     /// they are not, and then they are never written — the answer must not be given.
-    pub(crate) async fn hand_over(
-        &self,
-        recorder: &Recorder,
-        deadline: Instant,
-    ) -> Result<(), LogError> {
+    pub async fn hand_over(&self, recorder: &Recorder, deadline: Instant) -> Result<(), LogError> {
         let records = recorder.close()?;
         let Some(sink) = &self.sink else {
             return Ok(());

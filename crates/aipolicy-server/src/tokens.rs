@@ -1,5 +1,5 @@
-//! Callers and their tokens: `--token-file F`, one caller a line, `NAME SHA256HEX [admin]` (the
-//! hex SHA-256 of the caller's secret; `#` starts a comment). A request is let in when the
+//! Callers and their tokens: `--token-file F`, one caller a line, `NAME SHA256HEX [admin]
+//! [names-users]` (the hex SHA-256 of the caller's secret; `#` starts a comment). A request is let in when the
 //! SHA-256 of its `Authorization: Bearer SECRET` equals a line's hash, compared in constant time
 //! with every line. The file holds no secret, and no secret is ever logged.
 
@@ -24,6 +24,9 @@ pub struct Caller {
     pub name: std::sync::Arc<str>,
     /// Whether the caller may reload.
     pub admin: bool,
+    /// Whether the caller may name the end user it asks for (`names-users`; the gateway's
+    /// `X-AIPolicy-User`). Without it, a caller asks only as itself.
+    pub names_users: bool,
 }
 
 /// The callers of a token file.
@@ -130,6 +133,7 @@ impl Tokens {
                 let caller = Caller {
                     name: caller.name.clone(),
                     admin: caller.admin && theirs.admin,
+                    names_users: caller.names_users && theirs.names_users,
                 };
                 Some((caller, *hash))
             })
@@ -342,24 +346,26 @@ pub fn read_text(path: &Path) -> Result<String, LoadFailure> {
         })
 }
 
+/// What a line of the token file may say after the hash.
+const LINE: &str = "a line is `NAME SHA256HEX [admin] [names-users]`";
+
 /// One line's caller and hash (its comment and spaces trimmed away), or what is wrong with it.
 fn parse_line(content: &str) -> Result<(Caller, [u8; 32]), String> {
     let fields: Vec<&str> = content.split_whitespace().collect();
-    let (name, hex, admin) = match fields.as_slice() {
-        [name, hex] => (*name, *hex, false),
-        [name, hex, "admin"] => (*name, *hex, true),
-        [_, _, other] => {
-            return Err(format!(
-                "unknown flag `{other}`; a line is `NAME SHA256HEX [admin]`"
-            ))
-        }
-        _ => {
-            return Err(
-                "a line is `NAME SHA256HEX [admin]` (the hex SHA-256 of the caller's secret)"
-                    .to_string(),
-            )
-        }
+    let [name, hex, flags @ ..] = fields.as_slice() else {
+        return Err(format!("{LINE} (the hex SHA-256 of the caller's secret)"));
     };
+    let (mut admin, mut names_users) = (false, false);
+    for flag in flags {
+        let seen = match *flag {
+            "admin" => std::mem::replace(&mut admin, true),
+            "names-users" => std::mem::replace(&mut names_users, true),
+            other => return Err(format!("unknown flag `{other}`; {LINE}")),
+        };
+        if seen {
+            return Err(format!("flag `{flag}` is given twice; {LINE}"));
+        }
+    }
     let hash = parse_hex(hex).ok_or_else(|| {
         format!(
             "caller `{name}`: the hash must be 64 hexadecimal digits (the SHA-256 of the secret, e.g. from `printf %s SECRET | sha256sum`)"
@@ -367,8 +373,9 @@ fn parse_line(content: &str) -> Result<(Caller, [u8; 32]), String> {
     })?;
     Ok((
         Caller {
-            name: name.into(),
+            name: (*name).into(),
             admin,
+            names_users,
         },
         hash,
     ))
@@ -464,5 +471,30 @@ mod tests {
         assert!(e.message.contains("named twice"), "{e}");
         let e = Tokens::parse(&format!("x {h} root\n"), "t").unwrap_err();
         assert!(e.message.contains("unknown flag `root`"), "{e}");
+        let e = Tokens::parse(&format!("x {h} admin admin\n"), "t").unwrap_err();
+        assert!(e.message.contains("given twice"), "{e}");
+    }
+
+    #[test]
+    fn a_caller_may_be_allowed_to_name_users() {
+        let (a, b) = (hash_secret("a"), hash_secret("b"));
+        let tokens = Tokens::parse(
+            &format!("chat {a} names-users\nops {b} names-users admin\n"),
+            "t",
+        )
+        .unwrap();
+        let chat = tokens.check(Some(b"Bearer a")).unwrap();
+        assert!(chat.names_users && !chat.admin);
+        let ops = tokens.check(Some(b"Bearer b")).unwrap();
+        assert!(ops.names_users && ops.admin);
+        // A broken edit keeps a right only where both files give it.
+        let old = Tokens::parse(&format!("chat {a}\n"), "t").unwrap();
+        assert!(
+            !tokens
+                .within(&old)
+                .check(Some(b"Bearer a"))
+                .unwrap()
+                .names_users
+        );
     }
 }

@@ -102,6 +102,7 @@ pub async fn page(
     let caller = Caller {
         name: CALLER.into(),
         admin: false,
+        names_users: false,
     };
     state.record(&recorder, &policy, &caller, Some(&query), &decision);
     let instead = if decision.is_allowed() {
