@@ -5,8 +5,9 @@
 //! themselves (SQLite, JSON Lines, PostgreSQL) live outside the core, in `aipolicy-log`.
 //!
 //! A record holds what was asked and what was decided, never the information itself: the ids
-//! of the data classes, the context's flags, the paragraphs and policies of the reasons and
-//! duties (not their messages). Each record's [`hash`](DecisionRecord::hash) covers its content
+//! of the data classes, the kinds of information found in the query's text (not the text, nor
+//! where in it), the context's flags, the paragraphs and policies of the reasons and duties
+//! (not their messages). Each record's [`hash`](DecisionRecord::hash) covers its content
 //! and the previous record's hash ([`prev_hash`](DecisionRecord::prev_hash)), so that an edited,
 //! inserted or deleted record breaks the chain ([`verify`]).
 
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
-use crate::model::decision::{Decision, Reason, Verdict};
+use crate::model::decision::{Decision, FoundInText, Reason, Verdict};
 use crate::model::query::Query;
 
 /// The `prevHash` of the first record of a log: no record came before it.
@@ -76,8 +77,19 @@ pub struct DecisionRecord {
     pub ai: String,
     /// The action.
     pub action: String,
-    /// The data classes' ids.
+    /// The data classes the decision was made on: the query's `data` as declared, then each
+    /// class that what was found in its `text` raised and `data` did not already name (in the
+    /// order of [`found`](Self::found) in the decision), or, when both are empty, the class
+    /// the query was given to take instead (a gateway's default). A supervisor sees what the
+    /// decision weighed, not only what the caller declared.
     pub data: Vec<String>,
+    /// The kinds of information found in the query's `text` (`personnummer`, `email`, `health`,
+    /// `pattern`, …: [`FoundInText::kind`]), sorted, without repeats. Never the text, nor
+    /// where in it: a kind is not personal data. Absent (JSON key `found`) when the query had
+    /// no text or nothing was found, so that a record without text is written, and hashed,
+    /// exactly as before the key existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub found: Vec<String>,
     /// The context flags that were set (only `true` ones; the rest default to false).
     pub context: BTreeMap<String, bool>,
     /// `allow` or `deny`.
@@ -141,7 +153,8 @@ impl DecisionRecord {
             unit,
             ai: query.ai.clone(),
             action: query.action.as_str().to_string(),
-            data: query.data.clone(),
+            data: decided_on(query, &decision.found),
+            found: found_kinds(&decision.found),
             context,
             decision: decision.decision,
             reasons: decision.reasons.iter().map(Cited::from).collect(),
@@ -168,6 +181,7 @@ impl DecisionRecord {
             ai: &self.ai,
             action: &self.action,
             data: &self.data,
+            found: &self.found,
             context: &self.context,
             decision: self.decision,
             reasons: &self.reasons,
@@ -206,11 +220,43 @@ struct Content<'a> {
     ai: &'a str,
     action: &'a str,
     data: &'a [String],
+    /// Left out when empty, as in the record: the content of a record without text is what it
+    /// was before `found` existed, so that every log written before still verifies.
+    #[serde(skip_serializing_if = "is_empty")]
+    found: &'a [String],
     context: &'a BTreeMap<String, bool>,
     decision: Verdict,
     reasons: &'a [Cited],
     obligations: &'a [Cited],
     prev_hash: &'a str,
+}
+
+fn is_empty(list: &&[String]) -> bool {
+    list.is_empty()
+}
+
+/// The data classes a decision was made on: what the engine decided `query` on, taken from
+/// what it found ([`Engine::decide`] joins the classes found in the text to the declared ones,
+/// and takes the query's default class when it then has none).
+fn decided_on(query: &Query, found: &[FoundInText]) -> Vec<String> {
+    let mut data = query.data.clone();
+    for class in found.iter().filter_map(|f| f.class.as_deref()) {
+        if !data.iter().any(|id| id == class) {
+            data.push(class.to_string());
+        }
+    }
+    if data.is_empty() {
+        data.extend(query.default_data.iter().cloned());
+    }
+    data
+}
+
+/// The kinds of what was found, sorted, each once: what the log keeps of a text.
+fn found_kinds(found: &[FoundInText]) -> Vec<String> {
+    let mut kinds: Vec<String> = found.iter().map(|f| f.kind.to_string()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
 }
 
 /// Feeds serialized JSON straight into the hash, without a buffer.
@@ -421,7 +467,8 @@ impl Pseudonymizer {
         format!("{}{}", Self::PREFIX, hex(&bytes[..16]))
     }
 
-    /// Replaces the record's user id by its pseudonym.
+    /// Replaces the record's user id by its pseudonym. Nothing else changes: the kinds found
+    /// in a text (`found`) and the data classes are not personal data.
     pub fn apply(&self, record: &mut DecisionRecord) {
         record.user = self.pseudonym(&record.user);
     }
@@ -516,6 +563,7 @@ mod tests {
             ai: "copilot-chat".into(),
             action: "use".into(),
             data: vec!["intern".into()],
+            found: vec![],
             context: BTreeMap::new(),
             decision: Verdict::Deny,
             reasons: vec![Cited {
@@ -557,6 +605,126 @@ mod tests {
             record.context,
             BTreeMap::from([("humanReview".to_string(), true)])
         );
+    }
+
+    #[test]
+    fn a_record_keeps_the_kinds_found_and_the_classes_decided_on_never_the_text() {
+        let engine = Engine::bundled()
+            .unwrap()
+            .with_clock(crate::clock::Clock::fixed(
+                crate::clock::parse_date("2026-12-07").unwrap(),
+            ));
+        let note = "Anteckning: 19811218-9876 ringde från 070-123 45 67 om sin diagnos.";
+        let query = crate::Query::new(
+            crate::UserRef::registered("bertil"),
+            "lokal-sprakmodell",
+            ["intern"],
+        )
+        .with_text([note, "Och 19811218-9876 igen."]);
+        let decision = engine.decide(&query).unwrap();
+        assert!(decision.found.len() >= 4, "{:?}", decision.found);
+        let origin = Origin {
+            decision_id: "d",
+            time: std::time::SystemTime::UNIX_EPOCH,
+            policy_revision: "r",
+            caller: "test",
+        };
+        let mut record = DecisionRecord::new(origin, &engine, &query, &decision);
+        // Sorted, each once, though the personnummer was found twice and after the phone.
+        assert_eq!(record.found, ["health", "personnummer", "phone"]);
+        // Declared first, then the classes found, in the order found.
+        assert_eq!(
+            record.data,
+            ["intern", "personuppgifter", "kansliga-personuppgifter"]
+        );
+        record.link(GENESIS);
+        let line = serde_json::to_string(&record).unwrap();
+        assert!(
+            line.contains(r#""found":["health","personnummer","phone"]"#),
+            "{line}"
+        );
+        for text in ["19811218", "9876", "070", "diagnos", "Anteckning"] {
+            assert!(!line.contains(text), "the record holds `{text}`: {line}");
+        }
+        // The kinds are hashed: an edited kind breaks the chain.
+        let mut edited = record.clone();
+        edited.found.pop();
+        assert_ne!(edited.content_hash(), record.hash);
+        // A pseudonym replaces the user, and only the user.
+        let mut pseudonymized = record.clone();
+        Pseudonymizer::new(b"a key of sixteen bytes or more").apply(&mut pseudonymized);
+        assert_ne!(pseudonymized.user, record.user);
+        assert_eq!(pseudonymized.found, record.found);
+        assert_eq!(pseudonymized.data, record.data);
+        // Read back as written.
+        let back: DecisionRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(back.content_hash(), back.hash);
+    }
+
+    #[test]
+    fn a_query_without_text_is_recorded_on_its_declared_or_default_data() {
+        let engine = Engine::bundled().unwrap();
+        let origin = Origin {
+            decision_id: "d",
+            time: std::time::SystemTime::UNIX_EPOCH,
+            policy_revision: "r",
+            caller: "test",
+        };
+        let declared = crate::Query::new(
+            crate::UserRef::registered("anna"),
+            "copilot-chat",
+            ["intern"],
+        );
+        let decision = engine.decide(&declared).unwrap();
+        let record = DecisionRecord::new(origin, &engine, &declared, &decision);
+        assert_eq!(
+            (record.data.as_slice(), record.found.len()),
+            (&["intern".to_string()][..], 0)
+        );
+        assert!(!serde_json::to_string(&record).unwrap().contains("found"));
+        // A text where nothing is found, no data declared: the default class decided.
+        let defaulted = crate::Query::new(
+            crate::UserRef::registered("anna"),
+            "copilot-chat",
+            Vec::<String>::new(),
+        )
+        .with_text(["Hur skriver jag en bra kallelse?"])
+        .with_default_data("intern");
+        let decision = engine.decide(&defaulted).unwrap();
+        let record = DecisionRecord::new(origin, &engine, &defaulted, &decision);
+        assert_eq!(record.data, ["intern"]);
+        assert!(record.found.is_empty());
+    }
+
+    /// Two linked records as `aipolicy` wrote them before `found` existed (commit b51cbc5), with
+    /// the hashes that code computed: a log written then must verify now, unchanged.
+    const BEFORE_FOUND: [&str; 2] = [
+        r#"{"decisionId":"0192f7a4-3c1e-7000-8000-000000000001","time":"2026-11-25T14:03:07.123Z","policyRevision":"sha256:4f2a","requestId":"req-1","caller":"aipolicy check","user":"anna","roles":["employee"],"unit":"Socialförvaltningen","ai":"copilot-chat","action":"use","data":["personuppgifter","intern"],"context":{"humanReview":true},"decision":"deny","reasons":[{"policy":"u3-public-ai","paragraph":"U3"}],"obligations":[],"hash":"f18164a769fbedabe8bd352fb128a50eff8a3c16f0a8d038e5a2a61f3fa4d93b","prevHash":""}"#,
+        r#"{"decisionId":"0192f7a4-3c1e-7000-8000-000000000002","time":"2026-11-25T14:03:08.000Z","policyRevision":"sha256:4f2a","requestId":null,"caller":"aipolicy check","user":"anna","roles":["employee"],"unit":null,"ai":"copilot-chat","action":"use","data":["oppen"],"context":{},"decision":"allow","reasons":[],"obligations":[{"policy":"u1-review","paragraph":"U1"}],"hash":"31a72b23160c8a73457d90278eff06490c565f519b048a1fa79e5e5de68e9583","prevHash":"f18164a769fbedabe8bd352fb128a50eff8a3c16f0a8d038e5a2a61f3fa4d93b"}"#,
+    ];
+
+    #[test]
+    fn a_log_written_before_found_existed_still_verifies_and_is_written_back_the_same() {
+        let records: Vec<DecisionRecord> = BEFORE_FOUND
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(records.iter().all(|r| r.found.is_empty()));
+        let verified = check(&records).unwrap();
+        assert_eq!(verified.records, 2);
+        assert_eq!(
+            verified.last_hash.as_deref(),
+            Some("31a72b23160c8a73457d90278eff06490c565f519b048a1fa79e5e5de68e9583")
+        );
+        // Written again (an export), each line is what it was.
+        for (record, line) in records.iter().zip(BEFORE_FOUND) {
+            assert_eq!(serde_json::to_string(record).unwrap(), line);
+        }
+        // An old record given kinds is no longer the record that was hashed.
+        let mut added = records[0].clone();
+        added.found = vec!["personnummer".into()];
+        assert_ne!(added.content_hash(), added.hash);
     }
 
     fn chain(n: usize) -> Vec<DecisionRecord> {

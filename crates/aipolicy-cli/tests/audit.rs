@@ -587,3 +587,128 @@ fn the_report_renders_in_a_browser_with_its_chart() {
         "the chart's lines are not drawn ({line} coloured pixels)"
     );
 }
+
+/// A personnummer in a query's text: what must never reach the log, in any of its spellings.
+const PERSONNUMMER: &str = "19811218-9876";
+const PERSONNUMMER_SPELLINGS: [&str; 3] = ["19811218", "811218-9876", "8112189876"];
+
+/// Whether any file in `dir` (a log and what a database keeps beside it: `-wal`, `-shm`)
+/// holds one of the personnummer's spellings, byte for byte.
+fn personnummer_in_files(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for spelling in PERSONNUMMER_SPELLINGS {
+            if bytes
+                .windows(spelling.len())
+                .any(|w| w == spelling.as_bytes())
+            {
+                found.push(format!("{}: {spelling}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let sqlite_log = format!("sqlite:{}", db.display());
+    let jsonl = dir.path().join("audit.jsonl");
+    let jsonl_log = format!("jsonl:{}", jsonl.display());
+    let query = format!(
+        r#"{{"user":"anna","ai":"copilot-chat","data":"intern","text":"Ring {PERSONNUMMER} om ärendet."}}"#
+    );
+    let out = aipolicy(
+        &["check", "--query", &query, "--log", &sqlite_log, "-q"],
+        "",
+    );
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1));
+    let key = dir.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let key_arg = format!("@{}", key.display());
+    let out = aipolicy(
+        &[
+            "batch",
+            "--log",
+            &jsonl_log,
+            "--log-pseudonymize",
+            &key_arg,
+            "-q",
+        ],
+        &format!("{query}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The decision says where it found the number (never the number itself)...
+    let decided: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decided["found"][0]["kind"], "personnummer", "{decided}");
+
+    // ...and the log keeps the kind and the class it raised: the SQLite row of `check`,
+    let row: (String, String) = sqlite(&db)
+        .query_row("SELECT found, data FROM decisions", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        row,
+        (
+            r#"["personnummer"]"#.to_string(),
+            r#"["intern","personuppgifter"]"#.to_string()
+        )
+    );
+    // the JSON Lines record of `batch`, pseudonymized: the user, not the kinds.
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&jsonl).unwrap().trim()).unwrap();
+    assert_eq!(line["found"], serde_json::json!(["personnummer"]));
+    assert_eq!(
+        line["data"],
+        serde_json::json!(["intern", "personuppgifter"])
+    );
+    assert!(line["user"].as_str().unwrap().starts_with("p-"), "{line}");
+    // No file of either log holds the number.
+    assert_eq!(personnummer_in_files(dir.path()), Vec::<String>::new());
+
+    for log in [&sqlite_log, &jsonl_log] {
+        assert_eq!(verify(log).0, 0, "{}", verify(log).1);
+        assert_eq!(summary(log)["byFound"]["personnummer"], 1);
+        // The CSV export has the kinds in a column of their own.
+        let out = aipolicy(&["audit", "export", "--log", log, "--format", "csv"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        // No field of these records has a comma or a quote: a split reads them.
+        let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        let at = lines[0].iter().position(|h| *h == "found").unwrap();
+        assert_eq!(lines[0][at - 1], "data");
+        assert_eq!(lines[1][at], "personnummer");
+        assert_eq!(lines[1][at - 1], "intern;personuppgifter");
+        // The report counts the kinds, in Swedish and English.
+        let report = dir.path().join("report.html");
+        let out = aipolicy(
+            &[
+                "audit",
+                "report",
+                "--log",
+                log,
+                "-o",
+                &report.display().to_string(),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let page = std::fs::read_to_string(&report).unwrap();
+        assert!(
+            page.contains("Hittat i texten · Found in the text"),
+            "no table of what was found"
+        );
+        assert!(page.contains("<code>personnummer</code>"), "{page}");
+        assert!(page.contains("ett personnummer · a personal identity number"));
+        for output in [&csv, &page] {
+            for spelling in PERSONNUMMER_SPELLINGS {
+                assert!(!output.contains(spelling), "`{spelling}` in {output}");
+            }
+        }
+        std::fs::remove_file(&report).unwrap();
+    }
+}

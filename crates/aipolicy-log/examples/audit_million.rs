@@ -59,6 +59,7 @@ fn record(i: usize) -> DecisionRecord {
         }
         .into(),
         data: vec!["intern".into()],
+        found: vec![],
         context: BTreeMap::new(),
         decision: if deny { Verdict::Deny } else { Verdict::Allow },
         reasons: if deny {

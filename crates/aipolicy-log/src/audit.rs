@@ -89,7 +89,7 @@ pub(crate) fn deny_paragraphs(record: &DecisionRecord) -> Vec<&str> {
 }
 
 /// The counts of `audit summary` (pinned keys: `total`, `allow`, `deny`, `byParagraph`,
-/// `byAiSystem`, `byUnit`, `byAction`).
+/// `byAiSystem`, `byUnit`, `byAction`, `byFound`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -108,6 +108,9 @@ pub struct Summary {
     pub by_unit: BTreeMap<String, u64>,
     /// Records by action.
     pub by_action: BTreeMap<String, u64>,
+    /// Records by the kind of information found in the query's text (`personnummer`, …; a
+    /// record with two kinds counts under each). Records without text count under none.
+    pub by_found: BTreeMap<String, u64>,
     /// Denies by AI system.
     pub deny_by_ai_system: BTreeMap<String, u64>,
     /// Denies by unit.
@@ -161,6 +164,9 @@ impl Summary {
         bump(&mut self.by_ai_system, &record.ai);
         bump(&mut self.by_unit, unit_name(record));
         bump(&mut self.by_action, &record.action);
+        for kind in &record.found {
+            bump(&mut self.by_found, kind);
+        }
         if record.is_deny() {
             self.deny += 1;
             bump(&mut self.deny_by_ai_system, &record.ai);
@@ -212,11 +218,12 @@ impl Summary {
             "decisions: {} (allow {}, deny {})",
             self.total, self.allow, self.deny
         )?;
-        let tables: [(&str, &BTreeMap<String, u64>); 6] = [
+        let tables: [(&str, &BTreeMap<String, u64>); 7] = [
             ("denies by paragraph", &self.by_paragraph),
             ("by AI system", &self.by_ai_system),
             ("by unit", &self.by_unit),
             ("by action", &self.by_action),
+            ("found in the text (kinds)", &self.by_found),
             ("denies by AI system", &self.deny_by_ai_system),
             (
                 "denies beyond the AI system's approval (§3, U0, U3)",
@@ -251,11 +258,12 @@ impl Summary {
         writeln!(out, "# Decision log summary\n\n{}\n", self.period())?;
         writeln!(out, "| decisions | allow | deny |\n|---:|---:|---:|")?;
         writeln!(out, "| {} | {} | {} |", self.total, self.allow, self.deny)?;
-        let tables: [(&str, &str, &BTreeMap<String, u64>); 5] = [
+        let tables: [(&str, &str, &BTreeMap<String, u64>); 6] = [
             ("Denies by paragraph", "paragraph", &self.by_paragraph),
             ("By AI system", "AI system", &self.by_ai_system),
             ("By unit", "unit", &self.by_unit),
             ("By action", "action", &self.by_action),
+            ("Found in the text", "kind", &self.by_found),
             (
                 "Denies beyond the AI system's approval (§3, U0, U3)",
                 "AI system",
@@ -373,14 +381,15 @@ pub fn summary(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ExportFormat {
-    /// One row a record; lists joined with `;`, reasons and duties as `PARAGRAPH policy`.
+    /// One row a record; lists joined with `;` (`found`: the kinds found in the text, never
+    /// the text), reasons and duties as `PARAGRAPH policy`.
     Csv,
     /// The records as they are kept, one JSON object a line (the chain checkable as is).
     Jsonl,
 }
 
-/// The CSV header of `audit export --format csv`: the record's names.
-pub const CSV_HEADER: [&str; 17] = [
+/// The CSV header of `audit export --format csv`: the record's names, in its order.
+pub const CSV_HEADER: [&str; 18] = [
     "decisionId",
     "time",
     "policyRevision",
@@ -392,6 +401,7 @@ pub const CSV_HEADER: [&str; 17] = [
     "ai",
     "action",
     "data",
+    "found",
     "context",
     "decision",
     "reasons",
@@ -445,6 +455,7 @@ pub fn export(
                     r.ai.clone(),
                     r.action.clone(),
                     r.data.join(";"),
+                    r.found.join(";"),
                     context.join(";"),
                     r.decision.to_string(),
                     cited(&r.reasons),

@@ -8,7 +8,8 @@
 //! order. Only the short insert is serialized; deciding is not. Without `--log-sync` a batch
 //! commits with `synchronous_commit = off` (a crash of the database server can lose its last
 //! moments of commits; a crash of an aipolicy server loses only its queue); with it, each
-//! commit is on disk before the decisions wait for it are answered.
+//! commit is on disk before the decisions wait for it are answered. A table made before records
+//! had `found` gets the column when a writer connects.
 
 use aipolicy::log::{Anchor, DecisionRecord, LogError, GENESIS};
 use postgres::{Client, NoTls};
@@ -67,6 +68,17 @@ fn anchor_of(client: &mut impl postgres::GenericClient) -> Result<Anchor, postgr
     })
 }
 
+/// Whether the table `decisions` (the one the search path finds) has the column `found`.
+fn has_found(client: &mut impl postgres::GenericClient) -> Result<bool, postgres::Error> {
+    client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute
+             WHERE attrelid = to_regclass('decisions') AND attname = 'found' AND NOT attisdropped)",
+            &[],
+        )?
+        .try_get(0)
+}
+
 /// A writer's connection.
 pub struct PostgresStore {
     url: String,
@@ -92,6 +104,15 @@ impl PostgresStore {
             .map_err(fail)?;
         tx.batch_execute(&row::create_table("BIGINT"))
             .map_err(fail)?;
+        // Looked up first: `ALTER TABLE` takes the table's exclusive lock even when the column
+        // is there, and would wait for (and hold up behind it) every audit reading the log.
+        if !has_found(&mut tx).map_err(fail)? {
+            // `IF NOT EXISTS` as well: a writer of another program may have added it.
+            tx.batch_execute(
+                "ALTER TABLE decisions ADD COLUMN IF NOT EXISTS found TEXT NOT NULL DEFAULT '[]'",
+            )
+            .map_err(fail)?;
+        }
         tx.execute(
             "INSERT INTO log_meta (key, value) VALUES ('format', '1') ON CONFLICT (key) DO NOTHING",
             &[],
@@ -232,6 +253,9 @@ impl Store for PostgresStore {
 pub struct PostgresSource {
     url: String,
     client: Client,
+    /// The columns read ([`row::select_columns`]): a log no writer has opened since `found`
+    /// existed is read as it is, not changed.
+    columns: String,
 }
 
 impl std::fmt::Debug for PostgresSource {
@@ -257,9 +281,12 @@ impl PostgresSource {
                 "the database has no table `decisions` (a log is made by --log postgres://… on check, batch or serve)",
             ));
         }
+        let columns =
+            row::select_columns(has_found(&mut client).map_err(|e| error(url, "cannot read", e))?);
         Ok(PostgresSource {
             url: url.to_string(),
             client,
+            columns,
         })
     }
 }
@@ -300,7 +327,10 @@ impl Source for PostgresSource {
         let mut tx = self.client.transaction().map_err(fail)?;
         let mut rows = tx
             .query_raw(
-                &format!("SELECT seq, {COLUMNS} FROM decisions{clause} ORDER BY seq"),
+                &format!(
+                    "SELECT seq, {} FROM decisions{clause} ORDER BY seq",
+                    self.columns
+                ),
                 params,
             )
             .map_err(fail)?;

@@ -520,6 +520,7 @@ mod tests {
             ai: "copilot-chat".into(),
             action: "use".into(),
             data: vec!["intern".into()],
+            found: vec![],
             context: BTreeMap::new(),
             decision: Verdict::Allow,
             reasons: Vec::new(),

@@ -1,7 +1,8 @@
 //! `aipolicy audit report --format html`: one self-contained page for a revision (the audit,
 //! not the policy's): whether the chain is whole, the totals, the denies per paragraph over
-//! time as a chart, the AI systems most often asked beyond their approval, the units and
-//! the policy revisions in force. No script, no fetched resource; printable.
+//! time as a chart, the AI systems most often asked beyond their approval, the units, the
+//! kinds of information found in the queries' texts and the policy revisions in force. No
+//! script, no fetched resource; printable.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -280,6 +281,7 @@ pub fn html(report: &Report) -> String {
                     }
                 }
                 (counts_table("Handlingar · Actions", "Handling (action)", &s.by_action, false))
+                (found_table(&s.by_found))
                 h2 { "Policyrevisioner i kraft · Policy revisions in force" }
                 @if s.policy_revisions.is_empty() {
                     p { "Inga beslut under perioden." }
@@ -291,7 +293,7 @@ pub fn html(report: &Report) -> String {
                         }
                     }
                 }
-                p.meta { "Loggen innehåller inte informationen själv, bara vilka informationsklasser som angavs. The log holds no information itself, only the ids of the data classes named." }
+                p.meta { "Loggen innehåller inte informationen själv, bara vilka informationsklasser beslutet gällde och vilka slag av uppgifter som hittades i frågans text, aldrig texten. The log holds no information itself, only the ids of the data classes the decision was made on and the kinds of information found in the query's text, never the text." }
             }
         }
     };
@@ -315,6 +317,37 @@ fn verification(v: &Verification) -> Markup {
         Verification::Unreadable { position, what } => html! {
             p.bad { strong { "Kedjan är bruten. The hash chain is broken: " } "record " (position) ", " (what.to_string()) "." }
         },
+    }
+}
+
+/// What a kind found in a text is, in Swedish and English (`personnummer`: "ett personnummer ·
+/// a personal identity number"); empty for a kind this version does not know.
+fn kind_described(kind: &str) -> String {
+    use aipolicy::model::text_classes::{PATTERN_KIND, WORD_KIND};
+    match kind {
+        PATTERN_KIND => "registrets eget mönster · the register's own pattern".to_string(),
+        WORD_KIND => "registrets egna ord · the register's own words".to_string(),
+        _ => aipolicy::text::Kind::from_name(kind).map_or_else(String::new, |k| {
+            format!("{} · {}", k.described(true), k.described(false))
+        }),
+    }
+}
+
+/// The records by the kinds of information found in their texts.
+fn found_table(by_found: &BTreeMap<String, u64>) -> Markup {
+    html! {
+        h2 { "Hittat i texten · Found in the text" }
+        p.meta { "Beslut vars fråga hade en text där uppgifter av slaget hittades (ett beslut räknas under varje slag som hittades). Bara slaget loggas, aldrig texten eller var i den. Decisions whose query had a text in which information of the kind was found; only the kind is logged, never the text." }
+        @if by_found.is_empty() {
+            p { "Inga under perioden. None in the period." }
+        } @else {
+            table {
+                tr { th { "Slag (found)" } th { "Vad det är · What it is" } th.n { "Beslut" } }
+                @for (kind, count) in sorted(by_found) {
+                    tr { td { code { (kind) } } td { (kind_described(kind)) } td.n { (count) } }
+                }
+            }
+        }
     }
 }
 

@@ -1,13 +1,33 @@
 //! A record as a row of text columns: one layout for SQLite and PostgreSQL.
+//!
+//! `found` came after the first logs were written: it is the table's last column, so that a
+//! table made then and given the column ([`ADD_FOUND`]) has the layout of one made now, and a
+//! log that was never opened by a writer since is read with `'[]'` in its place
+//! ([`select_columns`]).
 
 use aipolicy::log::{Cited, DecisionRecord};
 use aipolicy::Verdict;
 
 /// The columns after `seq`, in order; `"user"` is quoted (a reserved word in PostgreSQL).
-pub const COLUMNS: &str = r#"decision_id, time, policy_revision, request_id, caller, "user", roles, unit, ai, action, data, context, decision, reasons, obligations, hash, prev_hash"#;
+pub const COLUMNS: &str = r#"decision_id, time, policy_revision, request_id, caller, "user", roles, unit, ai, action, data, context, decision, reasons, obligations, hash, prev_hash, found"#;
 
 /// How many columns [`COLUMNS`] names.
-pub const WIDTH: usize = 17;
+pub const WIDTH: usize = 18;
+
+/// Gives a table made before `found` existed its column: its records found nothing (they
+/// were written without it, and are hashed without it). PostgreSQL's form adds `IF NOT EXISTS`.
+pub const ADD_FOUND: &str = "ALTER TABLE decisions ADD COLUMN found TEXT NOT NULL DEFAULT '[]'";
+
+/// The columns to read, [`COLUMNS`] in order: `found` is read as `'[]'` from a table that has
+/// not got the column (a log no writer of this version has opened; a reader does not change
+/// the log it reads).
+pub fn select_columns(has_found: bool) -> String {
+    if has_found {
+        COLUMNS.to_string()
+    } else {
+        COLUMNS.replace(", found", ", '[]' AS found")
+    }
+}
 
 /// The table's columns, their types named by the database (`TEXT`, and the key's type).
 pub fn create_table(seq_type: &str) -> String {
@@ -30,7 +50,8 @@ pub fn create_table(seq_type: &str) -> String {
     reasons TEXT NOT NULL,
     obligations TEXT NOT NULL,
     hash TEXT NOT NULL,
-    prev_hash TEXT NOT NULL
+    prev_hash TEXT NOT NULL,
+    found TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
 CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"#
@@ -58,6 +79,7 @@ pub fn to_columns(record: &DecisionRecord) -> [Option<String>; WIDTH] {
         Some(json(&record.obligations)),
         Some(record.hash.clone()),
         Some(record.prev_hash.clone()),
+        Some(json(&record.found)),
     ]
 }
 
@@ -110,6 +132,7 @@ fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, String
         "obligations",
         "hash",
         "prev_hash",
+        "found",
     ];
     let text = |i: usize| {
         columns[i]
@@ -147,6 +170,7 @@ fn from_columns(columns: [Option<&str>; WIDTH]) -> Result<DecisionRecord, String
         ai: text(8)?,
         action: text(9)?,
         data: json(&columns, 10, NAMES[10])?,
+        found: json(&columns, 17, NAMES[17])?,
         context: json(&columns, 11, NAMES[11])?,
         decision,
         reasons: json::<Vec<Cited>>(&columns, 13, NAMES[13])?,

@@ -4,7 +4,7 @@
 //! place in the log; `log_meta` holds where the chain starts after a purge. Each batch is one
 //! `BEGIN IMMEDIATE` transaction that reads the last row's hash first, so that several
 //! processes writing one file (a service and `aipolicy check --log` beside it) keep one
-//! chain. `--log-sync` sets `synchronous = FULL` (each commit on disk before the decision is
+//! chain. A file made before records had `found` gets the column when a writer opens it. `--log-sync` sets `synchronous = FULL` (each commit on disk before the decision is
 //! answered); by default `synchronous = NORMAL`: a commit survives the process being killed,
 //! and only the last commits before a power cut can be lost.
 
@@ -36,7 +36,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (or creates) the log file and its tables.
     pub fn open(path: &Path) -> Result<SqliteStore, LogError> {
-        let connection =
+        let mut connection =
             Connection::open(path).map_err(|e| error(path, "cannot open or create", e))?;
         connection
             .busy_timeout(BUSY_TIMEOUT)
@@ -48,6 +48,7 @@ impl SqliteStore {
         connection
             .execute_batch(&row::create_table("INTEGER"))
             .map_err(|e| error(path, "cannot create the tables", e))?;
+        add_found(&mut connection).map_err(|e| error(path, "cannot add the column `found`", e))?;
         check_format(&connection, path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
@@ -55,6 +56,29 @@ impl SqliteStore {
             synchronous_full: false,
         })
     }
+}
+
+/// Whether the table `decisions` has the column `found`.
+fn has_found(connection: &Connection) -> rusqlite::Result<bool> {
+    connection.query_row(
+        "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = 'found'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )
+}
+
+/// Gives a table made before `found` existed its column. SQLite has no `ADD COLUMN IF NOT
+/// EXISTS`: the check and the change are one write transaction, so that two processes opening
+/// the old file together do not both add it.
+fn add_found(connection: &mut Connection) -> rusqlite::Result<()> {
+    if has_found(connection)? {
+        return Ok(());
+    }
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !has_found(&tx)? {
+        tx.execute_batch(row::ADD_FOUND)?;
+    }
+    tx.commit()
 }
 
 /// The log's format version, written into a new log and checked in an old one.
@@ -199,6 +223,9 @@ impl Store for SqliteStore {
 pub struct SqliteSource {
     path: PathBuf,
     connection: Connection,
+    /// The columns read ([`row::select_columns`]): a file no writer has opened since `found`
+    /// existed is read as it is, not changed.
+    columns: String,
 }
 
 impl SqliteSource {
@@ -219,9 +246,12 @@ impl SqliteSource {
         connection
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| error(path, "cannot open", e))?;
+        let columns =
+            row::select_columns(has_found(&connection).map_err(|e| error(path, "cannot read", e))?);
         Ok(SqliteSource {
             path: path.to_path_buf(),
             connection,
+            columns,
         })
     }
 }
@@ -254,7 +284,8 @@ impl Source for SqliteSource {
         let mut statement = self
             .connection
             .prepare(&format!(
-                "SELECT seq, {COLUMNS} FROM decisions{clause} ORDER BY seq"
+                "SELECT seq, {} FROM decisions{clause} ORDER BY seq",
+                self.columns
             ))
             .map_err(fail)?;
         let mut rows = statement.query(params_from_iter(values)).map_err(fail)?;

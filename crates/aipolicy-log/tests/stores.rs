@@ -29,7 +29,18 @@ fn record(i: usize, time: &str) -> DecisionRecord {
             .then(|| "Socialförvaltningen".to_string()),
         ai: if deny { "chatgpt" } else { "copilot-chat" }.into(),
         action: "use".into(),
-        data: vec!["intern".into()],
+        data: if i.is_multiple_of(5) {
+            vec!["intern".into(), "personuppgifter".into()]
+        } else {
+            vec!["intern".into()]
+        },
+        // Every fifth record is about a text with a personnummer in it (the rest had none):
+        // both shapes of record go through each store and verify.
+        found: if i.is_multiple_of(5) {
+            vec!["personnummer".into()]
+        } else {
+            vec![]
+        },
         context: BTreeMap::from([("humanReview".to_string(), true)]),
         decision: if deny { Verdict::Deny } else { Verdict::Allow },
         reasons: if deny {
@@ -92,6 +103,11 @@ fn exercise(open_store: &dyn Fn() -> Box<dyn Store>, open_source: &dyn Fn() -> B
     assert_eq!((summary.total, summary.deny), (100, 34));
     assert_eq!(summary.by_paragraph.get("U3"), Some(&34));
     assert_eq!(summary.by_ai_system.get("chatgpt"), Some(&34));
+    // Every fifth record found a personnummer; the kinds come back from each store.
+    assert_eq!(
+        summary.by_found,
+        BTreeMap::from([("personnummer".to_string(), 20)])
+    );
 
     // Opening with a retention of one year purges the 2020 records.
     let retention: Retention = "1y".parse().unwrap();
@@ -295,4 +311,260 @@ fn several_postgres_writers_keep_one_chain() {
         Verification::Broken(broken) => assert_eq!(broken.position, 500),
         other => panic!("{other:?}"),
     }
+}
+
+/// Two linked records as `aipolicy` wrote them before records had `found` (commit b51cbc5),
+/// with the hashes that code computed.
+const BEFORE_FOUND: &str = include_str!("fixtures/before-found.jsonl");
+
+fn before_found() -> Vec<DecisionRecord> {
+    BEFORE_FOUND
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The tables as `aipolicy` made them before records had `found` (commit b51cbc5), and
+/// [`BEFORE_FOUND`]'s records in them as it wrote them: SQL for either database.
+fn old_layout_sql(seq_type: &str) -> String {
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let json = |value: &dyn erased_json::Json| quote(&value.json());
+    let mut sql = format!(
+        r#"CREATE TABLE decisions (
+    seq {seq_type} PRIMARY KEY,
+    decision_id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    policy_revision TEXT NOT NULL,
+    request_id TEXT,
+    caller TEXT NOT NULL,
+    "user" TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    unit TEXT,
+    ai TEXT NOT NULL,
+    action TEXT NOT NULL,
+    data TEXT NOT NULL,
+    context TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    obligations TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL
+);
+CREATE INDEX decisions_time ON decisions (time);
+CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO log_meta (key, value) VALUES ('format', '1');
+"#
+    );
+    for (seq, r) in before_found().iter().enumerate() {
+        let values = [
+            quote(&r.decision_id),
+            quote(&r.time),
+            quote(&r.policy_revision),
+            r.request_id.as_deref().map_or("NULL".into(), quote),
+            quote(&r.caller),
+            quote(&r.user),
+            json(&r.roles),
+            r.unit.as_deref().map_or("NULL".into(), quote),
+            quote(&r.ai),
+            quote(&r.action),
+            json(&r.data),
+            json(&r.context),
+            quote(&r.decision.to_string()),
+            json(&r.reasons),
+            json(&r.obligations),
+            quote(&r.hash),
+            quote(&r.prev_hash),
+        ];
+        sql.push_str(&format!(
+            r#"INSERT INTO decisions (seq, decision_id, time, policy_revision, request_id, caller, "user", roles, unit, ai, action, data, context, decision, reasons, obligations, hash, prev_hash) VALUES ({}, {});
+"#,
+            seq + 1,
+            values.join(", ")
+        ));
+    }
+    sql
+}
+
+mod erased_json {
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap()
+        }
+    }
+}
+
+/// The `found` of each record of `source`, in log order.
+fn founds(source: &mut dyn Source) -> Vec<Vec<String>> {
+    let mut founds = Vec::new();
+    source
+        .scan(&TimeRange::default(), &mut |r| {
+            founds.push(r.unwrap().found);
+            true
+        })
+        .unwrap();
+    founds
+}
+
+/// A log made before records had `found` (the tables made by `old_layout_sql`), read as it
+/// is, then opened by a writer of this version (which adds the column), written, read and
+/// verified; `has_found` tells whether the table has the column now.
+fn an_old_layout_keeps_working(
+    open_store: &dyn Fn() -> Box<dyn Store>,
+    open_source: &dyn Fn() -> Box<dyn Source>,
+    has_found: &dyn Fn() -> bool,
+) {
+    assert!(!has_found());
+    // A reader does not change the log it reads: the old rows verify without the column.
+    assert_eq!(whole(open_source().as_mut()), (2, 0));
+    assert_eq!(
+        founds(open_source().as_mut()),
+        [vec![], vec![]] as [Vec<String>; 2]
+    );
+    assert!(!has_found());
+    // A writer adds the column, and links its records after the old ones.
+    let log = Log::start("t".into(), open_store(), options(Retention::Never, None)).unwrap();
+    assert!(has_found());
+    log.submit(record(5, "2026-11-26T00:00:00.000Z")).unwrap();
+    log.submit(record(6, "2026-11-26T00:00:01.000Z")).unwrap();
+    log.close().unwrap();
+    assert_eq!(whole(open_source().as_mut()), (4, 0));
+    assert_eq!(
+        founds(open_source().as_mut()),
+        [vec![], vec![], vec!["personnummer".to_string()], vec![]]
+    );
+    // Opened again, the column is there: nothing to add, and the chain goes on.
+    let log = Log::start("t".into(), open_store(), options(Retention::Never, None)).unwrap();
+    log.submit(record(10, "2026-11-26T00:00:02.000Z")).unwrap();
+    log.close().unwrap();
+    assert_eq!(whole(open_source().as_mut()), (5, 0));
+    let export = {
+        let mut out = Vec::new();
+        audit::export(
+            open_source().as_mut(),
+            &TimeRange::default(),
+            audit::ExportFormat::Jsonl,
+            &mut out,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    // The old records come out as they went in, byte for byte.
+    assert!(export.starts_with(BEFORE_FOUND), "{export}");
+}
+
+#[test]
+fn a_sqlite_log_made_before_found_existed_is_read_then_given_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&old_layout_sql("INTEGER"))
+        .unwrap();
+    let has_found = || {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = 'found'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1
+    };
+    an_old_layout_keeps_working(
+        &|| Box::new(SqliteStore::open(&path).unwrap()),
+        &|| Box::new(SqliteSource::open(&path).unwrap()),
+        &has_found,
+    );
+    // The old rows got the column's default: the empty list, as the new rows without text.
+    let stored: Vec<String> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .prepare("SELECT found FROM decisions ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "[]",
+            "[]",
+            r#"["personnummer"]"#,
+            "[]",
+            r#"["personnummer"]"#
+        ]
+    );
+}
+
+#[test]
+fn a_postgres_log_made_before_found_existed_is_read_then_given_the_column() {
+    let schema = aipolicy_test_support::postgres_schema("aipolicy_test_old_layout");
+    let url = schema.url.clone();
+    let client = || postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client().batch_execute(&old_layout_sql("BIGINT")).unwrap();
+    let has_found = || {
+        client()
+            .query_one(
+                "SELECT count(*) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'decisions' AND column_name = 'found'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    };
+    an_old_layout_keeps_working(
+        &|| Box::new(PostgresStore::open(&url).unwrap()),
+        &|| Box::new(PostgresSource::open(&url).unwrap()),
+        &has_found,
+    );
+    let stored: Vec<String> = client()
+        .query("SELECT found FROM decisions ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "[]",
+            "[]",
+            r#"["personnummer"]"#,
+            "[]",
+            r#"["personnummer"]"#
+        ]
+    );
+}
+
+#[test]
+fn a_jsonl_log_written_before_found_existed_verifies_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, BEFORE_FOUND).unwrap();
+    assert_eq!(whole(&mut JsonlSource::open(&path).unwrap()), (2, 0));
+    let log = Log::start(
+        "t".into(),
+        Box::new(JsonlStore::open(&path, 1 << 20).unwrap()),
+        options(Retention::Never, None),
+    )
+    .unwrap();
+    log.submit(record(5, "2026-11-26T00:00:00.000Z")).unwrap();
+    log.submit(record(6, "2026-11-26T00:00:01.000Z")).unwrap();
+    log.close().unwrap();
+    assert_eq!(whole(&mut JsonlSource::open(&path).unwrap()), (4, 0));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(BEFORE_FOUND));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[2].contains(r#""found":["personnummer"]"#),
+        "{}",
+        lines[2]
+    );
+    // Written without text, a record has no `found` key at all: the shape of before.
+    assert!(!lines[3].contains("found"), "{}", lines[3]);
 }

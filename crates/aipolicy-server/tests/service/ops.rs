@@ -686,3 +686,109 @@ async fn a_decision_answered_503_is_never_logged() {
     log.close().unwrap();
     assert_eq!(script.written(), expected);
 }
+
+/// A personnummer in a query's text, as the service's log test and the CLI's use it: what
+/// must never reach the log, in any of its spellings.
+const PERSONNUMMER: &str = "19811218-9876";
+const PERSONNUMMER_SPELLINGS: [&str; 3] = ["19811218", "811218-9876", "8112189876"];
+
+/// A query about a text with a personnummer in it, over `/v1/decide` and `/v1/batch`, with a
+/// PostgreSQL decision log: each record holds the kind found and the class it raised, it
+/// verifies, and no row of the table holds the number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
+    // The PostgreSQL client blocks (it runs a runtime of its own): never on this runtime, nor
+    // is the schema made or dropped on it.
+    let (schema, log) = tokio::task::spawn_blocking(move || {
+        let schema = aipolicy_test_support::postgres_schema("aipolicy_test_service_found");
+        let url = schema.url.clone();
+        let log = aipolicy_log::Log::start(
+            aipolicy_log::postgres::redacted(&url),
+            Box::new(aipolicy_log::postgres::PostgresStore::open(&url).unwrap()),
+            aipolicy_log::QueueOptions {
+                capacity: 64,
+                when_full: aipolicy_log::WhenFull::Wait,
+                sync: true,
+                pseudonymizer: None,
+                retention: aipolicy_log::Retention::Never,
+            },
+        )
+        .unwrap();
+        (schema, log)
+    })
+    .await
+    .unwrap();
+    let log = Arc::new(log);
+    let server = start_with_sink(
+        args(),
+        Arc::clone(&log) as Arc<dyn aipolicy_server::AnswerSink>,
+    )
+    .await;
+    let query = format!(
+        r#"{{"user":"anna","ai":"copilot-chat","data":"intern","text":"Ring {PERSONNUMMER} om ärendet."}}"#
+    );
+    let (status, decided) = server.post_json("/v1/decide", &query).await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["found"][0]["kind"], "personnummer", "{decided}");
+    let response = server
+        .client
+        .post(server.url("/v1/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{query}\n{ANNA_COPILOT}\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    server.stop().await;
+
+    let (rows, records, verification) = tokio::task::spawn_blocking(move || {
+        log.close().unwrap();
+        let url = schema.url.clone();
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        // Each whole row as text: every column, whatever it is named.
+        let rows: Vec<String> = client
+            .query("SELECT d::text FROM decisions d ORDER BY seq", &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let records: Vec<(String, String)> = client
+            .query("SELECT found, data FROM decisions ORDER BY seq", &[])
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        let mut source = aipolicy_log::postgres::PostgresSource::open(&url).unwrap();
+        let verification = aipolicy_log::audit::verify(&mut source, &mut |_, _| {}).unwrap();
+        drop(schema);
+        (rows, records, verification)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in &rows {
+        for spelling in PERSONNUMMER_SPELLINGS {
+            assert!(!row.contains(spelling), "a row holds `{spelling}`: {row}");
+        }
+        assert!(!row.contains("Ring") && !row.contains("ärendet"), "{row}");
+    }
+    let about_the_text = (
+        r#"["personnummer"]"#.to_string(),
+        r#"["intern","personuppgifter"]"#.to_string(),
+    );
+    assert_eq!(
+        records,
+        [
+            about_the_text.clone(),
+            about_the_text,
+            ("[]".to_string(), r#"["intern"]"#.to_string())
+        ]
+    );
+    assert!(
+        matches!(
+            verification,
+            aipolicy_log::audit::Verification::Whole { ref verified, .. } if verified.records == 3
+        ),
+        "{verification:?}"
+    );
+}
