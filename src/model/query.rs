@@ -288,20 +288,7 @@ pub(crate) fn text_too_large_message(length: usize) -> String {
 }
 
 fn texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    match OneOrMany::deserialize(d)? {
-        OneOrMany::One(text) => Ok(vec![text]),
-        OneOrMany::Many(texts) if texts.is_empty() => Err(serde::de::Error::invalid_length(
-            0,
-            &"a text or a non-empty list of texts",
-        )),
-        OneOrMany::Many(texts) => Ok(texts),
-    }
+    one_or_many_of(d, "a text or a non-empty list of texts")
 }
 
 /// The longest `at` a query may give, in characters (as the schema counts).
@@ -343,6 +330,15 @@ fn from_object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> R
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    one_or_many_of(d, "one data class id or a non-empty list of them")
+}
+
+/// One string or a non-empty list of them (`expected` says which, in an error). `[]` is not
+/// "none": the schema refuses it, and so does the type.
+fn one_or_many_of<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    expected: &'static str,
+) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -350,13 +346,11 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         Many(Vec<String>),
     }
     match OneOrMany::deserialize(d)? {
-        OneOrMany::One(id) => Ok(vec![id]),
-        // `[]` is not "no data": the schema refuses it, and so does the type.
-        OneOrMany::Many(ids) if ids.is_empty() => Err(serde::de::Error::invalid_length(
-            0,
-            &"one data class id or a non-empty list of them",
-        )),
-        OneOrMany::Many(ids) => Ok(ids),
+        OneOrMany::One(one) => Ok(vec![one]),
+        OneOrMany::Many(many) if many.is_empty() => {
+            Err(serde::de::Error::invalid_length(0, &expected))
+        }
+        OneOrMany::Many(many) => Ok(many),
     }
 }
 

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use aipolicy::inputs::{Inputs, Overrides};
+use aipolicy::inputs::Overrides;
 use aipolicy_server::state::{AnswerSink, Config, State};
 use aipolicy_server::StartError;
 use axum::http::HeaderName;
@@ -70,28 +70,20 @@ impl Bound {
     /// non-loopback address without a token file, and a `--default-data` class the register
     /// in force at start does not have.
     pub async fn bind(args: GatewayArgs) -> Result<Bound, StartError> {
-        if args.token_file.is_none() && !args.listen.ip().is_loopback() {
-            return Err(StartError::Unsafe(format!(
-                "refusing to listen on {} without --token-file: every caller would be let in; listen on loopback (127.0.0.1) or give callers tokens",
-                args.listen
-            )));
-        }
-        let overrides = Overrides {
-            policies: args.policies.clone(),
-            schema: args.schema.clone(),
-            register: args.register.clone(),
-            invariants: None,
-        };
-        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-        let inputs =
-            Inputs::resolve(&overrides, &cwd).map_err(|e| StartError::Inputs(e.to_string()))?;
-        let tokens = match &args.token_file {
-            Some(file) => Some(
-                aipolicy_server::tokens::Tokens::from_file(file)
-                    .map_err(|e| StartError::Inputs(e.to_string()))?,
-            ),
-            None => None,
-        };
+        let aipolicy_server::Started {
+            inputs,
+            cwd,
+            tokens,
+        } = aipolicy_server::Started::resolve(
+            args.listen,
+            args.token_file.as_deref(),
+            Overrides {
+                policies: args.policies.clone(),
+                schema: args.schema.clone(),
+                register: args.register.clone(),
+                invariants: None,
+            },
+        )?;
         let config = Config {
             language: args.lang.into(),
             max_body: args.max_body,
@@ -223,22 +215,5 @@ pub async fn serve(args: GatewayArgs) -> Result<(), StartError> {
 /// the outcome into an exit code: 0 after a clean shutdown, 2 when it could not start.
 pub fn run(args: GatewayArgs) -> ExitCode {
     aipolicy_server::init_logging_as(args.quiet, args.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            tracing::error!("{}", StartError::Runtime(e));
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    aipolicy_server::exit_code_of(serve(args))
 }

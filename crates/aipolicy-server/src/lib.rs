@@ -68,27 +68,37 @@ impl std::fmt::Debug for Server {
     }
 }
 
-impl Server {
-    /// Resolves the inputs in force in the current folder (flags over the project's files over
-    /// the embedded default), reads the token file and listens on `--listen`. Refuses a
-    /// non-loopback address without a token file.
-    pub async fn bind(args: ServeArgs) -> Result<Server, StartError> {
-        if args.token_file.is_none() && !args.listen.ip().is_loopback() {
+/// What a service of this crate (`serve`, `gateway`) starts from: the inputs in force in the
+/// current folder (flags over the project's files over the embedded default), that folder, and
+/// the callers' tokens.
+#[derive(Debug)]
+pub struct Started {
+    /// The inputs in force.
+    pub inputs: Inputs,
+    /// The folder they were resolved in.
+    pub cwd: std::path::PathBuf,
+    /// The token file's callers, when there is one.
+    pub tokens: Option<tokens::Tokens>,
+}
+
+impl Started {
+    /// Refuses to listen on a non-loopback `listen` without a token file (every caller would
+    /// be let in), resolves the inputs and reads the token file (warning when it names no
+    /// caller).
+    pub fn resolve(
+        listen: SocketAddr,
+        token_file: Option<&std::path::Path>,
+        overrides: Overrides,
+    ) -> Result<Started, StartError> {
+        if token_file.is_none() && !listen.ip().is_loopback() {
             return Err(StartError::Unsafe(format!(
-                "refusing to listen on {} without --token-file: every caller would be let in; listen on loopback (127.0.0.1) or give callers tokens",
-                args.listen
+                "refusing to listen on {listen} without --token-file: every caller would be let in; listen on loopback (127.0.0.1) or give callers tokens"
             )));
         }
-        let overrides = Overrides {
-            policies: args.policies.clone(),
-            schema: args.schema.clone(),
-            register: args.register.clone(),
-            invariants: None,
-        };
         let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
         let inputs =
             Inputs::resolve(&overrides, &cwd).map_err(|e| StartError::Inputs(e.to_string()))?;
-        let tokens = match &args.token_file {
+        let tokens = match token_file {
             Some(file) => {
                 let tokens = tokens::Tokens::from_file(file)
                     .map_err(|e| StartError::Inputs(e.to_string()))?;
@@ -99,6 +109,33 @@ impl Server {
             }
             None => None,
         };
+        Ok(Started {
+            inputs,
+            cwd,
+            tokens,
+        })
+    }
+}
+
+impl Server {
+    /// Resolves the inputs in force in the current folder (flags over the project's files over
+    /// the embedded default), reads the token file and listens on `--listen`. Refuses a
+    /// non-loopback address without a token file.
+    pub async fn bind(args: ServeArgs) -> Result<Server, StartError> {
+        let Started {
+            inputs,
+            cwd,
+            tokens,
+        } = Started::resolve(
+            args.listen,
+            args.token_file.as_deref(),
+            Overrides {
+                policies: args.policies.clone(),
+                schema: args.schema.clone(),
+                register: args.register.clone(),
+                invariants: None,
+            },
+        )?;
         let config = state::Config {
             language: args.lang.into(),
             max_body: args.max_body,
@@ -314,6 +351,13 @@ pub fn reload_on_hangup(state: Arc<State>) {
 /// the outcome into an exit code: 0 after a clean shutdown, 2 when it could not start.
 pub fn run(args: ServeArgs) -> ExitCode {
     init_logging(&args);
+    exit_code_of(serve(args))
+}
+
+/// Runs `service` (`serve`'s or the gateway's) on a multi-threaded runtime and turns its
+/// outcome into an exit code: 0 after a clean shutdown, 2 when it could not start (logged, and
+/// said on stderr).
+pub fn exit_code_of(service: impl Future<Output = Result<(), StartError>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -324,7 +368,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(args)) {
+    match runtime.block_on(service) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
