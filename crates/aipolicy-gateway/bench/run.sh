@@ -35,12 +35,15 @@ stop() {
 }
 trap 'if [[ -n "${BENCH_PID:-}" ]]; then kill "$BENCH_PID" 2>/dev/null || true; fi' EXIT
 
-rss() {
+# A field of the process's /proc status in kB: VmRSS (resident now), VmHWM (the kernel's
+# record of the largest VmRSS since the start, which no sampling interval can miss).
+status() {
   local key value
   while read -r key value _; do
-    if [[ $key == VmRSS: ]]; then echo "$value"; return; fi
+    if [[ $key == "$1:" ]]; then echo "$value"; return; fi
   done <"/proc/$pid/status"
 }
+rss() { status VmRSS; }
 
 # Streams the 10 MiB answer through the gateway (extra curl arguments in "$@"), sampling VmRSS.
 stream() {
@@ -59,7 +62,7 @@ stream() {
   done
   wait "$client"
   sleep 1
-  echo "  $(cat "$out"): VmRSS before $before kB, peak $peak kB (+$((peak - before)) kB), 1 s after $(rss) kB"
+  echo "  $(cat "$out"): VmRSS before $before kB, peak $peak kB (+$((peak - before)) kB), 1 s after $(rss) kB; VmHWM $(status VmHWM) kB"
   rm -f "$out"
 }
 
@@ -79,10 +82,16 @@ echo "-- through the gateway: a personnummer to public AI (refused, 403, never f
 "$bin/load" "$gateway/v1/chat/completions" bench/chat_4k_personnummer.json "$rate" "$secs" 64 \
   "${caller[@]}" -H 'x-aipolicy-data: oppen' --status 403
 echo "== memory: a 10 MiB answer streamed through; the AI system pauses 5 ms between 64 KiB events"
+echo "  (after the load: VmRSS $(rss) kB, VmHWM $(status VmHWM) kB)"
 for _ in 1 2 3; do stream; done
 stop
 
 start 0
+# One small request first, so that the first answer does not carry the process's first-use
+# allocations (as the load above did for the first process).
+curl -s "$gateway/v1/chat/completions" "${caller[@]}" -H 'x-aipolicy-data: intern' \
+  -H 'content-type: application/json' --data-binary @bench/chat_4k.json -o /dev/null
 echo "== memory: the AI system does not pause; the client reads 2 MiB/s"
+echo "  (a fresh process after one small request: VmRSS $(rss) kB, VmHWM $(status VmHWM) kB)"
 for _ in 1 2 3; do stream --limit-rate 2M; done
 stop
