@@ -6,8 +6,12 @@
 //! sent (the timer wakes at millisecond steps). Loopback only.
 //!
 //! ```sh
-//! cargo run --release --example load -- URL BODY_FILE RATE SECONDS [CONNECTIONS]
+//! cargo run --release --example load -- URL BODY_FILE RATE SECONDS [CONNECTIONS] [-H 'NAME: VALUE']... [--status CODE]
 //! ```
+//!
+//! `-H` adds a request header (the gateway's benchmark sends a caller's token and the user);
+//! `--status` is the answer counted as a success (200 unless told: a refusal's 403 is measured
+//! too).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark tool
 
 use std::time::{Duration, Instant};
@@ -19,9 +23,23 @@ use hyper_util::rt::TokioIo;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut expected: u16 = 200;
+    let mut given = std::env::args();
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "-H" => {
+                let header = given.next().unwrap_or_default();
+                let (name, value) = header.split_once(':').expect("-H 'NAME: VALUE'");
+                headers.push((name.trim().to_string(), value.trim().to_string()));
+            }
+            "--status" => expected = given.next().unwrap_or_default().parse().unwrap(),
+            _ => args.push(arg),
+        }
+    }
     if args.len() < 5 {
-        eprintln!("usage: load URL BODY_FILE RATE SECONDS [CONNECTIONS]");
+        eprintln!("usage: load URL BODY_FILE RATE SECONDS [CONNECTIONS] [-H 'NAME: VALUE']... [--status CODE]");
         std::process::exit(2);
     }
     let url: hyper::Uri = args[1].parse().unwrap();
@@ -40,6 +58,7 @@ async fn main() {
         let body = body.clone();
         let path = url.path().to_string();
         let host = host.clone();
+        let headers = headers.clone();
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect((host.as_str(), port))
                 .await
@@ -66,14 +85,16 @@ async fn main() {
                 } else {
                     sent
                 };
-                let request = Request::post(path.as_str())
+                let mut request = Request::post(path.as_str())
                     .header("host", "localhost")
-                    .header("content-type", "application/json")
-                    .body(Full::new(body.clone()))
-                    .unwrap();
+                    .header("content-type", "application/json");
+                for (name, value) in &headers {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                let request = request.body(Full::new(body.clone())).unwrap();
                 match sender.send_request(request).await {
                     Ok(response) => {
-                        let ok = response.status() == 200;
+                        let ok = response.status() == expected;
                         let _ = response.into_body().collect().await;
                         if !ok {
                             errors += 1;
@@ -103,10 +124,11 @@ async fn main() {
             / 1000.0
     };
     println!(
-        "target {rate:.0}/s, {connections} connections, {seconds:.0} s: {} requests, {:.0}/s, errors {errors}; latency ms p50 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
+        "target {rate:.0}/s, {connections} connections, {seconds:.0} s: {} requests, {:.0}/s, errors {errors}; latency ms p50 {:.3} p90 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
         all.len(),
         all.len() as f64 / elapsed,
         pct(0.50),
+        pct(0.90),
         pct(0.99),
         pct(0.999),
         pct(1.0),
