@@ -142,9 +142,48 @@ fn information_the_register_places_in_no_class_is_denied_with_u2() {
             decision
         );
     }
+    // Every other action on the text is denied too, and a prepared request refuses it rather
+    // than hand on what Cedar alone would allow.
+    let develop = with_text.clone().with_action(Action::Develop);
+    let decision = engine.decide(&develop).unwrap();
+    assert!(decision
+        .reasons
+        .iter()
+        .any(|r| &*r.policy == "aipolicy-text-unmapped"));
+    for prepared in [engine.prepare(&with_text), engine.prepare_exact(&with_text)] {
+        assert_eq!(prepared.unwrap_err().problems[0].path, "text");
+    }
     // Reporting an incident holds whatever the text: anyone may report one (U4).
     let report = with_text.with_action(Action::ReportIncident);
     assert!(engine.decide(&report).unwrap().is_allowed());
+}
+
+#[test]
+fn a_text_of_nothing_but_numbers_is_decided_in_time_proportional_to_it() {
+    // Each is both a mobile number and a personnummer, and overlapping finders meet at every
+    // one: the whole megabyte is found and its offsets counted without going back over it
+    // (a quadratic step here would take minutes; `benches/text.rs` measures the rate).
+    let engine = engine();
+    let numbers = "0701235673 tel 0701235673 a@b.se ".repeat(30_000);
+    let query = Query::new(
+        UserRef::registered("bertil"),
+        "lokal-sprakmodell",
+        ["intern"],
+    )
+    .with_text([numbers]);
+    let decision = engine.decide(&query).unwrap();
+    assert_eq!(decision.found.len(), 90_000);
+    assert!(decision.found.windows(2).all(|w| w[0].start <= w[1].start));
+    let last = decision.found.last().unwrap();
+    assert_eq!(last.end, 30_000 * 33 - 1);
+}
+
+#[test]
+fn a_malformed_text_is_not_repeated_in_the_error() {
+    let error = Query::from_json(r#"{"user":"anna","ai":"chatgpt","text":{"a":"19811218-9876"}}"#)
+        .unwrap_err();
+    assert_eq!(error.problems[0].path, "text");
+    assert!(!error.problems[0].message.contains("9876"), "{error:?}");
 }
 
 #[test]

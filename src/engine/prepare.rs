@@ -101,14 +101,14 @@ impl Engine {
     /// finds every entity in the store instead of one built and linked for this request, and
     /// gives the same decision. [`Engine::prepare_exact`] keeps the user as given.
     pub fn prepare(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        let (asked, _) = self.with_text_classes(query)?;
+        let asked = self.for_preparing(query)?;
         self.prepare_as(&asked, true, self.today(), None)
     }
 
     /// [`Engine::prepare`] with the query's own user always: for asking Cedar about other
     /// policies (such as `aipolicy verify`'s invariants), which may look at more than roles.
     pub fn prepare_exact(&self, query: &Query) -> Result<PreparedRequest<'_>, InputError> {
-        let (asked, _) = self.with_text_classes(query)?;
+        let asked = self.for_preparing(query)?;
         self.prepare_as(&asked, false, self.today(), None)
     }
 

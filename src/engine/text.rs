@@ -35,7 +35,9 @@ impl Engine {
         if data.is_empty() {
             match &query.default_data {
                 Some(class) => data.push(class.clone()),
-                None if query.action.requires_data() && !query.text.is_empty() => {
+                // With a text, every action but reporting an incident must know its classes:
+                // nothing found is not "open".
+                None if query.action != Action::ReportIncident && !query.text.is_empty() => {
                     return Err(InputError::at(
                         "data",
                         format!(
@@ -62,8 +64,34 @@ impl Engine {
         Ok((Cow::Owned(expanded), findings))
     }
 
+    /// `query` as [`Engine::prepare`] asks Cedar about it: with the classes found in its text.
+    /// A text holding information the register places in no class is an input error here:
+    /// [`Engine::decide`] denies it (U2) after asking Cedar, which a prepared request alone
+    /// cannot carry, so it is never handed on as if it could be allowed.
+    pub(super) fn for_preparing<'q>(&self, query: &'q Query) -> Result<Cow<'q, Query>, InputError> {
+        let (asked, findings) = self.with_text_classes(query)?;
+        if let Some(findings) = findings.filter(|f| !f.unmapped.is_empty()) {
+            if query.action != Action::ReportIncident {
+                return Err(InputError::at(
+                    "text",
+                    format!(
+                        "the text holds {} that no data class of the register finds; deciding the query denies it (U2)",
+                        findings
+                            .unmapped
+                            .iter()
+                            .map(|kind| format!("`{kind}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(asked)
+    }
+
     /// The decision of a query about a text: it carries what was found, and information the
-    /// register places in no class makes it a deny (for an action on information, U2).
+    /// register places in no class makes it a deny (U2) for every action but reporting an
+    /// incident (which anyone may do, whatever it holds: U4).
     pub(super) fn with_findings(
         &self,
         mut decision: Decision,
@@ -71,7 +99,7 @@ impl Engine {
         findings: TextFindings,
         language: Language,
     ) -> Decision {
-        if !findings.unmapped.is_empty() && query.action.requires_data() {
+        if !findings.unmapped.is_empty() && query.action != Action::ReportIncident {
             if decision.is_allowed() {
                 decision.decision = Verdict::Deny;
                 decision.obligations.clear();

@@ -166,6 +166,12 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
         })
         .collect();
     problems.dedup();
+    for problem in &mut problems {
+        // A query's `text` may hold the very information the decision must never repeat.
+        if problem.path == "text" || problem.path.starts_with("text[") {
+            problem.message = "expected a text (a string) or a non-empty list of texts (the value is not repeated: it may hold the information itself)".to_string();
+        }
+    }
     problems
 }
 

@@ -186,15 +186,16 @@ impl TextClasses {
                 }
             }
             spans.sort_by_key(|(_, _, span)| (span.start, span.end));
-            let mut chars = CharOffsets::new(text);
+            let chars = CharOffsets::of(
+                text,
+                spans.iter().flat_map(|(_, _, span)| [span.start, span.end]),
+            );
             for (kind, class, span) in spans {
-                let start = chars.at(span.start);
-                let end = chars.at(span.end);
                 findings.found.push(FoundInText {
                     kind,
                     message: several.then_some(message),
-                    start,
-                    end,
+                    start: chars.at(span.start),
+                    end: chars.at(span.end),
                     class,
                 });
             }
@@ -228,34 +229,34 @@ fn build(pattern: &str) -> Result<Regex, String> {
         })
 }
 
-/// Byte offsets of one text turned into character offsets, for offsets that come in
-/// increasing order (each character is counted once).
-struct CharOffsets<'t> {
-    text: &'t str,
-    byte: usize,
-    chars: usize,
+/// Byte offsets of one text turned into character offsets: the offsets sorted, the text
+/// walked once to count the characters before each (however many findings overlap).
+struct CharOffsets {
+    /// Each byte offset with the characters before it, in increasing order.
+    counted: Vec<(usize, usize)>,
 }
 
-impl<'t> CharOffsets<'t> {
-    fn new(text: &'t str) -> Self {
-        CharOffsets {
-            text,
-            byte: 0,
-            chars: 0,
+impl CharOffsets {
+    fn of(text: &str, offsets: impl Iterator<Item = usize>) -> CharOffsets {
+        let mut bytes: Vec<usize> = offsets.collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        let mut counted = Vec::with_capacity(bytes.len());
+        let (mut byte, mut chars) = (0, 0);
+        for offset in bytes {
+            chars += text.get(byte..offset).map_or(0, |t| t.chars().count());
+            byte = offset;
+            counted.push((offset, chars));
         }
+        CharOffsets { counted }
     }
 
-    fn at(&mut self, byte: usize) -> usize {
-        if byte < self.byte {
-            // An end before the last start: count from the beginning (rare: nested spans).
-            return self.text.get(..byte).map_or(0, |t| t.chars().count());
-        }
-        self.chars += self
-            .text
-            .get(self.byte..byte)
-            .map_or(0, |t| t.chars().count());
-        self.byte = byte;
-        self.chars
+    fn at(&self, byte: usize) -> usize {
+        self.counted
+            .binary_search_by_key(&byte, |&(offset, _)| offset)
+            .ok()
+            .and_then(|i| self.counted.get(i))
+            .map_or(0, |&(_, chars)| chars)
     }
 }
 

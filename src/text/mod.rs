@@ -268,7 +268,12 @@ pub fn find(text: &str) -> Vec<Found> {
     let mut identities: Vec<Range<usize>> = Vec::new();
     for n in personnummer::find(text) {
         let bare_ten = n.span.len() == 10 && bytes[n.span.start] == b'0';
-        if bare_ten && phones.contains(&n.span) && labelled_phone(text, n.span.start) {
+        // `phones` is in text order: a binary search, so that a text of many numbers costs
+        // n log n, not n².
+        let also_phone = phones
+            .binary_search_by_key(&n.span.start, |p| p.start)
+            .is_ok_and(|i| phones.get(i) == Some(&n.span));
+        if bare_ten && also_phone && labelled_phone(text, n.span.start) {
             // The phone finder has it; `phones` below adds it.
             continue;
         }
@@ -278,10 +283,11 @@ pub fn find(text: &str) -> Vec<Found> {
             span: n.span,
         });
     }
+    // `identities` is in text order and its spans do not overlap: the first that ends after
+    // `span` starts is the only one that can overlap it.
     let overlaps_identity = |span: &Range<usize>| {
-        identities
-            .iter()
-            .any(|i| i.start < span.end && span.start < i.end)
+        let first = identities.partition_point(|i| i.end <= span.start);
+        identities.get(first).is_some_and(|i| i.start < span.end)
     };
     found.extend(
         phones

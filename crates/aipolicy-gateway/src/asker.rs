@@ -188,6 +188,17 @@ impl Gateway {
                 GatewayError::bad_request("invalid_header", format!("X-AIPolicy-Action: {e}"))
             })?,
         };
+        // A request through the gateway sends information to a model: only the actions on
+        // information (U2) describe that. `reportIncident` (always allowed, U4) or `develop`
+        // would let any text through to any system.
+        if !action.requires_data() {
+            return Err(GatewayError::bad_request(
+                "invalid_header",
+                format!(
+                    "X-AIPolicy-Action: `{action}` is not what a request to a model does; the gateway decides `use` (the default), `decide`, `publish` or `sendToResident`"
+                ),
+            ));
+        }
         Ok(Asker {
             caller,
             user: UserRef::registered(user),

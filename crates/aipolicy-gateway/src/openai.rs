@@ -177,6 +177,16 @@ pub fn read(bytes: &[u8], operation: Operation) -> Result<Read, GatewayError> {
 /// The deepest nesting of a body read: room for tool definitions' JSON schemas.
 pub const MAX_DEPTH: usize = 64;
 
+/// The roles of OpenAI's chat messages, the only ones accepted.
+const ROLES: [&str; 6] = [
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
+
 /// A 400 naming the field at `path` and what was expected there.
 fn param(path: &str, expected: &str) -> GatewayError {
     GatewayError::bad_request("invalid_request", format!("{path}: {expected}"))
@@ -263,11 +273,20 @@ fn chat(root: &Map<String, Value>, texts: &mut Texts) -> Result<(), GatewayError
         let Value::Object(message) = message else {
             return Err(param(&at, "expected a message object"));
         };
+        // A role is left out of the text decided on only when it is one of OpenAI's: a model
+        // server's chat template writes the role into the prompt, so any other string would
+        // reach the model unread.
         match message.get("role") {
-            Some(Value::String(_)) => {
+            Some(Value::String(role)) if ROLES.contains(&role.as_str()) => {
                 texts
                     .skip
                     .insert(vec![key("messages"), Step::Index(i), key("role")]);
+            }
+            Some(Value::String(_)) => {
+                return Err(param(
+                    &format!("{at}.role"),
+                    &format!("expected one of {}", ROLES.join(", ")),
+                ))
             }
             _ => return Err(param(&format!("{at}.role"), "expected a string")),
         }

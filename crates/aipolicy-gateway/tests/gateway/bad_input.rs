@@ -63,6 +63,8 @@ async fn what_cannot_be_read_is_400() {
         (br#"{"model":"chatgpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}"#.to_vec(), "unsupported_content", "messages[0].content[0].type"),
         (br#"{"model":"chatgpt","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}]}]}"#.to_vec(), "unsupported_content", "input_audio"),
         (br#"{"model":"chatgpt","messages":{"role":"user"}}"#.to_vec(), "invalid_request", "messages: expected a non-empty list"),
+        // A role a chat template would write into the prompt unread.
+        (br#"{"model":"chatgpt","messages":[{"role":"Klient 19811218-9876","content":"hej"}]}"#.to_vec(), "invalid_request", "messages[0].role: expected one of system"),
     ];
     for (body, code, says) in cases {
         let response = gateway
@@ -105,6 +107,26 @@ async fn what_cannot_be_read_is_400() {
         .await
         .unwrap();
     assert_eq!(response.status(), 415);
+    // An action that is not a request to a model: `reportIncident` is allowed whatever the
+    // information (U4), so it must not be a way past the policy.
+    for action in ["reportIncident", "develop", "offerToResidents"] {
+        let response = gateway
+            .post(
+                "/v1/chat/completions",
+                CHAT_APP,
+                &[("x-aipolicy-user", "anna"), ("x-aipolicy-action", action)],
+                chat("chatgpt", "HEMLIG: klienten 19811218-9876", false),
+            )
+            .send()
+            .await
+            .unwrap();
+        let (status, _, answer) = read(response).await;
+        assert_eq!(status, 400, "{action}: {answer}");
+        assert!(
+            error_of(&answer).2.contains("X-AIPolicy-Action"),
+            "{answer}"
+        );
+    }
     assert!(gateway.fake.received().is_empty());
     gateway.stop().await;
 }
