@@ -269,3 +269,29 @@ fn text_is_read_from_json_as_a_string_or_a_list() {
         );
     }
 }
+
+#[test]
+fn a_model_name_of_two_systems_is_named_by_validate() {
+    let yaml = "dataClasses:\n  - {id: oppen, level: 0, personalData: none, secrecy: false}\naiSystems:\n  - {id: a, hosting: public, approved: true, endpoint: 'http://127.0.0.1:8000/v1', models: [llama]}\n  - {id: b, hosting: public, approved: true, endpoint: 'http://127.0.0.1:8001/v1', models: [llama, a]}\n";
+    let register = Register::from_yaml(yaml, "r.yaml").unwrap();
+    let findings = aipolicy::authoring::register_checks::register_warnings(
+        "r.yaml",
+        yaml,
+        &register,
+        parse_date("2026-12-07").unwrap(),
+    );
+    let said: Vec<String> = findings
+        .iter()
+        .filter(|f| f.check == aipolicy::lint::Check::Approvals)
+        .map(|f| f.diagnostic.to_string())
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[0].contains("model name `llama` of AI system `b` also names AI system `a`"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].contains("model name `a` of AI system `b` also names AI system `a`"),
+        "{said:?}"
+    );
+}

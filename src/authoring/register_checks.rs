@@ -206,6 +206,24 @@ fn approval_findings(file: &str, text: &str, register: &Register) -> Vec<Finding
                 ),
             ));
         }
+        // A gateway request names a system by its id or a model name: one name, one system.
+        for (j, model) in ai.models.iter().enumerate() {
+            let taken = register
+                .ai_systems()
+                .iter()
+                .take(i)
+                .find(|other| other.id == *model || other.models.contains(model))
+                .or_else(|| register.ai_system(model).filter(|other| other.id != ai.id));
+            if let Some(other) = taken {
+                problems.push(FieldError::new(
+                    format!("aiSystems[{i}].models[{j}]"),
+                    format!(
+                        "model name `{model}` of AI system `{}` also names AI system `{}`: a gateway request for `{model}` is decided for the first system the register lists; give each system its own names",
+                        ai.id, other.id
+                    ),
+                ));
+            }
+        }
     }
     yaml_findings_at(
         Check::Approvals,

@@ -41,10 +41,14 @@ struct OwnFinder {
     regex: Regex,
 }
 
-/// Derived from the data classes, which a register compares itself.
+/// Equal when they map the same kinds to the same classes and compiled the same patterns.
 impl PartialEq for TextClasses {
     fn eq(&self, other: &Self) -> bool {
-        self.by_kind == other.by_kind && self.own.len() == other.own.len()
+        self.by_kind == other.by_kind
+            && self.own.len() == other.own.len()
+            && self.own.iter().zip(&other.own).all(|(a, b)| {
+                a.kind == b.kind && a.class == b.class && a.regex.as_str() == b.regex.as_str()
+            })
     }
 }
 
@@ -126,6 +130,16 @@ impl TextClasses {
                         format!("dataClasses[{i}].patterns"),
                         format!("the patterns together: {message}"),
                     )),
+                }
+            }
+            for (j, word) in class.words.iter().enumerate() {
+                if word.trim() != word || !word.chars().next().is_some_and(char::is_alphanumeric) {
+                    problems.push(FieldError::new(
+                        format!("dataClasses[{i}].words[{j}]"),
+                        format!(
+                            "`{word}` does not start with a letter or digit, or has spaces around it; a word is found where a word of the text starts"
+                        ),
+                    ));
                 }
             }
             if !class.words.is_empty() {
@@ -302,6 +316,22 @@ mod tests {
             .message
             .contains("already found by data class `a`"));
         assert!(problems[3].message.contains("matches the empty text"));
+    }
+
+    #[test]
+    fn a_word_that_cannot_start_a_word_is_refused() {
+        let mut a = class("a");
+        a.words = vec!["  ".into(), " lvu".into(), "-x".into(), "LVU".into()];
+        let problems = TextClasses::compile(&[a]).unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "dataClasses[0].words[0]",
+                "dataClasses[0].words[1]",
+                "dataClasses[0].words[2]"
+            ]
+        );
     }
 
     #[test]

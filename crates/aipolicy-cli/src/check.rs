@@ -413,7 +413,9 @@ pub fn write_text(
                 out,
                 "  {what} [{}], {place}{characters} {}–{} → {}",
                 found.kind,
-                found.start,
+                // As people count: the first character is 1, the range inclusive (the JSON's
+                // `start` is 0-based, `end` exclusive).
+                found.start + 1,
                 found.end,
                 found.class.as_deref().unwrap_or(no_class)
             )?;

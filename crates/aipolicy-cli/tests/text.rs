@@ -66,7 +66,7 @@ fn a_personnummer_in_a_text_for_a_public_chatbot_is_denied_with_u3_and_what_was_
     let stdout = text(&run.stdout);
     assert!(stdout.contains("Hittat i texten:"), "{stdout}");
     assert!(
-        stdout.contains("ett personnummer [personnummer], tecken 9–22 → personuppgifter"),
+        stdout.contains("ett personnummer [personnummer], tecken 10–22 → personuppgifter"),
         "{stdout}"
     );
     assert!(!stdout.contains("9876"), "{stdout}");
