@@ -286,10 +286,7 @@ impl Engine {
         prepared.roles_beyond_register = roles_beyond_register;
         prepared.notes = notes;
         prepared.request_id.clone_from(&query.request_id);
-        prepared.incident_channel = match registered_ai {
-            Some(registered) => registered.incident_channel.clone(),
-            None => self.incident_channel.clone(),
-        };
+        prepared.incident_channel = self.incident_channel_of(registered_ai);
         Ok(prepared)
     }
 
@@ -369,6 +366,18 @@ impl Engine {
                 UserRef::Inline(user) => user.unit.as_deref(),
                 UserRef::Registered(_) => None,
             },
+        }
+    }
+
+    /// Where incidents with an AI system are reported (U4): its own channel for a system of
+    /// the register (`registered`), else the register's.
+    pub(super) fn incident_channel_of(
+        &self,
+        registered: Option<&RegisteredAi>,
+    ) -> Option<Arc<str>> {
+        match registered {
+            Some(registered) => registered.incident_channel.clone(),
+            None => self.incident_channel.clone(),
         }
     }
 

@@ -18,13 +18,7 @@ impl Engine {
         if query.text.is_empty() && (!query.data.is_empty() || query.default_data.is_none()) {
             return Ok((Cow::Borrowed(query), None));
         }
-        let length = query.text_bytes();
-        if length > crate::model::query::MAX_TEXT_BYTES {
-            return Err(InputError::at(
-                "text",
-                crate::model::query::text_too_large_message(length),
-            ));
-        }
+        query.check_text_limit()?;
         let findings = self.register.find_in_text(&query.text);
         let mut data = query.data.clone();
         for class in findings.classes() {
@@ -103,10 +97,7 @@ impl Engine {
             if decision.is_allowed() {
                 decision.decision = Verdict::Deny;
                 decision.obligations.clear();
-                decision.incident_channel = self.ai_index.get(&query.ai).map_or_else(
-                    || self.incident_channel.clone(),
-                    |ai| ai.incident_channel.clone(),
-                );
+                decision.incident_channel = self.incident_channel_of(self.ai_index.get(&query.ai));
             }
             decision
                 .reasons

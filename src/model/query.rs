@@ -280,13 +280,6 @@ pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// The most strings a query's `text` list may hold (a chat's messages).
 pub const MAX_TEXT_PARTS: usize = 10_000;
 
-/// What a query whose `text` holds `length` bytes, over [`MAX_TEXT_BYTES`], is told.
-pub(crate) fn text_too_large_message(length: usize) -> String {
-    format!(
-        "the text is {length} bytes (UTF-8); the limit is {MAX_TEXT_BYTES} bytes (1 MiB) in all"
-    )
-}
-
 fn texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     one_or_many_of(d, "a text or a non-empty list of texts")
 }
@@ -714,14 +707,24 @@ impl Query {
             .within_text_limit()
     }
 
-    /// The query, when its text keeps [`MAX_TEXT_BYTES`] (a limit in bytes, which the schema,
-    /// counting characters, cannot state).
+    /// The query, when its text keeps [`MAX_TEXT_BYTES`].
     fn within_text_limit(self) -> Result<Query, InputError> {
+        self.check_text_limit()?;
+        Ok(self)
+    }
+
+    /// Whether the query's text keeps [`MAX_TEXT_BYTES`] (a limit in bytes, which the schema,
+    /// counting characters, cannot state): checked when a query is read, and by the engine for
+    /// a query built in code.
+    pub(crate) fn check_text_limit(&self) -> Result<(), InputError> {
         let length = self.text_bytes();
         if length > MAX_TEXT_BYTES {
-            return Err(InputError::at("text", text_too_large_message(length)));
+            return Err(InputError::at(
+                "text",
+                format!("the text is {length} bytes (UTF-8); the limit is {MAX_TEXT_BYTES} bytes (1 MiB) in all"),
+            ));
         }
-        Ok(self)
+        Ok(())
     }
 }
 
