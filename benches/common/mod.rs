@@ -37,24 +37,8 @@ pub const AIS: usize = 1_000;
 /// Users in the generated register.
 pub const USERS: usize = 10_000;
 
-/// A small deterministic generator, so every run measures the same register and queries.
-pub struct Lcg(pub u64);
-
-impl Lcg {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+mod lcg;
+pub use lcg::Lcg;
 
 fn personal(rank: u64) -> PersonalData {
     match rank {
