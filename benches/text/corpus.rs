@@ -11,6 +11,8 @@
 
 #![allow(dead_code)] // each user takes its part
 
+use aipolicy::text::personnummer::check_digit;
+
 #[path = "../common/lcg.rs"]
 mod lcg;
 pub use lcg::Lcg;
@@ -124,19 +126,6 @@ fn days_in(year: u64, month: u64) -> u64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// The Luhn check digit of nine digits.
-fn check_digit(nine: &[u8]) -> u8 {
-    let sum: u32 = nine
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d) * if i % 2 == 0 { 2 } else { 1 };
-            d / 10 + d % 10
-        })
-        .sum();
-    ((10 - sum % 10) % 10) as u8
 }
 
 fn digits(s: &str) -> Vec<u8> {
