@@ -5,7 +5,12 @@
 #
 #   python3 -m venv /tmp/presidio && /tmp/presidio/bin/pip install -r benches/presidio/requirements.txt
 #   cargo build --release -p aipolicy --example text_rate && cargo build --release -p aipolicy-cli
-#   benches/presidio/compare.sh [DIR] [SECONDS]
+#   benches/presidio/compare.sh [DIR] [SECONDS] [SLICES]
+#
+# The machine's speed drifts by a third over minutes when other work shares it, so the two
+# sides are measured in turns: SLICES times (default 5) aipolicy for SECONDS, then Presidio for
+# SECONDS. Each turn's ratio compares two measures taken seconds apart; the summary gives the
+# median of those ratios and each side's best turn.
 #
 # PRESIDIO_PYTHON names the venv's python (default /tmp/presidio/bin/python); CARGO_TARGET_DIR
 # the build's folder (default target).
@@ -13,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-/tmp/aipolicy-text-corpus}
 seconds=${2:-10}
+slices=${3:-5}
 python=${PRESIDIO_PYTHON:-/tmp/presidio/bin/python}
 target=${CARGO_TARGET_DIR:-target}
 rate="$target/release/examples/text_rate"
@@ -20,9 +26,24 @@ aipolicy="$target/release/aipolicy"
 
 "$rate" write "$dir"
 lscpu | grep -E '^Model name'
+# The texts/s (or, for documents, MB/s) of a `rate` line.
+figure() {
+  if [ "$1" = prompts ]; then grep -o '[0-9.]* texts/s' | cut -d' ' -f1; else grep -o '[0-9.]* MB/s' | cut -d' ' -f1; fi
+}
 for corpus in prompts documents; do
-  taskset -c 0 "$rate" rate "$corpus" "$seconds"
-  taskset -c 0 "$python" benches/presidio/bench.py rate "$dir" "$corpus" "$seconds"
+  unit=$([ "$corpus" = prompts ] && echo texts/s || echo MB/s)
+  ratios=() ours=() theirs=()
+  for slice in $(seq "$slices"); do
+    a=$(taskset -c 0 "$rate" rate "$corpus" "$seconds" | tee /dev/stderr | figure "$corpus")
+    p=$(taskset -c 0 "$python" benches/presidio/bench.py rate "$dir" "$corpus" "$seconds" | tee /dev/stderr | figure "$corpus")
+    ours+=("$a") theirs+=("$p") ratios+=("$(echo "$a / $p" | bc -l)")
+    printf '  turn %s: %.1fx\n' "$slice" "${ratios[-1]}" >&2
+  done
+  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+  best() { printf '%s\n' "$@" | sort -g | tail -1; }
+  printf '%s, text::find against Presidio, %s turns: median ratio %.1fx (%.1fx to %.1fx); best turns %s against %s %s\n' \
+    "$corpus" "$slices" "$(median "${ratios[@]}")" "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" \
+    "$(best "${ratios[@]}")" "$(best "${ours[@]}")" "$(best "${theirs[@]}")" "$unit"
   if [ -x "$aipolicy" ]; then
     # The whole command: JSON lines in, decisions out, the bundled register and policies.
     lines=$(wc -l < "$dir/$corpus.queries.jsonl")
@@ -35,6 +56,8 @@ for corpus in prompts documents; do
       if [ -z "$best" ] || [ "$(echo "$took < $best" | bc -l)" = 1 ]; then best=$took; fi
     done
     echo "aipolicy batch $corpus: $lines lines, best of 3: $(echo "$lines / $best" | bc -l | xargs printf '%.0f') texts/s, $(echo "$bytes / $best / 1000000" | bc -l | xargs printf '%.1f') MB/s of text ($best s)"
+    ours_batch=$([ "$corpus" = prompts ] && echo "$lines / $best" || echo "$bytes / $best / 1000000")
+    printf '%s, aipolicy batch against Presidio'"'"'s median turn: %.1fx\n' "$corpus" "$(echo "($ours_batch) / $(median "${theirs[@]}")" | bc -l)"
   fi
 done
 "$rate" check

@@ -72,7 +72,7 @@ const PHONE_DIGITS: usize = 9;
 ///
 /// The pattern is run only on each stretch of digits, spaces, `-`, `+` and brackets that holds
 /// at least nine digits and a `0` or `+`, since a phone number is written with nothing else and
-/// holds them; texts without such a stretch cost one pass over their bytes.
+/// holds them; texts without such a stretch cost one pass over their bytes (see `Stretch`).
 ///
 /// ```
 /// let text = "Ring 070-123 45 67 eller +46 8 123 456 78, inte 2026-12-07.";
@@ -81,45 +81,35 @@ const PHONE_DIGITS: usize = 9;
 /// assert_eq!(numbers, ["070-123 45 67", "+46 8 123 456 78"]);
 /// ```
 pub fn phones(text: &str) -> Vec<Range<usize>> {
-    let Some(re) = phone() else {
-        return Vec::new();
-    };
-    let bytes = text.as_bytes();
-    let part = |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'+' | b'(' | b')');
     let mut found = Vec::new();
-    let mut at = 0;
-    while let Some(digit) = super::next_digit(bytes, at) {
-        // The stretch around this digit: back over separators (never past the stretch before,
-        // which ended at a byte that is none), then forward over all it can hold.
-        let start = digit
-            - bytes[at..digit]
-                .iter()
-                .rev()
-                .take_while(|&&b| part(b))
-                .count();
-        let end = digit + bytes[digit..].iter().take_while(|&&b| part(b)).count();
-        at = end;
-        let stretch = &bytes[start..end];
-        if stretch.iter().filter(|b| b.is_ascii_digit()).count() < PHONE_DIGITS
-            || !stretch.iter().any(|&b| b == b'0' || b == b'+')
-        {
-            continue;
-        }
-        // The stretch's neighbours are neither digits nor `+`, as the pattern's `^` and `$`
-        // within it assume. The pattern takes the character before and after to see that the
-        // number stands alone; the search goes on from the number's end, so that two numbers a
-        // space apart are two.
-        let Some(window) = text.get(start..end) else {
-            continue;
-        };
-        let mut from = 0;
-        while let Some(caps) = re.captures_at(window, from) {
-            let Some(number) = caps.get(1) else { break };
-            found.push(start + number.start()..start + number.end());
-            from = number.end();
-        }
+    for stretch in super::stretches(text.as_bytes()) {
+        phones_in(text, &stretch, &mut found);
     }
     found
+}
+
+/// The phone numbers within one stretch of digits and separators of `text`, added to `found`.
+pub(crate) fn phones_in(text: &str, stretch: &super::Stretch, found: &mut Vec<Range<usize>>) {
+    if stretch.digits < PHONE_DIGITS || !stretch.trunk {
+        return;
+    }
+    let Some(re) = phone() else {
+        return;
+    };
+    // The stretch's neighbours are neither digits nor `+`, as the pattern's `^` and `$` within
+    // it assume. The pattern takes the character before and after to see that the number
+    // stands alone; the search goes on from the number's end, so that two numbers a space
+    // apart are two.
+    let start = stretch.span.start;
+    let Some(window) = text.get(stretch.span.clone()) else {
+        return;
+    };
+    let mut from = 0;
+    while let Some(caps) = re.captures_at(window, from) {
+        let Some(number) = caps.get(1) else { break };
+        found.push(start + number.start()..start + number.end());
+        from = number.end();
+    }
 }
 
 #[cfg(test)]

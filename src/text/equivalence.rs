@@ -72,6 +72,32 @@ fn phones_by_regex(text: &str) -> Vec<Range<usize>> {
     found
 }
 
+/// The identity numbers of `text` as first found: each run of digits and single separators of
+/// the whole text looked at on its own (the finder now looks only within stretches of enough
+/// digits).
+fn identity_numbers_by_runs(text: &str) -> Vec<(IdentityKind, Range<usize>)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(start) = (at..bytes.len()).find(|&i| bytes[i].is_ascii_digit()) {
+        let mut end = start;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit()
+                || (matches!(bytes[end], b'-' | b'+' | b' ')
+                    && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            end += 1;
+        }
+        found.extend(
+            personnummer::find(&text[start..end])
+                .into_iter()
+                .map(|n| (n.kind, start + n.span.start..start + n.span.end)),
+        );
+        at = end;
+    }
+    found
+}
+
 /// Pieces random texts are made of: the lists' words (and their starts, and longer words that
 /// hold them), markings, numbers and their separators, addresses, white space of several kinds,
 /// letters that are and are not word characters.
@@ -101,6 +127,9 @@ fn piece() -> impl Strategy<Value = String> {
                 "0046 8-123 456 78",
                 "(0583) 123 45",
                 "811218-9876",
+                "19811218 9876",
+                "811278+9873",
+                "0701235673",
                 "2026-12-07",
                 "556012-5790",
             ]
@@ -133,6 +162,33 @@ fn text() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece(), 0..24).prop_map(|pieces| pieces.concat())
 }
 
+/// The word starts are found eight bytes at a time: every character that can stand on either
+/// side of a chunk's edge (a Latin-1 letter or sign split between two chunks, a character of
+/// three or four bytes, a word ending or starting at the edge) is tried at every offset.
+#[test]
+fn the_word_lists_find_what_their_regexes_found_whatever_falls_on_an_eight_byte_edge() {
+    let re = sensitive_regex();
+    let samples = [
+        "Åsa sjukdom ×sjukdom ÷sekretess –diagnos ”HEMLIG” §sekretess",
+        "ÄÖsjukdomÖ é\u{a0}depression\u{2003}cancer𝔘cancer ßdiabetes",
+        "SJUKDOM_sjukdom SEKRETESSEN säkerhetsskyddsklassad KVALIFICERAT  HEMLIG",
+        "psykisk\u{a0}ohälsa, psykisk – ohälsa, Ångestsyndrom; ångestsyndromen.",
+    ];
+    for sample in samples {
+        for pad in ["", "a", "å", "×", "–"] {
+            for k in 0..17 {
+                let text = format!("{}{sample}", pad.repeat(k));
+                assert_eq!(
+                    sensitive::find(&text),
+                    sensitive_by_regex(&re, &text),
+                    "{text:?}"
+                );
+                assert_eq!(markings::find(&text), markings_by_regex(&text), "{text:?}");
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -150,6 +206,13 @@ proptest! {
     #[test]
     fn e_mail_addresses_are_what_their_regex_found(text in text()) {
         prop_assert_eq!(contacts::emails(&text), emails_by_regex(&text), "{:?}", text);
+    }
+
+    #[test]
+    fn identity_numbers_are_what_each_run_of_digits_holds(text in text()) {
+        let found: Vec<(IdentityKind, Range<usize>)> =
+            personnummer::find(&text).into_iter().map(|n| (n.kind, n.span)).collect();
+        prop_assert_eq!(found, identity_numbers_by_runs(&text), "{:?}", text);
     }
 
     #[test]

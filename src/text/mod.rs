@@ -8,10 +8,11 @@
 //! - [`sensitive`]: the special categories of personal data (GDPR art. 9), by a Swedish word list.
 //!
 //! Each finder is linear in the text's length and looks at most bytes once: the digit finders
-//! skip to the next digit eight bytes at a time, e-mail addresses are looked for only around an
-//! `@`, and the word lists of the markings and the special categories are matched in one walk
-//! over the text's words (see `words.rs`), so that a text costs about one pass over its bytes
-//! whatever it holds.
+//! share one pass that skips to the next digit eight bytes at a time and looks further only at
+//! stretches of digits long enough to be a number, e-mail addresses are looked for only around
+//! an `@`, and the word lists of the markings and the special categories are matched in one
+//! pass that finds the text's word starts sixteen bytes at a time (see `words.rs`), so that a
+//! text costs about one pass over its bytes whatever it holds.
 //!
 //! The finders report what they found and where (byte offsets), never the matched text, so that
 //! a decision or a log line built from them holds none of the information.
@@ -199,6 +200,52 @@ pub(crate) fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
         .map(|i| offset + i)
 }
 
+/// A stretch of a text: digits and the separators numbers are written with (a space, `-`,
+/// `+`, brackets), holding at least one digit, with neither on either side. Every phone number
+/// and every identity number stands within one, so the digit finders read a text's digits once
+/// and look further only at stretches with digits enough.
+pub(crate) struct Stretch {
+    /// Where it stands: byte offsets.
+    pub(crate) span: Range<usize>,
+    /// How many digits it holds.
+    pub(crate) digits: usize,
+    /// Whether it holds a `0` or a `+`, as a phone number's trunk prefix or country code does.
+    pub(crate) trunk: bool,
+}
+
+/// The stretches of `bytes`, in order.
+pub(crate) fn stretches(bytes: &[u8]) -> impl Iterator<Item = Stretch> + '_ {
+    let part = |b: u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'+' | b'(' | b')');
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let digit = next_digit(bytes, at)?;
+        // Back over separators (never past the stretch before, which ended at a byte that is
+        // none), then forward over all it holds.
+        let start = digit
+            - bytes[at..digit]
+                .iter()
+                .rev()
+                .take_while(|&&b| part(b))
+                .count();
+        let mut end = start;
+        let (mut digits, mut trunk) = (0, false);
+        while let Some(&b) = bytes.get(end) {
+            if !part(b) {
+                break;
+            }
+            digits += usize::from(b.is_ascii_digit());
+            trunk |= b == b'0' || b == b'+';
+            end += 1;
+        }
+        at = end;
+        Some(Stretch {
+            span: start..end,
+            digits,
+            trunk,
+        })
+    })
+}
+
 /// The words that, just before ten bare digits, say that they are a phone number (any case,
 /// then maybe `.` or `:` and white space): `tel 0701234567`.
 const PHONE_LABELS: [&str; 12] = [
@@ -263,10 +310,15 @@ fn labelled_phone(text: &str, at: usize) -> bool {
 /// ```
 pub fn find(text: &str) -> Vec<Found> {
     let bytes = text.as_bytes();
-    let phones = contacts::phones(text);
+    let mut phones = Vec::new();
+    let mut numbers = Vec::new();
+    for stretch in stretches(bytes) {
+        contacts::phones_in(text, &stretch, &mut phones);
+        personnummer::find_in(bytes, &stretch, &mut numbers);
+    }
     let mut found: Vec<Found> = Vec::new();
     let mut identities: Vec<Range<usize>> = Vec::new();
-    for n in personnummer::find(text) {
+    for n in numbers {
         let bare_ten = n.span.len() == 10 && bytes[n.span.start] == b'0';
         // `phones` is in text order: a binary search, so that a text of many numbers costs
         // n log n, not n².

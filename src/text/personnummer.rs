@@ -43,9 +43,23 @@ pub struct IdentityNumber {
 /// assert_eq!(&text[found[0].span.clone()], "19811218-9876");
 /// ```
 pub fn find(text: &str) -> Vec<IdentityNumber> {
-    let bytes = text.as_bytes();
     let mut found = Vec::new();
-    let mut at = 0;
+    for stretch in super::stretches(text.as_bytes()) {
+        find_in(text.as_bytes(), &stretch, &mut found);
+    }
+    found
+}
+
+/// The identity numbers within one stretch of digits and separators of `bytes`, added to
+/// `found`: a number is one run of digits and single separators, and every run lies within
+/// one stretch, so that a stretch of fewer than ten digits (a date, a time, an amount) is
+/// passed over without a look at its runs.
+pub(crate) fn find_in(bytes: &[u8], stretch: &super::Stretch, found: &mut Vec<IdentityNumber>) {
+    if stretch.digits < 10 {
+        return;
+    }
+    let bytes = &bytes[..stretch.span.end];
+    let mut at = stretch.span.start;
     while let Some(start) = super::next_digit(bytes, at) {
         // A run: digits, and single separators between digits.
         let mut end = start;
@@ -61,6 +75,11 @@ pub fn find(text: &str) -> Vec<IdentityNumber> {
             }
         }
         let run = &bytes[start..end];
+        at = end;
+        if run.len() < 10 {
+            // Fewer than the ten digits a number has: a year, a time, an amount.
+            continue;
+        }
         if let Some(kind) = whole(run) {
             found.push(IdentityNumber {
                 kind,
@@ -69,11 +88,9 @@ pub fn find(text: &str) -> Vec<IdentityNumber> {
         } else if run.contains(&b' ') {
             // A run of several numbers separated by spaces ("ring 070 123 45 67, pnr 811218 9876"
             // is one run): look at each maximal piece that can be one number.
-            pieces(run, start, &mut found);
+            pieces(run, start, found);
         }
-        at = end;
     }
-    found
 }
 
 /// In a run (at byte `start` of the text) that is not one identity number as a whole, the

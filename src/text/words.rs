@@ -81,8 +81,9 @@ const LEVELS: [&str; 4] = [
 /// folded) to the entries that start so.
 struct Table {
     entries: Vec<Entry>,
-    /// A bit per hash of three folded bytes: most words of a text are rejected by one look.
-    seen: Vec<u64>,
+    /// A bit per hash of an entry's [`rough_key`]: most words of a text are rejected by one
+    /// look.
+    seen: [u64; SEEN_BITS / 64],
     /// Three folded bytes → entries starting so, in list order; sorted by key.
     starts: Vec<(u32, Vec<usize>)>,
 }
@@ -121,12 +122,24 @@ fn table() -> &'static Table {
                 });
             }
         }
-        let mut seen = vec![0u64; SEEN_BITS / 64];
+        let mut seen = [0u64; SEEN_BITS / 64];
         let mut starts: Vec<(u32, Vec<usize>)> = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
+            // The bytes of the key the entry fixes: a word of three bytes (`hiv`) may be
+            // followed by any fourth, and a space of the list by any white space.
+            let fixed = entry
+                .word
+                .iter()
+                .take(4)
+                .position(|&b| b == b' ' && !entry.exact)
+                .unwrap_or(entry.word.len().min(4));
+            let prefix = rough_key(&entry.word[..fixed], 0);
+            match fixed {
+                4 => set(&mut seen, prefix),
+                3 => (0..=255u32).for_each(|b| set(&mut seen, prefix | (b << 24))),
+                _ => seen = [u64::MAX; SEEN_BITS / 64],
+            }
             let key = key(entry.word, 0);
-            let bit = bit(key);
-            seen[bit / 64] |= 1 << (bit % 64);
             match starts.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, list)) => list.push(i),
                 None => starts.push((key, vec![i])),
@@ -143,7 +156,37 @@ fn table() -> &'static Table {
 
 const SEEN_BITS: usize = 1 << 16;
 
+/// Sets the bit of `rough_key` in `seen`.
+fn set(seen: &mut [u64; SEEN_BITS / 64], rough_key: u32) {
+    let bit = bit(rough_key);
+    seen[bit / 64] |= 1 << (bit % 64);
+}
+
+/// The first four bytes at `at` with the case bit (0x20) set in each, zero past the end: the
+/// same for a word as for its [`fold`]ed form, since folding only ever sets that bit, and
+/// cheaper than folding. [`Table::seen`] is of these, so that a word start costs a load, a
+/// multiplication and a bit test unless an entry may start there. Four bytes, not three: `med`
+/// (with), the commonest word of Swedish text, must not be taken for `medicinering`.
+#[inline]
+fn rough_key(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..at + 4) {
+        Some(four) => u32::from_le_bytes(four.try_into().unwrap_or_default()) | ROUGH,
+        None => rough_key_at_end(bytes, at),
+    }
+}
+
+/// [`rough_key`] within four bytes of the end.
+#[cold]
+fn rough_key_at_end(bytes: &[u8], at: usize) -> u32 {
+    let byte = |i: usize| bytes.get(at + i).copied().unwrap_or(0);
+    u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]) | ROUGH
+}
+
+/// The case bit of each byte of a [`rough_key`].
+const ROUGH: u32 = 0x2020_2020;
+
 /// The bit of a key in [`Table::seen`].
+#[inline]
 fn bit(key: u32) -> usize {
     (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
@@ -262,68 +305,159 @@ fn matches(text: &str, at: usize, entry: &Entry) -> Option<usize> {
 /// Every match of the lists `lists` in `text`, in text order: at each word start, the first
 /// entry of each list that matches there. Matches of one list may still overlap here (a word
 /// within a longer match of its list): [`leftmost`] keeps the ones a regex would have found.
+///
+/// The word starts are found sixteen bytes at a time (see [`Chunk`]): a text's bytes are ASCII
+/// or the Latin-1 letters (`å`, `ä`, `ö`, `é`) in all but a few places, and those sixteen
+/// bytes are classified at once, without a branch per byte. Sixteen bytes that hold any other
+/// character (`–`, `”`, `§`, a no-break space) are walked a character at a time.
 pub(crate) fn candidates(text: &str, lists: &[List]) -> Vec<(Hit, Range<usize>)> {
     let table = table();
     let bytes = text.as_bytes();
     let mut found = Vec::new();
-    let mut at = 0;
-    loop {
-        // Past the characters that are no word character…
-        let start = loop {
-            let Some(&b) = bytes.get(at) else {
-                return found;
-            };
-            match ASCII_WORD[usize::from(b)] {
-                NO => at += 1,
-                YES => break at,
-                _ => {
-                    let (word, len) = wide(text, at);
-                    if word {
-                        break at;
-                    }
-                    at += len;
-                }
-            }
-        };
-        // …to a word's start, where the entries starting with its first three bytes are tried…
-        let key = key(bytes, start);
-        let bit = bit(key);
+    let mut at_word_start = |start: usize| {
+        // The entries starting with the word's first three bytes are tried, most words being
+        // rejected by one look at `seen`.
+        let bit = bit(rough_key(bytes, start));
         if table.seen[bit / 64] & (1 << (bit % 64)) != 0 {
-            if let Ok(i) = table.starts.binary_search_by_key(&key, |(k, _)| *k) {
-                try_entries(text, start, table, &table.starts[i].1, lists, &mut found);
-            }
+            try_entries(text, start, table, lists, &mut found);
         }
-        // …and on past the word.
-        loop {
-            let Some(&b) = bytes.get(at) else {
-                return found;
-            };
-            match ASCII_WORD[usize::from(b)] {
-                YES => at += 1,
-                NO => break,
-                _ => {
-                    let (word, len) = wide(text, at);
-                    if !word {
-                        break;
-                    }
-                    at += len;
+    };
+    // Whether the character before `at` is a word character.
+    let mut after_word = false;
+    let mut at = 0;
+    while let Some(sixteen) = bytes.get(at..at + CHUNK) {
+        match Chunk::of(sixteen).words() {
+            Some((words, width)) => {
+                let mut starts = bits(words & !((words << 8) | u128::from(after_word) << 7));
+                while starts != 0 {
+                    at_word_start(at + starts.trailing_zeros() as usize);
+                    starts &= starts - 1;
                 }
+                after_word = (words >> (8 * width - 1)) & 1 != 0;
+                at += width;
             }
+            None => at = walk(text, at, at + CHUNK, &mut after_word, &mut at_word_start),
         }
+    }
+    walk(text, at, bytes.len(), &mut after_word, &mut at_word_start);
+    found
+}
+
+/// One character at a time from byte `at` (a character boundary) to the first character
+/// boundary at or past `until`, calling `at_word_start` at each word start; `after_word` says
+/// whether the character before `at` is a word character, and is left saying it of the last
+/// one walked. Returns where it stopped.
+fn walk(
+    text: &str,
+    mut at: usize,
+    until: usize,
+    after_word: &mut bool,
+    at_word_start: &mut impl FnMut(usize),
+) -> usize {
+    let bytes = text.as_bytes();
+    while at < until {
+        let Some(&b) = bytes.get(at) else { break };
+        let (word, len) = if b < 0x80 {
+            (ASCII_WORD[usize::from(b)], 1)
+        } else {
+            wide(text, at)
+        };
+        if word && !*after_word {
+            at_word_start(at);
+        }
+        *after_word = word;
+        at += len;
+    }
+    at
+}
+
+/// The bytes classified at once.
+const CHUNK: usize = 16;
+
+/// The 0x80 flags of sixteen bytes (as [`Chunk`] holds them) as sixteen bits, the first
+/// byte's lowest: a multiplication gathers each eight flags into one byte.
+#[inline]
+fn bits(flags: u128) -> u32 {
+    let eight = |flags: u64| {
+        let ones = (flags >> 7) & 0x0101_0101_0101_0101;
+        (ones.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+    };
+    eight(flags as u64) | (eight((flags >> 64) as u64) << 8)
+}
+
+/// What each of sixteen bytes is, as the 0x80 bit of its byte in each field (little-endian:
+/// the first byte lowest). Computed by one loop over the bytes without a branch, which the
+/// compiler turns into a few vector instructions (SSE2 on x86-64).
+struct Chunk {
+    /// ASCII letters and digits and `_`.
+    ascii_word: u128,
+    /// `C3`: the first byte of a Latin-1 character (`å`, `Ä`, `é`, `×`).
+    latin: u128,
+    /// `97` and `B7`: the second bytes of `×` and `÷`, the Latin-1 characters that are no
+    /// letters (and of some characters of three bytes).
+    sign: u128,
+    /// Any byte not ASCII.
+    wide: u128,
+}
+
+impl Chunk {
+    #[inline]
+    fn of(sixteen: &[u8]) -> Chunk {
+        let mut ascii_word = [0u8; CHUNK];
+        let mut latin = [0u8; CHUNK];
+        let mut sign = [0u8; CHUNK];
+        let mut wide = [0u8; CHUNK];
+        for (i, &b) in sixteen.iter().take(CHUNK).enumerate() {
+            let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+            let digit = b.wrapping_sub(b'0') < 10;
+            ascii_word[i] = u8::from(letter | digit | (b == b'_')) << 7;
+            latin[i] = u8::from(b == 0xC3) << 7;
+            sign[i] = u8::from((b == 0x97) | (b == 0xB7)) << 7;
+            wide[i] = b & 0x80;
+        }
+        Chunk {
+            ascii_word: u128::from_le_bytes(ascii_word),
+            latin: u128::from_le_bytes(latin),
+            sign: u128::from_le_bytes(sign),
+            wide: u128::from_le_bytes(wide),
+        }
+    }
+
+    /// Which bytes are of word characters (the chunk starting on a character boundary), and
+    /// how many bytes that covers: all, or all but the last when it is the first byte of a
+    /// Latin-1 character, whose second byte is in the next chunk. `None` when they hold a
+    /// character other than ASCII and the Latin-1 letters, to be walked one at a time.
+    ///
+    /// No branch on which bytes they are: in Swedish text, chunks of ASCII and chunks with an
+    /// `å` come in no order a processor could predict.
+    #[inline]
+    fn words(&self) -> Option<(u128, usize)> {
+        let pair = self.latin | (self.latin << 8);
+        let split = (self.latin >> 127) as usize;
+        let keep = u128::MAX >> (8 * split);
+        if ((self.wide & !pair) | self.sign) & keep != 0 {
+            return None;
+        }
+        Some(((self.ascii_word | pair) & keep, CHUNK - split))
     }
 }
 
-/// At a word start, the first entry of each list among `entries` that matches there.
+/// At a word start, the first entry of each list that matches there, of those starting with
+/// the word's first three bytes. Not inlined: most word starts never get here.
+#[inline(never)]
 fn try_entries(
     text: &str,
     at: usize,
     table: &Table,
-    entries: &[usize],
     lists: &[List],
     found: &mut Vec<(Hit, Range<usize>)>,
 ) {
+    let key = key(text.as_bytes(), at);
+    let Ok(i) = table.starts.binary_search_by_key(&key, |(k, _)| *k) else {
+        return;
+    };
     let mut done = [false; 3];
-    for &e in entries {
+    for &e in &table.starts[i].1 {
         let entry = &table.entries[e];
         let list = entry.hit.list();
         let slot = list as usize;
@@ -337,22 +471,13 @@ fn try_entries(
     }
 }
 
-const NO: u8 = 0;
-const YES: u8 = 1;
-const WIDE: u8 = 2;
-
-/// Per byte: an ASCII word character, an ASCII other one, or the start (or rest) of a wider
-/// character, to be decoded.
-const ASCII_WORD: [u8; 256] = {
-    let mut table = [WIDE; 256];
+/// Per ASCII byte: whether it is a word character.
+const ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        table[b] = if c.is_ascii_alphanumeric() || c == b'_' {
-            YES
-        } else {
-            NO
-        };
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
         b += 1;
     }
     table
