@@ -115,19 +115,7 @@ impl Gateway {
             }
             (None, Reach::Decide) => (AiSystem::unregistered(&read.model), read.model.clone()),
         };
-        let text_bytes: usize = read.text.iter().map(String::len).sum();
-        if text_bytes > aipolicy::query::MAX_TEXT_BYTES {
-            return Err(GatewayError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                crate::error::INVALID_REQUEST,
-                "text_too_large",
-                format!(
-                    "the request holds {text_bytes} bytes of text; the gateway reads at most {} bytes ({} MiB) of a request's text",
-                    aipolicy::query::MAX_TEXT_BYTES,
-                    aipolicy::query::MAX_TEXT_BYTES >> 20
-                ),
-            ));
-        }
+        // `openai::read` has held the text to what a query takes (a 413 otherwise).
         let mut query = Query::new(asker.user.clone(), system.id.clone(), asker.data.clone())
             .with_action(asker.action)
             .with_text(std::mem::take(&mut read.text));

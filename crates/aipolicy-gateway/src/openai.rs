@@ -75,8 +75,8 @@ pub struct Read {
 pub enum Place {
     /// One path (`messages[1]`, `input[0]`).
     Path(String),
-    /// Many pieces, joined by line breaks: each one's first character and its path.
-    Pieces(Vec<(usize, String)>),
+    /// Many pieces, joined by line breaks.
+    Pieces(Pieces),
 }
 
 impl Place {
@@ -84,12 +84,47 @@ impl Place {
     pub fn path_at(&self, at: usize) -> &str {
         match self {
             Place::Path(path) => path,
-            Place::Pieces(pieces) => pieces
-                .iter()
-                .take_while(|(start, _)| *start <= at)
-                .last()
-                .map_or("", |(_, path)| path.as_str()),
+            Place::Pieces(pieces) => pieces.path_at(at),
         }
+    }
+}
+
+/// The pieces of the rest of a body, joined by line breaks: each one's first character and its
+/// path. The paths are written one after another into one string, so that a body of a million
+/// numbers costs a few bytes a number here rather than a string each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pieces {
+    /// Each piece's first character in the joined text, in order.
+    starts: Vec<usize>,
+    /// Where each piece's path ends in `paths`; it starts where the one before ends.
+    path_ends: Vec<usize>,
+    paths: String,
+}
+
+impl Pieces {
+    fn push(&mut self, start: usize, path: &[Step]) {
+        self.starts.push(start);
+        describe_into(path, &mut self.paths);
+        self.path_ends.push(self.paths.len());
+    }
+
+    /// The path of the piece at character offset `at`: a binary search, so that a refusal
+    /// naming many findings in a body of many pieces costs n log n.
+    fn path_at(&self, at: usize) -> &str {
+        let Some(piece) = self
+            .starts
+            .partition_point(|&start| start <= at)
+            .checked_sub(1)
+        else {
+            return "";
+        };
+        let begin = piece
+            .checked_sub(1)
+            .and_then(|before| self.path_ends.get(before))
+            .copied()
+            .unwrap_or(0);
+        let end = self.path_ends.get(piece).copied().unwrap_or(begin);
+        self.paths.get(begin..end).unwrap_or_default()
     }
 }
 
@@ -155,7 +190,16 @@ pub fn read(bytes: &[u8], operation: Operation) -> Result<Read, GatewayError> {
         Operation::Chat => chat(root, &mut texts)?,
         Operation::Embeddings => embeddings(root, &mut texts)?,
     }
+    let text_bytes: usize = texts.text.iter().map(String::len).sum();
+    let max = aipolicy::query::MAX_TEXT_BYTES;
+    if text_bytes > max {
+        return Err(text_too_large(Some(text_bytes)));
+    }
+    texts.other.room = max - text_bytes;
     rest(&body, &mut Vec::new(), &texts.skip, &mut texts.other, 0);
+    if texts.other.over {
+        return Err(text_too_large(None));
+    }
     let Texts {
         mut text,
         mut places,
@@ -217,19 +261,48 @@ struct Texts {
 struct Other {
     joined: String,
     chars: usize,
-    pieces: Vec<(usize, String)>,
+    pieces: Pieces,
+    /// The bytes of text the rest may still hold: reading stops once it would hold more than a
+    /// query takes, so that a body of many small values never grows into many times its size.
+    room: usize,
+    /// Whether it stopped so.
+    over: bool,
 }
 
 impl Other {
     fn push(&mut self, path: &[Step], piece: &str) {
+        let bytes = piece.len() + usize::from(!self.joined.is_empty());
+        if self.over || bytes > self.room {
+            self.over = true;
+            return;
+        }
+        self.room -= bytes;
         if !self.joined.is_empty() {
             self.joined.push('\n');
             self.chars += 1;
         }
-        self.pieces.push((self.chars, describe(path)));
+        self.pieces.push(self.chars, path);
         self.joined.push_str(piece);
         self.chars += piece.chars().count();
     }
+}
+
+/// A 413 for a request with more text than a query takes (`bytes`, when counted to the end).
+fn text_too_large(bytes: Option<usize>) -> GatewayError {
+    let max = aipolicy::query::MAX_TEXT_BYTES;
+    let holds = match bytes {
+        Some(bytes) => format!("{bytes} bytes"),
+        None => format!("more than {max} bytes"),
+    };
+    GatewayError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        crate::error::INVALID_REQUEST,
+        "text_too_large",
+        format!(
+            "the request holds {holds} of text; the gateway reads at most {max} bytes ({} MiB) of a request's text",
+            max >> 20
+        ),
+    )
 }
 
 /// A step of a JSON path.
@@ -243,21 +316,22 @@ fn key(name: &str) -> Step {
     Step::Key(name.to_string())
 }
 
-/// `messages[1].content[0]`.
-fn describe(path: &[Step]) -> String {
-    let mut out = String::new();
+/// `messages[1].content[0]`, written at the end of `out`.
+fn describe_into(path: &[Step], out: &mut String) {
+    use std::fmt::Write;
+    let start = out.len();
     for step in path {
         match step {
             Step::Key(k) => {
-                if !out.is_empty() {
+                if out.len() > start {
                     out.push('.');
                 }
                 out.push_str(k);
             }
-            Step::Index(i) => out.push_str(&format!("[{i}]")),
+            // Writing to a String cannot fail.
+            Step::Index(i) => drop(write!(out, "[{i}]")),
         }
     }
-    out
 }
 
 /// The messages of a chat completion: each one's content is an entry of the text.
@@ -389,7 +463,7 @@ fn rest(
     other: &mut Other,
     depth: usize,
 ) {
-    if skip.contains(path.as_slice()) || depth > MAX_DEPTH {
+    if other.over || skip.contains(path.as_slice()) || depth > MAX_DEPTH {
         return;
     }
     match value {
@@ -449,6 +523,60 @@ mod tests {
             read.places[2].path_at(rest[..at].chars().count()),
             "metadata.ärende"
         );
+    }
+
+    #[test]
+    fn every_piece_of_the_rest_names_its_path() {
+        let read = chat_of(
+            r#"{"model":"m","messages":[{"role":"user","content":"hej"}],"tools":[{"type":"function","function":{"name":"boka","parameters":{"a":[7,8]}}}],"n":2}"#,
+        )
+        .unwrap();
+        let rest = &read.text[1];
+        let path_of = |piece: &str| {
+            let at = rest.split('\n').position(|p| p == piece).unwrap();
+            let start: usize = rest
+                .split('\n')
+                .take(at)
+                .map(|p| p.chars().count() + 1)
+                .sum();
+            read.places[1].path_at(start).to_string()
+        };
+        assert_eq!(path_of("boka"), "tools[0].function.name");
+        assert_eq!(path_of("8"), "tools[0].function.parameters.a[1]");
+        assert_eq!(path_of("2"), "n");
+    }
+
+    #[test]
+    fn a_body_of_more_text_than_a_query_takes_is_refused_as_it_is_read() {
+        // Two bytes of body a number, each a piece of text and a path: read to the end, a
+        // body of a few MiB would hold many times its size.
+        let numbers = "1,".repeat(aipolicy::query::MAX_TEXT_BYTES / 2 + 1);
+        let body = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"hej"}}],"x":[{numbers}1]}}"#
+        );
+        let e = chat_of(&body).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code.as_str()),
+            (413, "text_too_large")
+        );
+        assert!(
+            e.message.contains("more than 1048576 bytes"),
+            "{}",
+            e.message
+        );
+        // Just within: read.
+        let numbers = "1,".repeat(1000);
+        assert!(chat_of(&format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"hej"}}],"x":[{numbers}1]}}"#
+        ))
+        .is_ok());
+        // The messages alone over it: the count is exact.
+        let long = "a".repeat(aipolicy::query::MAX_TEXT_BYTES + 1);
+        let e = chat_of(&format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"{long}"}}]}}"#
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("holds 1048577 bytes"), "{}", e.message);
     }
 
     #[test]
