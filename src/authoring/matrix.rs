@@ -43,6 +43,20 @@ pub struct Cell {
     pub reasons: Vec<Reason>,
 }
 
+/// For whom a matrix decides: besides the one role of a cell, what every cell's user is. The
+/// caption of every form of the matrix states it, so that a "no" for an untrained user is not
+/// read as a "no" for everyone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Audience {
+    /// Whether the user has had the municipality's AI training (`aiLiteracy`), which a
+    /// high-risk system asks of its users (EU AI Act art. 26(2)). Default: not.
+    pub ai_literacy: bool,
+    /// The user's unit. `None` (the default): for a data class restricted to some units, a
+    /// user of the first of them (the class's own staff), else a user of no unit.
+    pub unit: Option<String>,
+}
+
 /// The access matrix for one action, computed by the engine.
 #[derive(Debug, Clone, Serialize)]
 pub struct Matrix {
@@ -50,6 +64,8 @@ pub struct Matrix {
     pub action: Action,
     /// The context flags every query carries.
     pub context: Context,
+    /// For whom every cell is decided (beside its role).
+    pub audience: Audience,
     /// The municipality's name from the register.
     pub municipality: Option<String>,
     /// The roles, in column-group order.
@@ -61,6 +77,23 @@ pub struct Matrix {
     pub data_classes: Vec<DataClass>,
     /// Every cell: systems × data classes × roles, in that order.
     pub cells: Vec<Cell>,
+}
+
+/// The units of `register`, each once, in order: those its data classes are restricted to,
+/// then those its users are in. What a matrix's [`Audience::unit`] may name.
+pub fn units_of(register: &crate::model::register::Register) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let classes = register
+        .data_classes()
+        .iter()
+        .flat_map(|c| c.units.iter().flatten());
+    let users = register.users().iter().filter_map(|u| u.unit.as_ref());
+    for unit in classes.chain(users) {
+        if !units.contains(unit) {
+            units.push(unit.clone());
+        }
+    }
+    units
 }
 
 /// The Swedish name of a role, as staff know it.
@@ -123,18 +156,22 @@ pub fn action_sv(action: Action) -> &'static str {
     }
 }
 
-/// The query of one cell: an inline user with the one role, the system, the class, the action.
-/// For a class restricted to some units (need-to-know), the user is in the first of them: the
-/// matrix shows what the class's own staff may do (others are denied it by §3).
+/// The query of one cell: an inline user with the one role and the `audience`'s training and
+/// unit, the system, the class, the action. Without a unit in `audience`, for a class restricted
+/// to some units (need-to-know) the user is in the first of them: the matrix shows what the
+/// class's own staff may do (others are denied it by §3).
 pub fn cell_query(
     ai: &str,
     data: Option<&DataClass>,
     role: Role,
     action: Action,
     context: Context,
+    audience: &Audience,
 ) -> Query {
-    let mut user = crate::model::register::User::new(format!("matrix-{}", role.as_str()), [role]);
-    if let Some(unit) = data.and_then(|c| c.units.as_ref()).and_then(|u| u.first()) {
+    let mut user = crate::model::register::User::new(format!("matrix-{}", role.as_str()), [role])
+        .with_ai_literacy(audience.ai_literacy);
+    let class_unit = || data.and_then(|c| c.units.as_ref()).and_then(|u| u.first());
+    if let Some(unit) = audience.unit.as_ref().or_else(class_unit) {
         user = user.with_unit(unit.clone());
     }
     let mut query =
@@ -154,7 +191,50 @@ impl Matrix {
         context: Context,
         language: Language,
     ) -> Result<Matrix, InputError> {
+        Matrix::compute_for(engine, action, context, &Audience::default(), language)
+    }
+
+    /// Decides every cell for `audience` (a user with the AI training, of a unit) with
+    /// `engine`, explained in `language`. A unit no data class of the register is restricted
+    /// to and no user of the register is in is an input error at `unit`, naming the closest.
+    ///
+    /// ```
+    /// use aipolicy::matrix::{Audience, Matrix};
+    /// use aipolicy::{Action, Context, Engine, Language, Role, Verdict};
+    /// # let engine = Engine::bundled().unwrap().with_clock(aipolicy::Clock::fixed(aipolicy::clock::parse_date("2026-12-07").unwrap()));
+    /// // The approved decision support asks for trained users (EU AI Act art. 26(2)).
+    /// let context = Context { human_review: true, ..Context::default() };
+    /// let untrained = Matrix::compute(&engine, Action::Decide, context, Language::Sv).unwrap();
+    /// let trained = Audience { ai_literacy: true, ..Audience::default() };
+    /// let trained = Matrix::compute_for(&engine, Action::Decide, context, &trained, Language::Sv).unwrap();
+    /// let cell = |m: &Matrix| m.cell("lokal-sprakmodell", Some("personuppgifter"), Role::Employee).unwrap().decision;
+    /// assert_eq!(cell(&untrained), Verdict::Deny);
+    /// assert_eq!(cell(&trained), Verdict::Allow);
+    /// ```
+    pub fn compute_for(
+        engine: &Engine,
+        action: Action,
+        context: Context,
+        audience: &Audience,
+        language: Language,
+    ) -> Result<Matrix, InputError> {
         let register = engine.register();
+        if let Some(unit) = &audience.unit {
+            let units = units_of(register);
+            if !units.iter().any(|u| u == unit) {
+                let hint =
+                    crate::diagnostics::suggest::closest(unit, units.iter().map(String::as_str))
+                        .map(|near| format!("; did you mean `{near}`?"))
+                        .unwrap_or_default();
+                return Err(InputError::at(
+                    "unit",
+                    format!(
+                        "`{unit}` is no unit of the register (those its data classes are restricted to and its users are in: {}){hint}",
+                        if units.is_empty() { "none".to_string() } else { units.join(", ") }
+                    ),
+                ));
+            }
+        }
         // Every action is decided per data class: U2 asks every query to name its information.
         let data_classes: Vec<DataClass> = register.data_classes().to_vec();
         let data_ids: Vec<Option<&DataClass>> = if data_classes.is_empty() {
@@ -166,7 +246,7 @@ impl Matrix {
         for ai in register.ai_systems() {
             for data in &data_ids {
                 for role in Role::ALL {
-                    let query = cell_query(&ai.id, *data, role, action, context);
+                    let query = cell_query(&ai.id, *data, role, action, context, audience);
                     let decision = engine.decide_in(&query, language)?;
                     let (paragraphs, reasons) = match decision.decision {
                         Verdict::Deny => {
@@ -197,11 +277,23 @@ impl Matrix {
         Ok(Matrix {
             action,
             context,
+            audience: audience.clone(),
             municipality: register.municipality().map(str::to_string),
             roles: Role::ALL.to_vec(),
             systems: register.ai_systems().to_vec(),
             data_classes,
             cells,
+        })
+    }
+
+    /// The unit of the user a cell was decided for (see [`cell_query`]).
+    pub fn unit_of(&self, cell: &Cell) -> Option<&str> {
+        self.audience.unit.as_deref().or_else(|| {
+            let class = self
+                .data_classes
+                .iter()
+                .find(|c| Some(&c.id) == cell.data.as_ref())?;
+            class.units.as_ref()?.first().map(String::as_str)
         })
     }
 
@@ -269,7 +361,18 @@ impl Matrix {
                     .map(|units| format!("{} ({})", c.name, units.join(", ")))
             })
             .collect();
-        let need_to_know = if restricted.is_empty() {
+        let training = match (language, self.audience.ai_literacy) {
+            (Language::Sv, false) => " För en användare utan kommunens AI-utbildning (högrisk-AI kräver den, AI-förordningen art. 26.2).",
+            (Language::Sv, true) => " För en användare som har gått kommunens AI-utbildning.",
+            (Language::En, false) => " For a user without the municipality's AI training (high-risk AI asks for it, EU AI Act art. 26(2)).",
+            (Language::En, true) => " For a user who has had the municipality's AI training.",
+        };
+        let need_to_know = if let Some(unit) = &self.audience.unit {
+            match language {
+                Language::Sv => format!(" Användaren hör till {unit}: behovsprövad information som tillhör andra förvaltningar nekas (§3)."),
+                Language::En => format!(" The user belongs to {unit}: information restricted to other units by need-to-know is denied (§3)."),
+            }
+        } else if restricted.is_empty() {
             String::new()
         } else {
             let text = tr(
@@ -284,13 +387,13 @@ impl Matrix {
         match language {
             Language::Sv => format!(
                 "Handling: `{}` ({}){context}. Beräknad av aipolicy med kommunens policyer och \
-                 AI-register.{need_to_know}",
+                 AI-register.{training}{need_to_know}",
                 self.action,
                 action_sv(self.action)
             ),
             Language::En => format!(
                 "Action: `{}` ({}){context}. Computed by aipolicy from the municipality's \
-                 policies and AI register.{need_to_know}",
+                 policies and AI register.{training}{need_to_know}",
                 self.action,
                 action_en(self.action)
             ),
@@ -384,14 +487,16 @@ impl Matrix {
         md
     }
 
-    /// CSV, one line per cell: `ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws`
-    /// (`laws`: the `@law` of the rules from law behind a deny, separated by `; `),
+    /// CSV, one line per cell:
+    /// `ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws,ai_literacy,unit`
+    /// (`laws`: the `@law` of the rules from law behind a deny, separated by `; `;
+    /// `ai_literacy` and `unit`: whom the cell was decided for, see [`Audience`]),
     /// written with the `csv` crate (RFC 4180 quoting, `\n` line ends). A value that a
     /// spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
     /// carriage return, e.g. a register's name `=HYPERLINK(…)`) is written with a `'` before it.
     pub fn to_csv(&self) -> String {
         let mut bytes = Vec::new();
-        // Writing to memory does not fail: there is no I/O, and every record has 9 fields.
+        // Writing to memory does not fail: there is no I/O, and every record has 11 fields.
         let _ = self.write_csv(&mut bytes);
         String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -409,6 +514,8 @@ impl Matrix {
             "paragraphs",
             "policies",
             "laws",
+            "ai_literacy",
+            "unit",
         ])?;
         for cell in &self.cells {
             let ai_name = self
@@ -441,6 +548,12 @@ impl Matrix {
                     Verdict::Deny => cell_laws(cell).join("; "),
                     Verdict::Allow => String::new(),
                 },
+                if self.audience.ai_literacy {
+                    "true"
+                } else {
+                    "false"
+                },
+                self.unit_of(cell).unwrap_or(""),
             ];
             writer.write_record(fields.map(no_formula).iter().map(|f| f.as_bytes()))?;
         }

@@ -12,10 +12,11 @@ use super::Exit;
 
 /// Arguments of `aipolicy audit`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "A data-protection officer's three commands:
+#[command(after_help = "A data-protection officer's commands:
   aipolicy audit verify  --log sqlite:audit.db          # exit 0: no record was edited, inserted or deleted
   aipolicy audit summary --log sqlite:audit.db --since 2026-11-01 --until 2026-11-30
   aipolicy audit report  --log sqlite:audit.db --since 2026-11-01 -o revision.html
+  aipolicy audit pseudonym anna --key @pseudonym.key   # the pseudonym a pseudonymized log holds
 
 The log is what `--log SINK` on check, batch and serve writes: sqlite:PATH, jsonl:PATH or
 postgres://USER@HOST/DB. Records hold ids (user or its pseudonym, AI system, data classes,
@@ -40,6 +41,31 @@ pub enum AuditCommand {
     /// denies per paragraph over time, AI systems asked beyond their approval, units, policy
     /// revisions.
     Report(ReportArgs),
+    /// The pseudonym a log written with `--log-pseudonymize KEY` holds for a user id: to find
+    /// a person's records for their request for their data (GDPR art. 15).
+    Pseudonym(PseudonymArgs),
+}
+
+/// `audit pseudonym`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Prints the pseudonym (p- and 32 hex digits) that a decision log written with
+`--log-pseudonymize KEY` holds instead of the user id, so that a person's records can be found
+for their request for their data (GDPR art. 15), e.g. with `aipolicy audit export | grep`.
+Without the key a pseudonym cannot be turned back into an id, nor an id into its pseudonym.
+
+Examples:
+  aipolicy audit pseudonym anna --key @/etc/aipolicy/pseudonym.key
+  aipolicy audit pseudonym anna --key env:AIPOLICY_PSEUDONYM_KEY"
+)]
+pub struct PseudonymArgs {
+    /// The user id, as the register (or the sign-in proxy) names the person
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// The key the log was written with: the key itself, @FILE to read it from a file, or
+    /// env:VAR
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
 }
 
 /// The log to read.
@@ -148,6 +174,20 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         AuditCommand::Summary(args) => summary(args, out, err),
         AuditCommand::Export(args) => export(args, out, err),
         AuditCommand::Report(args) => report(args, out, err),
+        AuditCommand::Pseudonym(args) => pseudonym(args, out, err),
+    }
+}
+
+fn pseudonym(args: &PseudonymArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    match aipolicy_log::pseudonymizer(&args.key) {
+        Ok(pseudonymizer) => {
+            let written = writeln!(out, "{}", pseudonymizer.pseudonym(&args.id));
+            super::write_failure(written, "the pseudonym", err).unwrap_or(Exit::Success)
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Exit::InputError
+        }
     }
 }
 

@@ -19,12 +19,13 @@ would change, 2 a file cannot be read or parsed, 3 a file cannot be written.
 
 Examples:
   aipolicy fmt                              # every .cedar file of the project's policies/
-  aipolicy fmt --check                      # in CI: fail and name the files that would change
+  aipolicy fmt --check                      # in CI: fail, name the files that would change
+                                            # and show each change as a unified diff
   aipolicy fmt policies/u3-publik-ai.cedar  # one file
   aipolicy fmt --check other/policies"
 )]
 pub struct FmtArgs {
-    /// Do not write: exit 1 and name the files that would change
+    /// Do not write: exit 1, name the files that would change and show how (a unified diff)
     #[arg(long)]
     pub check: bool,
     /// .cedar files, or folders searched for them [default: the project's policies/]
@@ -124,6 +125,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         changed += 1;
         if args.check {
             let _ = writeln!(out, "would reformat {name}");
+            let _ = write!(out, "{}", layout_diff(&text, &formatted, &name));
         } else if let Err(e) = std::fs::write(file, formatted) {
             let _ = writeln!(err, "error: cannot write `{name}`: {e}");
             unwritten += 1;
@@ -163,6 +165,16 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// What formatting changes in a file, as a unified diff (three lines of context) that a
+/// reviewer reads in a CI log: `--- NAME` as it is, `+++ NAME` as `aipolicy fmt` writes it.
+fn layout_diff(text: &str, formatted: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(text, formatted)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (formatted)"))
+        .to_string()
 }
 
 /// A path as a shell word: quoted when it holds anything but plain characters.

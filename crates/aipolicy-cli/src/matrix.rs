@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use super::check::ActionArg;
 use super::{report, EngineArgs, Exit};
-use aipolicy::matrix::Matrix;
+use aipolicy::matrix::{Audience, Matrix};
 use aipolicy::query::{Action, Context};
 
 /// Arguments of `aipolicy matrix`.
@@ -14,12 +14,17 @@ use aipolicy::query::{Action, Context};
 #[command(
     after_help = "Every cell is decided by the engine, exactly as `aipolicy check` would decide
 it for a user with that one role (employee, contractor, elected). A deny names its paragraphs.
+The caption says for whom: by default a user without the AI training (which high-risk AI asks
+for, EU AI Act art. 26(2)) and, for a class restricted to some units, one of its own staff;
+--ai-literacy and --unit choose otherwise.
 
 Examples:
   aipolicy matrix                                    # Markdown, action `use`
   aipolicy matrix --format html > ai-matris.html     # one self-contained page for the intranet
   aipolicy matrix --format csv > matris.csv         # one line per cell, for spreadsheets
   aipolicy matrix --action publish --context humanReviewed=true --context aiDisclosure=true
+  aipolicy matrix --action decide --context humanReview=true --ai-literacy
+  aipolicy matrix --unit Socialförvaltningen         # what that unit's staff may do
   aipolicy matrix --register other/register.yaml --policies policies"
 )]
 pub struct MatrixArgs {
@@ -29,6 +34,13 @@ pub struct MatrixArgs {
     /// A context flag every query carries, e.g. humanReview=true; repeat for several
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// Decide for users who have had the AI training (default: for users who have not)
+    #[arg(long)]
+    pub ai_literacy: bool,
+    /// Decide for users of this unit [default: for a class restricted to some units, its own
+    /// staff; else no unit]
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = MatrixFormat::Md)]
     pub format: MatrixFormat,
@@ -64,10 +76,15 @@ pub fn run(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
             return Exit::InputError;
         }
     }
-    let matrix = match Matrix::compute(
+    let audience = Audience {
+        ai_literacy: args.ai_literacy,
+        unit: args.unit.clone(),
+    };
+    let matrix = match Matrix::compute_for(
         &engine,
         Action::from(args.action),
         context,
+        &audience,
         engine.language(),
     ) {
         Ok(matrix) => matrix,

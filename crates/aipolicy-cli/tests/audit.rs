@@ -226,6 +226,28 @@ fn jsonl_logs_pseudonymize_and_report() {
         .collect();
     assert_eq!(users.len(), 1, "one user, one pseudonym: {users:?}");
     assert!(users.iter().all(|u| u.starts_with("p-")));
+    // With the key, the data-protection officer finds a person's pseudonym (GDPR art. 15).
+    let out = aipolicy(&["audit", "pseudonym", "anna", "--key", &key_arg], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        users.iter().next().map(String::as_str),
+        Some(text(&out.stdout).trim())
+    );
+    let out = aipolicy(&["audit", "pseudonym", "bertil", "--key", &key_arg], "");
+    assert!(
+        !users.contains(text(&out.stdout).trim()),
+        "another person, another pseudonym"
+    );
+    let out = aipolicy(
+        &["audit", "pseudonym", "anna", "--key", "@/no/such/key"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("/no/such/key"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(summary(&log)["deny"], 10);
     assert_eq!(verify(&log).0, 0);
 

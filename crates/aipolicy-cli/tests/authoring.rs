@@ -345,7 +345,36 @@ fn fmt_check_names_the_files_that_would_change_and_fmt_fixes_them() {
     let before = std::fs::read_to_string(&file).unwrap();
     let (exit, out, _) = run(&["fmt", "--check", &dir_arg(&dir)]);
     assert_eq!(exit, Exit::Failure);
-    assert_eq!(out.trim(), format!("would reformat {}", file.display()));
+    let name = file.display().to_string();
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("would reformat {name}").as_str())
+    );
+    // How it would change, as a unified diff: the line as it is, and as it would be.
+    assert_eq!(lines.next(), Some(format!("--- {name}").as_str()), "{out}");
+    assert_eq!(
+        lines.next(),
+        Some(format!("+++ {name} (formatted)").as_str()),
+        "{out}"
+    );
+    let removed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .collect();
+    let added: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert!(
+        removed.len() == 1 && removed[0].contains("context.data.level>0"),
+        "{out}"
+    );
+    assert!(
+        added.len() == 1 && added[0].contains("context.data.level > 0"),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l.starts_with("@@ ")), "{out}");
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         before,
@@ -633,7 +662,7 @@ fn matrix_formats() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws")
+        Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws,ai_literacy,unit")
     );
     assert!(csv.contains(
         "chatgpt,ChatGPT (gratisversion på webben),intern,Intern information,employee,deny,"
@@ -668,6 +697,62 @@ fn matrix_for_another_action_with_context() {
     let (exit, _, err) = run(&["matrix", "--context", "nope=true"]);
     assert_eq!(exit, Exit::InputError);
     assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn the_matrix_says_for_whom_it_decides_and_decides_for_whom_it_is_asked() {
+    // The approved decision support asks for trained users (EU AI Act art. 26(2)): an
+    // untrained employee is refused it, a trained one is not, and each table says which.
+    let row = |md: &str| {
+        md.lines()
+            .find(|l| l.contains("(`lokal-sprakmodell`)"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let args = [
+        "matrix",
+        "--action",
+        "decide",
+        "--context",
+        "humanReview=true",
+    ];
+    let (exit, untrained, err) = run(&args);
+    assert_eq!(exit, Exit::Success, "{err}");
+    assert!(
+        untrained.contains("För en användare utan kommunens AI-utbildning"),
+        "{untrained}"
+    );
+    assert!(row(&untrained).contains("**nej**"), "{}", row(&untrained));
+    let (exit, trained, err) = run(&[&args[..], &["--ai-literacy"]].concat());
+    assert_eq!(exit, Exit::Success, "{err}");
+    assert!(
+        trained.contains("För en användare som har gått kommunens AI-utbildning"),
+        "{trained}"
+    );
+    assert!(row(&trained).contains("| ja |"), "{}", row(&trained));
+    // A unit: the caption names it, and the CSV says whom each cell was decided for.
+    let (exit, csv, err) = run(&["matrix", "--unit", "Socialförvaltningen", "--format", "csv"]);
+    assert_eq!(exit, Exit::Success, "{err}");
+    assert!(
+        csv.lines().next().unwrap().ends_with(",ai_literacy,unit"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.ends_with(",false,Socialförvaltningen")),
+        "{csv}"
+    );
+    let (exit, md, _) = run(&["matrix", "--unit", "Socialförvaltningen"]);
+    assert_eq!(exit, Exit::Success);
+    assert!(
+        md.contains("Användaren hör till Socialförvaltningen"),
+        "{md}"
+    );
+    // A unit the register does not know is named, with the closest.
+    let (exit, _, err) = run(&["matrix", "--unit", "Socialforvaltningen"]);
+    assert_eq!(exit, Exit::InputError);
+    assert!(err.contains("did you mean `Socialförvaltningen`?"), "{err}");
 }
 
 /// The tests' day, as a date.

@@ -212,6 +212,12 @@ impl LogArgs {
 /// The largest pseudonymization key file read.
 const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
 
+/// The pseudonymizer of a key given as `--log-pseudonymize` takes it (the text, `@FILE`, or
+/// `env:VAR`): what `aipolicy audit pseudonym` computes a person's pseudonym with.
+pub fn pseudonymizer(key: &str) -> Result<Pseudonymizer, LogError> {
+    Ok(Pseudonymizer::new(&read_key(key)?))
+}
+
 /// The pseudonymization key of `--log-pseudonymize`: the text, `@FILE`'s content, or `env:VAR`.
 fn read_key(arg: &str) -> Result<Vec<u8>, LogError> {
     let key = if let Some(path) = arg.strip_prefix('@') {

@@ -124,6 +124,11 @@ pub struct ServeArgs {
     /// Serve only the APIs: no staff page (/, /ask, /matrix, /policy answer 404)
     #[cfg_attr(feature = "clap", arg(long))]
     pub no_staff_page: bool,
+    /// Behind --trust-user-header with --log: write the signed-in person's user id into the
+    /// decision log as it is. Without it, such a service must pseudonymize
+    /// (--log-pseudonymize), and refuses to start otherwise
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub staff_page_user_ids: bool,
     /// Staff page: the policy's own text (`/policy`) [default: the project's policy.md, else the embedded Askersund text]
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub policy_text: Option<PathBuf>,
@@ -166,6 +171,7 @@ impl Default for ServeArgs {
             trust_user_header: None,
             policy_text: None,
             no_staff_page: false,
+            staff_page_user_ids: false,
             log: aipolicy_log::LogArgs::default(),
             clock: aipolicy::Clock::system(),
         }

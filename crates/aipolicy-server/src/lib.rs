@@ -158,6 +158,7 @@ impl Server {
         )
         .map_err(|e| StartError::Inputs(e.to_string()))?;
         page.enabled = !args.no_staff_page;
+        page.privacy = page_privacy(&args, page.enabled)?;
         if args.clock.is_fixed() {
             // Not an error, but never quiet: every decision is made as on that day, and the
             // decision log records them as made now.
@@ -213,6 +214,18 @@ impl Server {
     pub fn with_sink(mut self, sink: Arc<dyn AnswerSink>) -> Server {
         if let Some(state) = Arc::get_mut(&mut self.state) {
             state.sink = Some(sink);
+            // A sink of an embedder's own: the page says its questions are logged, for as long
+            // as the municipality has decided.
+            if state.page.privacy.logged.is_none() {
+                state.page.privacy.logged = Some(page::privacy::Logged {
+                    who: if state.page.user_header.is_some() {
+                        page::privacy::Who::UserId
+                    } else {
+                        page::privacy::Who::RoleOnly
+                    },
+                    retention: None,
+                });
+            }
         }
         self
     }
@@ -252,6 +265,33 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// What the staff page says becomes of a question, from the service's settings. Behind single
+/// sign-on with a decision log, the signed-in person's id is written only when the
+/// municipality has chosen it (`--staff-page-user-ids`); else the log must pseudonymize, and a
+/// service that would do neither does not start.
+fn page_privacy(args: &ServeArgs, enabled: bool) -> Result<page::privacy::Privacy, StartError> {
+    use page::privacy::{Logged, Privacy, Who};
+    if args.log.log.is_none() {
+        return Ok(Privacy::default());
+    }
+    let who = match (&args.trust_user_header, &args.log.log_pseudonymize) {
+        (None, _) => Who::RoleOnly,
+        (Some(_), Some(_)) => Who::Pseudonym,
+        (Some(_), None) if args.staff_page_user_ids || !enabled => Who::UserId,
+        (Some(header), None) => {
+            return Err(StartError::Inputs(format!(
+                "the staff page would write the id of everyone signed in (--trust-user-header {header}) into the decision log as it is: give --log-pseudonymize KEY to log a pseudonym instead (`aipolicy audit` can still find a person's records with the key), or --staff-page-user-ids if the municipality has decided to log the ids"
+            )))
+        }
+    };
+    Ok(Privacy {
+        logged: Some(Logged {
+            who,
+            retention: Some(args.log.log_retention),
+        }),
+    })
 }
 
 /// Serves until SIGTERM or SIGINT, reloading on SIGHUP: what `aipolicy serve` runs. With

@@ -12,7 +12,9 @@ use axum::Extension;
 use maud::{html, Markup};
 
 use super::form::{action_label, flags_set, nobody_message};
-use super::layout::{bad_parameter, link, refusal, respond, tr, with_query, Frame, Route};
+use super::layout::{
+    bad_parameter, link, refusal, respond, tr, with_code, with_query, Frame, Route,
+};
 use super::params::{self, with_pair, Question};
 use super::policy::{paragraph_anchor, rule_anchor};
 use super::Asker;
@@ -144,6 +146,7 @@ pub async fn page(
         path: "/ask",
         pairs: &raw.pairs,
         wide: false,
+        privacy: Some(&state.page.privacy),
     };
     respond(StatusCode::OK, frame.render(answer.render()))
 }
@@ -224,7 +227,21 @@ impl Answer<'_> {
                 h2 { (t("Din fråga", "Your question")) }
                 dl.question {
                     dt { (t("AI-system", "AI system")) }
-                    dd { (system_name) " " span.id { "(" (self.question.ai) ")" } }
+                    dd {
+                        (system_name) " " span.id { "(" (self.question.ai) ")" }
+                        @if system.is_none() {
+                            br;
+                            (t("Finns inte i kommunens AI-register, så det räknas som publik AI: det får bara användas med öppen information (U3).",
+                               "Not in the municipality's AI register, so it counts as public AI: it may only be used with open information (U3)."))
+                            @if let Some(closest) = &self.question.ai_closest {
+                                @let (id, name) = &**closest;
+                                " " (t("Menade du ", "Did you mean ")) strong { (name) } "? "
+                                a href=(with_query("/ask", &with_pair(self.pairs, "ai", Some(id)))) {
+                                    (t("Ställ frågan om ", "Ask about ")) (name)
+                                }
+                            }
+                        }
+                    }
                     dt { (t("Information", "Information")) }
                     dd { @if data_names.is_empty() { (t("ingen angiven", "none given")) } @else { (data_names.join(", ")) } }
                     dt { (t("Handling", "Action")) }
@@ -255,7 +272,7 @@ impl Answer<'_> {
             @if !self.decision.notes.is_empty() {
                 section {
                     h2 { (t("Bra att veta", "Good to know")) }
-                    ul { @for note in &self.decision.notes { li lang="en" { (note) } } }
+                    ul { @for note in &self.decision.notes { li lang="en" { (with_code(note)) } } }
                 }
             }
             @if !self.decision.errors.is_empty() {

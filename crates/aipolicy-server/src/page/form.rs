@@ -219,6 +219,7 @@ pub async fn page(
         path: "/",
         pairs: &raw.pairs,
         wide: false,
+        privacy: Some(&state.page.privacy),
     };
     respond(StatusCode::OK, frame.render(main))
 }

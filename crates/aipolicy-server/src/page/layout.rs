@@ -61,6 +61,9 @@ pub struct Frame<'a> {
     pub pairs: &'a [(String, String)],
     /// A wide page (the matrix's tables).
     pub wide: bool,
+    /// What becomes of a question asked here, said at the foot of the page; `None` on a page
+    /// of a request refused before anything was asked.
+    pub privacy: Option<&'a super::privacy::Privacy>,
 }
 
 impl Frame<'_> {
@@ -114,10 +117,11 @@ impl Frame<'_> {
                     }
                     footer.site {
                         p {
-                            (t("Svaren kommer från kommunens AI-policy och AI-register, tillämpade av aipolicy. \
-                                Det du väljer stannar på den här sidan: inget skickas någon annanstans.",
-                               "The answers come from the municipality's AI policy and AI register, applied by aipolicy. \
-                                What you choose stays on this page: nothing is sent anywhere else."))
+                            (t("Svaren kommer från kommunens AI-policy och AI-register, tillämpade av aipolicy.",
+                               "The answers come from the municipality's AI policy and AI register, applied by aipolicy."))
+                        }
+                        @if let Some(privacy) = self.privacy {
+                            p.privacy { (privacy.footer(language)) }
                         }
                     }
                 }
@@ -175,14 +179,14 @@ pub fn bad_parameter(
     let content = html! {
         div.verdict.problem role="alert" {
             @if bad.name.is_empty() {
-                p { (bad.message(language)) }
+                p { (with_code(bad.message(language))) }
             } @else {
                 p {
                     (t("Parametern ", "The parameter ")) code { (bad.name) }
                     @if !bad.given.is_empty() {
                         (t(" har värdet ", " has the value ")) code { (bad.given) }
                     }
-                    ": " (bad.message(language))
+                    ": " (with_code(bad.message(language)))
                 }
             }
         }
@@ -208,6 +212,30 @@ pub fn bad_parameter(
     )
 }
 
+/// A message of the engine or the page (which mark names and values as `code`, as a terminal
+/// or a log shows them) for a page: each backtick-quoted span as a `<code>` element, so that
+/// no Markdown syntax reaches a person; a lone backtick stays as it is.
+pub fn with_code(message: &str) -> Markup {
+    let spans: Vec<&str> = message.split('`').collect();
+    // An even number of spans means an odd number of backticks: the last one is no pair.
+    let paired = if spans.len().is_multiple_of(2) {
+        spans.len() - 1
+    } else {
+        spans.len()
+    };
+    html! {
+        @for (i, span) in spans.iter().enumerate() {
+            @if i >= paired {
+                "`" (span)
+            } @else if i % 2 == 1 {
+                code { (span) }
+            } @else {
+                (span)
+            }
+        }
+    }
+}
+
 /// A page that says the answer cannot be given (who is asking is unknown, nothing is loaded).
 pub fn refusal(
     language: Language,
@@ -217,7 +245,7 @@ pub fn refusal(
     title: &str,
     message: &str,
 ) -> Response {
-    let content = html! { div.verdict.problem role="alert" { p { (message) } } };
+    let content = html! { div.verdict.problem role="alert" { p { (with_code(message)) } } };
     problem_page(language, status, path, pairs, title, content)
 }
 
@@ -268,7 +296,7 @@ pub fn error_page(language: Language, status: StatusCode, detail: &str) -> Respo
     let content = html! {
         div.verdict.problem role="alert" {
             p { (message) }
-            p lang="en" { (detail) }
+            p lang="en" { (with_code(detail)) }
         }
     };
     problem_page(language, status, "/", &[], title, content)
@@ -296,6 +324,7 @@ fn problem_page(
         path,
         pairs,
         wide: false,
+        privacy: None,
     };
     respond(status, frame.render(main))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aipolicy::matrix::Matrix;
+use aipolicy::matrix::{Audience, Matrix};
 use aipolicy::{Action, Context};
 use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
@@ -32,8 +32,32 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
         Err(bad) => return bad_parameter(language, "/matrix", &raw.pairs, &bad),
     };
     let context: Context = raw.context;
+    let audience = Audience {
+        ai_literacy: raw.ai_literacy,
+        unit: raw.unit.clone().filter(|unit| !unit.is_empty()),
+    };
+    // The units information is restricted to: never the units the register's users are in,
+    // which no page shows.
+    let units = params::units(policy.engine.register());
+    if let Some(unit) = audience
+        .unit
+        .as_deref()
+        .filter(|u| !units.iter().any(|known| known == u))
+    {
+        let near = aipolicy::suggest::closest(unit, units.iter().map(String::as_str))
+            .map(|u| (u.to_string(), u.to_string()));
+        let bad = params::BadParameter::new(
+            "unit",
+            unit,
+            format!("Enheten `{unit}` är inte en av dem som registrets information är begränsad till; välj en av listan."),
+            format!("The unit `{unit}` is not one of those the register's information is restricted to; choose one from the list."),
+        )
+        .closest(near);
+        return bad_parameter(language, "/matrix", &raw.pairs, &bad);
+    }
+    let for_matrix = audience.clone();
     let computed = tokio::task::spawn_blocking(move || {
-        Matrix::compute(&policy.engine, action, context, language)
+        Matrix::compute_for(&policy.engine, action, context, &for_matrix, language)
     })
     .await;
     let matrix = match computed {
@@ -78,6 +102,21 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
                     }
                 }
             }
+            div.field {
+                label for="unit" { (t("Enhet", "Unit")) }
+                select #unit name="unit" {
+                    option value="" selected[audience.unit.is_none()] {
+                        (t("informationens egen förvaltning", "the information's own unit"))
+                    }
+                    @for unit in &units {
+                        option value=(unit) selected[audience.unit.as_deref() == Some(unit.as_str())] { (unit) }
+                    }
+                }
+            }
+            div.choice {
+                input #ai-literacy type="checkbox" name="aiLiteracy" value="true" checked[audience.ai_literacy];
+                label for="ai-literacy" { (t("Har gått kommunens AI-utbildning", "Has had the municipality's AI training")) }
+            }
             button type="submit" { (t("Visa", "Show")) }
         }
         (matrix.html_content(language))
@@ -90,6 +129,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
         path: "/matrix",
         pairs: &raw.pairs,
         wide: true,
+        privacy: Some(&state.page.privacy),
     };
     respond(StatusCode::OK, frame.render(main))
 }

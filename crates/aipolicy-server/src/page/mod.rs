@@ -22,6 +22,7 @@ mod layout;
 mod matrix;
 mod params;
 mod policy;
+pub mod privacy;
 mod text;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub struct Settings {
     pub user_header: Option<HeaderName>,
     /// Whether the page is served (`--no-staff-page`: not).
     pub enabled: bool,
+    /// What becomes of a question asked on the page, as every page says.
+    pub privacy: privacy::Privacy,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             text_file: None,
             user_header: None,
             enabled: true,
+            privacy: privacy::Privacy::default(),
         }
     }
 }

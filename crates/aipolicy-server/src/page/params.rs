@@ -28,7 +28,7 @@ pub struct BadParameter {
 }
 
 impl BadParameter {
-    fn new(name: &str, given: &str, sv: String, en: String) -> BadParameter {
+    pub(crate) fn new(name: &str, given: &str, sv: String, en: String) -> BadParameter {
         BadParameter {
             name: name.to_string(),
             given: given.to_string(),
@@ -38,7 +38,7 @@ impl BadParameter {
         }
     }
 
-    fn closest(mut self, value: Option<(String, String)>) -> BadParameter {
+    pub(crate) fn closest(mut self, value: Option<(String, String)>) -> BadParameter {
         self.closest = value.map(Box::new);
         self
     }
@@ -194,8 +194,10 @@ pub fn read(query: Option<&str>) -> Result<Raw, BadParameter> {
 /// A question every part of which the register knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
-    /// The AI system's id.
+    /// The AI system's id; for one the register does not list (public AI), the name given.
     pub ai: String,
+    /// For an AI system the register does not list, the closest one it does (id and name).
+    pub ai_closest: Option<Box<(String, String)>>,
     /// The data classes' ids, each once, in the order given.
     pub data: Vec<String>,
     /// The action.
@@ -213,7 +215,7 @@ pub struct Question {
 /// Checks every parameter against the register. `need_role`: whether the visitor must name a
 /// role (not when the sign-in proxy names the user).
 pub fn resolve(raw: &Raw, register: &Register, need_role: bool) -> Result<Question, BadParameter> {
-    let ai = resolve_ai(raw.ai.as_deref(), register)?;
+    let (ai, ai_closest) = resolve_ai(raw.ai.as_deref(), register)?;
     let action = action(raw.action.as_deref())?;
     let mut data: Vec<String> = Vec::new();
     for id in &raw.data {
@@ -295,6 +297,7 @@ pub fn resolve(raw: &Raw, register: &Register, need_role: bool) -> Result<Questi
     };
     Ok(Question {
         ai,
+        ai_closest,
         data,
         action,
         role,
@@ -328,8 +331,10 @@ pub fn action(action: Option<&str>) -> Result<Action, BadParameter> {
     }
 }
 
-/// The AI system of `ai`: its id, or its name (any case) when exactly one system has it.
-fn resolve_ai(ai: Option<&str>, register: &Register) -> Result<String, BadParameter> {
+/// The AI system of `ai`: its id, or its name (any case) when exactly one system has it; else
+/// the name as given (an AI system the register does not list, public AI) with the register's
+/// closest system, if one is close.
+fn resolve_ai(ai: Option<&str>, register: &Register) -> Result<ResolvedAi, BadParameter> {
     let given = ai.map(str::trim).unwrap_or("");
     if given.is_empty() {
         return Err(BadParameter::new(
@@ -340,7 +345,7 @@ fn resolve_ai(ai: Option<&str>, register: &Register) -> Result<String, BadParame
         ));
     }
     if let Some(system) = register.ai_system(given) {
-        return Ok(system.id.clone());
+        return Ok((system.id.clone(), None));
     }
     let lower = given.to_lowercase();
     let named: Vec<_> = register
@@ -349,7 +354,7 @@ fn resolve_ai(ai: Option<&str>, register: &Register) -> Result<String, BadParame
         .filter(|s| s.name.to_lowercase() == lower || s.id.to_lowercase() == lower)
         .collect();
     if let [system] = named.as_slice() {
-        return Ok(system.id.clone());
+        return Ok((system.id.clone(), None));
     }
     let ids = register.ai_systems().iter().map(|s| s.id.as_str());
     let names = register.ai_systems().iter().map(|s| s.name.as_str());
@@ -373,14 +378,15 @@ fn resolve_ai(ai: Option<&str>, register: &Register) -> Result<String, BadParame
                 .find(|s| s.id == near || s.name == near)
                 .map(|s| (s.id.clone(), s.name.clone()))
         });
-    Err(BadParameter::new(
-        "ai",
-        given,
-        format!("AI-systemet `{given}` finns inte i kommunens AI-register. Ett AI-system som inte finns i registret räknas som publik AI: det får bara användas med öppen information (U3)."),
-        format!("The AI system `{given}` is not in the municipality's AI register. An AI system that is not in the register counts as public AI: it may only be used with open information (U3)."),
-    )
-    .closest(near))
+    // Not in the register: public AI, which the engine answers for (open information only,
+    // U3), as the CLI and the API do; the closest system of the register is offered beside
+    // the answer.
+    Ok((given.to_string(), near.map(Box::new)))
 }
+
+/// An AI system's id (or, for one the register does not list, the name given) and, for one it
+/// does not list, the closest it does: id and name.
+type ResolvedAi = (String, Option<Box<(String, String)>>);
 
 /// The units the register's information classes are restricted to, each once, in order.
 pub fn units(register: &Register) -> Vec<String> {
@@ -444,14 +450,23 @@ mod tests {
             Err(e) => e,
             Ok(raw) => resolve(&raw, &register(), true).unwrap_err(),
         };
-        let e = bad("ai=copilot&data=intern&role=employee");
-        assert_eq!(e.name, "ai");
+        // An AI system the register does not list is public AI, asked about as such; the
+        // closest system of the register is offered beside the answer.
+        let raw = read(Some("ai=copilot&data=intern&role=employee")).unwrap();
+        let question = resolve(&raw, &register(), true).unwrap();
+        assert_eq!(question.ai, "copilot");
         assert_eq!(
-            e.closest,
+            question.ai_closest,
             Some(Box::new((
                 "copilot-chat".into(),
                 "Microsoft 365 Copilot Chat".into()
             )))
+        );
+        let raw = read(Some("ai=Gemini&data=oppen&role=employee")).unwrap();
+        let question = resolve(&raw, &register(), true).unwrap();
+        assert_eq!(
+            (question.ai.as_str(), question.ai_closest),
+            ("Gemini", None)
         );
         let e = bad("ai=chatgpt&data=intrn&role=employee");
         assert_eq!(

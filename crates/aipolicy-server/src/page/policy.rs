@@ -125,6 +125,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
         path: "/policy",
         pairs: &raw.pairs,
         wide: false,
+        privacy: Some(&state.page.privacy),
     };
     respond(StatusCode::OK, frame.render(main))
 }

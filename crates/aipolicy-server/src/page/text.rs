@@ -31,7 +31,10 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
         Err(page) => return *page,
     };
     let main = html! { (heading(language)) (form(language, "")) };
-    respond(StatusCode::OK, frame(language, &raw.pairs).render(main))
+    respond(
+        StatusCode::OK,
+        frame(language, &raw.pairs, &state.page.privacy).render(main),
+    )
 }
 
 /// `POST /text`: what the text holds.
@@ -135,7 +138,10 @@ pub async fn answer(
         }
         (form(language, &text))
     };
-    respond(StatusCode::OK, frame(language, &raw.pairs).render(main))
+    respond(
+        StatusCode::OK,
+        frame(language, &raw.pairs, &state.page.privacy).render(main),
+    )
 }
 
 /// What a finding is, for a person.
@@ -183,7 +189,11 @@ fn form(language: Language, text: &str) -> Markup {
     }
 }
 
-fn frame<'a>(language: Language, pairs: &'a [(String, String)]) -> Frame<'a> {
+fn frame<'a>(
+    language: Language,
+    pairs: &'a [(String, String)],
+    privacy: &'a super::privacy::Privacy,
+) -> Frame<'a> {
     Frame {
         language,
         title: tr(
@@ -195,5 +205,6 @@ fn frame<'a>(language: Language, pairs: &'a [(String, String)]) -> Frame<'a> {
         path: "/text",
         pairs,
         wide: false,
+        privacy: Some(privacy),
     }
 }

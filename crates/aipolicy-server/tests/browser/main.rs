@@ -516,21 +516,25 @@ async fn every_page_passes_axe_core_at_desktop_and_phone_width_and_the_keyboard_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mistyped_system_is_named_with_the_closest_and_never_answered() {
+async fn a_system_outside_the_register_is_answered_as_public_ai_with_the_closest_offered() {
     with_browser(ServeArgs::default(), |client, base, _| async move {
         client.goto(&format!("{base}/")).await.unwrap();
+        // `copilot` is no system of the register: public AI, which may take open information
+        // only (U3), as the engine and the API answer; the register's closest is offered.
         ask(&client, "copilot", &["intern"], "use", "employee").await;
-        assert_eq!(h1(&client).await, "Frågan kunde inte besvaras");
+        assert_eq!(h1(&client).await, "Nej, det får du inte");
         let text = main_text(&client).await;
-        assert!(text.contains("Parametern ai har värdet copilot"), "{text}");
+        assert!(text.contains("räknas som publik AI"), "{text}");
+        assert!(text.contains("U3"), "{text}");
         assert!(
             text.contains("Menade du Microsoft 365 Copilot Chat"),
             "{text}"
         );
-        assert_accessible(&client, "the 400 page").await;
+        assert!(!text.contains('`'), "{text}");
+        assert_accessible(&client, "the answer for a system outside the register").await;
         follow(
             &client,
-            Locator::LinkText("Ställ frågan med Microsoft 365 Copilot Chat"),
+            Locator::LinkText("Ställ frågan om Microsoft 365 Copilot Chat"),
         )
         .await;
         assert_eq!(h1(&client).await, "Ja, det får du");

@@ -254,17 +254,6 @@ async fn every_answer_is_the_engines() {
 async fn a_bad_parameter_is_a_400_naming_it_and_the_closest_value_never_an_answer() {
     let server = start(args()).await;
     let cases: &[(&str, &str, Option<&str>)] = &[
-        (
-            "ai=copilot&data=intern&role=employee",
-            "ai",
-            Some("copilot-chat"),
-        ),
-        (
-            "ai=Copilot&data=intern&role=employee",
-            "ai",
-            Some("copilot-chat"),
-        ),
-        ("ai=gemini&data=oppen&role=employee", "ai", None),
         ("data=intern&role=employee", "ai", None),
         (
             "ai=chatgpt&data=intrn&role=employee",
@@ -327,19 +316,77 @@ async fn a_bad_parameter_is_a_400_naming_it_and_the_closest_value_never_an_answe
             assert!(read.contains(closest), "{query}: {read}");
             assert!(html.contains("Menade du"), "{query}");
         }
+        // Names and values are shown as code, never as Markdown's backticks.
+        assert!(!read.contains('`'), "{query}: {read}");
     }
     // The link of the closest value asks the question again, mended.
-    let (_, _, html) = page(&server, "/ask?ai=copilot&data=intern&role=employee").await;
+    let (_, _, html) = page(&server, "/ask?ai=chatgpt&data=intrn&role=employee").await;
     assert!(
-        html.contains("href=\"/ask?ai=copilot-chat&amp;data=intern&amp;role=employee\""),
+        html.contains("href=\"/ask?ai=chatgpt&amp;data=intern&amp;role=employee\""),
         "{html}"
     );
-    assert!(text(&html).contains("räknas som publik AI"));
+    assert!(html.contains("<code>intrn</code>"), "{html}");
     // In English when asked, even for the error.
-    let (status, _, html) =
-        page(&server, "/ask?ai=copilot&data=intern&role=employee&lang=en").await;
+    let (status, _, html) = page(&server, "/ask?ai=chatgpt&data=intrn&role=employee&lang=en").await;
     assert_eq!(status, 400);
-    assert!(text(&html).contains("The parameter ai has the value copilot"));
+    assert!(text(&html).contains("The parameter data has the value intrn"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_outside_the_register_is_public_ai_answered_as_the_engine_does() {
+    let server = start(args()).await;
+    let engine = engine();
+    for (ai, data, closest) in [
+        ("Gemini", "oppen", None),
+        ("Gemini", "intern", None),
+        ("copilot", "intern", Some("copilot-chat")),
+        ("Copilot", "oppen", Some("copilot-chat")),
+    ] {
+        for lang in ["sv", "en"] {
+            let path = format!("/ask?ai={ai}&data={data}&role=employee&lang={lang}");
+            let (status, _, html) = page(&server, &path).await;
+            assert_eq!(status, 200, "{path}: {html}");
+            let read = text(&html);
+            let user = UserRef::Inline(User::new("staff-page:x", [Role::Employee]));
+            let decision = engine
+                .decide_in(&Query::new(user, ai, [data]), Language::Sv)
+                .unwrap();
+            let (yes, no, public) = if lang == "sv" {
+                (
+                    "Ja, det får du",
+                    "Nej, det får du inte",
+                    "räknas som publik AI",
+                )
+            } else {
+                ("Yes, you may", "No, you may not", "counts as public AI")
+            };
+            assert_eq!(read.contains(yes), decision.is_allowed(), "{path}: {read}");
+            assert_eq!(read.contains(no), !decision.is_allowed(), "{path}: {read}");
+            assert!(read.contains(public), "{path}: {read}");
+            if !decision.is_allowed() {
+                assert!(read.contains("U3"), "{path}: {read}");
+            }
+            assert!(!read.contains('`'), "{path}: {read}");
+            match closest {
+                Some(id) => assert!(
+                    html.contains(&format!(
+                        "href=\"/ask?ai={id}&amp;data={data}&amp;role=employee&amp;lang={lang}\""
+                    )),
+                    "{path}: {html}"
+                ),
+                None => assert!(
+                    !read.contains("Menade du") && !read.contains("Did you mean"),
+                    "{path}"
+                ),
+            }
+        }
+    }
+    // Open information in a public AI is allowed, anything else is not (U3).
+    let (_, _, html) = page(&server, "/ask?ai=Gemini&data=oppen&role=employee").await;
+    assert!(text(&html).contains("Ja, det får du"));
+    let (_, _, html) = page(&server, "/ask?ai=Gemini&data=intern&role=employee").await;
+    assert!(text(&html).contains("Nej, det får du inte"));
     server.stop().await;
 }
 
@@ -397,6 +444,31 @@ async fn the_matrix_shows_every_reason_in_words() {
     let (status, _, html) = page(&server, "/matrix?action=publsh").await;
     assert_eq!(status, 400);
     assert!(text(&html).contains("publish"));
+    // For whom: untrained by default, and said; trained and of a unit when chosen.
+    let (_, _, html) = page(&server, "/matrix?action=decide&humanReview=true").await;
+    assert!(text(&html).contains("För en användare utan kommunens AI-utbildning"));
+    let (status, _, html) = page(
+        &server,
+        "/matrix?action=decide&humanReview=true&aiLiteracy=true&unit=Socialf%C3%B6rvaltningen",
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    let read = text(&html);
+    assert!(
+        read.contains("För en användare som har gått kommunens AI-utbildning"),
+        "{read}"
+    );
+    assert!(
+        read.contains("Användaren hör till Socialförvaltningen"),
+        "{read}"
+    );
+    assert!(
+        html.contains("name=\"aiLiteracy\" value=\"true\" checked"),
+        "{html}"
+    );
+    let (status, _, html) = page(&server, "/matrix?unit=Socialforvaltningen").await;
+    assert_eq!(status, 400);
+    assert!(text(&html).contains("Socialförvaltningen"));
     server.stop().await;
 }
 
@@ -796,5 +868,90 @@ async fn the_text_box_names_what_a_text_holds_and_keeps_nothing() {
     let (status, body) = post_text(&server, "/text", &long).await;
     assert_eq!(status, 413, "{}", &body[..200.min(body.len())]);
     assert!(text(&body).contains("1048576 bytes (1 MiB)"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_says_truly_what_becomes_of_a_question() {
+    // No decision log: nothing is kept, and the page says so.
+    let server = start(args()).await;
+    for path in [
+        "/",
+        "/ask?ai=chatgpt&data=oppen&role=employee",
+        "/matrix",
+        "/policy",
+        "/text",
+    ] {
+        let (_, _, html) = page(&server, path).await;
+        let read = text(&html);
+        assert!(read.contains("Det du frågar sparas inte"), "{path}: {read}");
+        assert!(!read.contains("stannar på den här sidan"), "{path}");
+    }
+    server.stop().await;
+    // A decision log: every question is written to it, with the role but not the person.
+    let sink = Arc::new(Counting::default());
+    let server = start_with_sink(args(), sink.clone()).await;
+    let (_, _, html) = page(&server, "/ask?ai=chatgpt&data=oppen&role=employee").await;
+    assert_eq!(
+        sink.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the question is logged"
+    );
+    let read = text(&html);
+    assert!(
+        read.contains("Varje fråga du ställer här skrivs i kommunens beslutslogg"),
+        "{read}"
+    );
+    assert!(read.contains("inte vem du är"), "{read}");
+    assert!(read.contains("§6"), "{read}");
+    let (_, _, html) = page(&server, "/?lang=en").await;
+    assert!(text(&html)
+        .contains("Every question you ask here is written to the municipality's decision log"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_single_sign_on_the_log_holds_a_pseudonym_unless_the_municipality_chose_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = |name: &str| aipolicy_log::LogArgs {
+        log: Some(
+            format!("jsonl:{}", dir.path().join(name).display())
+                .parse()
+                .unwrap(),
+        ),
+        ..aipolicy_log::LogArgs::default()
+    };
+    let signed_in = |log_args: aipolicy_log::LogArgs| ServeArgs {
+        trust_user_header: Some("x-remote-user".parse().unwrap()),
+        log: log_args,
+        ..args()
+    };
+    // Neither a key nor the municipality's choice of ids: the service does not start.
+    let refused = aipolicy_server::Server::bind(signed_in(log("a.jsonl"))).await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("--log-pseudonymize"), "{message}");
+    assert!(message.contains("--staff-page-user-ids"), "{message}");
+    // With a key: a pseudonym, and the page says so.
+    let with_key = aipolicy_log::LogArgs {
+        log_pseudonymize: Some("a long and random key".into()),
+        ..log("b.jsonl")
+    };
+    let server = start(signed_in(with_key)).await;
+    let (_, _, html) = page_with(&server, "/", &[("x-remote-user", "anna")]).await;
+    let read = text(&html);
+    assert!(
+        read.contains("en pseudonym i stället för ditt användar-id"),
+        "{read}"
+    );
+    assert!(read.contains("i 6 månader"), "{read}");
+    server.stop().await;
+    // The municipality's choice: ids, and the page says so.
+    let ids = ServeArgs {
+        staff_page_user_ids: true,
+        ..signed_in(log("c.jsonl"))
+    };
+    let server = start(ids).await;
+    let (_, _, html) = page_with(&server, "/", &[("x-remote-user", "anna")]).await;
+    assert!(text(&html).contains("och ditt användar-id"));
     server.stop().await;
 }
