@@ -59,9 +59,10 @@ impl Municipality {
         if !first.is_alphabetic() {
             return Err(bad(format!("it starts with `{first}`, not a letter")));
         }
-        if let Some(c) = name.chars().find(|c| {
-            !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '.' | '\'' | '’'))
-        }) {
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '.' | '\'' | '’')))
+        {
             return Err(bad(format!(
                 "`{}` cannot be in a name written into the project's files",
                 c.escape_default()
@@ -107,8 +108,14 @@ impl Municipality {
             // The embedded policy text writes the genitive so in two places.
             ("Askersund kommuns", genitive.clone()),
             ("Askersunds kommun", self.0.clone()),
-            ("Askersunds invånarchatt", format!("{genitive} invånarchatt")),
-            ("Hemtjänst i Askersund AB", "Hemtjänstbolaget AB".to_string()),
+            (
+                "Askersunds invånarchatt",
+                format!("{genitive} invånarchatt"),
+            ),
+            (
+                "Hemtjänst i Askersund AB",
+                "Hemtjänstbolaget AB".to_string(),
+            ),
             ("Askersund", self.0.clone()),
         ];
         replacements
@@ -140,12 +147,16 @@ pub fn project_files(municipality: &Municipality) -> Vec<ProjectFile> {
         },
         ProjectFile {
             path: PathBuf::from("register.yaml"),
-            what: "the AI register (its data classes, AI systems and users are examples: replace them)",
-            text: format!("{}{}", register_header(name), municipality.adapt(BUNDLED_REGISTER)),
+            what: "the AI register, commented (its AI systems and users are examples)",
+            text: format!(
+                "{}{}",
+                register_header(name),
+                municipality.adapt(BUNDLED_REGISTER)
+            ),
         },
         ProjectFile {
             path: PathBuf::from("policy.md"),
-            what: "the policy's own words, for the staff page (replace with the adopted text)",
+            what: "the policy's own words, for the staff page (replace with yours)",
             text: format!(
                 "{}{}",
                 policy_text_header(name),
@@ -172,7 +183,7 @@ pub fn project_files(municipality: &Municipality) -> Vec<ProjectFile> {
         },
         ProjectFile {
             path: PathBuf::from(".github/workflows/aipolicy.yml"),
-            what: "CI: `aipolicy validate` and `aipolicy test` on every push (GitHub Actions)",
+            what: "CI (GitHub Actions): validate and test on every push",
             text: CI_WORKFLOW.to_string(),
         },
     ]);
@@ -207,7 +218,7 @@ pub enum InitError {
         problem: String,
     },
     /// Files (or folders) of the project are there already.
-    #[error("{} already holds {}; nothing was written", show(dir), list(files))]
+    #[error("{} already holds {}; nothing was written:{}", show(dir), count(files.len()), list(files))]
     #[diagnostic(
         code(aipolicy::init_exists),
         help("aipolicy init never overwrites: remove or move these files, or name another folder (aipolicy init DIR)")
@@ -245,12 +256,19 @@ fn show(dir: &Path) -> String {
     }
 }
 
+fn count(n: usize) -> String {
+    match n {
+        1 => "a file of the project".to_string(),
+        n => format!("{n} files of the project"),
+    }
+}
+
+/// One path a line, so that a long list stays readable however the message is wrapped.
 fn list(files: &[PathBuf]) -> String {
-    let names: Vec<String> = files
+    files
         .iter()
-        .map(|f| format!("`{}`", f.display()))
-        .collect();
-    names.join(", ")
+        .map(|f| format!("\n  {}", f.display()))
+        .collect()
 }
 
 /// Writes a new project for the municipality `name` into `dir` (made if missing): every file of
@@ -532,7 +550,10 @@ mod tests {
     fn the_name_stands_where_askersunds_stood_and_the_website_is_a_placeholder() {
         let files = project_files(&Municipality::new("Hallsbergs kommun").unwrap());
         let policy = text_of(&files, "policy.md");
-        assert!(policy.contains("för Hallsbergs kommuns räkning"), "{policy}");
+        assert!(
+            policy.contains("för Hallsbergs kommuns räkning"),
+            "{policy}"
+        );
         assert!(policy.contains("använda Hallsbergs kommuns beslutade AI"));
         assert!(policy.contains(&format!("publiceras på {WEBSITE_PLACEHOLDER}")));
         let register = text_of(&files, "register.yaml");

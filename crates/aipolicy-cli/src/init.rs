@@ -74,9 +74,11 @@ pub fn run(args: &InitArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         },
         if written.created_dir { " (new)" } else { "" }
     );
+    // Aligned on the files that say what they are; a policy file's name says it.
     let width = written
         .files
         .iter()
+        .filter(|f| !f.what.is_empty())
         .map(|f| f.path.display().to_string().chars().count())
         .max()
         .unwrap_or(0);

@@ -74,10 +74,16 @@ fn a_folder_with_only_a_register_is_a_project_and_its_broken_register_is_refused
     // Every command refuses it, `check` with the input error's 2.
     let output = aipolicy(
         &dir,
-        &["check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen"],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen",
+        ],
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("register.yaml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("register.yaml"),
+        "{}",
+        stderr(&output)
+    );
 
     // Mended, it is the register `check` decides on: `anna` is Askersund's, not this one's.
     std::fs::write(
@@ -141,8 +147,14 @@ fn init_writes_a_project_that_validates_tests_and_decides_at_once() {
         "tests/scenarios/exempel.yaml",
         ".github/workflows/aipolicy.yml",
     ] {
-        assert!(files.contains_key(Path::new(expected)), "{expected}: {files:?}");
-        assert!(said.contains(&format!("  {expected}")), "{expected}: {said}");
+        assert!(
+            files.contains_key(Path::new(expected)),
+            "{expected}: {files:?}"
+        );
+        assert!(
+            said.contains(&format!("  {expected}")),
+            "{expected}: {said}"
+        );
     }
     // No file is Askersund's: the name stands where Askersund's did, the website is to fill in.
     for (path, bytes) in &files {
@@ -154,7 +166,10 @@ fn init_writes_a_project_that_validates_tests_and_decides_at_once() {
         );
     }
     let register = String::from_utf8(files[Path::new("register.yaml")].clone()).unwrap();
-    assert!(register.contains("\nmunicipality: Hallsbergs kommun\n"), "{register}");
+    assert!(
+        register.contains("\nmunicipality: Hallsbergs kommun\n"),
+        "{register}"
+    );
     assert!(register.contains("www.FYLL-I-KOMMUNENS-WEBBPLATS.se"));
 
     // The commands in the new folder use its files, and pass.
@@ -173,22 +188,40 @@ fn init_writes_a_project_that_validates_tests_and_decides_at_once() {
         stdout(&output),
         stderr(&output)
     );
-    assert!(stdout(&output).contains("3 passed, 0 failed"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("3 passed, 0 failed"),
+        "{}",
+        stdout(&output)
+    );
     let output = aipolicy(
         &dir,
-        &["check", "--user", "anna", "--ai", "chatgpt", "--data", "intern"],
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "intern",
+        ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stdout(&output).contains("U3"), "{}", stdout(&output));
     let output = aipolicy(
         &dir,
-        &["check", "--user", "anna", "--ai", "copilot-chat", "--data", "intern"],
+        &[
+            "check",
+            "--user",
+            "anna",
+            "--ai",
+            "copilot-chat",
+            "--data",
+            "intern",
+        ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     // A rule changed in the new project changes its decisions: its files are the ones in force.
     let u3 = dir.join("policies/u3-publik-ai.cedar");
     let text = std::fs::read_to_string(&u3).unwrap();
-    std::fs::write(&u3, text.replace("@paragraph(\"U3\")", "@paragraph(\"U9\")")).unwrap();
+    std::fs::write(
+        &u3,
+        text.replace("@paragraph(\"U3\")", "@paragraph(\"U9\")"),
+    )
+    .unwrap();
     let output = aipolicy(&dir, &["validate"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
@@ -199,7 +232,8 @@ fn init_twice_refuses_with_2_and_changes_nothing() {
     let first = aipolicy(&dir, &["init", "--name", "Hallsbergs kommun"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     assert!(
-        stdout(&first).starts_with("Wrote a project for Hallsbergs kommun in the current folder:\n"),
+        stdout(&first)
+            .starts_with("Wrote a project for Hallsbergs kommun in the current folder:\n"),
         "{}",
         stdout(&first)
     );
@@ -222,12 +256,15 @@ fn init_writes_nothing_when_one_file_is_in_the_way() {
     std::fs::create_dir_all(dir.join("tests/scenarios")).unwrap();
     std::fs::write(dir.join("tests/scenarios/exempel.yaml"), "cases: []\n").unwrap();
     let before = tree(&dir);
-    let output = aipolicy(&parent, &["init", "hallsberg", "--name", "Hallsbergs kommun"]);
+    let output = aipolicy(
+        &parent,
+        &["init", "hallsberg", "--name", "Hallsbergs kommun"],
+    );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
         flat(&err).contains(&flat(
-            "`hallsberg` already holds `hallsberg/tests/scenarios/exempel.yaml`; nothing was written"
+            "`hallsberg` already holds a file of the project; nothing was written:\n  hallsberg/tests/scenarios/exempel.yaml"
         )),
         "{err}"
     );
@@ -249,11 +286,16 @@ fn init_needs_a_name_it_can_write() {
     let dir = common::workdir("init", "name");
     let output = aipolicy(&dir, &["init"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--name <NAME>"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--name <NAME>"),
+        "{}",
+        stderr(&output)
+    );
     let output = aipolicy(&dir, &["init", "--name", "Hallsberg: kommun"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        flat(&stderr(&output)).contains(&flat("--name `Hallsberg: kommun`: `:` cannot be in a name")),
+        flat(&stderr(&output))
+            .contains(&flat("--name `Hallsberg: kommun`: `:` cannot be in a name")),
         "{}",
         stderr(&output)
     );
