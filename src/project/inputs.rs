@@ -2,12 +2,13 @@
 //! uses. Files of a project in the current folder (or an ancestor) win over the embedded
 //! Askersund default, and flags win over both.
 //!
-//! A **project** is the nearest folder, from the current one up, that holds an `aipolicy.toml`
-//! or a `policies/` folder with `.cedar` files. In it, by convention:
+//! A **project** is the nearest folder, from the current one up, that holds an `aipolicy.toml`,
+//! a `register.yaml` or a `policy.md` (the staff page's policy text), or a `policies/` folder
+//! with `.cedar` files ([`is_project`]). What it lacks is embedded. In it, by convention:
 //!
 //! | input | file | when absent |
 //! |---|---|---|
-//! | policies | `policies/*.cedar` | — |
+//! | policies | `policies/*.cedar` | the embedded Askersund policies |
 //! | Cedar schema | `schemas/aipolicy.cedarschema` | the embedded schema |
 //! | register | `register.yaml` | the embedded Askersund register |
 //! | invariants | `policies/invariants.yaml`, else `invariants.yaml` | the embedded invariants |
@@ -367,9 +368,16 @@ pub fn find_project(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Whether `dir` holds an `aipolicy.toml`, or a `policies/` folder with `.cedar` files.
+/// The files whose presence makes a folder a project, besides a `policies/` folder with
+/// `.cedar` files: the settings, a register, a policy text. A folder that holds only its own
+/// register is a project too, so that the register is used (and a broken one refused) rather
+/// than the embedded Askersund register decided on in its place.
+pub const PROJECT_MARKERS: [&str; 3] = [PROJECT_FILE, "register.yaml", "policy.md"];
+
+/// Whether `dir` holds an `aipolicy.toml`, a `register.yaml` or a `policy.md`, or a `policies/`
+/// folder with `.cedar` files.
 pub fn is_project(dir: &Path) -> bool {
-    if dir.join(PROJECT_FILE).is_file() {
+    if PROJECT_MARKERS.iter().any(|file| dir.join(file).is_file()) {
         return true;
     }
     std::fs::read_dir(dir.join("policies"))

@@ -2,8 +2,9 @@
 //! policies, schema, register and invariants a command uses; [`sources`] reads each once within
 //! its limit and hashes them into the policy revision; [`validation`] runs every check of
 //! `aipolicy validate` on them; [`load`] builds the engine from them, through the gate the
-//! caller asks for.
+//! caller asks for. [`init`] writes a new project for a municipality from the embedded set.
 
+pub mod init;
 pub mod inputs;
 pub mod load;
 pub mod sources;

@@ -53,7 +53,20 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
                 report(err, e);
                 return Exit::InputError;
             }
-            _ => {
+            // A project of a register (or policy text) alone decides on the embedded policies,
+            // which are not its to format.
+            Some(Ok(inputs)) => {
+                let root = inputs.project.unwrap_or_else(|| cwd.clone());
+                let _ = writeln!(
+                    err,
+                    "error: the project `{}` has no policies of its own (it uses the embedded \
+                     ones); name the .cedar files or folders to format, e.g. \
+                     `aipolicy fmt path/to/policies`",
+                    root.display()
+                );
+                return Exit::InputError;
+            }
+            None => {
                 let _ = writeln!(
                     err,
                     "error: no project here: `{}` and the folders above it have no `policies/` \

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod fmt;
+pub mod init;
 pub mod logging;
 pub mod matrix;
 pub mod output;
@@ -74,6 +75,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a project for a municipality: its own policies, register, policy text, scenarios and CI.
+    Init(init::InitArgs),
     /// Decide one query and explain the decision.
     Check(check::CheckArgs),
     /// Decide JSON Lines queries (stdin or a file), one JSON decision per line, in order.
@@ -112,7 +115,8 @@ pub enum Format {
 
 /// Where the policies and the schema come from, for every command that reads policies (`verify`
 /// too, which needs no register): a flag wins over the project's files (a folder with
-/// `policies/` or `aipolicy.toml`, here or above), which win over the embedded default.
+/// `policies/`, `aipolicy.toml`, `register.yaml` or `policy.md`, here or above), which win over
+/// the embedded default.
 #[derive(Debug, Clone, Default, Args)]
 pub struct PolicyArgs {
     /// Folder of .cedar policy files [default: the project's policies/, else the embedded policies]
@@ -327,6 +331,7 @@ pub fn main() -> Exit {
     let mut out = stdout.lock();
     let mut err = stderr.lock();
     match cli.command {
+        Command::Init(args) => init::run(&args, &mut out, &mut err),
         Command::Check(args) => check::run(&args, &mut out, &mut err),
         Command::Batch(args) => {
             let stdin = std::io::stdin();

@@ -29,8 +29,9 @@ the day (assessments; one without a date is a note). The day is today in Europe/
 --at DATE (what will be due?).
 Errors and warnings show file:line:column and the lines concerned; warnings do not fail.
 
-In a project (a folder with policies/ or aipolicy.toml, here or above) its files are checked;
-elsewhere the embedded Askersund policies, schema and register. stderr names what is checked.
+In a project (a folder with policies/, aipolicy.toml, register.yaml or policy.md, here or above)
+its files are checked, and the embedded ones for what it lacks; elsewhere the embedded Askersund
+policies, schema and register. stderr names what is checked.
 
 Exit codes: 0 no errors (warnings allowed), 1 at least one error in the policies, schema or
 register, 3 the result could not be written.
