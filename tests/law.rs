@@ -486,7 +486,9 @@ users: [{id: lisa, roles: [employee], aiLiteracy: true}]
     // (the unlisted user is still noted as one).
     let low = decide(&engine, inline("lag"));
     assert!(
-        low.notes.iter().all(|n| !n.contains("is the caller's word")),
+        low.notes
+            .iter()
+            .all(|n| !n.contains("is the caller's word")),
         "{low:?}"
     );
     assert!(low.notes[0].contains("is not in the register"), "{low:?}");

@@ -66,7 +66,11 @@ fn policies(decision: &Decision) -> Vec<&str> {
 fn a_registered_user_is_found_whatever_the_case_and_surrounding_spaces() {
     let register = Register::bundled().unwrap();
     for id in ["gunilla", "Gunilla", "GUNILLA", " gunilla ", "gunilla\t"] {
-        assert_eq!(register.user(id).map(|u| u.id.as_str()), Some("gunilla"), "{id:?}");
+        assert_eq!(
+            register.user(id).map(|u| u.id.as_str()),
+            Some("gunilla"),
+            "{id:?}"
+        );
     }
     assert!(register.user("gunila").is_none());
 }
@@ -163,7 +167,11 @@ fn an_inline_user_spelt_otherwise_without_a_conflict_is_allowed_as_the_register_
         Language::En,
     );
     assert!(decision.is_allowed(), "{decision:#?}");
-    assert!(decision.notes[0].contains("is the register's `anna`"), "{:?}", decision.notes);
+    assert!(
+        decision.notes[0].contains("is the register's `anna`"),
+        "{:?}",
+        decision.notes
+    );
 }
 
 // 3. A near miss gets a "did you mean".
@@ -172,9 +180,17 @@ fn an_inline_user_spelt_otherwise_without_a_conflict_is_allowed_as_the_register_
 fn a_near_miss_inline_id_gets_a_did_you_mean() {
     let value = json!({"user": {"id": "gunila", "roles": ["employee"]}, "ai": "copilot-chat", "data": "oppen"});
     let en = decide(askersund(), value.clone(), Language::En);
-    assert!(en.notes[0].ends_with("did you mean `gunilla`?"), "{:?}", en.notes);
+    assert!(
+        en.notes[0].ends_with("did you mean `gunilla`?"),
+        "{:?}",
+        en.notes
+    );
     let sv = decide(askersund(), value, Language::Sv);
-    assert!(sv.notes[0].ends_with("menade du `gunilla`?"), "{:?}", sv.notes);
+    assert!(
+        sv.notes[0].ends_with("menade du `gunilla`?"),
+        "{:?}",
+        sv.notes
+    );
 }
 
 // 4. Every decision about an inline user the register does not list says so.
@@ -182,7 +198,11 @@ fn a_near_miss_inline_id_gets_a_did_you_mean() {
 #[test]
 fn every_decision_about_an_unlisted_inline_user_says_so() {
     let engine = askersund();
-    for (action, data) in [("use", json!("intern")), ("reportIncident", json!("oppen")), ("use", json!("sekretess"))] {
+    for (action, data) in [
+        ("use", json!("intern")),
+        ("reportIncident", json!("oppen")),
+        ("use", json!("sekretess")),
+    ] {
         let value = json!({"user": {"id": "tove.extern", "roles": ["employee"]}, "ai": "copilot-chat", "data": data, "action": action});
         let en = decide(engine, value.clone(), Language::En);
         assert_eq!(
@@ -231,7 +251,9 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
     assert!(en.incident_channel.is_some());
     let sv = decide(engine, value, Language::Sv);
     assert_eq!(&*sv.reasons[0].policy, UNREGISTERED_USER_POLICY);
-    assert!(sv.reasons[0].message.starts_with("Användaren finns inte i registret"));
+    assert!(sv.reasons[0]
+        .message
+        .starts_with("Användaren finns inte i registret"));
     // Its other reasons are still given.
     let public = decide(
         engine,
@@ -239,7 +261,10 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
         Language::En,
     );
     assert_eq!(policies(&public)[0], UNREGISTERED_USER_POLICY);
-    assert!(policies(&public).contains(&"u3-public-ai-open-only"), "{public:#?}");
+    assert!(
+        policies(&public).contains(&"u3-public-ai-open-only"),
+        "{public:#?}"
+    );
 }
 
 #[test]
@@ -257,20 +282,41 @@ fn registered_users_only_keeps_the_registers_users_and_incident_reports() {
     // The same query asked of the same memo for a listed and an unlisted user with the same
     // roles: the memo keeps them apart.
     let memo = DecisionMemo::new(64);
-    let listed = query(json!({"user": {"id": "anna", "roles": ["employee"]}, "ai": "copilot-chat", "data": "intern"}));
-    let unlisted = query(json!({"user": {"id": "x", "roles": ["employee"], "aiLiteracy": true}, "ai": "copilot-chat", "data": "intern"}));
-    assert!(engine.decide_memoized(&listed, Language::En, &memo).unwrap().is_allowed());
-    assert!(!engine.decide_memoized(&unlisted, Language::En, &memo).unwrap().is_allowed());
-    assert!(engine.decide_memoized(&listed, Language::En, &memo).unwrap().is_allowed());
+    let listed = query(
+        json!({"user": {"id": "anna", "roles": ["employee"]}, "ai": "copilot-chat", "data": "intern"}),
+    );
+    let unlisted = query(
+        json!({"user": {"id": "x", "roles": ["employee"], "aiLiteracy": true}, "ai": "copilot-chat", "data": "intern"}),
+    );
+    assert!(engine
+        .decide_memoized(&listed, Language::En, &memo)
+        .unwrap()
+        .is_allowed());
+    assert!(!engine
+        .decide_memoized(&unlisted, Language::En, &memo)
+        .unwrap()
+        .is_allowed());
+    assert!(engine
+        .decide_memoized(&listed, Language::En, &memo)
+        .unwrap()
+        .is_allowed());
 }
 
 #[test]
 fn registered_users_only_holds_for_the_systems_search() {
     let engine = registered_only();
-    let stranger = query(json!({"user": {"id": "x", "roles": ["employee"], "aiLiteracy": true}, "ai": "copilot-chat", "data": "oppen"}));
-    assert!(engine.allowed_systems(&stranger, Language::En).unwrap().is_empty());
+    let stranger = query(
+        json!({"user": {"id": "x", "roles": ["employee"], "aiLiteracy": true}, "ai": "copilot-chat", "data": "oppen"}),
+    );
+    assert!(engine
+        .allowed_systems(&stranger, Language::En)
+        .unwrap()
+        .is_empty());
     let anna = query(json!({"user": "anna", "ai": "copilot-chat", "data": "oppen"}));
-    assert!(!engine.allowed_systems(&anna, Language::En).unwrap().is_empty());
+    assert!(!engine
+        .allowed_systems(&anna, Language::En)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -283,7 +329,11 @@ fn registered_users_only_comes_from_the_project_file() {
     assert!(inputs.describe(&dir).ends_with("; registered users only"));
     let engine = inputs.engine_builder().build().unwrap();
     assert!(engine.is_registered_users_only());
-    std::fs::write(dir.join("aipolicy.toml"), "registered-users-only = \"yes\"\n").unwrap();
+    std::fs::write(
+        dir.join("aipolicy.toml"),
+        "registered-users-only = \"yes\"\n",
+    )
+    .unwrap();
     assert!(aipolicy::project::inputs::Inputs::of_project(&dir).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }

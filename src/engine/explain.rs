@@ -68,8 +68,7 @@ impl Engine {
         let beyond_register =
             !prepared.roles_beyond_register.is_empty() && prepared.action != Action::ReportIncident;
         // Likewise a user it does not list, when it lists every user.
-        let unregistered =
-            prepared.unregistered_user && prepared.action != Action::ReportIncident;
+        let unregistered = prepared.unregistered_user && prepared.action != Action::ReportIncident;
         if beyond_register || unregistered {
             allowed = false;
         }

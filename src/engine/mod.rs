@@ -66,8 +66,8 @@ use contexts::ContextCache;
 use memo::{
     user_bits, DecisionKey, DecisionMemo, Remembered, UserKey, UNLISTED_USER_BIT, USER_CLASSES,
 };
-use users::with_notes_first;
 use slices::ActionSlices;
+use users::with_notes_first;
 
 /// Decides queries against a policy set, a schema and a register.
 ///

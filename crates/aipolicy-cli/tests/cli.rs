@@ -869,11 +869,16 @@ fn batch_stops_quietly_when_its_reader_goes_away() {
 #[test]
 fn registered_users_only_denies_users_the_register_does_not_list() {
     let dir = common::workdir("cli", "registered-only");
-    let stranger = r#"{"user":{"id":"tove.extern","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
+    let stranger =
+        r#"{"user":{"id":"tove.extern","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
     let anna = r#"{"user":{"id":"Anna","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
 
     // Without the flag, an unlisted user is decided on the roles given, and told so.
-    let output = aipolicy(&dir, &["check", "--query", stranger, "--format", "json", "-q"], "");
+    let output = aipolicy(
+        &dir,
+        &["check", "--query", stranger, "--format", "json", "-q"],
+        "",
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert!(decision["notes"][0]
@@ -882,7 +887,9 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
         .starts_with("Användaren `tove.extern` finns inte i registret"));
 
     let check = |query: &str, extra: &[&str]| {
-        let mut args = vec!["check", "--query", query, "--format", "json", "--lang", "en"];
+        let mut args = vec![
+            "check", "--query", query, "--format", "json", "--lang", "en",
+        ];
         args.extend_from_slice(extra);
         let output = aipolicy(&dir, &args, "");
         let decision: Value = serde_json::from_str(&stdout(&output))
@@ -891,7 +898,10 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
     };
     let (code, decision, err) = check(stranger, &["--registered-users-only"]);
     assert_eq!(code, Some(1), "{err}");
-    assert_eq!(decision["reasons"][0]["policy"], "aipolicy-unregistered-user");
+    assert_eq!(
+        decision["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
     assert_eq!(decision["reasons"][0]["paragraph"], "U0");
     assert!(err.contains("; registered users only"), "{err}");
     let (code, decision, _) = check(anna, &["--registered-users-only"]);
@@ -904,11 +914,27 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
     // The text a person reads gives the reason too.
     let output = aipolicy(
         &dir,
-        &["check", "--user", "tove.extern", "--role", "employee", "--ai", "copilot-chat", "--data", "intern", "--registered-users-only", "-q"],
+        &[
+            "check",
+            "--user",
+            "tove.extern",
+            "--role",
+            "employee",
+            "--ai",
+            "copilot-chat",
+            "--data",
+            "intern",
+            "--registered-users-only",
+            "-q",
+        ],
         "",
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout(&output).contains("[aipolicy-unregistered-user]"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("[aipolicy-unregistered-user]"),
+        "{}",
+        stdout(&output)
+    );
 
     // batch: one deny and one allow, in order.
     let lines = format!("{stranger}\n{anna}\n");
@@ -919,17 +945,29 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
         .collect();
     assert_eq!(decisions.len(), 2, "{}", stderr(&output));
     assert_eq!(decisions[0]["decision"], "deny");
-    assert_eq!(decisions[0]["reasons"][0]["policy"], "aipolicy-unregistered-user");
+    assert_eq!(
+        decisions[0]["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
     assert_eq!(decisions[1]["decision"], "allow");
     let output = aipolicy(&dir, &["batch", "-q"], &lines);
-    assert!(stdout(&output).lines().all(|line| line.contains("\"allow\"")));
+    assert!(stdout(&output)
+        .lines()
+        .all(|line| line.contains("\"allow\"")));
 
     // The project's aipolicy.toml says the same, for every command that decides.
     std::fs::write(dir.join("aipolicy.toml"), "registered-users-only = true\n").unwrap();
     let (code, decision, err) = check(stranger, &[]);
     assert_eq!(code, Some(1), "{err}");
-    assert_eq!(decision["reasons"][0]["policy"], "aipolicy-unregistered-user");
+    assert_eq!(
+        decision["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
     let output = aipolicy(&dir, &["batch", "-q"], &lines);
-    assert!(stdout(&output).lines().next().unwrap().contains("aipolicy-unregistered-user"));
+    assert!(stdout(&output)
+        .lines()
+        .next()
+        .unwrap()
+        .contains("aipolicy-unregistered-user"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

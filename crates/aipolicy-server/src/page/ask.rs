@@ -90,7 +90,9 @@ pub async fn page(
         // naming a user of the register) is not the visitor's to read.
         Ok(mut decision) if user_is_visitor => {
             let about_the_stand_in = engine.user_notes(&query.user, language);
-            decision.notes.retain(|note| !about_the_stand_in.contains(note));
+            decision
+                .notes
+                .retain(|note| !about_the_stand_in.contains(note));
             decision
         }
         Ok(decision) => decision,

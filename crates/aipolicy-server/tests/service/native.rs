@@ -490,7 +490,11 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
     // Without the switch: decided on the roles given, and noted.
     let server = start(args()).await;
     let (status, open) = server.post_json("/v1/decide?lang=en", stranger).await;
-    assert_eq!((status, open["decision"].as_str()), (200, Some("allow")), "{open}");
+    assert_eq!(
+        (status, open["decision"].as_str()),
+        (200, Some("allow")),
+        "{open}"
+    );
     assert!(open["notes"][0]
         .as_str()
         .unwrap()
@@ -505,11 +509,19 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
     // Native, twice (the second from the memo), and in a batch.
     for _ in 0..2 {
         let (status, deny) = server.post_json("/v1/decide?lang=en", stranger).await;
-        assert_eq!((status, deny["decision"].as_str()), (200, Some("deny")), "{deny}");
+        assert_eq!(
+            (status, deny["decision"].as_str()),
+            (200, Some("deny")),
+            "{deny}"
+        );
         assert_eq!(deny["reasons"][0]["policy"], "aipolicy-unregistered-user");
         assert_eq!(deny["reasons"][0]["paragraph"], "U0");
         let (status, allow) = server.post_json("/v1/decide?lang=en", anna).await;
-        assert_eq!((status, allow["decision"].as_str()), (200, Some("allow")), "{allow}");
+        assert_eq!(
+            (status, allow["decision"].as_str()),
+            (200, Some("allow")),
+            "{allow}"
+        );
         assert!(allow["notes"][0]
             .as_str()
             .unwrap()
@@ -524,8 +536,14 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
         .await
         .unwrap();
     let body = response.text().await.unwrap();
-    let lines: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines[0]["reasons"][0]["policy"], "aipolicy-unregistered-user", "{body}");
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0]["reasons"][0]["policy"], "aipolicy-unregistered-user",
+        "{body}"
+    );
     assert_eq!(lines[1]["decision"], "allow", "{body}");
 
     // AuthZEN: an inline subject the register does not list is denied; anna is not.
@@ -541,12 +559,23 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
     let (status, deny) = server
         .post_json("/access/v1/evaluation", &evaluation("tove.extern"))
         .await;
-    assert_eq!((status, deny["decision"].as_bool()), (200, Some(false)), "{deny}");
-    assert!(deny.to_string().contains("aipolicy-unregistered-user"), "{deny}");
+    assert_eq!(
+        (status, deny["decision"].as_bool()),
+        (200, Some(false)),
+        "{deny}"
+    );
+    assert!(
+        deny.to_string().contains("aipolicy-unregistered-user"),
+        "{deny}"
+    );
     let (status, allow) = server
         .post_json("/access/v1/evaluation", &evaluation("anna"))
         .await;
-    assert_eq!((status, allow["decision"].as_bool()), (200, Some(true)), "{allow}");
+    assert_eq!(
+        (status, allow["decision"].as_bool()),
+        (200, Some(true)),
+        "{allow}"
+    );
 
     // The staff page: a visitor is no user of the register, so the answer is no, with the
     // reason (and no note about the stand-in user the page asks about).
@@ -561,6 +590,9 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
         html.contains("The user is not in the register, and here only the"),
         "{html}"
     );
-    assert!(!html.contains("is not in the register, so the roles"), "{html}");
+    assert!(
+        !html.contains("is not in the register, so the roles"),
+        "{html}"
+    );
     server.stop().await;
 }
