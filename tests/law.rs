@@ -482,8 +482,16 @@ users: [{id: lisa, roles: [employee], aiLiteracy: true}]
         None,
         "a note about the user is not shared"
     );
-    // Where training decides nothing, and for a user the register lists, there is no such note.
-    assert!(decide(&engine, inline("lag")).notes.is_empty());
+    // Where training decides nothing, and for a user the register lists, there is no such note
+    // (the unlisted user is still noted as one).
+    let low = decide(&engine, inline("lag"));
+    assert!(
+        low.notes
+            .iter()
+            .all(|n| !n.contains("is the caller's word")),
+        "{low:?}"
+    );
+    assert!(low.notes[0].contains("is not in the register"), "{low:?}");
     let listed = decide(&engine, json!({"user": "lisa", "ai": "hog", "data": "pu"}));
     assert!(listed.notes.is_empty(), "{listed:?}");
 }

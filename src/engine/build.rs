@@ -220,10 +220,12 @@ impl Engine {
                 Ok((ai.uid(), store))
             })
             .collect::<Result<HashMap<_, _>, LoadError>>()?;
+        // By folded id: a query's user id is compared as a directory compares it.
         let user_uids = user_entities
             .iter()
-            .map(|(id, e)| (id.clone(), e.uid()))
+            .map(|(id, e)| (fold_user_id(id).into_owned(), e.uid()))
             .collect();
+        let user_names = KnownNames::new(register.users().iter().map(|u| u.id.as_str()));
         let users_by_roles = memo::principal_seen_only_through_roles(
             with_json.iter().map(|(_, json)| json.as_ref()),
             &names.user.to_string(),
@@ -268,7 +270,9 @@ impl Engine {
             clock: Clock::default(),
             own_clock_only: false,
             ai_names,
+            user_names,
             user_uids,
+            registered_users_only: false,
             authorizer: Authorizer::new(),
             language: Language::default(),
         };

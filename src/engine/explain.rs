@@ -67,7 +67,9 @@ impl Engine {
         // (reporting an incident, open to anyone, aside).
         let beyond_register =
             !prepared.roles_beyond_register.is_empty() && prepared.action != Action::ReportIncident;
-        if beyond_register {
+        // Likewise a user it does not list, when it lists every user.
+        let unregistered = prepared.unregistered_user && prepared.action != Action::ReportIncident;
+        if beyond_register || unregistered {
             allowed = false;
         }
         if allowed {
@@ -124,6 +126,9 @@ impl Engine {
             };
         }
         let mut reasons: Vec<Reason> = Vec::new();
+        if unregistered {
+            reasons.push(unregistered_user_reason(language));
+        }
         if beyond_register {
             reasons.push(role_beyond_register_reason(
                 &prepared.roles_beyond_register,

@@ -23,12 +23,14 @@ impl Engine {
             Some((key, resolved)) => self
                 .remember(memo, key, resolved, &asked, language, today)?
                 .answer(query.request_id.clone()),
-            None => self.decide_on(&asked, language, today)?,
+            None => self.decide_without_user_notes(&asked, language, today)?,
         };
-        Ok(match findings {
+        let decision = match findings {
             Some(findings) => self.with_findings(decision, query, findings, language),
             None => decision,
-        })
+        };
+        // The user's notes are this query's own (they name its id): not kept in the memo.
+        Ok(self.with_user_notes(decision, &query.user, language))
     }
 
     /// The one memoized step under [`Engine::decide_memoized`] and the batch: the decision as
@@ -44,9 +46,11 @@ impl Engine {
         let (asked, findings) = self.with_text_classes(query)?;
         let remembered = match self.key_in(memo, &asked, language, today) {
             Some((key, resolved)) => self.remember(memo, key, resolved, &asked, language, today)?,
-            None => Arc::new(Remembered::new(self.decide_on(&asked, language, today)?)),
+            None => Arc::new(Remembered::new(
+                self.decide_without_user_notes(&asked, language, today)?,
+            )),
         };
-        Ok(match findings {
+        let remembered = match findings {
             // What was found is this query's own: not kept in the memo.
             Some(findings) => Arc::new(Remembered::new(self.with_findings(
                 remembered.answer(None),
@@ -55,6 +59,16 @@ impl Engine {
                 language,
             ))),
             None => remembered,
+        };
+        // So are the notes about its user.
+        let user_notes = self.user_notes(&query.user, language);
+        Ok(if user_notes.is_empty() {
+            remembered
+        } else {
+            Arc::new(Remembered::new(with_notes_first(
+                remembered.answer(None),
+                user_notes,
+            )))
         })
     }
 
@@ -163,7 +177,8 @@ impl Engine {
                 if by_roles {
                     UserKey::Roles(user_bits(user))
                 } else {
-                    UserKey::Registered(id.as_str().into())
+                    // The register's spelling: `GUNILLA` and `gunilla` are one user.
+                    UserKey::Registered(user.id.as_str().into())
                 }
             }
             UserRef::Inline(asserted) => {
@@ -175,8 +190,11 @@ impl Engine {
                 if !conflict.is_empty() {
                     return None;
                 }
+                // Admitting only the register's users, one it does not list is denied: its
+                // decision is not that of a listed user with the same roles.
+                let unlisted = self.registered_users_only && self.register.user(&user.id).is_none();
                 let key = if by_roles {
-                    UserKey::Roles(user_bits(&user))
+                    UserKey::Roles(user_bits(&user) | (u8::from(unlisted) * UNLISTED_USER_BIT))
                 } else {
                     UserKey::Inline(
                         user.id.as_str().into(),

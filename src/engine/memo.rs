@@ -48,6 +48,10 @@ pub(crate) enum UserKey {
     Inline(Box<str>, u8, Option<Box<str>>),
 }
 
+/// In a [`UserKey::Roles`], beside [`user_bits`]: a user the register does not list, when the
+/// engine admits only the register's users (a deny, whatever the roles).
+pub(crate) const UNLISTED_USER_BIT: u8 = 1 << 7;
+
 /// The roles as bits, one per [`Role::ALL`].
 pub(crate) fn role_bits(roles: &[Role]) -> u8 {
     roles.iter().fold(0, |bits, role| {

@@ -32,6 +32,7 @@ mod prepare;
 pub mod search;
 pub(crate) mod slices;
 mod text;
+mod users;
 
 use build::schema_problem;
 use explain::Explained;
@@ -55,15 +56,18 @@ use crate::model::assessments::{AssessmentKind, Standings, Windows};
 use crate::model::clock::{Clock, Date};
 pub use crate::model::data_profile::DataProfile;
 use crate::model::decision::{
-    fail_closed_reason, no_permit_reason, role_beyond_register_reason, Decision, Language, Reason,
-    Verdict,
+    fail_closed_reason, no_permit_reason, role_beyond_register_reason, unregistered_user_reason,
+    Decision, Language, Reason, Verdict,
 };
 use crate::model::query::{Action, Query, UserRef};
-use crate::model::register::{AiSystem, Register, Role, User};
+use crate::model::register::{fold_user_id, AiSystem, Register, Role, User};
 use crate::policy::{self, Policies};
 use contexts::ContextCache;
-use memo::{user_bits, DecisionKey, DecisionMemo, Remembered, UserKey, USER_CLASSES};
+use memo::{
+    user_bits, DecisionKey, DecisionMemo, Remembered, UserKey, UNLISTED_USER_BIT, USER_CLASSES,
+};
 use slices::ActionSlices;
+use users::with_notes_first;
 
 /// Decides queries against a policy set, a schema and a register.
 ///
@@ -126,7 +130,13 @@ pub struct Engine {
     /// The register's AI-system ids, for the "did you mean" of a system it does not list,
     /// which every decision about such a system gives.
     ai_names: KnownNames,
+    /// The register's user ids, for the "did you mean" of an inline user it does not list.
+    user_names: KnownNames,
+    /// The register's users' entities, by folded id ([`fold_user_id`]).
     user_uids: HashMap<String, EntityUid>,
+    /// Whether a user the register does not list is denied (see
+    /// [`Engine::registered_users_only`]).
+    registered_users_only: bool,
     authorizer: Authorizer,
     language: Language,
 }
@@ -180,6 +190,33 @@ impl Engine {
     pub fn on_own_clock_only(mut self, refuse: bool) -> Engine {
         self.own_clock_only = refuse;
         self
+    }
+
+    /// The same engine, denying (U0, [`UNREGISTERED_USER_POLICY`](crate::decision::UNREGISTERED_USER_POLICY))
+    /// every decision about a user the register does not list when `only` is true: for a
+    /// municipality whose register lists every user, so that a service cannot bring in a person
+    /// of its own with the roles it likes. Reporting an incident stays open to anyone (U4).
+    /// `--registered-users-only` and `registered-users-only = true` in `aipolicy.toml` turn it
+    /// on for every front end (`check`, `batch`, `serve`: native, AuthZEN and the staff page).
+    ///
+    /// ```
+    /// use aipolicy::{Engine, Query, UserRef, Role};
+    /// # let engine = Engine::bundled().unwrap().with_clock(aipolicy::Clock::fixed(aipolicy::clock::parse_date("2026-12-07").unwrap()));
+    /// let engine = engine.registered_users_only(true);
+    /// let stranger = Query::new(UserRef::inline("x", [Role::Employee]), "copilot-chat", ["oppen"]);
+    /// let decision = engine.decide(&stranger).unwrap();
+    /// assert!(!decision.is_allowed());
+    /// assert_eq!(&*decision.reasons[0].policy, "aipolicy-unregistered-user");
+    /// ```
+    pub fn registered_users_only(mut self, only: bool) -> Engine {
+        self.registered_users_only = only;
+        self
+    }
+
+    /// Whether a user the register does not list is denied (see
+    /// [`Engine::registered_users_only`]).
+    pub fn is_registered_users_only(&self) -> bool {
+        self.registered_users_only
     }
 
     /// The day a query without `at` is decided at: today, by the engine's clock.
@@ -267,6 +304,18 @@ impl Engine {
     /// clock's: for a caller that takes the day once for several steps (a memo's key and the
     /// decision it keeps), so that midnight cannot fall between them.
     pub fn decide_on(
+        &self,
+        query: &Query,
+        language: Language,
+        today: Date,
+    ) -> Result<Decision, InputError> {
+        let decision = self.decide_without_user_notes(query, language, today)?;
+        Ok(self.with_user_notes(decision, &query.user, language))
+    }
+
+    /// [`Engine::decide_on`] without the notes about the query's user (see
+    /// [`Engine::user_notes`]): what the memo keeps, which users with the same roles share.
+    pub(super) fn decide_without_user_notes(
         &self,
         query: &Query,
         language: Language,

@@ -26,6 +26,10 @@ pub struct PreparedRequest<'e> {
     /// is the authority, so Cedar is asked about the user with the roles both grant, and any
     /// decision but reporting an incident is a deny that names these roles (U0).
     pub roles_beyond_register: Vec<Role>,
+    /// The user is one the register does not list, and the engine admits only the register's
+    /// users ([`Engine::registered_users_only`]): any decision but reporting an incident is a
+    /// deny that says so (U0).
+    pub unregistered_user: bool,
     /// What the decision will note without changing it (e.g. an AI system not in the register).
     pub notes: Vec<String>,
     /// The query's `requestId`.
@@ -132,16 +136,16 @@ impl Engine {
         let mut problems = Vec::new();
         let mut notes = Vec::new();
         let mut roles_beyond_register = Vec::new();
+        let mut unregistered_user = false;
         let user = match &query.user {
-            UserRef::Registered(id) => match self.user_uids.get(id) {
+            UserRef::Registered(id) => match self.user_uids.get(&*fold_user_id(id)) {
                 Some(uid) => Some(Party::Registered(uid)),
                 None => {
-                    let hint = crate::diagnostics::suggest::closest(
-                        id,
-                        self.register.users().iter().map(|u| u.id.as_str()),
-                    )
-                    .map(|known| format!("did you mean `{known}`? Else "))
-                    .unwrap_or_default();
+                    let hint = self
+                        .user_names
+                        .closest(id)
+                        .map(|known| format!("did you mean `{known}`? Else "))
+                        .unwrap_or_default();
                     problems.push(FieldError::new(
                         "user",
                         format!(
@@ -152,6 +156,8 @@ impl Engine {
                 }
             },
             UserRef::Inline(asserted) => {
+                unregistered_user =
+                    self.registered_users_only && self.register.user(&asserted.id).is_none();
                 let (user, conflict) = match resolved_user {
                     // The key was made only for a user without conflict.
                     Some(user) => (user, Conflict::default()),
@@ -284,6 +290,7 @@ impl Engine {
             .build_request(user, ai, query, profile, assessments)
             .map_err(|e| InputError::at("", e))?;
         prepared.roles_beyond_register = roles_beyond_register;
+        prepared.unregistered_user = unregistered_user;
         prepared.notes = notes;
         prepared.request_id.clone_from(&query.request_id);
         prepared.incident_channel = self.incident_channel_of(registered_ai);
@@ -438,6 +445,7 @@ impl Engine {
             action: query.action,
             policies: self.policies_for(query.action),
             roles_beyond_register: Vec::new(),
+            unregistered_user: false,
             notes: Vec::new(),
             request_id: None,
             assessments,

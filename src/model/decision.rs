@@ -211,6 +211,11 @@ pub const NO_PERMIT_POLICY: &str = "aipolicy-no-permit";
 /// grant the user (the register is the authority for the users it lists).
 pub const ROLE_BEYOND_REGISTER_POLICY: &str = "aipolicy-role-beyond-register";
 
+/// The policy id of the reason given, when the engine admits only the register's users (see
+/// [`Engine::registered_users_only`](crate::Engine::registered_users_only)), for a user the
+/// register does not list.
+pub const UNREGISTERED_USER_POLICY: &str = "aipolicy-unregistered-user";
+
 /// The policy id of the reason given when a query's text holds information that the register
 /// maps to no data class: it cannot be weighed, so it is denied (fail closed).
 pub const TEXT_UNMAPPED_POLICY: &str = "aipolicy-text-unmapped";
@@ -252,6 +257,19 @@ pub(crate) fn role_beyond_register_reason(roles: &[crate::Role], language: Langu
         ),
     };
     Reason::new(ROLE_BEYOND_REGISTER_POLICY, "U0", message)
+}
+
+/// The U0 reason for a user the register does not list, when the engine admits only the
+/// register's users: who is a user in the policy's sense is the municipality's own record.
+pub(crate) fn unregistered_user_reason(language: Language) -> Reason {
+    Reason::new(
+        UNREGISTERED_USER_POLICY,
+        "U0",
+        match language {
+            Language::Sv => "Användaren finns inte i registret, och här får bara registrets användare använda AI; det är registret som avgör vem som är användare.",
+            Language::En => "The user is not in the register, and here only the register's users may use AI; the register decides who is a user.",
+        },
+    )
 }
 
 /// The reason of a request that could not be evaluated safely and so is denied (fail closed).

@@ -1,5 +1,6 @@
 //! The AI register: data classes, AI systems and users, read from YAML (pinned keys).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -677,7 +678,7 @@ impl Register {
             .map_err(|e| invalid(vec![FieldError::new("", e.to_string())]))?;
         register.index.user_groups_by_default = user_groups_by_default;
         register.fill_default_names();
-        let problems = register.build_index();
+        let problems = register.build_index(text);
         if !problems.is_empty() {
             return Err(invalid(problems).into());
         }
@@ -757,8 +758,9 @@ impl Register {
         }
     }
 
-    /// Indexes ids; every duplicate id is a problem.
-    fn build_index(&mut self) -> Vec<FieldError> {
+    /// Indexes ids; every duplicate id is a problem. `text`, the YAML the register was read
+    /// from, gives the line of the first of two users who are one.
+    fn build_index(&mut self, text: Option<&str>) -> Vec<FieldError> {
         let mut problems = Vec::new();
         self.index.data_classes = index_ids(
             "dataClasses",
@@ -770,11 +772,7 @@ impl Register {
             self.ai_systems.iter().map(|a| a.id.as_str()),
             &mut problems,
         );
-        self.index.users = index_ids(
-            "users",
-            self.users.iter().map(|u| u.id.as_str()),
-            &mut problems,
-        );
+        self.index.users = index_user_ids(&self.users, text, &mut problems);
         problems
     }
 
@@ -800,9 +798,20 @@ impl Register {
         self.index.user_groups_by_default.contains(&position)
     }
 
-    /// The user with this id.
+    /// The user with this id, compared as a directory compares ids: without regard to case
+    /// or surrounding spaces (see [`fold_user_id`]), so that `"Gunilla"` and `" gunilla "` find
+    /// the register's `gunilla`. The user keeps the register's spelling.
+    ///
+    /// ```
+    /// let register = aipolicy::Register::bundled().unwrap();
+    /// assert_eq!(register.user(" ANNA ").map(|u| u.id.as_str()), Some("anna"));
+    /// assert!(register.user("ann").is_none());
+    /// ```
     pub fn user(&self, id: &str) -> Option<&User> {
-        self.index.users.get(id).and_then(|&i| self.users.get(i))
+        self.index
+            .users
+            .get(&*fold_user_id(id))
+            .and_then(|&i| self.users.get(i))
     }
 
     /// How information found in a text maps to the data classes (their `finds`, `patterns`
@@ -865,6 +874,73 @@ fn index_ids<'a>(
                 format!("{list}[{i}].id"),
                 format!("duplicate id `{id}` (first used at {list}[{first}])"),
             ));
+        }
+    }
+    index
+}
+
+/// A user id as it is compared: without surrounding white space, and case-folded.
+///
+/// Directories compare their ids (sAMAccountName, userPrincipalName, e-mail) without regard to
+/// case, and services copy them with stray spaces, so `Gunilla`, `GUNILLA` and `gunilla ` are
+/// one person. Folding is Unicode's default case folding (`caseless`), not
+/// [`str::to_lowercase`]: lowercasing is for display and does not make every caseless-equal
+/// pair equal (`ß`/`ẞ`/`ss`, a final `ς` and `σ`, Cherokee), while folding is the mapping
+/// Unicode defines for comparing without case. An id that is already folded (the common case:
+/// lowercase ASCII without surrounding spaces) is borrowed, not copied.
+///
+/// ```
+/// use aipolicy::register::fold_user_id;
+/// assert_eq!(fold_user_id(" Gunilla "), "gunilla");
+/// assert_eq!(fold_user_id("STRAßE"), fold_user_id("strasse"));
+/// assert!(matches!(fold_user_id("anna"), std::borrow::Cow::Borrowed(_)));
+/// ```
+pub fn fold_user_id(id: &str) -> Cow<'_, str> {
+    let trimmed = id.trim();
+    if trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(trimmed)
+    } else {
+        Cow::Owned(caseless::default_case_fold_str(trimmed))
+    }
+}
+
+/// Indexes the users by folded id ([`fold_user_id`]): an id the register gives twice, or two ids
+/// that differ only by case or surrounding spaces (one person to a directory), is a problem
+/// that names both (the problem's path gives the second's line; the first's is in the message
+/// when `text`, the register's YAML, is known).
+fn index_user_ids(
+    users: &[User],
+    text: Option<&str>,
+    problems: &mut Vec<FieldError>,
+) -> HashMap<String, usize> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(users.len());
+    for (i, user) in users.iter().enumerate() {
+        let folded = fold_user_id(&user.id).into_owned();
+        match index.get(&folded) {
+            Some(&first) => {
+                let first_id = users.get(first).map_or("", |u| u.id.as_str());
+                let first_line = text
+                    .and_then(|text| {
+                        yaml_path::line_of_yaml_path(text, &format!("users[{first}].id"))
+                    })
+                    .map(|line| format!(", line {line}"))
+                    .unwrap_or_default();
+                let message = if first_id == user.id {
+                    format!("duplicate id `{}` (first used at users[{first}])", user.id)
+                } else {
+                    format!(
+                        "user id `{}` is the same as `{first_id}` (users[{first}]{first_line}) once case and surrounding spaces are ignored, as a directory compares ids; give each person one id",
+                        user.id
+                    )
+                };
+                problems.push(FieldError::new(format!("users[{i}].id"), message));
+            }
+            None => {
+                index.insert(folded, i);
+            }
         }
     }
     index

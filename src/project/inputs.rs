@@ -22,6 +22,7 @@
 //! register = "register/ai-register.yaml"
 //! invariants = "rules/invariants.yaml"
 //! scenarios = "scenario-tests"
+//! registered-users-only = true   # deny users the register does not list
 //! ```
 
 use std::fmt;
@@ -66,6 +67,9 @@ pub struct Overrides {
     pub register: Option<PathBuf>,
     /// `--invariants FILE`.
     pub invariants: Option<PathBuf>,
+    /// `--registered-users-only`: deny users the register does not list, whatever the
+    /// project's `aipolicy.toml` says (a flag can turn it on, never off).
+    pub registered_users_only: bool,
 }
 
 /// The inputs in force, resolved once and named on stderr by every command.
@@ -92,6 +96,10 @@ pub struct Inputs {
     pub invariants: Source,
     /// The scenario folder of the project, when it has one.
     pub scenarios: Option<PathBuf>,
+    /// Whether users the register does not list are denied (`registered-users-only = true` in
+    /// `aipolicy.toml`, or `--registered-users-only`): every engine built from these inputs
+    /// decides so (see [`crate::Engine::registered_users_only`]).
+    pub registered_users_only: bool,
 }
 
 /// A project whose settings cannot be used.
@@ -111,7 +119,7 @@ pub enum ProjectError {
     #[error("`{}` is invalid: {message}", path.display())]
     #[diagnostic(
         code(aipolicy::project),
-        help("its keys are policies, schema, register, invariants and scenarios, each a path relative to the file")
+        help("its keys are policies, schema, register, invariants and scenarios, each a path relative to the file, and registered-users-only (true or false)")
     )]
     Invalid {
         /// The file.
@@ -141,9 +149,13 @@ struct Settings {
     register: Option<PathBuf>,
     invariants: Option<PathBuf>,
     scenarios: Option<PathBuf>,
+    /// Deny users the register does not list: for a municipality whose register lists every
+    /// user (pinned key `registered-users-only`).
+    #[serde(default, rename = "registered-users-only")]
+    registered_users_only: bool,
 }
 
-/// The most of `aipolicy.toml` that is read: it holds five short paths.
+/// The most of `aipolicy.toml` that is read: it holds five short paths and a switch.
 const MAX_PROJECT_FILE_BYTES: usize = 64 * 1024;
 
 impl Inputs {
@@ -156,6 +168,7 @@ impl Inputs {
             register: Source::Embedded,
             invariants: Source::Embedded,
             scenarios: None,
+            registered_users_only: false,
         }
     }
 
@@ -189,6 +202,7 @@ impl Inputs {
         if let Some(file) = &overrides.invariants {
             inputs.invariants = Source::Path(file.clone());
         }
+        inputs.registered_users_only |= overrides.registered_users_only;
         Ok(inputs)
     }
 
@@ -244,6 +258,7 @@ impl Inputs {
             register,
             invariants,
             scenarios,
+            registered_users_only: settings.registered_users_only,
         })
     }
 
@@ -337,6 +352,10 @@ impl Inputs {
         }
         if let Some(root) = &self.project {
             line.push_str(&format!(" (project {})", relative(root, cwd)));
+        }
+        // Said where the inputs are, since it changes every decision about an unlisted user.
+        if self.registered_users_only {
+            line.push_str("; registered users only");
         }
         line
     }

@@ -111,6 +111,7 @@ pub struct EngineBuilder {
     language: Language,
     clock: Clock,
     gate: Gate,
+    registered_users_only: bool,
 }
 
 impl EngineBuilder {
@@ -166,6 +167,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Deny users the register does not list (see [`Engine::registered_users_only`]), besides
+    /// when the inputs say so ([`Inputs::registered_users_only`]): this can turn it on, never
+    /// off.
+    pub fn registered_users_only(mut self, only: bool) -> Self {
+        self.registered_users_only = only;
+        self
+    }
+
     /// How much the load checks (default: [`Gate::Build`]).
     pub fn gate(mut self, gate: Gate) -> Self {
         self.gate = gate;
@@ -196,8 +205,12 @@ impl EngineBuilder {
                 (engine, revision, Vec::new())
             }
         };
+        let registered_users_only = self.registered_users_only || inputs.registered_users_only;
         Ok(Loaded {
-            engine: engine.with_language(self.language).with_clock(self.clock),
+            engine: engine
+                .with_language(self.language)
+                .with_clock(self.clock)
+                .registered_users_only(registered_users_only),
             revision,
             warnings,
         })

@@ -32,6 +32,9 @@ pub struct BatchArgs {
     /// Where policies, schema and register come from
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Users the register does not list
+    #[command(flatten)]
+    pub users: super::RegisteredUsersArgs,
     /// The decision log
     #[command(flatten)]
     pub log: aipolicy_log::LogArgs,
@@ -45,7 +48,7 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let (engine, revision) = match args.engine.load_for_log(&args.log, err) {
+    let (engine, revision) = match args.users.apply(&args.engine).load_for_log(&args.log, err) {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };

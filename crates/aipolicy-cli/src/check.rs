@@ -67,6 +67,9 @@ pub struct CheckArgs {
     /// Where policies, schema and register come from
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Users the register does not list
+    #[command(flatten)]
+    pub users: super::RegisteredUsersArgs,
     /// The decision log
     #[command(flatten)]
     pub log: aipolicy_log::LogArgs,
@@ -115,7 +118,7 @@ impl From<ActionArg> for Action {
 
 /// Runs `aipolicy check`: exit 0 allow, 1 deny, 2 input error.
 pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let (engine, revision) = match args.engine.load_for_log(&args.log, err) {
+    let (engine, revision) = match args.users.apply(&args.engine).load_for_log(&args.log, err) {
         Ok(loaded) => loaded,
         Err(exit) => return exit,
     };

@@ -140,13 +140,18 @@ impl PolicyArgs {
         invariants: Option<PathBuf>,
         err: &mut dyn Write,
     ) -> Result<Inputs, Exit> {
-        let overrides = Overrides {
+        resolve_inputs(&self.overrides(register, invariants), self.quiet, err)
+    }
+
+    /// These flags, with `register` and `invariants`, as the library's overrides.
+    fn overrides(&self, register: Option<PathBuf>, invariants: Option<PathBuf>) -> Overrides {
+        Overrides {
             policies: self.policies.clone(),
             schema: self.schema.clone(),
             register,
             invariants,
-        };
-        resolve_inputs(&overrides, self.quiet, err)
+            ..Overrides::default()
+        }
     }
 }
 
@@ -160,13 +165,40 @@ pub struct InputArgs {
     /// Policies and schema
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Deny users the register does not list: set by the commands that decide for a service
+    /// (`check`, `batch`: their `--registered-users-only`), not a flag of every command.
+    #[arg(skip)]
+    pub registered_users_only: bool,
 }
 
 impl InputArgs {
     /// The inputs in force for a command run in the current folder, named on `err` (unless
     /// `--quiet`); a project that cannot be used is reported there and is an input error.
     pub fn resolve(&self, err: &mut dyn Write) -> Result<Inputs, Exit> {
-        self.policy.resolve(self.register.clone(), None, err)
+        let overrides = Overrides {
+            registered_users_only: self.registered_users_only,
+            ..self.policy.overrides(self.register.clone(), None)
+        };
+        resolve_inputs(&overrides, self.policy.quiet, err)
+    }
+}
+
+/// `--registered-users-only`, the flag `check` and `batch` share.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct RegisteredUsersArgs {
+    /// Deny every user the register does not list (U0, `aipolicy-unregistered-user`): for a
+    /// register that lists every user. Reporting an incident stays open to anyone. Also
+    /// `registered-users-only = true` in aipolicy.toml
+    #[arg(long)]
+    pub registered_users_only: bool,
+}
+
+impl RegisteredUsersArgs {
+    /// `engine` with this flag applied to its inputs (a flag turns it on, never off).
+    pub fn apply(self, engine: &EngineArgs) -> EngineArgs {
+        let mut engine = engine.clone();
+        engine.inputs.registered_users_only |= self.registered_users_only;
+        engine
     }
 }
 

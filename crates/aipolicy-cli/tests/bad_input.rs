@@ -528,7 +528,12 @@ fn ids_that_look_like_cedar_are_plain_ids() {
             let with = |user_id: &str| {
                 let query = json!({"user": {"id": user_id, "roles": roles}, "ai": "copilot-chat", "data": "intern"});
                 match outcome(&query.to_string()) {
-                    Outcome::Decided(d) => d,
+                    // The first note is about the user, and names its id (not in the register).
+                    Outcome::Decided(mut d) => {
+                        let about_the_user = d.notes.remove(0);
+                        assert!(about_the_user.contains(user_id), "{about_the_user}");
+                        d
+                    }
                     Outcome::Error(e) => panic!("{e}"),
                 }
             };

@@ -862,3 +862,112 @@ fn batch_stops_quietly_when_its_reader_goes_away() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stderr(&output), "");
 }
+
+/// `--registered-users-only` (and `registered-users-only = true` in aipolicy.toml): `check` and
+/// `batch` deny a user the register does not list (U0, `aipolicy-unregistered-user`), and still
+/// allow the register's own, however their id is spelt.
+#[test]
+fn registered_users_only_denies_users_the_register_does_not_list() {
+    let dir = common::workdir("cli", "registered-only");
+    let stranger =
+        r#"{"user":{"id":"tove.extern","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
+    let anna = r#"{"user":{"id":"Anna","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
+
+    // Without the flag, an unlisted user is decided on the roles given, and told so.
+    let output = aipolicy(
+        &dir,
+        &["check", "--query", stranger, "--format", "json", "-q"],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(decision["notes"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Användaren `tove.extern` finns inte i registret"));
+
+    let check = |query: &str, extra: &[&str]| {
+        let mut args = vec![
+            "check", "--query", query, "--format", "json", "--lang", "en",
+        ];
+        args.extend_from_slice(extra);
+        let output = aipolicy(&dir, &args, "");
+        let decision: Value = serde_json::from_str(&stdout(&output))
+            .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+        (output.status.code(), decision, stderr(&output))
+    };
+    let (code, decision, err) = check(stranger, &["--registered-users-only"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        decision["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
+    assert_eq!(decision["reasons"][0]["paragraph"], "U0");
+    assert!(err.contains("; registered users only"), "{err}");
+    let (code, decision, _) = check(anna, &["--registered-users-only"]);
+    assert_eq!(code, Some(0), "{decision}");
+    assert!(decision["notes"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("user `Anna` is the register's `anna`"));
+
+    // The text a person reads gives the reason too.
+    let output = aipolicy(
+        &dir,
+        &[
+            "check",
+            "--user",
+            "tove.extern",
+            "--role",
+            "employee",
+            "--ai",
+            "copilot-chat",
+            "--data",
+            "intern",
+            "--registered-users-only",
+            "-q",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("[aipolicy-unregistered-user]"),
+        "{}",
+        stdout(&output)
+    );
+
+    // batch: one deny and one allow, in order.
+    let lines = format!("{stranger}\n{anna}\n");
+    let output = aipolicy(&dir, &["batch", "--registered-users-only", "-q"], &lines);
+    let decisions: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(decisions.len(), 2, "{}", stderr(&output));
+    assert_eq!(decisions[0]["decision"], "deny");
+    assert_eq!(
+        decisions[0]["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
+    assert_eq!(decisions[1]["decision"], "allow");
+    let output = aipolicy(&dir, &["batch", "-q"], &lines);
+    assert!(stdout(&output)
+        .lines()
+        .all(|line| line.contains("\"allow\"")));
+
+    // The project's aipolicy.toml says the same, for every command that decides.
+    std::fs::write(dir.join("aipolicy.toml"), "registered-users-only = true\n").unwrap();
+    let (code, decision, err) = check(stranger, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        decision["reasons"][0]["policy"],
+        "aipolicy-unregistered-user"
+    );
+    let output = aipolicy(&dir, &["batch", "-q"], &lines);
+    assert!(stdout(&output)
+        .lines()
+        .next()
+        .unwrap()
+        .contains("aipolicy-unregistered-user"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

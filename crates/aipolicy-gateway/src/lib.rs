@@ -82,6 +82,8 @@ impl Bound {
                 schema: args.schema.clone(),
                 register: args.register.clone(),
                 invariants: None,
+                // The project's `registered-users-only` holds here too; no flag of its own yet.
+                ..Overrides::default()
             },
         )?;
         let config = Config {

@@ -76,6 +76,9 @@ pub struct ServeArgs {
     /// Cedar schema file [default: the project's schemas/aipolicy.cedarschema, else the embedded schema]
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub schema: Option<PathBuf>,
+    /// Deny every user the register does not list (U0, `aipolicy-unregistered-user`), on every API and the staff page: for a register that lists every user. Also `registered-users-only = true` in aipolicy.toml
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub registered_users_only: bool,
     /// Callers and the SHA-256 of their secrets, `NAME SHA256HEX [admin] [names-users]` a line
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub token_file: Option<PathBuf>,
@@ -155,6 +158,7 @@ impl Default for ServeArgs {
             register: None,
             policies: None,
             schema: None,
+            registered_users_only: false,
             token_file: None,
             reload_gate: None,
             watch: Duration::from_secs(2),

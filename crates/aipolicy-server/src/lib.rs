@@ -134,6 +134,7 @@ impl Server {
                 schema: args.schema.clone(),
                 register: args.register.clone(),
                 invariants: None,
+                registered_users_only: args.registered_users_only,
             },
         )?;
         let config = state::Config {

@@ -81,11 +81,22 @@ pub async fn page(
         Ok(question) => question,
         Err(bad) => return bad_parameter(language, "/ask", &raw.pairs, &bad),
     };
+    let user_is_visitor = user.is_none();
     let user = user.unwrap_or_else(|| visitor(&question));
     let mut query =
         Query::new(user, question.ai.clone(), question.data.clone()).with_action(question.action);
     query.context = question.context;
     let decision = match engine.decide_memoized(&query, language, &policy.memo) {
+        // A visitor is asked about as a stand-in user of the role chosen, whom no register
+        // lists: what the engine notes about that user (not in the register, a "did you mean"
+        // naming a user of the register) is not the visitor's to read.
+        Ok(mut decision) if user_is_visitor => {
+            let about_the_stand_in = engine.user_notes(&query.user, language);
+            decision
+                .notes
+                .retain(|note| !about_the_stand_in.contains(note));
+            decision
+        }
         Ok(decision) => decision,
         Err(e) => {
             return refusal(

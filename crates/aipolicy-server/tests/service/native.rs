@@ -478,3 +478,121 @@ async fn every_answer_of_the_native_api_is_a_decision_json_a_wrong_method_too() 
     assert!(text.contains("POST"), "{text}");
     server.stop().await;
 }
+
+/// `serve --registered-users-only`: a user the register does not list is denied (U0,
+/// `aipolicy-unregistered-user`) on the native API, on AuthZEN and on the staff page alike, and
+/// the register's users are decided as before, however their id is spelt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_users_only_denies_unlisted_users_on_every_api() {
+    let stranger = r#"{"user":{"id":"tove.extern","roles":["employee"],"aiLiteracy":true},"ai":"copilot-chat","data":"intern"}"#;
+    let anna = r#"{"user":{"id":"ANNA","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#;
+
+    // Without the switch: decided on the roles given, and noted.
+    let server = start(args()).await;
+    let (status, open) = server.post_json("/v1/decide?lang=en", stranger).await;
+    assert_eq!(
+        (status, open["decision"].as_str()),
+        (200, Some("allow")),
+        "{open}"
+    );
+    assert!(open["notes"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("user `tove.extern` is not in the register"));
+    server.stop().await;
+
+    let server = start(ServeArgs {
+        registered_users_only: true,
+        ..args()
+    })
+    .await;
+    // Native, twice (the second from the memo), and in a batch.
+    for _ in 0..2 {
+        let (status, deny) = server.post_json("/v1/decide?lang=en", stranger).await;
+        assert_eq!(
+            (status, deny["decision"].as_str()),
+            (200, Some("deny")),
+            "{deny}"
+        );
+        assert_eq!(deny["reasons"][0]["policy"], "aipolicy-unregistered-user");
+        assert_eq!(deny["reasons"][0]["paragraph"], "U0");
+        let (status, allow) = server.post_json("/v1/decide?lang=en", anna).await;
+        assert_eq!(
+            (status, allow["decision"].as_str()),
+            (200, Some("allow")),
+            "{allow}"
+        );
+        assert!(allow["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("user `ANNA` is the register's `anna`"));
+    }
+    let response = server
+        .client
+        .post(server.url("/v1/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{stranger}\n{anna}\n"))
+        .send()
+        .await
+        .unwrap();
+    let body = response.text().await.unwrap();
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0]["reasons"][0]["policy"], "aipolicy-unregistered-user",
+        "{body}"
+    );
+    assert_eq!(lines[1]["decision"], "allow", "{body}");
+
+    // AuthZEN: an inline subject the register does not list is denied; anna is not.
+    let evaluation = |id: &str| {
+        serde_json::json!({
+            "subject": {"type": "user", "id": id, "properties": {"roles": ["employee"], "aiLiteracy": true}},
+            "action": {"name": "use"},
+            "resource": {"type": "ai_system", "id": "copilot-chat"},
+            "context": {"data": ["intern"]}
+        })
+        .to_string()
+    };
+    let (status, deny) = server
+        .post_json("/access/v1/evaluation", &evaluation("tove.extern"))
+        .await;
+    assert_eq!(
+        (status, deny["decision"].as_bool()),
+        (200, Some(false)),
+        "{deny}"
+    );
+    assert!(
+        deny.to_string().contains("aipolicy-unregistered-user"),
+        "{deny}"
+    );
+    let (status, allow) = server
+        .post_json("/access/v1/evaluation", &evaluation("anna"))
+        .await;
+    assert_eq!(
+        (status, allow["decision"].as_bool()),
+        (200, Some(true)),
+        "{allow}"
+    );
+
+    // The staff page: a visitor is no user of the register, so the answer is no, with the
+    // reason (and no note about the stand-in user the page asks about).
+    let response = server
+        .client
+        .get(server.url("/ask?ai=copilot-chat&data=intern&role=employee&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("The user is not in the register, and here only the"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("is not in the register, so the roles"),
+        "{html}"
+    );
+    server.stop().await;
+}
