@@ -148,7 +148,12 @@ impl DecisionRecord {
             policy_revision: origin.policy_revision.to_string(),
             request_id: query.request_id.clone(),
             caller: origin.caller.to_string(),
-            user: query.user.id().to_string(),
+            // The register's own id for a user it lists (ids compare without regard to case):
+            // one person, one id in the log, and one pseudonym.
+            user: engine
+                .register()
+                .user(query.user.id())
+                .map_or_else(|| query.user.id().to_string(), |listed| listed.id.clone()),
             roles,
             unit,
             ai: query.ai.clone(),

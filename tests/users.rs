@@ -337,3 +337,57 @@ fn registered_users_only_comes_from_the_project_file() {
     assert!(aipolicy::project::inputs::Inputs::of_project(&dir).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A matrix cell is about a role: admitting only the register's users does not make every
+/// cell a no.
+#[test]
+fn the_matrix_under_registered_users_only_still_describes_the_roles() {
+    use aipolicy::matrix::Matrix;
+    use aipolicy::{Action, Context};
+    let open = Matrix::compute(askersund(), Action::Use, Context::default(), Language::Sv).unwrap();
+    let only = Matrix::compute(
+        registered_only(),
+        Action::Use,
+        Context::default(),
+        Language::Sv,
+    )
+    .unwrap();
+    assert!(only.cells.iter().any(|c| c.decision == Verdict::Allow));
+    let verdicts = |m: &Matrix| m.cells.iter().map(|c| c.decision).collect::<Vec<_>>();
+    assert_eq!(verdicts(&only), verdicts(&open));
+}
+
+/// The decision log names a listed user by the register's own id, however the query spelt it:
+/// one person, one id, and one pseudonym.
+#[test]
+fn the_log_names_a_listed_user_by_the_registers_id() {
+    use aipolicy::log::{DecisionRecord, Origin};
+    let engine = askersund();
+    let record = |value: Value| {
+        let query = query(value);
+        let decision = engine.decide_in(&query, Language::Sv).unwrap();
+        let origin = Origin {
+            decision_id: "d",
+            time: std::time::SystemTime::UNIX_EPOCH,
+            policy_revision: "r",
+            caller: "c",
+        };
+        DecisionRecord::new(origin, engine, &query, &decision).user
+    };
+    assert_eq!(
+        record(json!({"user": "ANNA", "ai": "copilot-chat", "data": "intern"})),
+        "anna"
+    );
+    assert_eq!(
+        record(
+            json!({"user": {"id": " Anna ", "roles": ["employee"]}, "ai": "copilot-chat", "data": "intern"})
+        ),
+        "anna"
+    );
+    assert_eq!(
+        record(
+            json!({"user": {"id": "Tove.Extern", "roles": ["employee"]}, "ai": "copilot-chat", "data": "intern"})
+        ),
+        "Tove.Extern"
+    );
+}

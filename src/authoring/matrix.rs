@@ -195,7 +195,9 @@ impl Matrix {
     }
 
     /// Decides every cell for `audience` (a user with the AI training, of a unit) with
-    /// `engine`, explained in `language`. A unit no data class of the register is restricted
+    /// `engine`, explained in `language`. Each cell is about its role: an engine that denies
+    /// users the register does not list ([`Engine::registered_users_only`]) decides the cells
+    /// as for a listed user of that role. A unit no data class of the register is restricted
     /// to and no user of the register is in is an input error at `unit`, naming the closest.
     ///
     /// ```
@@ -218,6 +220,16 @@ impl Matrix {
         audience: &Audience,
         language: Language,
     ) -> Result<Matrix, InputError> {
+        // A cell is about a role, decided for a stand-in user of it: with registered users
+        // only, every stand-in would be denied as unlisted, and the matrix would say nothing
+        // about the roles. The register's users are decided as the cell's user would be.
+        let unrestricted;
+        let engine = if engine.is_registered_users_only() {
+            unrestricted = engine.clone().registered_users_only(false);
+            &unrestricted
+        } else {
+            engine
+        };
         let register = engine.register();
         if let Some(unit) = &audience.unit {
             let units = units_of(register);
@@ -915,7 +927,9 @@ mod tests {
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws")
+            Some(
+                "ai,ai_name,data,data_name,role,decision,paragraphs,policies,laws,ai_literacy,unit"
+            )
         );
         assert!(
             csv.contains(",intern,\"'=HYPERLINK(\"\"http://x\"\", \"\"y\"\")\",employee,"),
@@ -927,11 +941,11 @@ mod tests {
             "{csv}"
         );
         assert!(csv.contains(",sekretess,'@SUM(A1),employee,"), "{csv}");
-        // Every line has its 9 fields, and nothing else starts with a formula character.
+        // Every line has its 11 fields, and nothing else starts with a formula character.
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         for record in reader.records() {
             let record = record.unwrap();
-            assert_eq!(record.len(), 9);
+            assert_eq!(record.len(), 11);
             for field in &record {
                 assert!(!field.starts_with(['=', '+', '-', '@']), "{field}");
             }
