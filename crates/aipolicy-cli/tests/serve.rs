@@ -134,3 +134,31 @@ fn sighup_reloads_and_a_broken_file_keeps_the_old_policy() {
     signal(&child, "INT");
     assert!(wait(&mut child).success());
 }
+
+/// Behind the sign-in proxy with a decision log, the service neither starts nor creates the
+/// log until the municipality has chosen pseudonyms or ids for the staff page's records.
+#[test]
+fn behind_sign_on_a_log_without_a_pseudonym_key_or_a_choice_of_ids_is_refused_before_it_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let sink = format!("jsonl:{}", log.display());
+    let out = common::output(
+        &mut common::aipolicy([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--trust-user-header",
+            "X-Remote-User",
+            "--log",
+            &sink,
+        ]),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", common::text(&out.stderr));
+    let said = common::text(&out.stderr);
+    assert!(
+        said.contains("--log-pseudonymize") && said.contains("--staff-page-user-ids"),
+        "{said}"
+    );
+    assert!(!log.exists(), "the log was created");
+}

@@ -299,6 +299,8 @@ fn page_privacy(args: &ServeArgs, enabled: bool) -> Result<page::privacy::Privac
 /// `--log`, every decision is logged; at shutdown the log's queue is written out before the
 /// process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    // Refused before the log is opened (and, for a new one, created).
+    page_privacy(&args, !args.no_staff_page)?;
     let log = open_log(&args.log).await?;
     let mut server = Server::bind(args).await?;
     if let Some(log) = &log {
