@@ -200,6 +200,41 @@ fn an_edited_a_deleted_and_an_inserted_row_are_each_named() {
 }
 
 #[test]
+fn the_summary_counts_input_errors_apart_from_denies_and_by_rule_and_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    // 30 queries (10 denied under U3), 2 that cannot be decided (no data class, an unknown
+    // one) and 2 lines that are no query at all, which name no user or AI system to log.
+    let input = queries(30)
+        + "{\"user\":\"anna\",\"ai\":\"chatgpt\"}\n"
+        + "{\"user\":\"anna\",\"ai\":\"chatgpt\",\"data\":\"nope\"}\n"
+        + "not json\n"
+        + "{\"ai\":\"chatgpt\",\"data\":\"intern\"}\n";
+    let out = aipolicy(&["batch", "--log", &log, "-q"], &input);
+    assert!(out.status.code().is_some(), "{}", text(&out.stderr));
+    let s = summary(&log);
+    assert_eq!(s["total"], 32, "{s}");
+    assert_eq!(s["allow"], 20, "{s}");
+    assert_eq!(s["deny"], 10, "the policy's denies only: {s}");
+    assert_eq!(s["inputErrors"], 2, "{s}");
+    // No paragraph is charged with a query that could not be read.
+    assert_eq!(s["byParagraph"]["U3"], 10, "{s}");
+    assert!(s["byParagraph"].get("U2").is_none(), "{s}");
+    assert_eq!(s["byRule"]["u3-public-ai-open-only"], 10, "{s}");
+    let callers: u64 = s["byCaller"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(callers, 32, "{s}");
+    let out = aipolicy(&["audit", "summary", "--log", &log], "");
+    let said = text(&out.stdout);
+    assert!(said.contains("deny 10, input errors 2"), "{said}");
+    assert!(said.contains("denies by rule:"), "{said}");
+}
+
+#[test]
 fn jsonl_logs_pseudonymize_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");

@@ -88,6 +88,18 @@ pub(crate) fn deny_paragraphs(record: &DecisionRecord) -> Vec<&str> {
     seen
 }
 
+/// Whether a record is a deny because its query could not be read or evaluated, not the
+/// policy's answer: every reason is `aipolicy-invalid-query` or `aipolicy-fail-closed`.
+pub fn is_input_error(record: &DecisionRecord) -> bool {
+    use aipolicy::decision::{FAIL_CLOSED_POLICY, INVALID_QUERY_POLICY};
+    record.is_deny()
+        && !record.reasons.is_empty()
+        && record
+            .reasons
+            .iter()
+            .all(|r| r.policy == INVALID_QUERY_POLICY || r.policy == FAIL_CLOSED_POLICY)
+}
+
 /// The counts of `audit summary` (pinned keys: `total`, `allow`, `deny`, `byParagraph`,
 /// `byAiSystem`, `byUnit`, `byAction`, `byFound`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -97,11 +109,19 @@ pub struct Summary {
     pub total: u64,
     /// Allowed.
     pub allow: u64,
-    /// Denied.
+    /// Denied by the policy (input errors apart).
     pub deny: u64,
+    /// Denied because the query could not be read or evaluated (`aipolicy-invalid-query`,
+    /// `aipolicy-fail-closed`): a caller's mistake or a fault, not the policy's answer, so
+    /// counted apart from `deny` and under no paragraph.
+    pub input_errors: u64,
     /// Denies by the paragraph of their reasons (a deny with reasons under two paragraphs
     /// counts under each).
     pub by_paragraph: BTreeMap<String, u64>,
+    /// Denies by the rule (`@id`) of their reasons (a deny with two rules counts under each).
+    pub by_rule: BTreeMap<String, u64>,
+    /// Records by caller (a token's name, `staff-page`, `cli`, …).
+    pub by_caller: BTreeMap<String, u64>,
     /// Records by AI system.
     pub by_ai_system: BTreeMap<String, u64>,
     /// Records by the user's unit (`(none)` for a user without one).
@@ -167,8 +187,18 @@ impl Summary {
         for kind in &record.found {
             bump(&mut self.by_found, kind);
         }
-        if record.is_deny() {
+        bump(&mut self.by_caller, &record.caller);
+        if is_input_error(record) {
+            self.input_errors += 1;
+        } else if record.is_deny() {
             self.deny += 1;
+            let mut rules: Vec<&str> = Vec::with_capacity(record.reasons.len());
+            for reason in &record.reasons {
+                if !rules.contains(&reason.policy.as_str()) {
+                    rules.push(&reason.policy);
+                    bump(&mut self.by_rule, &reason.policy);
+                }
+            }
             bump(&mut self.deny_by_ai_system, &record.ai);
             bump(&mut self.deny_by_unit, unit_name(record));
             let seen = deny_paragraphs(record);
@@ -215,11 +245,13 @@ impl Summary {
         writeln!(out, "{}", self.period())?;
         writeln!(
             out,
-            "decisions: {} (allow {}, deny {})",
-            self.total, self.allow, self.deny
+            "decisions: {} (allow {}, deny {}, input errors {})",
+            self.total, self.allow, self.deny, self.input_errors
         )?;
-        let tables: [(&str, &BTreeMap<String, u64>); 7] = [
+        let tables: [(&str, &BTreeMap<String, u64>); 9] = [
             ("denies by paragraph", &self.by_paragraph),
+            ("denies by rule", &self.by_rule),
+            ("by caller", &self.by_caller),
             ("by AI system", &self.by_ai_system),
             ("by unit", &self.by_unit),
             ("by action", &self.by_action),
@@ -256,10 +288,19 @@ impl Summary {
     /// Writes the summary as Markdown tables.
     pub fn write_md(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "# Decision log summary\n\n{}\n", self.period())?;
-        writeln!(out, "| decisions | allow | deny |\n|---:|---:|---:|")?;
-        writeln!(out, "| {} | {} | {} |", self.total, self.allow, self.deny)?;
-        let tables: [(&str, &str, &BTreeMap<String, u64>); 6] = [
+        writeln!(
+            out,
+            "| decisions | allow | deny | input errors |\n|---:|---:|---:|---:|"
+        )?;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            self.total, self.allow, self.deny, self.input_errors
+        )?;
+        let tables: [(&str, &str, &BTreeMap<String, u64>); 8] = [
             ("Denies by paragraph", "paragraph", &self.by_paragraph),
+            ("Denies by rule", "rule", &self.by_rule),
+            ("By caller", "caller", &self.by_caller),
             ("By AI system", "AI system", &self.by_ai_system),
             ("By unit", "unit", &self.by_unit),
             ("By action", "action", &self.by_action),

@@ -72,7 +72,7 @@ pub fn collect(
             return true;
         }
         summary.add(&record);
-        if record.is_deny() {
+        if record.is_deny() && !crate::audit::is_input_error(&record) {
             let day = record.time.get(..10).unwrap_or("?").to_string();
             let per = denies_per_day.entry(day).or_default();
             for paragraph in crate::audit::deny_paragraphs(&record) {
@@ -252,8 +252,8 @@ pub fn html(report: &Report) -> String {
                 (verification(&report.verification))
                 h2 { "Totalt · Totals" }
                 table.totals {
-                    tr { th { "Beslut (decisions)" } th { "Tillåtna (allow)" } th { "Nekade (deny)" } }
-                    tr { td.n { (s.total) } td.n { (s.allow) } td.n { (s.deny) } }
+                    tr { th { "Beslut (decisions)" } th { "Tillåtna (allow)" } th { "Nekade (deny)" } th { "Felaktiga frågor (input errors)" } }
+                    tr { td.n { (s.total) } td.n { (s.allow) } td.n { (s.deny) } td.n { (s.input_errors) } }
                 }
                 h2 { "Nekanden per paragraf över tid · Denies per paragraph over time" }
                 @match &chart {
