@@ -523,14 +523,6 @@ pub fn run_paths_on(
     Ok(report)
 }
 
-/// The reasons the engine itself gives, beside the policies' own `@id`s.
-const ENGINE_REASONS: [&str; 4] = [
-    crate::model::decision::FAIL_CLOSED_POLICY,
-    crate::model::decision::INVALID_QUERY_POLICY,
-    crate::model::decision::NO_PERMIT_POLICY,
-    crate::model::decision::ROLE_BEYOND_REGISTER_POLICY,
-];
-
 /// Every policy a case expects must exist: a mistyped id would make a case fail for the wrong
 /// reason (or, in a deny, hide which rule was meant), so it is an error in the file.
 pub fn check_policy_ids(engine: &Engine, file: &ScenarioFile) -> Result<(), ScenarioError> {
@@ -539,7 +531,7 @@ pub fn check_policy_ids(engine: &Engine, file: &ScenarioFile) -> Result<(), Scen
         .rules()
         .iter()
         .map(|r| &*r.id)
-        .chain(ENGINE_REASONS)
+        .chain(crate::model::decision::ENGINE_POLICIES)
         .collect();
     let mut problems = Vec::new();
     for (i, case) in file.cases.iter().enumerate() {
@@ -677,4 +669,27 @@ fn compare(expect: &Expectation, actual: &Actual) -> Vec<String> {
         }
     }
     failures
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A case may expect any reason the engine gives itself, each of which no policy file
+    /// holds; a mistyped one is still refused.
+    #[test]
+    fn every_reason_of_the_engine_itself_may_be_expected() {
+        let engine = Engine::bundled().unwrap();
+        for id in crate::model::decision::ENGINE_POLICIES {
+            let text = format!(
+                "cases:\n  - name: x\n    query: {{user: anna, ai: chatgpt, data: oppen}}\n    expect: {{decision: deny, policies: [{id}]}}\n"
+            );
+            let file = ScenarioFile::parse(&text, Path::new("x.yaml")).unwrap();
+            assert!(check_policy_ids(&engine, &file).is_ok(), "{id}");
+        }
+        let text = "cases:\n  - name: x\n    query: {user: anna, ai: chatgpt, data: oppen}\n    expect: {decision: deny, policies: [aipolicy-text-unmaped]}\n";
+        let file = ScenarioFile::parse(text, Path::new("x.yaml")).unwrap();
+        assert!(check_policy_ids(&engine, &file).is_err());
+    }
 }

@@ -220,6 +220,17 @@ pub const UNREGISTERED_USER_POLICY: &str = "aipolicy-unregistered-user";
 /// maps to no data class: it cannot be weighed, so it is denied (fail closed).
 pub const TEXT_UNMAPPED_POLICY: &str = "aipolicy-text-unmapped";
 
+/// Every reason the engine gives itself, beside the policies' own `@id`s: what a scenario may
+/// expect although no policy file holds it.
+pub const ENGINE_POLICIES: [&str; 6] = [
+    FAIL_CLOSED_POLICY,
+    INVALID_QUERY_POLICY,
+    NO_PERMIT_POLICY,
+    ROLE_BEYOND_REGISTER_POLICY,
+    UNREGISTERED_USER_POLICY,
+    TEXT_UNMAPPED_POLICY,
+];
+
 /// The U2 reason for information found in a text that no data class of the register names
 /// (`kinds`: [`crate::text::Kind::name`]s).
 pub(crate) fn text_unmapped_reason(kinds: &[&str], language: Language) -> Reason {
