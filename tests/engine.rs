@@ -1355,7 +1355,26 @@ fn law_rules_each_deny_with_their_article() {
         };
         assert_only_rule(query.clone(), ai, &[paragraph], &[policy]);
         let denied = decide(exempelby(), set_ai(&query, ai));
-        assert_eq!(denied.reasons[0].law.as_deref(), Some(law), "{denied:?}");
+        let in_english = aipolicy::policies::law::law_in(law, aipolicy::Language::En);
+        assert_eq!(
+            denied.reasons[0].law.as_deref(),
+            Some(&*in_english),
+            "{denied:?}"
+        );
+        // In Swedish, the act by its Swedish name and the article as Swedish cites it.
+        let query = Query::from_value(set_ai(&query, ai)).unwrap();
+        let denied = exempelby()
+            .decide_in(&query, aipolicy::Language::Sv)
+            .unwrap();
+        let said = denied.reasons[0].law.as_deref().unwrap_or_default();
+        assert_eq!(
+            said,
+            aipolicy::policies::law::law_in(law, aipolicy::Language::Sv)
+        );
+        assert!(
+            !said.contains("GDPR") && !said.contains("EU AI Act"),
+            "{said}"
+        );
     }
 }
 

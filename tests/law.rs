@@ -280,7 +280,7 @@ users: [{id: lisa, roles: [employee], aiLiteracy: true}]
     assert_eq!(denied.policies(), ["law-fl-contest-route"]);
     assert_eq!(
         denied.reasons[0].law.as_deref(),
-        Some("Förvaltningslagen (2017:900) 33 §")
+        Some("Administrative Procedure Act (2017:900) section 33")
     );
     assert!(decide_on(&without, "stod-med-vag").is_allowed());
     let chat = decide(

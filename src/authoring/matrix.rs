@@ -77,6 +77,8 @@ pub struct Matrix {
     pub data_classes: Vec<DataClass>,
     /// Every cell: systems × data classes × roles, in that order.
     pub cells: Vec<Cell>,
+    /// The language the cells' reasons and duties are in, and the Markdown and HTML pages.
+    pub language: Language,
 }
 
 /// The units of `register`, each once, in order: those its data classes are restricted to,
@@ -295,6 +297,7 @@ impl Matrix {
             systems: register.ai_systems().to_vec(),
             data_classes,
             cells,
+            language,
         })
     }
 
@@ -329,7 +332,7 @@ impl Matrix {
     }
 
     fn title(&self) -> String {
-        self.title_in(Language::Sv)
+        self.title_in(self.language)
     }
 
     /// The page's title in `language`: "Which AI may I use? …".
@@ -347,7 +350,7 @@ impl Matrix {
     }
 
     fn subtitle(&self) -> String {
-        self.subtitle_in(Language::Sv)
+        self.subtitle_in(self.language)
     }
 
     fn subtitle_in(&self, language: Language) -> String {
@@ -440,29 +443,43 @@ impl Matrix {
             .collect()
     }
 
-    /// Markdown: one table per role, a row per AI system, a column per data class.
+    /// Markdown in the matrix's language: one table per role, a row per AI system, a column
+    /// per data class.
     pub fn to_markdown(&self) -> String {
+        let language = self.language;
+        let t = |sv, en| tr(language, sv, en);
+        let (yes, no, law) = (t("ja", "yes"), t("nej", "no"), t("lag", "law"));
         let mut md = String::new();
         let _ = writeln!(md, "# {}\n\n{}\n", self.title(), self.subtitle());
         let columns = self.columns();
         for role in &self.roles {
-            let _ = writeln!(md, "## {} (`{}`)\n", role_name_sv(*role), role.as_str());
+            let _ = writeln!(
+                md,
+                "## {} (`{}`)\n",
+                role_name(*role, language),
+                role.as_str()
+            );
             let header: Vec<String> = columns.iter().map(|(_, name)| md_escape(name)).collect();
-            let _ = writeln!(md, "| AI-system | {} |", header.join(" | "));
+            let _ = writeln!(
+                md,
+                "| {} | {} |",
+                t("AI-system", "AI system"),
+                header.join(" | ")
+            );
             let _ = writeln!(md, "|---|{}", "---|".repeat(columns.len()));
             for ai in &self.systems {
                 let row: Vec<String> = columns
                     .iter()
                     .map(|(data, _)| match self.cell(&ai.id, *data, *role) {
                         Some(cell) => match cell.decision {
-                            Verdict::Allow => "ja".to_string(),
+                            Verdict::Allow => yes.to_string(),
                             Verdict::Deny => {
                                 let laws = cell_laws(cell);
                                 if laws.is_empty() {
-                                    format!("**nej** ({})", cell.paragraphs.join(", "))
+                                    format!("**{no}** ({})", cell.paragraphs.join(", "))
                                 } else {
                                     format!(
-                                        "**nej** ({}; lag: {})",
+                                        "**{no}** ({}; {law}: {})",
                                         cell.paragraphs.join(", "),
                                         laws.join(", ")
                                     )
@@ -484,14 +501,25 @@ impl Matrix {
         }
         let used = self.paragraphs_used();
         if !used.is_empty() {
-            let _ = writeln!(md, "Paragrafer bakom ett nej:\n");
+            let _ = writeln!(
+                md,
+                "{}\n",
+                t("Paragrafer bakom ett nej:", "Paragraphs behind a no:")
+            );
             for p in used {
-                let _ = writeln!(md, "- **{}** {}", p.code(), p.title_sv());
+                let _ = writeln!(md, "- **{}** {}", p.code(), p.title(language));
             }
         }
         let laws = self.laws_used();
         if !laws.is_empty() {
-            let _ = writeln!(md, "\nLagar bakom ett nej (regler med `@law`):\n");
+            let _ = writeln!(
+                md,
+                "\n{}\n",
+                t(
+                    "Lagar bakom ett nej (regler med `@law`):",
+                    "Laws behind a no (rules with `@law`):"
+                )
+            );
             for law in laws {
                 let _ = writeln!(md, "- {}", md_escape(law));
             }
@@ -576,13 +604,14 @@ impl Matrix {
     /// A single self-contained HTML page (inline CSS, no external resources), readable on
     /// screen, on a phone and on paper: one table per role, each cell's reasons or duties in a
     /// numbered list below it (no tooltips), and the paragraphs behind a no. A `maud` template:
-    /// every value from the register or the policies is escaped. In Swedish; for another
-    /// language, or to place the matrix in a page of one's own, see [`Matrix::html_content`].
+    /// every value from the register or the policies is escaped. In the matrix's language; to
+    /// place the matrix in a page of one's own, see [`Matrix::html_content`].
     pub fn to_html(&self) -> String {
         let title = self.title();
+        let language = self.language;
         let page = html! {
             (DOCTYPE) "\n"
-            html lang="sv" {
+            html lang=(language.as_str()) {
                 "\n"
                 head {
                     "\n" meta charset="utf-8";
@@ -597,10 +626,11 @@ impl Matrix {
                     main {
                         "\n" h1 { (title) }
                         "\n"
-                        (self.html_content(Language::Sv))
+                        (self.html_content(language))
                         footer {
-                            "Kontrollera alltid ett enskilt fall med " code { "aipolicy check" }
-                            " eller den som ansvarar för AI-systemet."
+                            (tr(language, "Kontrollera alltid ett enskilt fall med ", "Always check a single case with "))
+                            code { "aipolicy check" }
+                            (tr(language, " eller den som ansvarar för AI-systemet.", " or with whoever is accountable for the AI system."))
                         }
                         "\n"
                     }

@@ -24,7 +24,9 @@ use std::fmt::Write as _;
 use cedar_policy::Effect;
 use serde::Serialize;
 
+use crate::model::decision::Language;
 use crate::model::paragraph::{Paragraph, CONTEXT_SECTIONS};
+use crate::policy::law::law_in;
 use crate::policy::Policies;
 
 /// A policy as the trace shows it.
@@ -40,6 +42,8 @@ pub struct TracedPolicy {
     pub line: usize,
     /// What it says, in Swedish (`@sv`).
     pub sv: String,
+    /// What it says, in English (`@en`).
+    pub en: String,
     /// For a rule from law, its `@law` (act and article).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub law: Option<String>,
@@ -112,6 +116,8 @@ pub struct TracedParagraph {
     pub title: &'static str,
     /// The rule the project reads from it (English).
     pub rule: &'static str,
+    /// The same in Swedish.
+    pub rule_sv: &'static str,
     /// The policies that implement it, in file order.
     pub policies: Vec<TracedPolicy>,
     /// Every case that exercises one of its policies, sorted, without repeats.
@@ -174,6 +180,7 @@ impl Trace {
                             file: rule.file.clone(),
                             line: rule.line,
                             sv: rule.sv.to_string(),
+                            en: rule.en.to_string(),
                             law: rule.law.as_deref().map(str::to_string),
                             cases,
                         }
@@ -186,6 +193,7 @@ impl Trace {
                     code: paragraph.code(),
                     title: paragraph.title_sv(),
                     rule: paragraph.rule_en(),
+                    rule_sv: paragraph.rule_sv(),
                     policies: traced,
                     cases,
                 }
@@ -255,25 +263,52 @@ impl Trace {
         }
     }
 
-    /// Markdown: an overview table, then each paragraph with its policies and cases.
+    /// Markdown in Swedish: an overview table, then each paragraph with its policies and cases.
     pub fn to_markdown(&self) -> String {
+        self.to_markdown_in(Language::Sv)
+    }
+
+    /// Markdown in `language`: an overview table, then each paragraph with its policies and
+    /// cases, then the law. The paragraphs' titles are the document's own (Swedish) in both.
+    pub fn to_markdown_in(&self, language: Language) -> String {
+        let t = |sv: &'static str, en: &'static str| match language {
+            Language::Sv => sv,
+            Language::En => en,
+        };
+        let says = |policy: &TracedPolicy| match language {
+            Language::Sv => policy.sv.clone(),
+            Language::En => policy.en.clone(),
+        };
         let mut md = String::new();
         let s = &self.summary;
+        let covered = s.policies - s.unexercised_policies;
+        let _ = match language {
+            Language::Sv => writeln!(
+                md,
+                "# Spårbarhet: Policy för ansvarsfull AI → policyer → testfall\n\n\
+                 {} av {} paragrafer med regler har policyer, {} prövas av testfall; \
+                 {covered} av {} policyer prövas.\n",
+                s.implemented, s.paragraphs, s.exercised, s.policies
+            ),
+            Language::En => writeln!(
+                md,
+                "# Traceability: Policy för ansvarsfull AI → policies → test cases\n\n\
+                 {} of {} paragraphs with rules have policies, {} are exercised by test cases; \
+                 {covered} of {} policies are exercised.\n",
+                s.implemented, s.paragraphs, s.exercised, s.policies
+            ),
+        };
         let _ = writeln!(
             md,
-            "# Spårbarhet: Policy för ansvarsfull AI → policyer → testfall\n\n\
-             {} av {} paragrafer med regler har policyer, {} prövas av testfall; \
-             {} av {} policyer prövas.\n",
-            s.implemented,
-            s.paragraphs,
-            s.exercised,
-            s.policies - s.unexercised_policies,
-            s.policies
+            "{}\n|---|---|---|---|",
+            t(
+                "| Paragraf | Rubrik | Policyer | Testfall |",
+                "| Paragraph | Heading | Policies | Test cases |"
+            )
         );
-        md.push_str("| Paragraf | Rubrik | Policyer | Testfall |\n|---|---|---|---|\n");
         for p in &self.paragraphs {
             let policies = if p.policies.is_empty() {
-                "**saknas**".to_string()
+                format!("**{}**", t("saknas", "missing"))
             } else {
                 p.policies
                     .iter()
@@ -292,50 +327,76 @@ impl Trace {
         }
         let _ = writeln!(
             md,
-            "\nSammanhang utan regler (context, no rule): {}.\n",
+            "\n{} {}.\n",
+            t(
+                "Sammanhang utan regler:",
+                "Sections of context, without rules:"
+            ),
             self.context.join(", ")
         );
         for p in &self.paragraphs {
-            let _ = writeln!(md, "## {} {}\n\n{}.\n", p.code, p.title, capitalize(p.rule));
+            let rule = match language {
+                Language::Sv => p.rule_sv,
+                Language::En => p.rule,
+            };
+            let _ = writeln!(md, "## {} {}\n\n{}.\n", p.code, p.title, capitalize(rule));
             for t in &p.policies {
                 let law = t
                     .law
                     .as_deref()
-                    .map(|law| format!(", {law}"))
+                    .map(|law| format!(", {}", law_in(law, language)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     md,
                     "- `{}` ({}, {}:{}{law}): {}",
-                    t.id, t.effect, t.file, t.line, t.sv
+                    t.id,
+                    t.effect,
+                    t.file,
+                    t.line,
+                    says(t)
                 );
                 if t.cases.is_empty() {
-                    let _ = writeln!(md, "  - *inget testfall (no case)*");
+                    let _ = writeln!(md, "  - *{}*", no_case(language));
                 }
                 for case in &t.cases {
                     let _ = writeln!(md, "  - {case}");
                 }
             }
             if p.policies.is_empty() {
-                let _ = writeln!(md, "- **ingen policy (no policy)**");
+                let _ = writeln!(md, "- **{}**", t("ingen policy", "no policy"));
             }
             md.push('\n');
         }
         if !self.laws.is_empty() {
             let _ = writeln!(
                 md,
-                "## Styrdokument och §6: lagar (the law behind the policy)\n\n\
-                 \"AI ska följa relevanta lagar, förordningar och etiska standarder.\" \
-                 Each act and article with the rules (`@law`) that make it concrete.\n"
+                "{}\n",
+                t(
+                    "## Styrdokument och §6: lagarna bakom policyn\n\n\
+                     \"AI ska följa relevanta lagar, förordningar och etiska standarder.\" \
+                     Varje lag och artikel med de regler (`@law`) som gör den konkret.",
+                    "## Styrdokument and §6: the law behind the policy\n\n\
+                     \"AI ska följa relevanta lagar, förordningar och etiska standarder\" (AI \
+                     shall follow relevant laws, regulations and ethical standards). Each act and \
+                     article with the rules (`@law`) that make it concrete."
+                )
             );
             for act in &self.laws {
-                let _ = writeln!(md, "### {}\n", act.act);
+                let _ = writeln!(md, "### {}\n", law_in(&act.act, language));
                 for article in &act.articles {
                     let heading = if article.article.is_empty() {
-                        act.act.as_str()
+                        law_in(&act.act, language).into_owned()
                     } else {
-                        article.article.as_str()
+                        let whole = law_in(&format!("{} {}", act.act, article.article), language)
+                            .into_owned();
+                        split_law(&whole).1.to_string()
                     };
-                    let _ = writeln!(md, "- **{heading}** ({} testfall)", article.cases.len());
+                    let cases = article.cases.len();
+                    let _ = match language {
+                        Language::Sv => writeln!(md, "- **{heading}** ({cases} testfall)"),
+                        Language::En if cases == 1 => writeln!(md, "- **{heading}** (1 test case)"),
+                        Language::En => writeln!(md, "- **{heading}** ({cases} test cases)"),
+                    };
                     for t in &article.policies {
                         let _ = writeln!(
                             md,
@@ -345,7 +406,7 @@ impl Trace {
                             t.policy.effect,
                             t.policy.file,
                             t.policy.line,
-                            t.policy.sv
+                            says(&t.policy)
                         );
                     }
                 }
@@ -355,7 +416,11 @@ impl Trace {
         if !self.unknown_policies.is_empty() {
             let _ = writeln!(
                 md,
-                "Cases name policies that do not exist: {}\n",
+                "{} {}\n",
+                t(
+                    "Testfall nämner policyer som inte finns:",
+                    "Cases name policies that do not exist:"
+                ),
                 self.unknown_policies
                     .iter()
                     .map(|id| format!("`{id}`"))
@@ -364,6 +429,13 @@ impl Trace {
             );
         }
         md
+    }
+}
+
+fn no_case(language: Language) -> &'static str {
+    match language {
+        Language::Sv => "inget testfall",
+        Language::En => "no test case",
     }
 }
 

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
+use crate::diagnostics::language::Language;
+
 /// One problem at one place in a JSON or YAML document, e.g. `aiSystems[3].maxDataLevel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -17,16 +19,63 @@ pub struct FieldError {
     /// 1-based line in the file the document was read from, where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The message in Swedish, for a problem a query's caller meets (a decision, the API and
+    /// the CLI answer in the language asked for). `None` for what only authors meet (a
+    /// register, a scenario file), which is said in English.
+    #[serde(skip)]
+    pub message_sv: Option<String>,
 }
 
 impl FieldError {
-    /// A problem at `path`.
+    /// A problem at `path`, said in English only.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             path: path.into(),
             message: message.into(),
             line: None,
+            message_sv: None,
         }
+    }
+
+    /// A problem at `path`, said in Swedish (`sv`) and English (`en`).
+    ///
+    /// ```
+    /// use aipolicy::{FieldError, Language};
+    /// let problem = FieldError::in_both("data", "fält saknas", "missing required field");
+    /// assert_eq!(problem.text_in(Language::Sv), "data: fält saknas");
+    /// assert_eq!(problem.to_string(), "data: missing required field");
+    /// ```
+    pub fn in_both(path: impl Into<String>, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        FieldError {
+            message_sv: Some(sv.into()),
+            ..FieldError::new(path, en)
+        }
+    }
+
+    /// The message in `language` (English where no Swedish was written).
+    pub fn message_in(&self, language: Language) -> &str {
+        match (language, &self.message_sv) {
+            (Language::Sv, Some(sv)) => sv,
+            _ => &self.message,
+        }
+    }
+
+    /// The problem as [`Display`](fmt::Display) shows it, in `language`: line, path and
+    /// message.
+    pub fn text_in(&self, language: Language) -> String {
+        let mut text = String::new();
+        if let Some(line) = self.line {
+            text.push_str(&match language {
+                Language::Sv => format!("rad {line}: "),
+                Language::En => format!("line {line}: "),
+            });
+        }
+        if !self.path.is_empty() {
+            text.push_str(&self.path);
+            text.push_str(": ");
+        }
+        text.push_str(self.message_in(language));
+        text
     }
 
     /// The same problem, found at `line` of its file.
@@ -84,11 +133,39 @@ pub struct InputError {
 }
 
 impl InputError {
-    /// An input error with a single problem.
+    /// An input error with a single problem, said in English only.
     pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         InputError {
             problems: vec![FieldError::new(path, message)],
         }
+    }
+
+    /// An input error with a single problem, said in Swedish (`sv`) and English (`en`).
+    pub fn in_both(path: impl Into<String>, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        InputError {
+            problems: vec![FieldError::in_both(path, sv, en)],
+        }
+    }
+
+    /// Each problem in `language`, as a decision's `errors` list them.
+    pub fn problems_in(&self, language: Language) -> Vec<String> {
+        self.problems.iter().map(|p| p.text_in(language)).collect()
+    }
+
+    /// The whole error in `language`, as [`Display`](fmt::Display) says it in English.
+    ///
+    /// ```
+    /// use aipolicy::{InputError, Language};
+    /// let e = InputError::in_both("data", "fält saknas", "missing required field");
+    /// assert_eq!(e.text_in(Language::Sv), "ogiltig fråga: data: fält saknas");
+    /// assert_eq!(e.text_in(Language::En), e.to_string());
+    /// ```
+    pub fn text_in(&self, language: Language) -> String {
+        let lead = match language {
+            Language::Sv => "ogiltig fråga",
+            Language::En => "invalid query",
+        };
+        format!("{lead}: {}", self.problems_in(language).join("; "))
     }
 }
 

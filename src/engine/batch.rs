@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufWriter, Read, Write};
 
+use crate::diagnostics::error::FieldError;
 use crate::engine::memo::{DecisionMemo, Remembered};
 use crate::engine::Engine;
 use crate::model::decision::{Decision, Language};
@@ -373,20 +374,26 @@ fn read_line(
     over_limit: Option<u64>,
     language: Language,
 ) -> Result<Query, Decision> {
-    let error = |message: String| {
-        Decision::input_error(vec![format!("line {number}: {message}")], language)
-    };
+    let error = |problem: FieldError| input_error(number, vec![problem], language);
     if let Some(length) = over_limit {
-        return Err(error(crate::model::query::too_large_message(length)));
+        return Err(error(crate::model::query::too_large(length)));
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.trim(),
-        Err(e) => return Err(error(format!("not valid UTF-8: {e}"))),
+        Err(e) => {
+            return Err(error(FieldError::in_both(
+                "",
+                format!("inte giltig UTF-8 (från byte {})", e.valid_up_to()),
+                format!("not valid UTF-8: {e}"),
+            )))
+        }
     };
     if text.is_empty() {
-        return Err(error(
-            "blank line; expected a query JSON object (every line gets a decision)".into(),
-        ));
+        return Err(error(FieldError::in_both(
+            "",
+            "tom rad; ett JSON-objekt med en fråga väntades (varje rad får ett beslut)",
+            "blank line; expected a query JSON object (every line gets a decision)",
+        )));
     }
     Query::from_json(text)
         .map_err(|e| input_error(number, e.problems, language).with_request_id(request_id_of(text)))
@@ -403,16 +410,13 @@ fn request_id_of(text: &str) -> Option<String> {
     (!id.is_empty() && id.chars().count() <= 256).then(|| id.to_string())
 }
 
-/// The deny for a line that is an input error, each problem prefixed with the line number.
-fn input_error(
-    number: usize,
-    problems: Vec<crate::diagnostics::error::FieldError>,
-    language: Language,
-) -> Decision {
+/// The deny for a line that is an input error, each problem in `language` and prefixed with
+/// the line number.
+fn input_error(number: usize, problems: Vec<FieldError>, language: Language) -> Decision {
     Decision::input_error(
         problems
-            .iter()
-            .map(|p| format!("line {number}: {p}"))
+            .into_iter()
+            .map(|p| p.at_line(Some(number)).text_in(language))
             .collect(),
         language,
     )

@@ -156,18 +156,27 @@ impl Engine {
             .iter()
             .zip(reads_assessments)
             .map(|(rule, reads_assessments)| {
-                let reason = |message: &std::sync::Arc<str>| Reason {
-                    policy: rule.id.clone(),
-                    paragraph: rule.paragraph.code().into(),
-                    message: message.clone(),
-                    law: rule.law.clone(),
+                // The law as the reader's language names and cites it.
+                let law = |language| {
+                    rule.law
+                        .as_deref()
+                        .map(|law| std::sync::Arc::from(crate::policy::law::law_in(law, language)))
                 };
+                let (law_sv, law_en) = (law(Language::Sv), law(Language::En));
+                let reason =
+                    |message: &std::sync::Arc<str>, law: &Option<std::sync::Arc<str>>| Reason {
+                        policy: rule.id.clone(),
+                        paragraph: rule.paragraph.code().into(),
+                        message: message.clone(),
+                        law: law.clone(),
+                    };
+                let pair = |sv, en| [reason(sv, &law_sv), reason(en, &law_en)];
                 Explained {
                     effect: rule.effect,
-                    reason: [reason(&rule.sv), reason(&rule.en)],
+                    reason: pair(&rule.sv, &rule.en),
                     obligation: match (&rule.obligation_sv, &rule.obligation_en) {
-                        _ if rule.duty => Some([reason(&rule.sv), reason(&rule.en)]),
-                        (Some(sv), Some(en)) => Some([reason(sv), reason(en)]),
+                        _ if rule.duty => Some(pair(&rule.sv, &rule.en)),
+                        (Some(sv), Some(en)) => Some(pair(sv, en)),
                         _ => None,
                     },
                     reads_assessments,

@@ -116,7 +116,11 @@ impl Engine {
                     .map(|pair| pick(pair, language))
                     .collect(),
                 errors,
-                notes: prepared.notes.clone(),
+                notes: prepared
+                    .notes
+                    .iter()
+                    .map(|note| note.text(language))
+                    .collect(),
                 request_id: prepared.request_id.as_deref().map(Into::into),
                 incident_channel: match prepared.action {
                     Action::ReportIncident => prepared.incident_channel.clone(),
@@ -157,7 +161,11 @@ impl Engine {
             reasons,
             obligations: Vec::new(),
             errors,
-            notes: prepared.notes.clone(),
+            notes: prepared
+                .notes
+                .iter()
+                .map(|note| note.text(language))
+                .collect(),
             request_id: prepared.request_id.as_deref().map(Into::into),
             incident_channel: prepared.incident_channel.clone(),
             found: Vec::new(),

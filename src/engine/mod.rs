@@ -28,6 +28,7 @@ mod explain;
 mod keyed;
 pub mod memo;
 mod names;
+mod notes;
 mod prepare;
 pub mod search;
 pub(crate) mod slices;
@@ -37,6 +38,7 @@ mod users;
 use build::schema_problem;
 use explain::Explained;
 use names::CedarNames;
+pub use notes::Note;
 pub use prepare::PreparedRequest;
 use prepare::{Party, Resolved};
 

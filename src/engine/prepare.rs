@@ -30,8 +30,9 @@ pub struct PreparedRequest<'e> {
     /// users ([`Engine::registered_users_only`]): any decision but reporting an incident is a
     /// deny that says so (U0).
     pub unregistered_user: bool,
-    /// What the decision will note without changing it (e.g. an AI system not in the register).
-    pub notes: Vec<String>,
+    /// What the decision will note without changing it (e.g. an AI system not in the register),
+    /// said in the decision's language when it is made.
+    pub notes: Vec<Note>,
     /// The query's `requestId`.
     pub request_id: Option<String>,
     /// How the AI system's assessments stand on the day of the decision (the query's `at`,
@@ -141,15 +142,20 @@ impl Engine {
             UserRef::Registered(id) => match self.user_uids.get(&*fold_user_id(id)) {
                 Some(uid) => Some(Party::Registered(uid)),
                 None => {
-                    let hint = self
-                        .user_names
-                        .closest(id)
+                    let closest = self.user_names.closest(id);
+                    let hint_sv = closest
+                        .map(|known| format!("menade du `{known}`? Ange annars "))
+                        .unwrap_or_else(|| "ange ".to_string());
+                    let hint_en = closest
                         .map(|known| format!("did you mean `{known}`? Else "))
                         .unwrap_or_default();
-                    problems.push(FieldError::new(
+                    problems.push(FieldError::in_both(
                         "user",
                         format!(
-                            "unknown user `{id}`; {hint}name a user of the register or give the user inline as {{\"id\": …, \"roles\": […]}}"
+                            "okänd användare `{id}`; {hint_sv}en användare i registret eller användaren direkt som {{\"id\": …, \"roles\": […]}}"
+                        ),
+                        format!(
+                            "unknown user `{id}`; {hint_en}name a user of the register or give the user inline as {{\"id\": …, \"roles\": […]}}"
                         ),
                     ));
                     None
@@ -164,22 +170,17 @@ impl Engine {
                     None => self.as_registered(asserted),
                 };
                 if let Some(other) = conflict.other_unit {
-                    notes.push(format!(
-                        "the register puts user `{}` in unit `{}`, not `{other}`; the register's unit counts",
-                        user.id,
-                        user.unit.as_deref().unwrap_or("(none)")
-                    ));
+                    notes.push(Note::OtherUnit {
+                        user: user.id.clone(),
+                        register: user.unit.clone(),
+                        asserted: other.to_string(),
+                    });
                 }
-                if let Some(asserted_training) = conflict.other_training {
-                    notes.push(format!(
-                        "the query gives user `{}` `aiLiteracy: {asserted_training}`, but the register {}; the register counts",
-                        user.id,
-                        if asserted_training {
-                            "does not record the AI training"
-                        } else {
-                            "records the AI training"
-                        }
-                    ));
+                if let Some(asserted) = conflict.other_training {
+                    notes.push(Note::OtherTraining {
+                        user: user.id.clone(),
+                        asserted,
+                    });
                 }
                 roles_beyond_register = conflict.roles;
                 // The store's user with the same roles, when the policies see only roles (an
@@ -210,32 +211,52 @@ impl Engine {
         for (i, id) in looked_up.iter().enumerate() {
             match self.register.data_class(id) {
                 Some(class) => classes.push(class),
-                None => problems.push(FieldError::new(
-                    format!("data[{i}]"),
-                    format!(
-                        "unknown data class `{id}`; expected one of {}",
-                        self.register
-                            .data_classes()
-                            .iter()
-                            .map(|c| c.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )),
+                None => {
+                    let ids: Vec<&str> = self
+                        .register
+                        .data_classes()
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .collect();
+                    let all = ids.join(", ");
+                    let (sv, en) =
+                        match crate::diagnostics::suggest::closest(id, ids.iter().copied()) {
+                            Some(known) => (
+                                format!("menade du `{known}`? Registrets klasser är {all}"),
+                                format!("did you mean `{known}`? Expected one of {all}"),
+                            ),
+                            None => (
+                                format!("registrets klasser är {all}"),
+                                format!("expected one of {all}"),
+                            ),
+                        };
+                    problems.push(FieldError::in_both(
+                        format!("data[{i}]"),
+                        format!("okänd informationsklass `{id}`; {sv}"),
+                        format!("unknown data class `{id}`; {en}"),
+                    ))
+                }
             }
         }
         if self.own_clock_only && query.at.is_some() {
-            problems.push(FieldError::new(
+            let today = self.clock.today();
+            problems.push(FieldError::in_both(
                 "at",
                 format!(
-                    "not accepted here: this engine decides on its own clock (today, {}); re-decide a past or planned question with `aipolicy check` or `aipolicy batch`, without `--log`",
-                    self.clock.today()
+                    "tas inte emot här: den här motorn beslutar efter sin egen klocka (i dag, {today}); pröva en tidigare eller planerad fråga med `aipolicy check` eller `aipolicy batch`, utan `--log`"
+                ),
+                format!(
+                    "not accepted here: this engine decides on its own clock (today, {today}); re-decide a past or planned question with `aipolicy check` or `aipolicy batch`, without `--log`"
                 ),
             ));
         }
         if query.data.is_empty() && query.action.requires_data() {
-            problems.push(FieldError::new(
+            problems.push(FieldError::in_both(
                 "data",
+                format!(
+                    "obligatoriskt fält saknas: handlingen `{}` måste ange vilka informationsklasser den hanterar (U2)",
+                    query.action
+                ),
                 format!(
                     "missing required field: action `{}` must name the data classes it handles (U2)",
                     query.action
@@ -264,18 +285,17 @@ impl Engine {
         }
         if let UserRef::Inline(asserted) = &query.user {
             if self.training_on_the_callers_word(asserted, &query.ai) {
-                notes.push(format!(
-                    "user `{}` is not in the register, so the AI training it is given (`aiLiteracy: true`) is the caller's word; `{}` is high-risk and only trained users may use it (EU AI Act art. 26(2)): list the user in the register",
-                    asserted.id, query.ai
-                ));
+                notes.push(Note::TrainingOnTheCallersWord {
+                    user: asserted.id.clone(),
+                    ai: query.ai.clone(),
+                });
             }
         }
         if !roles_beyond_register.is_empty() && query.action == Action::ReportIncident {
-            notes.push(format!(
-                "the register does not give user `{}` the role {}; reporting an incident is allowed for anyone (U4)",
-                query.user.id(),
-                roles_beyond_register.iter().map(|r| format!("`{}`", r.as_str())).collect::<Vec<_>>().join(", ")
-            ));
+            notes.push(Note::RolesBeyondRegisterOnIncident {
+                user: query.user.id().to_string(),
+                roles: roles_beyond_register.clone(),
+            });
         }
         let (profile, assessments) = match resolved_parts {
             Some(parts) => parts,
@@ -389,15 +409,11 @@ impl Engine {
     }
 
     /// The note for an AI system the register does not list, with the closest id it does.
-    pub(super) fn unregistered_ai_note(&self, id: &str) -> String {
-        let hint = self
-            .ai_names
-            .closest(id)
-            .map(|known| format!("; did you mean `{known}`?"))
-            .unwrap_or_default();
-        format!(
-            "AI system `{id}` is not in the register, so it is treated as public AI (open information only, U3){hint}"
-        )
+    pub(super) fn unregistered_ai_note(&self, id: &str) -> Note {
+        Note::UnregisteredAi {
+            id: id.to_string(),
+            closest: self.ai_names.closest(id).map(str::to_string),
+        }
     }
 
     pub(super) fn build_request(

@@ -32,8 +32,12 @@ impl Engine {
                 // With a text, every action but reporting an incident must know its classes:
                 // nothing found is not "open".
                 None if query.action != Action::ReportIncident && !query.text.is_empty() => {
-                    return Err(InputError::at(
+                    return Err(InputError::in_both(
                         "data",
+                        format!(
+                            "inget som hittades i `text` hör till en informationsklass i registret, och frågan anger ingen: ange informationens klasser i `data` (handling `{}`, U2)",
+                            query.action
+                        ),
                         format!(
                             "nothing found in `text` belongs to a data class of the register, and the query names none: name the classes of the information in `data` (action `{}`, U2)",
                             query.action
@@ -66,16 +70,19 @@ impl Engine {
         let (asked, findings) = self.with_text_classes(query)?;
         if let Some(findings) = findings.filter(|f| !f.unmapped.is_empty()) {
             if query.action != Action::ReportIncident {
-                return Err(InputError::at(
+                let kinds = findings
+                    .unmapped
+                    .iter()
+                    .map(|kind| format!("`{kind}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(InputError::in_both(
                     "text",
                     format!(
-                        "the text holds {} that no data class of the register finds; deciding the query denies it (U2)",
-                        findings
-                            .unmapped
-                            .iter()
-                            .map(|kind| format!("`{kind}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "texten innehåller {kinds}, som ingen informationsklass i registret fångar; ett beslut om frågan nekar den (U2)"
+                    ),
+                    format!(
+                        "the text holds {kinds} that no data class of the register finds; deciding the query denies it (U2)"
                     ),
                 ));
             }

@@ -35,50 +35,17 @@ impl Engine {
         let note = match self.register.user(given) {
             // The same spelling: nothing to say that the reasons and the other notes do not.
             Some(listed) if listed.id == *given => return Vec::new(),
-            Some(listed) => match language {
-                Language::Sv => format!(
-                    "Användaren `{given}` är registrets `{}` (användar-id jämförs utan hänsyn till versaler och omgivande blanksteg, som i en katalogtjänst), så frågan prövas med de roller, den enhet och den AI-utbildning som registret anger, inte med frågans.",
-                    listed.id
-                ),
-                Language::En => format!(
-                    "user `{given}` is the register's `{}` (user ids compare without regard to case and surrounding spaces, as in a directory), so it is decided with the roles, unit and AI training the register gives, not the query's",
-                    listed.id
-                ),
+            Some(listed) => Note::RegisteredUserSpeltOtherwise {
+                given: given.clone(),
+                listed: listed.id.clone(),
             },
-            None => {
-                let close = self.user_names.closest(given);
-                let denied = self.registered_users_only;
-                match language {
-                    Language::Sv => {
-                        let mut note = format!(
-                            "Användaren `{given}` finns inte i registret, så rollerna, enheten och AI-utbildningen i frågan är den anropande tjänstens uppgifter som registret inte kan bekräfta"
-                        );
-                        if denied {
-                            note.push_str("; här får bara registrets användare använda AI (anmälan av avvikelser är öppen för alla)");
-                        }
-                        if let Some(known) = close {
-                            note.push_str(&format!("; menade du `{known}`?"));
-                        } else {
-                            note.push('.');
-                        }
-                        note
-                    }
-                    Language::En => {
-                        let mut note = format!(
-                            "user `{given}` is not in the register, so the roles, unit and AI training the query gives are the calling service's word, which the register cannot confirm"
-                        );
-                        if denied {
-                            note.push_str("; only the register's users may use AI here (reporting an incident is open to anyone)");
-                        }
-                        if let Some(known) = close {
-                            note.push_str(&format!("; did you mean `{known}`?"));
-                        }
-                        note
-                    }
-                }
-            }
+            None => Note::UnregisteredUser {
+                given: given.clone(),
+                denied: self.registered_users_only,
+                closest: self.user_names.closest(given).map(str::to_string),
+            },
         };
-        vec![note]
+        vec![note.text(language)]
     }
 
     /// `decision` with the notes about `user` (see [`Engine::user_notes`]) before its own.

@@ -8,6 +8,7 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 use crate::diagnostics::error::FieldError;
+use crate::diagnostics::language::Language;
 
 /// The register's JSON Schema, as shipped in `schemas/register.schema.json`.
 pub const REGISTER_SCHEMA: &str = include_str!("../../schemas/register.schema.json");
@@ -88,11 +89,19 @@ fn declared_keys<'s>(schema: &'s Value, evaluation_path: &Location) -> Vec<&'s s
 
 /// "unknown field", with the declared key closest to `name` when one is close enough to be a
 /// likely slip (`maxDatalevel` for `maxDataLevel`).
-fn unknown_field_message(name: &str, declared: &[&str]) -> String {
+fn unknown_field(path: String, name: &str, declared: &[&str]) -> FieldError {
     match crate::diagnostics::suggest::closest(name, declared.iter().copied()) {
-        Some(known) => format!("unknown field; did you mean `{known}`?"),
-        None if declared.is_empty() => "unknown field".to_string(),
-        None => format!("unknown field; expected one of {}", declared.join(", ")),
+        Some(known) => FieldError::in_both(
+            path,
+            format!("okänt fält; menade du `{known}`?"),
+            format!("unknown field; did you mean `{known}`?"),
+        ),
+        None if declared.is_empty() => FieldError::in_both(path, "okänt fält", "unknown field"),
+        None => FieldError::in_both(
+            path,
+            format!("okänt fält; fälten är {}", declared.join(", ")),
+            format!("unknown field; expected one of {}", declared.join(", ")),
+        ),
     }
 }
 
@@ -111,8 +120,9 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
                     let name = property
                         .as_str()
                         .map_or(Cow::Owned(property.to_string()), Cow::Borrowed);
-                    vec![FieldError::new(
+                    vec![FieldError::in_both(
                         join(&path, &name),
+                        "obligatoriskt fält saknas",
                         "missing required field",
                     )]
                 }
@@ -120,30 +130,35 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
                     let declared = declared_keys(&compiled.schema, error.evaluation_path());
                     unexpected
                         .iter()
-                        .map(|name| {
-                            FieldError::new(
-                                join(&path, name),
-                                unknown_field_message(name, &declared),
-                            )
-                        })
+                        .map(|name| unknown_field(join(&path, name), name, &declared))
                         .collect()
                 }
-                ValidationErrorKind::Enum { options } => vec![FieldError::new(
+                ValidationErrorKind::Enum { options } => vec![FieldError::in_both(
                     path,
+                    format!("{} är inte ett av {}", short(error.instance()), options),
                     format!("{} is not one of {}", short(error.instance()), options),
                 )],
-                ValidationErrorKind::Type { kind } => vec![FieldError::new(
+                ValidationErrorKind::Type { kind } => vec![FieldError::in_both(
                     path,
                     format!(
+                        "{} väntades, men här står {}",
+                        type_name(kind, Language::Sv),
+                        short(error.instance())
+                    ),
+                    format!(
                         "expected {}, found {}",
-                        type_name(kind),
+                        type_name(kind, Language::En),
                         short(error.instance())
                     ),
                 )],
                 // A register's assessment: the schema's pattern is a date.
                 ValidationErrorKind::Pattern { pattern } if pattern == DATE_PATTERN => {
-                    vec![FieldError::new(
+                    vec![FieldError::in_both(
                         path,
+                        format!(
+                            "true, false eller dagen den gjordes (ÅÅÅÅ-MM-DD) väntades, men här står {}",
+                            short(error.instance())
+                        ),
                         format!(
                             "expected true, false or the day it was made (YYYY-MM-DD), found {}",
                             short(error.instance())
@@ -153,13 +168,45 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
                 // The count and the limit, not the list's opening JSON.
                 ValidationErrorKind::MaxItems { limit } => {
                     let count = error.instance().as_array().map_or(0, Vec::len);
-                    vec![FieldError::new(
+                    vec![FieldError::in_both(
                         path,
+                        format!("har {count} element, fler än {limit}; gränsen är {limit}"),
                         format!("has {count} items, more than {limit} items; the limit is {limit}"),
                     )]
                 }
-                _ => vec![FieldError::new(
+                ValidationErrorKind::MinItems { limit: 1 } => vec![FieldError::in_both(
                     path,
+                    "får inte vara en tom lista",
+                    "must not be an empty list",
+                )],
+                ValidationErrorKind::MinItems { limit } => vec![FieldError::in_both(
+                    path,
+                    format!("måste ha minst {limit} element"),
+                    format!("must have at least {limit} items"),
+                )],
+                ValidationErrorKind::UniqueItems => vec![FieldError::in_both(
+                    path,
+                    "samma värde står flera gånger; varje värde får stå en gång",
+                    "has the same value more than once; each value may appear once",
+                )],
+                ValidationErrorKind::MinLength { limit: 1 } => vec![FieldError::in_both(
+                    path,
+                    "får inte vara tom",
+                    "must not be empty",
+                )],
+                ValidationErrorKind::MinLength { limit } => vec![FieldError::in_both(
+                    path,
+                    format!("är kortare än {limit} tecken"),
+                    format!("is shorter than {limit} characters"),
+                )],
+                ValidationErrorKind::MaxLength { limit } => vec![FieldError::in_both(
+                    path,
+                    format!("är längre än {limit} tecken; gränsen är {limit}"),
+                    format!("is longer than {limit} characters; the limit is {limit}"),
+                )],
+                _ => vec![FieldError::in_both(
+                    path,
+                    "värdet följer inte schemat (se `aipolicy schema query`)",
                     shorten_instance(error.to_string(), error.instance()),
                 )],
             }
@@ -170,6 +217,7 @@ pub(crate) fn violations(compiled: &CompiledSchema, instance: &Value) -> Vec<Fie
         // A query's `text` may hold the very information the decision must never repeat.
         if problem.path == "text" || problem.path.starts_with("text[") {
             problem.message = "expected a text (a string) or a non-empty list of texts (the value is not repeated: it may hold the information itself)".to_string();
+            problem.message_sv = Some("en text (en sträng) eller en lista med texter som inte är tom väntades (värdet upprepas inte: det kan innehålla själva informationen)".to_string());
         }
     }
     problems
@@ -197,14 +245,31 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+fn type_name(kind: &jsonschema::error::TypeKind, language: Language) -> String {
+    let named = |t: jsonschema::JsonType| match language {
+        Language::En => t.to_string(),
+        Language::Sv => match t.to_string().as_str() {
+            "string" => "en sträng".to_string(),
+            "array" => "en lista".to_string(),
+            "object" => "ett objekt".to_string(),
+            "boolean" => "true eller false".to_string(),
+            "integer" => "ett heltal".to_string(),
+            "number" => "ett tal".to_string(),
+            "null" => "null".to_string(),
+            other => other.to_string(),
+        },
+    };
     match kind {
-        jsonschema::error::TypeKind::Single(t) => format!("{t}"),
-        jsonschema::error::TypeKind::Multiple(ts) => ts
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(" or "),
+        jsonschema::error::TypeKind::Single(t) => named(*t),
+        jsonschema::error::TypeKind::Multiple(ts) => {
+            ts.iter()
+                .map(named)
+                .collect::<Vec<_>>()
+                .join(match language {
+                    Language::Sv => " eller ",
+                    Language::En => " or ",
+                })
+        }
     }
 }
 

@@ -1,46 +1,11 @@
 //! The engine's answer, with its explanations (its JSON shape is fixed: services rely on it).
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// The language of the explanations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    /// Swedish, the policy's own language.
-    #[default]
-    Sv,
-    /// English.
-    En,
-}
-
-impl Language {
-    /// Both languages.
-    pub const ALL: [Language; 2] = [Language::Sv, Language::En];
-
-    /// `sv` or `en`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::Sv => "sv",
-            Language::En => "en",
-        }
-    }
-}
-
-impl FromStr for Language {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "sv" => Ok(Language::Sv),
-            "en" => Ok(Language::En),
-            other => Err(format!("unknown language `{other}`; expected `sv` or `en`")),
-        }
-    }
-}
+pub use crate::diagnostics::language::Language;
 
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -130,6 +130,32 @@ impl Paragraph {
         }
     }
 
+    /// The rule the project reads from the paragraph, in Swedish.
+    pub fn rule_sv(self) -> &'static str {
+        match self {
+            Paragraph::S1 => "AI som stödjer beslut om enskilda, eller möter invånare, måste ha en bedömning av rättvisa",
+            Paragraph::S2 => "ett internt AI-system måste vara testat och verifierat innan det används",
+            Paragraph::S3 => "information över systemets godkännande, och användare utanför dess användargrupper, nekas; nivå 4 aldrig",
+            Paragraph::S4 => "AI som erbjuds invånare måste ha en tillgänglighetsgranskning",
+            Paragraph::S5 => "AI som erbjuds invånare har en transparensinformation; publicerat AI-resultat redovisas; varje beslut förklarar sig",
+            Paragraph::S6 => "varje internt AI-system har en ägare; pausade system nekas; beslut kräver godkännande som beslutsstöd och en människa som granskar",
+            Paragraph::U0 => "bara anställda, privata utförare och förtroendevalda är användare; bara beslutad AI för annat än öppen information",
+            Paragraph::U1 => "användaren ansvarar för resultatet; publicering kräver mänsklig granskning",
+            Paragraph::U2 => "varje fråga anger vilken information den hanterar",
+            Paragraph::U3 => "publik AI bara med öppen information",
+            Paragraph::U4 => "att rapportera en avvikelse är alltid tillåtet",
+            Paragraph::U5 => "utveckling kräver granskning av informationssäkerhet, IT-säkerhet, dataskydd och värdegrund",
+        }
+    }
+
+    /// The rule the project reads from the paragraph, in `language`.
+    pub fn rule(self, language: crate::Language) -> &'static str {
+        match language {
+            crate::Language::Sv => self.rule_sv(),
+            crate::Language::En => self.rule_en(),
+        }
+    }
+
     /// The rule the project reads from the paragraph, in English.
     pub fn rule_en(self) -> &'static str {
         match self {

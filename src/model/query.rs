@@ -80,12 +80,11 @@ impl FromStr for Action {
             .into_iter()
             .find(|a| a.as_str() == name)
             .ok_or_else(|| {
-                InputError::at(
+                let all = Action::ALL.map(Action::as_str).join(", ");
+                InputError::in_both(
                     "action",
-                    format!(
-                        "unknown action `{name}`; expected one of {}",
-                        Action::ALL.map(Action::as_str).join(", ")
-                    ),
+                    format!("okänd handling `{name}`; handlingarna är {all}"),
+                    format!("unknown action `{name}`; expected one of {all}"),
                 )
             })
     }
@@ -190,13 +189,12 @@ impl Context {
             "dataProtectionReview" => &mut self.data_protection_review,
             "valuesReview" => &mut self.values_review,
             _ => {
-                return Err(InputError::at(
+                let keys = Context::KEYS.join(", ");
+                return Err(InputError::in_both(
                     format!("context.{key}"),
-                    format!(
-                        "unknown context key; expected one of {}",
-                        Context::KEYS.join(", ")
-                    ),
-                ))
+                    format!("okänd nyckel i context; nycklarna är {keys}"),
+                    format!("unknown context key; expected one of {keys}"),
+                ));
             }
         };
         *flag = value;
@@ -360,19 +358,28 @@ pub const MAX_QUERY_SIZE: &str = "2 MiB";
 pub const MAX_QUERY_DEPTH: usize = 16;
 
 /// What a query of `length` bytes, over [`MAX_QUERY_BYTES`], is told.
-pub(crate) fn too_large_message(length: u64) -> String {
-    format!("query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes ({MAX_QUERY_SIZE})")
+pub fn too_large(length: u64) -> FieldError {
+    FieldError::in_both(
+        "",
+        format!("frågan är {length} byte; gränsen är {MAX_QUERY_BYTES} byte ({MAX_QUERY_SIZE})"),
+        format!("query is {length} bytes; the limit is {MAX_QUERY_BYTES} bytes ({MAX_QUERY_SIZE})"),
+    )
 }
 
 /// The query's size and nesting, checked before the JSON is parsed.
 fn check_text_limits(text: &str) -> Result<(), InputError> {
     if text.len() > MAX_QUERY_BYTES {
-        return Err(InputError::at("", too_large_message(text.len() as u64)));
+        return Err(InputError {
+            problems: vec![too_large(text.len() as u64)],
+        });
     }
     if let Some(offset) = json_nesting_over(text.as_bytes(), MAX_QUERY_DEPTH) {
         let (line, column) = crate::diagnostics::error::line_column(text, offset);
-        return Err(InputError::at(
+        return Err(InputError::in_both(
             "",
+            format!(
+                "frågan har listor och objekt i mer än {MAX_QUERY_DEPTH} nivåer (på rad {line}, kolumn {column}); gränsen är {MAX_QUERY_DEPTH}"
+            ),
             format!(
                 "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep (at line {line} column {column}); the limit is {MAX_QUERY_DEPTH}"
             ),
@@ -415,6 +422,31 @@ pub fn json_nesting_over(bytes: &[u8], max: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// A JSON reader's error ([`json_with_unique_keys`]) in Swedish: where, and what in words
+/// (serde_json says the details in English only).
+///
+/// ```
+/// use aipolicy::query::{json_error_sv, json_with_unique_keys};
+/// let e = json_with_unique_keys(br#"{"a": 1, "a": 2}"#).unwrap_err();
+/// assert_eq!(json_error_sv(&e), "nyckeln `a` står två gånger i samma objekt (rad 1, kolumn 15)");
+/// let e = json_with_unique_keys(br#"{"a": "#).unwrap_err();
+/// assert_eq!(json_error_sv(&e), "texten tar slut mitt i JSON (rad 1, kolumn 6)");
+/// ```
+pub fn json_error_sv(e: &serde_json::Error) -> String {
+    let place = format!("rad {}, kolumn {}", e.line(), e.column());
+    let message = e.to_string();
+    let duplicate = message
+        .strip_prefix("duplicate key `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(key, _)| key);
+    match (e.classify(), duplicate) {
+        (_, Some(key)) => format!("nyckeln `{key}` står två gånger i samma objekt ({place})"),
+        (serde_json::error::Category::Eof, _) => format!("texten tar slut mitt i JSON ({place})"),
+        (serde_json::error::Category::Syntax, _) => format!("ogiltig JSON-syntax ({place})"),
+        _ => format!("ogiltig JSON ({place})"),
+    }
 }
 
 /// Reads JSON (one value, nothing after it) with every object's keys unique: serde_json keeps
@@ -666,8 +698,9 @@ impl Query {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         check_text_limits(text)?;
         let value = json_with_unique_keys(text.as_bytes()).map_err(|e| {
-            InputError::at(
+            InputError::in_both(
                 "",
+                json_error_sv(&e),
                 format!(
                     "invalid JSON at line {} column {}: {e}",
                     e.line(),
@@ -681,8 +714,11 @@ impl Query {
     /// Reads a query from a JSON value, validated against `schemas/query.schema.json`.
     pub fn from_value(value: Value) -> Result<Query, InputError> {
         if too_deep(&value) {
-            return Err(InputError::at(
+            return Err(InputError::in_both(
                 "",
+                format!(
+                    "frågan har listor och objekt i mer än {MAX_QUERY_DEPTH} nivåer; gränsen är {MAX_QUERY_DEPTH}"
+                ),
                 format!(
                     "query nests arrays and objects more than {MAX_QUERY_DEPTH} levels deep; the limit is {MAX_QUERY_DEPTH}"
                 ),
@@ -693,16 +729,24 @@ impl Query {
             return Err(InputError { problems });
         }
         // The schema checks `at`'s type and length; whether it is a day, only reading it can.
-        if let Some(Err(message)) = value
+        if let Some((at, Err(message))) = value
             .get("at")
             .and_then(Value::as_str)
-            .map(crate::model::clock::parse_day)
+            .map(|at| (at, crate::model::clock::parse_day(at)))
         {
-            return Err(InputError::at("at", message));
+            return Err(InputError::in_both(
+                "at",
+                format!("`{}` är ingen dag som kan läsas: ett datum (`2026-12-07`) eller en tid med tidszon (`2026-12-07T09:30:00+01:00`) väntades", at.trim()),
+                message,
+            ));
         }
         serde_json::from_value::<Query>(value)
             .map_err(|e| InputError {
-                problems: vec![FieldError::new("", e.to_string())],
+                problems: vec![FieldError::in_both(
+                    "",
+                    "frågan följer inte frågans schema (se `aipolicy schema query`)",
+                    e.to_string(),
+                )],
             })?
             .within_text_limit()
     }
@@ -719,8 +763,9 @@ impl Query {
     pub(crate) fn check_text_limit(&self) -> Result<(), InputError> {
         let length = self.text_bytes();
         if length > MAX_TEXT_BYTES {
-            return Err(InputError::at(
+            return Err(InputError::in_both(
                 "text",
+                format!("texten är {length} byte (UTF-8); gränsen är {MAX_TEXT_BYTES} byte (1 MiB) sammanlagt"),
                 format!("the text is {length} bytes (UTF-8); the limit is {MAX_TEXT_BYTES} bytes (1 MiB) in all"),
             ));
         }

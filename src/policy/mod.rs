@@ -15,6 +15,7 @@ use crate::io::cedar_text::{self, Dialect};
 use crate::model::paragraph::Paragraph;
 
 pub mod annotations;
+pub mod law;
 pub mod text;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_policies.rs"));

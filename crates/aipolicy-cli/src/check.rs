@@ -164,17 +164,10 @@ fn decide_and_write(
         }
         Err(input_error) => {
             if args.format == Format::Json {
-                let decision = Decision::input_error(
-                    input_error
-                        .problems
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                    language,
-                );
+                let decision = Decision::input_error(input_error.problems_in(language), language);
                 let _ = write_json(out, &decision);
             }
-            report(err, input_error);
+            report_input_error(err, input_error, language);
             Exit::InputError
         }
     }
@@ -241,23 +234,36 @@ impl CheckArgs {
 /// [`MAX_TEXT_BYTES`](aipolicy::query::MAX_TEXT_BYTES) of UTF-8 (an endless stream stops there).
 fn read_text(source: &str) -> Result<String, InputError> {
     let max = aipolicy::query::MAX_TEXT_BYTES;
-    let (read, name) = if source == "-" {
-        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max)
-            .map_err(|e| InputError::at("text", format!("cannot read the text from stdin: {e}")))?;
-        (read, "stdin".to_string())
+    let (read, name, name_sv) = if source == "-" {
+        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max).map_err(|e| {
+            InputError::in_both(
+                "text",
+                format!("kan inte läsa texten från stdin: {e}"),
+                format!("cannot read the text from stdin: {e}"),
+            )
+        })?;
+        (read, "stdin".to_string(), "stdin".to_string())
     } else {
         let cannot = |e: std::io::Error| {
-            InputError::at("text", format!("cannot read the text file `{source}`: {e}"))
+            InputError::in_both(
+                "text",
+                format!("kan inte läsa textfilen `{source}`: {e}"),
+                format!("cannot read the text file `{source}`: {e}"),
+            )
         };
         let file = std::fs::File::open(source).map_err(cannot)?;
         (
             aipolicy::read::read_capped(file, max).map_err(cannot)?,
             format!("the text file `{source}`"),
+            format!("textfilen `{source}`"),
         )
     };
     let Some(bytes) = read else {
-        return Err(InputError::at(
+        return Err(InputError::in_both(
             "text",
+            format!(
+                "{name_sv} innehåller mer än {max} byte; gränsen för en text är {max} byte (1 MiB): skicka en kortare del"
+            ),
             format!(
                 "{name} holds more than {max} bytes; the limit of a text is {max} bytes (1 MiB): send a shorter part"
             ),
@@ -268,12 +274,11 @@ fn read_text(source: &str) -> Result<String, InputError> {
         None => bytes,
     };
     String::from_utf8(bytes).map_err(|e| {
-        InputError::at(
+        let offset = e.utf8_error().valid_up_to();
+        InputError::in_both(
             "text",
-            format!(
-                "{name} is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
-                e.utf8_error().valid_up_to()
-            ),
+            format!("{name_sv} är inte text i UTF-8 (ogiltig byte vid position {offset}); spara den som UTF-8"),
+            format!("{name} is not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8"),
         )
     })
 }
@@ -282,13 +287,22 @@ fn read_text(source: &str) -> Result<String, InputError> {
 /// [`MAX_QUERY_BYTES`](aipolicy::query::MAX_QUERY_BYTES) (an endless stream stops at the limit).
 fn read_query_text(arg: &str) -> Result<String, InputError> {
     let max = aipolicy::query::MAX_QUERY_BYTES;
-    let (bytes, source) = if arg == "-" {
-        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max)
-            .map_err(|e| InputError::at("", format!("cannot read the query from stdin: {e}")))?;
-        (read, "stdin".to_string())
+    let (bytes, source, source_sv) = if arg == "-" {
+        let read = aipolicy::read::read_capped(std::io::stdin().lock(), max).map_err(|e| {
+            InputError::in_both(
+                "",
+                format!("kan inte läsa frågan från stdin: {e}"),
+                format!("cannot read the query from stdin: {e}"),
+            )
+        })?;
+        (read, "stdin".to_string(), "stdin".to_string())
     } else if let Some(path) = arg.strip_prefix('@') {
         let cannot = |e: std::io::Error| {
-            InputError::at("", format!("cannot read the query file `{path}`: {e}"))
+            InputError::in_both(
+                "",
+                format!("kan inte läsa frågefilen `{path}`: {e}"),
+                format!("cannot read the query file `{path}`: {e}"),
+            )
         };
         let file = std::fs::File::open(path).map_err(cannot)?;
         let size = file
@@ -297,36 +311,63 @@ fn read_query_text(arg: &str) -> Result<String, InputError> {
             .filter(|m| m.is_file())
             .map(|m| m.len());
         match aipolicy::read::read_capped(file, max).map_err(cannot)? {
-            Some(bytes) => (Some(bytes), format!("the query file `{path}`")),
+            Some(bytes) => (
+                Some(bytes),
+                format!("the query file `{path}`"),
+                format!("frågefilen `{path}`"),
+            ),
             None => {
-                return Err(InputError::at(
+                let sv = match size {
+                    Some(size) if size > max as u64 => {
+                        format!("frågefilen `{path}` är {size} byte; gränsen är {max} byte")
+                    }
+                    _ => format!(
+                        "frågefilen `{path}` fortsätter förbi gränsen: läsningen slutade efter {} byte; gränsen är {max} byte",
+                        max + 1
+                    ),
+                };
+                return Err(InputError::in_both(
                     "",
+                    sv,
                     aipolicy::read::too_large("query file", Path::new(path), size, max),
-                ))
+                ));
             }
         }
     } else {
         return Ok(arg.to_string());
     };
     let Some(bytes) = bytes else {
-        return Err(InputError::at(
+        let size = aipolicy::query::MAX_QUERY_SIZE;
+        return Err(InputError::in_both(
             "",
             format!(
-                "the query on {source} goes on past the limit: reading stopped after {} bytes; the limit is {max} bytes ({})",
+                "frågan på {source_sv} fortsätter förbi gränsen: läsningen slutade efter {} byte; gränsen är {max} byte ({size})",
                 max + 1,
-                aipolicy::query::MAX_QUERY_SIZE
+            ),
+            format!(
+                "the query on {source} goes on past the limit: reading stopped after {} bytes; the limit is {max} bytes ({size})",
+                max + 1,
             ),
         ));
     };
-    String::from_utf8(bytes)
-        .map_err(|e| InputError::at("", format!("{source} is not valid UTF-8: {e}")))
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::in_both(
+            "",
+            format!(
+                "{source_sv} är inte giltig UTF-8 (från byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            format!("{source} is not valid UTF-8: {e}"),
+        )
+    })
 }
 
 /// One `--context KEY=VALUE` flag (`check`, `matrix`): a context key and `true` or `false`.
 pub fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {
     let Some((key, value)) = pair.split_once('=') else {
-        return Err(InputError::at(
+        return Err(InputError::in_both(
             "context",
+            format!("`{pair}` är inte NYCKEL=VÄRDE, t.ex. humanReview=true"),
             format!("`{pair}` is not KEY=VALUE, e.g. humanReview=true"),
         ));
     };
@@ -334,13 +375,52 @@ pub fn parse_context_pair(pair: &str) -> Result<(String, bool), InputError> {
         "true" => true,
         "false" => false,
         other => {
-            return Err(InputError::at(
+            return Err(InputError::in_both(
                 format!("context.{key}"),
+                format!("true eller false väntades, men här står `{other}`"),
                 format!("expected true or false, found `{other}`"),
             ))
         }
     };
     Ok((key.trim().to_string(), value))
+}
+
+/// Says why a query cannot be decided, in `language` (`aipolicy::invalid_query`, as in
+/// English).
+pub fn report_input_error(err: &mut dyn Write, error: InputError, language: Language) {
+    match language {
+        Language::En => report(err, error),
+        Language::Sv => report(
+            err,
+            SaidInSwedish {
+                text: error.text_in(Language::Sv),
+            },
+        ),
+    }
+}
+
+/// An input error said in Swedish.
+#[derive(Debug)]
+struct SaidInSwedish {
+    text: String,
+}
+
+impl std::fmt::Display for SaidInSwedish {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for SaidInSwedish {}
+
+impl miette::Diagnostic for SaidInSwedish {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("aipolicy::invalid_query"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("frågans nycklar: `aipolicy schema query`"))
+    }
 }
 
 /// Writes the pinned Decision JSON on one line.

@@ -14,7 +14,8 @@ use aipolicy::trace::Trace;
 /// Arguments of `aipolicy trace`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "For each paragraph of the policy document (§1–§6, U0–U5): its Swedish title, the
+    after_help = "In the language of --lang (Swedish by default). For each paragraph of the policy document
+(§1–§6, U0–U5): its title as the document has it, the
 policies that implement it (id, file:line) and the scenario cases that exercise them. Bakgrund,
 Syfte, Mål and Styrdokument are listed as context without rules. Then the law behind the
 policy (Styrdokument; §6 \"AI ska följa relevanta lagar\"): each act and article named by a rule's
@@ -68,7 +69,7 @@ pub fn run(args: &TraceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     };
     let trace = Trace::new(engine.policies(), &exercised);
     let written = match args.format {
-        TraceFormat::Md => out.write_all(trace.to_markdown().as_bytes()),
+        TraceFormat::Md => out.write_all(trace.to_markdown_in(engine.language()).as_bytes()),
         TraceFormat::Json => serde_json::to_writer_pretty(&mut *out, &trace)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),

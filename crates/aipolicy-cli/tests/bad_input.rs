@@ -1966,11 +1966,18 @@ fn endless_inputs_are_read_only_up_to_their_limit() {
     let (code, stderr) = run_streaming(&["check", "--query", "@/dev/zero"], b"", 0);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
+        stderr.contains("frågefilen `/dev/zero` fortsätter förbi gränsen: läsningen slutade efter 2097153 byte; gränsen är 2097152 byte"),
+        "{stderr}"
+    );
+    let (code, stderr) = run_streaming(&["check", "--query", "@/dev/zero", "--lang", "en"], b"", 0);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
         stderr.contains("query file `/dev/zero` goes on past the limit: reading stopped after 2097153 bytes; the limit is 2097152 bytes"),
         "{stderr}"
     );
     static SPACES: [u8; 1 << 16] = [b' '; 1 << 16];
-    let (code, stderr) = run_streaming(&["check", "--query", "-"], &SPACES, 1 << 30);
+    let (code, stderr) =
+        run_streaming(&["check", "--query", "-", "--lang", "en"], &SPACES, 1 << 30);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("the query on stdin goes on past the limit"),

@@ -140,11 +140,30 @@ fn input_errors_exit_2_and_name_the_field() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).is_empty());
+    // In the answer's language: Swedish by default, English with --lang en; never both.
+    let said = stderr(&output);
     assert!(
-        stderr(&output).contains("data[0]: unknown data class `hemligt`"),
-        "{}",
-        stderr(&output)
+        said.contains("ogiltig fråga: data[0]: okänd informationsklass `hemligt`"),
+        "{said}"
     );
+    assert!(
+        !said.contains("unknown") && !said.contains("expected"),
+        "{said}"
+    );
+    let output = aipolicy(
+        &dir,
+        &[
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "hemligt", "--lang", "en",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let said = stderr(&output);
+    assert!(
+        said.contains("invalid query: data[0]: unknown data class `hemligt`"),
+        "{said}"
+    );
+    assert!(!said.contains("okänd"), "{said}");
 
     // With --format json the error is also a (non-allow) decision on stdout, for scripts.
     let output = aipolicy(
@@ -630,6 +649,20 @@ fn an_ai_system_not_in_the_register_is_public_ai_and_the_decision_says_so() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let note = decision["notes"][0].as_str().unwrap();
+    assert_eq!(
+        note,
+        "AI-systemet `copilot` finns inte i registret och prövas därför som publik AI (bara öppen information, U3); menade du `copilot-chat`?"
+    );
+    let output = aipolicy(
+        &dir,
+        &[
+            "check", "--user", "anna", "--ai", "copilot", "--data", "oppen", "--format", "json",
+            "--lang", "en",
+        ],
+        "",
+    );
+    let decision: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let note = decision["notes"][0].as_str().unwrap();
     assert!(note.contains("`copilot` is not in the register"), "{note}");
     assert!(note.contains("did you mean `copilot-chat`?"), "{note}");
     // The same query with internal information is still a deny, not an input error.
@@ -642,7 +675,7 @@ fn an_ai_system_not_in_the_register_is_public_ai_and_the_decision_says_so() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stdout(&output).contains("did you mean `copilot-chat`?"),
+        stdout(&output).contains("menade du `copilot-chat`?"),
         "{}",
         stdout(&output)
     );
@@ -909,7 +942,7 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
     assert!(decision["notes"][0]
         .as_str()
         .unwrap()
-        .starts_with("user `Anna` is the register's `anna`"));
+        .starts_with("User `Anna` is the register's `anna`"));
 
     // The text a person reads gives the reason too.
     let output = aipolicy(

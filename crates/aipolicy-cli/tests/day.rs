@@ -101,7 +101,11 @@ fn the_issues_reproducers_are_denies_naming_their_article() {
         decision["reasons"][0]["policy"],
         "law-gdpr-third-country-transfer"
     );
-    assert_eq!(decision["reasons"][0]["law"], "GDPR art. 44–46");
+    // The article as the answer's language cites it: Swedish by default.
+    assert_eq!(
+        decision["reasons"][0]["law"],
+        "dataskyddsförordningen art. 44–46"
+    );
     // `validate` names what cannot be right in this register, at its lines, and counts the
     // undated assessments as notes (four), beside the note that it maps nothing found in a
     // text to its classes (one).
@@ -227,7 +231,7 @@ fn a_batch_decides_each_line_at_its_own_day_or_the_flags() {
         lines[2]["errors"][0]
             .as_str()
             .unwrap()
-            .contains("line 3: at: "),
+            .contains("rad 3: at: `2027-13-01` är ingen dag"),
         "{}",
         lines[2]
     );
@@ -309,7 +313,7 @@ fn a_logged_decision_is_made_today() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        text(&output.stderr).contains("at: not accepted here"),
+        text(&output.stderr).contains("at: tas inte emot här"),
         "{}",
         text(&output.stderr)
     );

@@ -101,7 +101,7 @@ fn a_folder_with_only_a_register_is_a_project_and_its_broken_register_is_refused
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("unknown data class `intern`"),
+        stdout(&output).contains("okänd informationsklass `intern`"),
         "{}",
         stdout(&output)
     );

@@ -96,6 +96,23 @@ fn bad_texts_are_input_errors_that_say_what_is_wrong() {
     );
     assert_eq!(run.status.code(), Some(2));
     let stderr = words(&run.stderr);
+    // In the answer's language: Swedish by default (the rest of this test asks in English).
+    assert!(
+        stderr.contains(
+            "ogiltig fråga: text: stdin är inte text i UTF-8 (ogiltig byte vid position 4)"
+        ),
+        "{stderr}"
+    );
+    let run = output_fed(
+        &mut aipolicy([
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen", "--text", "-",
+            "--lang", "en",
+        ]),
+        |mut pipe| {
+            let _ = pipe.write_all(b"Hej \xff\xfe d\xe5");
+        },
+    );
+    let stderr = words(&run.stderr);
     assert!(
         stderr.contains("text: stdin is not UTF-8 text (invalid byte at offset 4)"),
         "{stderr}"
@@ -111,7 +128,8 @@ fn bad_texts_are_input_errors_that_say_what_is_wrong() {
             source.into()
         };
         let run = aipolicy([
-            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen", "--text",
+            "check", "--user", "anna", "--ai", "chatgpt", "--data", "oppen", "--lang", "en",
+            "--text",
         ])
         .arg(&path)
         .output()
@@ -130,6 +148,8 @@ fn bad_texts_are_input_errors_that_say_what_is_wrong() {
         "anna",
         "--ai",
         "chatgpt",
+        "--lang",
+        "en",
         "--text",
         "no-such-prompt.txt",
     ])
@@ -139,7 +159,9 @@ fn bad_texts_are_input_errors_that_say_what_is_wrong() {
     assert!(words(&run.stderr).contains("cannot read the text file `no-such-prompt.txt`"));
     // Nothing found and no class named: not taken as open.
     let run = output(
-        &mut aipolicy(["check", "--user", "anna", "--ai", "chatgpt", "--text", "-"]),
+        &mut aipolicy([
+            "check", "--user", "anna", "--ai", "chatgpt", "--text", "-", "--lang", "en",
+        ]),
         "Skriv en dikt.",
     );
     assert_eq!(run.status.code(), Some(2));

@@ -16,7 +16,7 @@
 //! key of `context` or of `subject.properties` that looks like a slip of a known one is noted.
 
 use aipolicy::query::Context;
-use aipolicy::{FieldError, Query};
+use aipolicy::{FieldError, Language, Query};
 use serde_json::{Map, Value};
 
 use crate::json;
@@ -31,18 +31,50 @@ pub const RESOURCE_TYPE: &str = "ai_system";
 pub struct RequestError {
     /// The JSON path of the field (`subject.id`), empty for the whole body.
     pub path: String,
-    /// What is wrong.
+    /// What is wrong (English).
     pub message: String,
+    /// What is wrong, in Swedish (`None` only where the message comes from elsewhere in
+    /// English alone).
+    pub message_sv: Option<String>,
     /// Whether a limit was exceeded (HTTP 413), not the shape broken.
     pub over_limit: bool,
 }
 
 impl RequestError {
-    fn at(path: impl Into<String>, message: impl Into<String>) -> RequestError {
+    /// An error at `path`, said in Swedish (`sv`) and English (`en`).
+    fn at(path: impl Into<String>, sv: impl Into<String>, en: impl Into<String>) -> RequestError {
         RequestError {
             path: path.into(),
-            message: message.into(),
+            message: en.into(),
+            message_sv: Some(sv.into()),
             over_limit: false,
+        }
+    }
+
+    /// `expected …, got …` at `path`, in both languages.
+    fn expected(path: impl Into<String>, sv: &str, en: &str, got: &Value) -> RequestError {
+        RequestError::at(
+            path,
+            format!("{sv} väntades, men här står {}", kind_sv(got)),
+            format!("expected {en}, got {}", kind(got)),
+        )
+    }
+
+    /// `missing required field` at `path`, in both languages.
+    fn missing(path: impl Into<String>) -> RequestError {
+        RequestError::at(path, "obligatoriskt fält saknas", "missing required field")
+    }
+
+    /// The error in `language`, as [`Display`](std::fmt::Display) says it in English.
+    pub fn text_in(&self, language: Language) -> String {
+        let message = match (language, &self.message_sv) {
+            (Language::Sv, Some(sv)) => sv,
+            _ => &self.message,
+        };
+        if self.path.is_empty() {
+            message.clone()
+        } else {
+            format!("{}: {message}", self.path)
         }
     }
 }
@@ -59,14 +91,19 @@ impl std::fmt::Display for RequestError {
 
 impl From<json::JsonError> for RequestError {
     fn from(e: json::JsonError) -> Self {
-        RequestError::at("", e.0)
+        RequestError::at("", e.sv, e.en)
     }
 }
 
 impl RequestError {
-    /// An error about the whole request.
+    /// An error about the whole request, in English alone.
     pub fn whole(message: impl Into<String>) -> RequestError {
-        RequestError::at("", message)
+        RequestError {
+            path: String::new(),
+            message: message.into(),
+            message_sv: None,
+            over_limit: false,
+        }
     }
 }
 
@@ -149,9 +186,11 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
         Some(Value::Array(items)) if items.is_empty() => None,
         Some(Value::Array(items)) => Some(items),
         Some(other) => {
-            return Err(RequestError::at(
+            return Err(RequestError::expected(
                 "evaluations",
-                format!("expected an array of evaluations, got {}", kind(other)),
+                "en lista med utvärderingar",
+                "an array of evaluations",
+                other,
             ))
         }
     };
@@ -163,6 +202,10 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
             over_limit: true,
             ..RequestError::at(
                 "evaluations",
+                format!(
+                    "{} utvärderingar; gränsen är {max_items} per begäran (--max-batch)",
+                    items.len()
+                ),
                 format!(
                     "{} evaluations; the limit is {max_items} per request (--max-batch)",
                     items.len()
@@ -186,10 +229,12 @@ pub fn parse_evaluations(body: &[u8], max_items: usize) -> Result<Evaluations, R
             let at = list.index(i);
             match item {
                 Value::Object(item) => evaluation(item, Some(&defaults), at),
-                other => Err(at.error(format!(
-                    "expected an evaluation object, got {}",
-                    kind(other)
-                ))),
+                other => Err(RequestError::expected(
+                    at.to_string(),
+                    "ett utvärderingsobjekt",
+                    "an evaluation object",
+                    other,
+                )),
             }
         })
         .collect();
@@ -213,18 +258,24 @@ pub fn parse_resource_search(body: &[u8]) -> Result<ResourceSearch, RequestError
         Some(Value::Object(page)) => {
             // A limit of 0 is refused, not taken: a page of no results would hand back a
             // token to the same place, and a client paging to the end would never get there.
-            let expected = "expected an integer of at least 1";
+            let (expected_sv, expected_en) = ("ett heltal från 1", "an integer of at least 1");
             let limit = match page.get("limit") {
                 None | Some(Value::Null) => None,
                 Some(Value::Number(n)) => {
                     Some(n.as_u64().filter(|&n| n >= 1).ok_or_else(|| {
-                        RequestError::at("page.limit", format!("{expected}, got {n}"))
+                        RequestError::at(
+                            "page.limit",
+                            format!("{expected_sv} väntades, men här står {n}"),
+                            format!("expected {expected_en}, got {n}"),
+                        )
                     })?)
                 }
                 Some(other) => {
-                    return Err(RequestError::at(
+                    return Err(RequestError::expected(
                         "page.limit",
-                        format!("{expected}, got {}", kind(other)),
+                        expected_sv,
+                        expected_en,
+                        other,
                     ))
                 }
             };
@@ -233,18 +284,22 @@ pub fn parse_resource_search(body: &[u8]) -> Result<ResourceSearch, RequestError
                 Some(Value::String(s)) if s.is_empty() => None,
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(other) => {
-                    return Err(RequestError::at(
+                    return Err(RequestError::expected(
                         "page.token",
-                        format!("expected a string, got {}", kind(other)),
+                        "en sträng",
+                        "a string",
+                        other,
                     ))
                 }
             };
             (limit, token)
         }
         Some(other) => {
-            return Err(RequestError::at(
+            return Err(RequestError::expected(
                 "page",
-                format!("expected an object, got {}", kind(other)),
+                "ett objekt",
+                "an object",
+                other,
             ))
         }
     };
@@ -273,6 +328,10 @@ fn top_object(value: &Value) -> Result<&Map<String, Value>, RequestError> {
         Value::Object(object) => Ok(object),
         other => Err(RequestError::at(
             "",
+            format!(
+                "begärans kropp måste vara ett JSON-objekt, men här står {}",
+                kind_sv(other)
+            ),
             format!(
                 "the request body must be a JSON object, got {}",
                 kind(other)
@@ -316,8 +375,12 @@ impl<'a> At<'a> {
         self.key.is_empty() && self.index.is_none() && self.parent.is_none_or(At::is_root)
     }
 
-    fn error(&self, message: impl Into<String>) -> RequestError {
-        RequestError::at(self.to_string(), message)
+    fn missing(&self) -> RequestError {
+        RequestError::missing(self.to_string())
+    }
+
+    fn expected(&self, sv: &str, en: &str, got: &Value) -> RequestError {
+        RequestError::expected(self.to_string(), sv, en, got)
     }
 }
 
@@ -345,13 +408,17 @@ fn evaluation(
     at: At<'_>,
 ) -> Result<Evaluation, RequestError> {
     let missing = |key: &str| {
-        at.key(key).error(if defaults.is_some() {
-            format!(
-                "missing required field (neither the evaluation nor the request gives a `{key}`)"
+        if defaults.is_some() {
+            RequestError::at(
+                at.key(key).to_string(),
+                format!("obligatoriskt fält saknas (varken utvärderingen eller begäran anger `{key}`)"),
+                format!(
+                    "missing required field (neither the evaluation nor the request gives a `{key}`)"
+                ),
             )
         } else {
-            "missing required field".to_string()
-        })
+            at.key(key).missing()
+        }
     };
     let subject = match (optional_entity(object, "subject", at, true)?, defaults) {
         (Some(subject), _) => subject,
@@ -401,9 +468,11 @@ fn semantic(object: &Map<String, Value>) -> Result<Semantic, RequestError> {
         None | Some(Value::Null) => return Ok(Semantic::default()),
         Some(Value::Object(options)) => options,
         Some(other) => {
-            return Err(RequestError::at(
+            return Err(RequestError::expected(
                 "options",
-                format!("expected an object, got {}", kind(other)),
+                "ett objekt",
+                "an object",
+                other,
             ))
         }
     };
@@ -415,19 +484,22 @@ fn semantic(object: &Map<String, Value>) -> Result<Semantic, RequestError> {
             "permit_on_first_permit" => Ok(Semantic::PermitOnFirstPermit),
             other => Err(RequestError::at(
                 "options.evaluations_semantic",
+                format!("okänd semantik `{other}`; execute_all, deny_on_first_deny eller permit_on_first_permit väntades"),
                 format!("unknown semantic `{other}`; expected execute_all, deny_on_first_deny or permit_on_first_permit"),
             )),
         },
-        Some(other) => Err(RequestError::at(
+        Some(other) => Err(RequestError::expected(
             "options.evaluations_semantic",
-            format!("expected a string, got {}", kind(other)),
+            "en sträng",
+            "a string",
+            other,
         )),
     }
 }
 
 fn required<'v>(object: &'v Map<String, Value>, key: &str) -> Result<&'v Value, RequestError> {
     match object.get(key) {
-        None | Some(Value::Null) => Err(At::ROOT.key(key).error("missing required field")),
+        None | Some(Value::Null) => Err(At::ROOT.key(key).missing()),
         Some(value) => Ok(value),
     }
 }
@@ -465,24 +537,22 @@ fn optional_object(
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map.clone())),
-        Some(other) => Err(at
-            .key(key)
-            .error(format!("expected an object, got {}", kind(other)))),
+        Some(other) => Err(at.key(key).expected("ett objekt", "an object", other)),
     }
 }
 
 fn entity(value: &Value, at: At<'_>, need_id: bool) -> Result<Entity, RequestError> {
     let Value::Object(object) = value else {
-        return Err(at.error(format!(
-            "expected an object with `type` and `id`, got {}",
-            kind(value)
-        )));
+        return Err(at.expected(
+            "ett objekt med `type` och `id`",
+            "an object with `type` and `id`",
+            value,
+        ));
     };
-    let kind = string(object, "type", at)?
-        .ok_or_else(|| at.key("type").error("missing required field"))?;
+    let kind = string(object, "type", at)?.ok_or_else(|| at.key("type").missing())?;
     let id = string(object, "id", at)?;
     if need_id && id.is_none() {
-        return Err(at.key("id").error("missing required field"));
+        return Err(at.key("id").missing());
     }
     let properties = optional_object(object, "properties", at)?;
     Ok(Entity {
@@ -494,10 +564,7 @@ fn entity(value: &Value, at: At<'_>, need_id: bool) -> Result<Entity, RequestErr
 
 fn action(value: &Value, at: At<'_>) -> Result<String, RequestError> {
     let Value::Object(object) = value else {
-        return Err(at.error(format!(
-            "expected an object with a `name`, got {}",
-            kind(value)
-        )));
+        return Err(at.expected("ett objekt med `name`", "an object with a `name`", value));
     };
     if let Some(properties) = object
         .get("properties")
@@ -505,9 +572,9 @@ fn action(value: &Value, at: At<'_>) -> Result<String, RequestError> {
     {
         return Err(at
             .key("properties")
-            .error(format!("expected an object, got {}", kind(properties))));
+            .expected("ett objekt", "an object", properties));
     }
-    string(object, "name", at)?.ok_or_else(|| at.key("name").error("missing required field"))
+    string(object, "name", at)?.ok_or_else(|| at.key("name").missing())
 }
 
 /// The string `at.key`, when given.
@@ -519,9 +586,7 @@ fn string(
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(at
-            .key(key)
-            .error(format!("expected a string, got {}", kind(other)))),
+        Some(other) => Err(at.key(key).expected("en sträng", "a string", other)),
     }
 }
 
@@ -534,6 +599,18 @@ pub fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// What a JSON value is, for messages in Swedish.
+pub fn kind_sv(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "ett sanningsvärde",
+        Value::Number(_) => "ett tal",
+        Value::String(_) => "en sträng",
+        Value::Array(_) => "en lista",
+        Value::Object(_) => "ett objekt",
     }
 }
 
@@ -567,11 +644,16 @@ impl Evaluation {
         &self,
         resource_id: Option<&str>,
         request_id: Option<&str>,
+        language: Language,
     ) -> Result<(Query, Vec<String>), MappingError> {
         let mut notes = Vec::new();
         if self.subject.kind != SUBJECT_TYPE {
             return Err(MappingError::UnknownType(RequestError::at(
                 "subject.type",
+                format!(
+                    "`{}` är ingen subjekttyp som den här PDP:n beslutar om; `{SUBJECT_TYPE}` väntades",
+                    self.subject.kind
+                ),
                 format!(
                     "`{}` is not a subject type this PDP decides for; expected `{SUBJECT_TYPE}`",
                     self.subject.kind
@@ -582,13 +664,16 @@ impl Evaluation {
             return Err(MappingError::UnknownType(RequestError::at(
                 "resource.type",
                 format!(
+                    "`{}` är ingen resurstyp som den här PDP:n beslutar om; `{RESOURCE_TYPE}` väntades (ett AI-system i registret)",
+                    self.resource.kind
+                ),
+                format!(
                     "`{}` is not a resource type this PDP decides for; expected `{RESOURCE_TYPE}` (an AI system of the register)",
                     self.resource.kind
                 ),
             )));
         }
-        let invalid =
-            |path: &str, message: String| MappingError::Invalid(RequestError::at(path, message));
+
         let subject_id = self.subject.id.clone().unwrap_or_default();
         let user = match &self.subject.properties {
             Some(properties)
@@ -597,10 +682,11 @@ impl Evaluation {
                     .any(|k| properties.contains_key(*k)) =>
             {
                 if !properties.contains_key("roles") {
-                    return Err(invalid(
+                    return Err(MappingError::Invalid(RequestError::at(
                         "subject.properties.roles",
-                        "missing required field: a subject given with `unit` or `aiLiteracy` is a user given inline, who needs `roles` (leave out `properties` for a user of the register)".to_string(),
-                    ));
+                        "obligatoriskt fält saknas: ett subjekt med `unit` eller `aiLiteracy` är en användare som anges direkt och behöver `roles` (utelämna `properties` för en användare i registret)",
+                        "missing required field: a subject given with `unit` or `aiLiteracy` is a user given inline, who needs `roles` (leave out `properties` for a user of the register)",
+                    )));
                 }
                 let mut user = Map::new();
                 user.insert("id".into(), Value::String(subject_id));
@@ -611,18 +697,20 @@ impl Evaluation {
                 }
                 note_unknown(
                     &mut notes,
-                    "subject property",
+                    Ignored::SubjectProperty,
                     properties.keys(),
                     &SUBJECT_PROPERTIES,
+                    language,
                 );
                 Value::Object(user)
             }
             Some(properties) => {
                 note_unknown(
                     &mut notes,
-                    "subject property",
+                    Ignored::SubjectProperty,
                     properties.keys(),
                     &SUBJECT_PROPERTIES,
+                    language,
                 );
                 Value::String(subject_id)
             }
@@ -652,7 +740,13 @@ impl Evaluation {
                 .copied()
                 .chain(["data", "at", "text"])
                 .collect();
-            note_unknown(&mut notes, "context key", context.keys(), &known);
+            note_unknown(
+                &mut notes,
+                Ignored::ContextKey,
+                context.keys(),
+                &known,
+                language,
+            );
             if !flags.is_empty() {
                 query.insert("context".into(), Value::Object(flags));
             }
@@ -672,21 +766,40 @@ impl Evaluation {
     }
 }
 
-/// Notes each key of `keys` that is not `known` but close to a known one.
+/// What kind of key a request gave that aipolicy does not read.
+#[derive(Clone, Copy)]
+enum Ignored {
+    SubjectProperty,
+    ContextKey,
+}
+
+/// Notes, in `language`, each key of `keys` that is not `known` but close to a known one.
 fn note_unknown<'a>(
     notes: &mut Vec<String>,
-    what: &str,
+    what: Ignored,
     keys: impl Iterator<Item = &'a String>,
     known: &[&str],
+    language: Language,
 ) {
     for key in keys {
         if known.contains(&key.as_str()) {
             continue;
         }
         if let Some(near) = aipolicy::suggest::closest(key, known.iter().copied()) {
-            notes.push(format!(
-                "{what} `{key}` is not one aipolicy reads, so it was ignored; did you mean `{near}`?"
-            ));
+            notes.push(match (language, what) {
+                (Language::Sv, Ignored::SubjectProperty) => format!(
+                    "Subjektets egenskap `{key}` läser aipolicy inte, så den bortsågs från; menade du `{near}`?"
+                ),
+                (Language::Sv, Ignored::ContextKey) => format!(
+                    "Nyckeln `{key}` i context läser aipolicy inte, så den bortsågs från; menade du `{near}`?"
+                ),
+                (Language::En, Ignored::SubjectProperty) => format!(
+                    "Subject property `{key}` is not one aipolicy reads, so it was ignored; did you mean `{near}`?"
+                ),
+                (Language::En, Ignored::ContextKey) => format!(
+                    "Context key `{key}` is not one aipolicy reads, so it was ignored; did you mean `{near}`?"
+                ),
+            });
         }
     }
 }
@@ -700,7 +813,12 @@ pub fn input_error(e: &aipolicy::InputError) -> RequestError {
 
 /// An error of aipolicy's query (or engine) with its path given in AuthZEN's terms.
 pub fn field_error(problem: &FieldError) -> RequestError {
-    RequestError::at(authzen_path(&problem.path), problem.message.clone())
+    RequestError {
+        path: authzen_path(&problem.path),
+        message: problem.message.clone(),
+        message_sv: problem.message_sv.clone(),
+        over_limit: false,
+    }
 }
 
 /// The AuthZEN path of a query path: `user` → `subject.id`, `user.roles[0]` →
@@ -824,14 +942,14 @@ mod tests {
         let e = parse_evaluation(br#"{"subject":{"type":"user","id":"t","properties":{"roles":["employee"],"department":"x","role":"y"}},
             "action":{"name":"decide"},"resource":{"type":"ai_system","id":"lokal-sprakmodell"},
             "context":{"data":["intern"],"humanReview":true,"humanreview":false,"time":"now"}}"#).unwrap();
-        let (query, notes) = e.to_query(None, Some("r-1")).unwrap();
+        let (query, notes) = e.to_query(None, Some("r-1"), Language::En).unwrap();
         assert_eq!(query.action, aipolicy::Action::Decide);
         assert!(query.context.human_review);
         assert_eq!(query.request_id.as_deref(), Some("r-1"));
         assert_eq!(notes.len(), 2, "{notes:?}");
         let bad = parse_evaluation(br#"{"subject":{"type":"user","id":"t","properties":{"roles":["admin"]}},
             "action":{"name":"use"},"resource":{"type":"ai_system","id":"x"},"context":{"data":"oppen"}}"#).unwrap();
-        let e = bad.to_query(None, None).unwrap_err();
+        let e = bad.to_query(None, None, Language::En).unwrap_err();
         assert!(
             e.error().path.starts_with("subject.properties.roles"),
             "{e:?}"
@@ -879,22 +997,26 @@ mod tests {
                 }
             }
             match parse_evaluation(&bytes) {
-                Ok(e) => drop(e.to_query(None, Some("x"))),
+                Ok(e) => drop(e.to_query(None, Some("x"), Language::Sv)),
                 Err(e) => assert!(!e.to_string().is_empty()),
             }
             match parse_evaluations(&bytes, 8) {
-                Ok(Evaluations::Single(e)) => drop(e.to_query(None, None)),
+                Ok(Evaluations::Single(e)) => drop(e.to_query(None, None, Language::Sv)),
                 Ok(Evaluations::Many { items, .. }) => {
                     assert!(!items.is_empty() && items.len() <= 8);
                     for item in items.iter().flatten() {
-                        drop(item.to_query(None, None));
+                        drop(item.to_query(None, None, Language::Sv));
                     }
                 }
                 Err(e) => assert!(!e.to_string().is_empty()),
             }
             if let Ok(search) = parse_resource_search(&bytes) {
                 assert!(search.evaluation.resource.id.is_none());
-                drop(search.evaluation.to_query(Some("chatgpt"), None));
+                drop(
+                    search
+                        .evaluation
+                        .to_query(Some("chatgpt"), None, Language::Sv),
+                );
             }
         }
     }

@@ -65,8 +65,10 @@ impl Dialect {
 pub struct ApiError {
     /// The status.
     pub status: StatusCode,
-    /// What went wrong (never a secret).
+    /// What went wrong (never a secret), in English.
     pub message: String,
+    /// The same in Swedish, said when the answer's language is Swedish.
+    pub message_sv: Option<String>,
     /// The API whose shape the body takes.
     pub dialect: Dialect,
     /// The language of a native deny's reason.
@@ -81,6 +83,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            message_sv: None,
             dialect,
             language: Language::Sv,
             rejection: None,
@@ -104,6 +107,7 @@ impl ApiError {
             dialect,
             "no policy is loaded yet (see /v1/status for the load error); the request is not decided",
         )
+        .in_swedish("ingen policy är laddad ännu (/v1/status visar felet vid laddningen); frågan prövas inte")
     }
 
     /// 503 for a request that took longer than `limit`, counted.
@@ -116,6 +120,10 @@ impl ApiError {
                 limit.as_millis()
             ),
         )
+        .in_swedish(format!(
+            "begäran tog längre tid än gränsen {} ms (--request-timeout) och prövades inte",
+            limit.as_millis()
+        ))
         .counted(Rejection::Timeout)
     }
 
@@ -129,6 +137,20 @@ impl ApiError {
     pub fn in_language(mut self, language: Language) -> ApiError {
         self.language = language;
         self
+    }
+
+    /// The same error, with its message in Swedish (`sv`) for an answer in Swedish.
+    pub fn in_swedish(mut self, sv: impl Into<String>) -> ApiError {
+        self.message_sv = Some(sv.into());
+        self
+    }
+
+    /// The message in the answer's language (English where none was written in Swedish).
+    pub fn message_in_language(&self) -> &str {
+        match (self.language, &self.message_sv) {
+            (Language::Sv, Some(sv)) => sv,
+            _ => &self.message,
+        }
     }
 }
 
@@ -148,12 +170,17 @@ impl IntoResponse for ApiError {
             Dialect::AuthZen => (
                 self.status,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                self.message.clone(),
+                self.message_in_language().to_string(),
             )
                 .into_response(),
-            Dialect::Page => crate::page::error_page(self.language, self.status, &self.message),
+            Dialect::Page => crate::page::error_page(
+                self.language,
+                self.status,
+                self.message_in_language(),
+                self.language == Language::Sv && self.message_sv.is_some(),
+            ),
             Dialect::Plain => {
-                let body = serde_json::json!({ "error": self.message });
+                let body = serde_json::json!({ "error": self.message_in_language() });
                 (self.status, axum::Json(body)).into_response()
             }
         };
@@ -188,13 +215,13 @@ fn refusal(error: &ApiError, language: Language) -> Decision {
             | StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     if unreadable {
-        return Decision::input_error(vec![error.message.clone()], language);
+        return Decision::input_error(vec![error.message_in_language().to_string()], language);
     }
     Decision {
         decision: Verdict::Deny,
         reasons: vec![aipolicy::decision::fail_closed_reason(language)],
         obligations: Vec::new(),
-        errors: vec![error.message.clone()],
+        errors: vec![error.message_in_language().to_string()],
         notes: Vec::new(),
         request_id: None,
         incident_channel: None,
@@ -230,11 +257,20 @@ pub async fn read_body(
             Dialect::AuthZen => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         };
+        let got_sv = if got == "none" {
+            "ingen".to_string()
+        } else {
+            got.clone()
+        };
         return Err(ApiError::new(
             status,
             dialect,
             format!("the Content-Type must be {}; got {got}", types.join(" or ")),
-        ));
+        )
+        .in_swedish(format!(
+            "Content-Type måste vara {}; här är den {got_sv}",
+            types.join(" eller ")
+        )));
     }
     let over = || {
         ApiError::too_large(
@@ -244,6 +280,10 @@ pub async fn read_body(
                 describe_limit(limit)
             ),
         )
+        .in_swedish(format!(
+            "begärans kropp är större än gränsen {limit} byte{}",
+            describe_limit(limit)
+        ))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -267,10 +307,10 @@ pub async fn read_body(
                 }
                 source = cause.source();
             }
-            Err(ApiError::bad_request(
-                dialect,
-                format!("the request body could not be read: {e}"),
-            ))
+            Err(
+                ApiError::bad_request(dialect, format!("the request body could not be read: {e}"))
+                    .in_swedish(format!("begärans kropp kunde inte läsas: {e}")),
+            )
         }
     }
 }
@@ -320,11 +360,19 @@ pub fn authorize(
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
     let caller = tokens.check(authorization).map_err(|e| {
-        let message = match e {
-            AuthError::Missing => "authentication required: send `Authorization: Bearer SECRET` with a secret of the token file",
-            AuthError::Invalid => "the bearer token is not one of the token file's",
+        let (message, sv) = match e {
+            AuthError::Missing => (
+                "authentication required: send `Authorization: Bearer SECRET` with a secret of the token file",
+                "inloggning krävs: skicka `Authorization: Bearer HEMLIGHET` med en hemlighet ur tokenfilen",
+            ),
+            AuthError::Invalid => (
+                "the bearer token is not one of the token file's",
+                "bearer-token hör inte till tokenfilens",
+            ),
         };
-        ApiError::new(StatusCode::UNAUTHORIZED, dialect, message).counted(Rejection::Unauthenticated)
+        ApiError::new(StatusCode::UNAUTHORIZED, dialect, message)
+            .in_swedish(sv)
+            .counted(Rejection::Unauthenticated)
     })?;
     if admin && !caller.admin {
         return Err(ApiError::new(
@@ -335,6 +383,10 @@ pub fn authorize(
                 caller.name
             ),
         )
+        .in_swedish(format!(
+            "anroparen `{}` får inte göra detta: det kräver en `admin`-token",
+            caller.name
+        ))
         .counted(Rejection::Forbidden));
     }
     Ok(caller)
@@ -348,7 +400,11 @@ pub fn language(uri: &Uri, default: Language, dialect: Dialect) -> Result<Langua
     for pair in query.split('&') {
         if let Some(value) = pair.strip_prefix("lang=") {
             return value.parse().map_err(|e: String| {
-                ApiError::bad_request(dialect, format!("lang: {e}")).in_language(default)
+                ApiError::bad_request(dialect, format!("lang: {e}"))
+                    .in_swedish(format!(
+                        "lang: okänt språk `{value}`; `sv` eller `en` väntades"
+                    ))
+                    .in_language(default)
             });
         }
     }
@@ -377,24 +433,36 @@ impl CallerSlot {
 /// (`schemas/query.schema.json`).
 pub const MAX_REQUEST_ID_CHARS: usize = 256;
 
+/// Why an `X-Request-ID` breaks the rule: in English, and in Swedish.
+type BrokenRule = (String, String);
+
 /// The request's `X-Request-ID`, held to the rule of a query's `requestId`: given at most once,
 /// 1 to [`MAX_REQUEST_ID_CHARS`] characters of text. `Err` says what breaks the rule.
-fn request_id(headers: &HeaderMap) -> Result<Option<(HeaderValue, Arc<str>)>, String> {
-    let rule = format!(
-        "expected one header of 1 to {MAX_REQUEST_ID_CHARS} characters, as a query's `requestId`"
-    );
+fn request_id(headers: &HeaderMap) -> Result<Option<(HeaderValue, Arc<str>)>, BrokenRule> {
+    let broken = |en: String, sv: String| {
+        (
+            format!("X-Request-ID: {en}; expected one header of 1 to {MAX_REQUEST_ID_CHARS} characters, as a query's `requestId`"),
+            format!("X-Request-ID: {sv}; ett huvud med 1 till {MAX_REQUEST_ID_CHARS} tecken väntades, som en frågas `requestId`"),
+        )
+    };
     let mut values = headers.get_all(&X_REQUEST_ID).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(format!("X-Request-ID: given more than once; {rule}"));
+        return Err(broken(
+            "given more than once".into(),
+            "angivet mer än en gång".into(),
+        ));
     }
     let text = std::str::from_utf8(value.as_bytes())
-        .map_err(|_| format!("X-Request-ID: not UTF-8 text; {rule}"))?;
+        .map_err(|_| broken("not UTF-8 text".into(), "inte text i UTF-8".into()))?;
     let count = text.chars().count();
     if !(1..=MAX_REQUEST_ID_CHARS).contains(&count) {
-        return Err(format!("X-Request-ID: {count} characters; {rule}"));
+        return Err(broken(
+            format!("{count} characters"),
+            format!("{count} tecken"),
+        ));
     }
     Ok(Some((value.clone(), Arc::from(text))))
 }
@@ -422,10 +490,11 @@ pub async fn observe(
             state.metrics.in_flight(false);
             (response, request_id)
         }
-        Err(message) => {
+        Err((message, sv)) => {
             let dialect = Dialect::of(&path, &state);
             let language = dialect.language(request.uri(), state.config.language);
             let response = ApiError::bad_request(dialect, message)
+                .in_swedish(sv)
                 .in_language(language)
                 .into_response();
             (response, None)
@@ -475,6 +544,10 @@ pub async fn limit(
                 state.config.max_concurrent
             ),
         )
+        .in_swedish(format!(
+            "servern besvarar redan sin gräns av {} begäranden samtidigt (--max-concurrent); försök igen om en stund",
+            state.config.max_concurrent
+        ))
         .in_language(language)
         .counted(Rejection::Overloaded)
         .into_response();
@@ -500,6 +573,7 @@ pub async fn limit(
                 dialect,
                 "the decision could not be written to the decision log in time (--log-sync), so it is not given (nor logged); the server's log says why; retry shortly",
             )
+            .in_swedish("beslutet kunde inte skrivas till beslutsloggen i tid (--log-sync), så det ges inte (och loggas inte); serverns logg säger varför; försök igen om en stund")
             .in_language(language)
             .into_response()
         }

@@ -20,7 +20,7 @@ static ENGINE: LazyLock<Option<Engine>> = LazyLock::new(|| Engine::bundled().ok(
 
 fn check(evaluation: &authzen::Evaluation) {
     let Some(engine) = ENGINE.as_ref() else { return };
-    if let Ok((query, _notes)) = evaluation.to_query(None, Some("fuzz")) {
+    if let Ok((query, _notes)) = evaluation.to_query(None, Some("fuzz"), aipolicy::Language::Sv) {
         if let Ok(decision) = engine.decide_in(&query, Language::En) {
             assert!(decision.errors.is_empty() || decision.decision == Verdict::Deny);
             assert!(decision.decision == Verdict::Allow || !decision.reasons.is_empty());

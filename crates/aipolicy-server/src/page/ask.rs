@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aipolicy::matrix::role_name;
+use aipolicy::policies::law::is_cited_in;
 use aipolicy::{Decision, Language, Paragraph, Query, Reason, User, UserRef, Verdict};
 use axum::extract::{RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
@@ -108,7 +109,7 @@ pub async fn page(
                     "Frågan kunde inte besvaras",
                     "The question could not be answered",
                 ),
-                &e.to_string(),
+                &e.text_in(language),
             )
         }
     };
@@ -283,7 +284,7 @@ impl Answer<'_> {
             @if !self.decision.notes.is_empty() {
                 section {
                     h2 { (t("Bra att veta", "Good to know")) }
-                    ul { @for note in &self.decision.notes { li lang="en" { (with_code(note)) } } }
+                    ul { @for note in &self.decision.notes { li { (with_code(note)) } } }
                 }
             }
             @if !self.decision.errors.is_empty() {
@@ -391,7 +392,7 @@ impl Answer<'_> {
                     @for reason in reasons {
                         li {
                             (reason.message)
-                            @if let Some(law) = reason.law.as_deref().filter(|law| !reason.message.contains(*law)) {
+                            @if let Some(law) = reason.law.as_deref().filter(|law| !is_cited_in(law, &reason.message, language)) {
                                 " " span.law { "(" (law) ")" }
                             }
                             " "

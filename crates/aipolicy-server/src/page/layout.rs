@@ -251,9 +251,15 @@ pub fn refusal(
 
 /// The page of a request the service refused before the page could answer it (beyond a limit,
 /// a decision log that cannot be written, a header that breaks its rule, a method the page does
-/// not take): what happened in the page's language, and the service's own words (in English,
-/// naming a limit or a rule, never where a file or the log is), with every page's headers.
-pub fn error_page(language: Language, status: StatusCode, detail: &str) -> Response {
+/// not take): what happened in the page's language, and the service's own words (naming a limit
+/// or a rule, never where a file or the log is; in English where they were written in English
+/// only, `detail_in_language` false), with every page's headers.
+pub fn error_page(
+    language: Language,
+    status: StatusCode,
+    detail: &str,
+    detail_in_language: bool,
+) -> Response {
     let t = |sv, en| tr(language, sv, en);
     let again = t("Försök igen om en stund.", "Try again shortly.");
     let (title, message) = match status {
@@ -296,7 +302,11 @@ pub fn error_page(language: Language, status: StatusCode, detail: &str) -> Respo
     let content = html! {
         div.verdict.problem role="alert" {
             p { (message) }
-            p lang="en" { (with_code(detail)) }
+            @if detail_in_language {
+                p { (with_code(detail)) }
+            } @else {
+                p lang="en" { (with_code(detail)) }
+            }
         }
     };
     problem_page(language, status, "/", &[], title, content)

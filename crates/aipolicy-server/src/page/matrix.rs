@@ -72,7 +72,7 @@ pub async fn page(AxState(state): AxState<Arc<State>>, RawQuery(query): RawQuery
                     "Matrisen kunde inte beräknas",
                     "The matrix could not be computed",
                 ),
-                &e.to_string(),
+                &e.text_in(language),
             )
         }
         Err(_) => {

@@ -172,7 +172,7 @@ fn rule_item(rule: &Rule, language: Language, back: Option<Paragraph>) -> Markup
                 " " (t("Skyldighet: ", "Duty: ")) (duty)
             }
             @if let Some(law) = rule.law.as_deref() {
-                " " span.law { "(" (t("lag: ", "law: ")) (law) ")" }
+                " " span.law { "(" (t("lag: ", "law: ")) (aipolicy::policies::law::law_in(law, language)) ")" }
             }
             " " span.id { (rule.id) }
             @if let Some(p) = back {

@@ -113,7 +113,8 @@ impl<B: Body> FromRequest<Arc<State>> for Asked<B> {
                         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                         dialect,
                         "the request cannot be decided: its decisions could not be recorded",
-                    ),
+                    )
+                    .in_swedish("begäran kan inte prövas: dess beslut kunde inte registreras"),
                     state.config.language,
                 )
             })?;

@@ -70,7 +70,7 @@ struct Evaluated {
 impl Evaluated {
     fn failed(error: RequestError, language: Language) -> Evaluated {
         Evaluated {
-            decision: Decision::input_error(vec![error.to_string()], language),
+            decision: Decision::input_error(vec![error.text_in(language)], language),
             query: None,
             notes: Vec::new(),
             error: Some(error),
@@ -84,10 +84,11 @@ impl Evaluated {
 
 /// Decides one AuthZEN evaluation.
 fn evaluate<B>(asked: &Asked<B>, evaluation: &Evaluation) -> Evaluated {
-    let (query, notes) = match evaluation.to_query(None, asked.request_id.as_deref()) {
-        Ok(mapped) => mapped,
-        Err(e) => return Evaluated::failed(e.error().clone(), asked.language),
-    };
+    let (query, notes) =
+        match evaluation.to_query(None, asked.request_id.as_deref(), asked.language) {
+            Ok(mapped) => mapped,
+            Err(e) => return Evaluated::failed(e.error().clone(), asked.language),
+        };
     match asked
         .policy
         .engine
@@ -126,7 +127,7 @@ fn authzen_json<B>(state: &State, asked: &Asked<B>, evaluated: Evaluated) -> Aut
         decision_id: id.to_string(),
         error: evaluated.error.map(|e| ItemError {
             status: 400,
-            message: e.to_string(),
+            message: e.text_in(asked.language),
         }),
     }
 }
@@ -159,12 +160,17 @@ impl AuthZenOwned {
     }
 }
 
-fn authzen_error(e: RequestError) -> ApiError {
-    if e.over_limit {
+fn authzen_error(e: RequestError, language: Language) -> ApiError {
+    let error = if e.over_limit {
         ApiError::too_large(Dialect::AuthZen, e.to_string())
     } else {
         ApiError::bad_request(Dialect::AuthZen, e.to_string())
-    }
+    };
+    let error = match e.message_sv {
+        Some(_) => error.in_swedish(e.text_in(Language::Sv)),
+        None => error,
+    };
+    error.in_language(language)
 }
 
 /// `POST /access/v1/evaluation`.
@@ -183,14 +189,14 @@ fn single_evaluation<B>(
 ) -> Response {
     let evaluation = match parsed {
         Ok(evaluation) => evaluation,
-        Err(e) => return authzen_error(e).into_response(),
+        Err(e) => return authzen_error(e, asked.language).into_response(),
     };
     let evaluated = evaluate(asked, &evaluation);
     if let Some(error) = &evaluated.error {
         // Still a decision (a deny), counted and logged; the answer is the error.
         let error = error.clone();
         authzen_json(state, asked, evaluated);
-        return authzen_error(error).into_response();
+        return authzen_error(error, asked.language).into_response();
     }
     let answer = authzen_json(state, asked, evaluated);
     let body = serde_json::to_vec(&answer.view(&asked.policy.revision)).unwrap_or_default();
@@ -203,7 +209,7 @@ pub(super) async fn evaluations(
     asked: Asked<AuthZenMany>,
 ) -> Response {
     let (semantic, items) = match authzen::parse_evaluations(&asked.body, state.config.max_batch) {
-        Err(e) => return authzen_error(e).into_response(),
+        Err(e) => return authzen_error(e, asked.language).into_response(),
         Ok(Evaluations::Single(evaluation)) => {
             return single_evaluation(&state, &asked, Ok(*evaluation));
         }
@@ -261,6 +267,8 @@ fn run_evaluations<B>(
             Dialect::AuthZen,
             "the answer could not be written",
         )
+        .in_swedish("svaret kunde inte skrivas")
+        .in_language(asked.language)
     })
 }
 
@@ -272,7 +280,7 @@ pub(super) async fn search_resource(
 ) -> Response {
     let search = match authzen::parse_resource_search(&asked.body) {
         Ok(search) => search,
-        Err(e) => return authzen_error(e).into_response(),
+        Err(e) => return authzen_error(e, asked.language).into_response(),
     };
     let systems = asked.policy.engine.register().ai_systems().len();
     let work = {
@@ -340,21 +348,24 @@ fn run_search<B>(
                     Dialect::AuthZen,
                     "page.token: not a token of this search (every entity and the limit must be as in the request that gave it)",
                 )
+                .in_swedish("page.token: ingen token från den här sökningen (varje entitet och gränsen måste vara som i begäran som gav den)")
+                .in_language(asked.language)
             })?,
     };
     let engine = &asked.policy.engine;
     let systems = engine.register().ai_systems();
     let empty = || serde_json::to_vec(&json!({ "results": [] })).unwrap_or_default();
     let probe = systems.first().map_or("x", |s| s.id.as_str());
-    let query = match search
-        .evaluation
-        .to_query(Some(probe), asked.request_id.as_deref())
-    {
-        Ok((query, _)) => query,
-        // An entity type this PDP does not decide for: nothing matches.
-        Err(MappingError::UnknownType(_)) => return Ok(empty()),
-        Err(MappingError::Invalid(e)) => return Err(authzen_error(e)),
-    };
+    let query =
+        match search
+            .evaluation
+            .to_query(Some(probe), asked.request_id.as_deref(), asked.language)
+        {
+            Ok((query, _)) => query,
+            // An entity type this PDP does not decide for: nothing matches.
+            Err(MappingError::UnknownType(_)) => return Ok(empty()),
+            Err(MappingError::Invalid(e)) => return Err(authzen_error(e, asked.language)),
+        };
     // A user the register does not list (given without properties): nothing matches.
     if let UserRef::Registered(id) = &query.user {
         if engine.register().user(id).is_none() {
@@ -374,7 +385,7 @@ fn run_search<B>(
             }
             let decision = engine
                 .decide_memoized(query, asked.language, &asked.policy.memo)
-                .map_err(|e| authzen_error(authzen::input_error(&e)))?;
+                .map_err(|e| authzen_error(authzen::input_error(&e), asked.language))?;
             state.record(
                 &asked.recorder,
                 &asked.policy,
@@ -415,6 +426,8 @@ fn run_search<B>(
             Dialect::AuthZen,
             "the answer could not be written",
         )
+        .in_swedish("svaret kunde inte skrivas")
+        .in_language(asked.language)
     })
 }
 

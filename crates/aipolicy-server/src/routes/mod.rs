@@ -40,7 +40,8 @@ async fn sized<T: Send + 'static>(
             StatusCode::INTERNAL_SERVER_ERROR,
             dialect,
             "the request could not be decided",
-        ))
+        )
+        .in_swedish("begäran kunde inte prövas"))
     })
 }
 
@@ -116,6 +117,11 @@ async fn method_not_allowed(AxState(state): AxState<Arc<State>>, request: Reques
             method_of(path)
         ),
     )
+    .in_swedish(format!(
+        "`{} {path}` besvaras inte: {path} tar {}",
+        request.method(),
+        method_of(path)
+    ))
     .in_language(language)
     .into_response()
 }
@@ -132,6 +138,10 @@ async fn not_found(AxState(state): AxState<Arc<State>>, request: Request) -> Res
             request.method()
         ),
     )
+    .in_swedish(format!(
+        "ingen ändpunkt `{} {path}`; se `aipolicy serve --help`",
+        request.method()
+    ))
     .in_language(dialect.language(request.uri(), state.config.language))
     .into_response()
 }

@@ -41,10 +41,6 @@ fn request_id_of(body: &[u8]) -> Option<String> {
     (!id.is_empty() && id.chars().count() <= 256).then(|| id.to_string())
 }
 
-fn problems(e: &aipolicy::InputError) -> Vec<String> {
-    e.problems.iter().map(ToString::to_string).collect()
-}
-
 /// `POST /v1/decide`.
 pub(super) async fn decide(
     AxState(state): AxState<Arc<State>>,
@@ -53,21 +49,28 @@ pub(super) async fn decide(
     let engine = &asked.policy.engine;
     let query = std::str::from_utf8(&asked.body)
         .map_err(|e| {
-            aipolicy::InputError::at("", format!("the request body is not valid UTF-8: {e}"))
+            aipolicy::InputError::in_both(
+                "",
+                format!(
+                    "begärans kropp är inte giltig UTF-8 (från byte {})",
+                    e.valid_up_to()
+                ),
+                format!("the request body is not valid UTF-8: {e}"),
+            )
         })
         .and_then(Query::from_json);
     let (decision, query, status) = match query {
         Ok(query) => match engine.decide_memoized(&query, asked.language, &asked.policy.memo) {
             Ok(decision) => (decision, Some(query), StatusCode::OK),
             Err(e) => (
-                Decision::input_error(problems(&e), asked.language)
+                Decision::input_error(e.problems_in(asked.language), asked.language)
                     .with_request_id(query.request_id.clone()),
                 Some(query),
                 StatusCode::BAD_REQUEST,
             ),
         },
         Err(e) => (
-            Decision::input_error(problems(&e), asked.language)
+            Decision::input_error(e.problems_in(asked.language), asked.language)
                 .with_request_id(request_id_of(&asked.body)),
             None,
             StatusCode::BAD_REQUEST,
@@ -105,6 +108,10 @@ pub(super) async fn batch(
                 state.config.max_batch
             ),
         )
+        .in_swedish(format!(
+            "{lines} rader (en tom rad är en rad: varje rad får ett beslut); gränsen är {} per begäran (--max-batch)",
+            state.config.max_batch
+        ))
         .in_language(asked.language)
         .into_response();
     }
@@ -178,7 +185,8 @@ fn decide_lines(state: &State, asked: &Asked<QueryLines>) -> Result<(Vec<u8>, us
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Dialect::Native,
                 "a decision could not be written",
-            ));
+            )
+            .in_swedish("ett beslut kunde inte skrivas"));
         }
         out.push(b'\n');
     }

@@ -60,7 +60,7 @@ async fn evaluation_answers_decisions_with_reasons_in_the_context() {
     assert!(
         body["context"]["notes"]
             .to_string()
-            .contains("did you mean `roles`"),
+            .contains("menade du `roles`"),
         "{body}"
     );
 
@@ -214,7 +214,7 @@ async fn the_status_code_table_of_the_certification_scenario() {
     for (body, message) in &cases {
         let response = server
             .client
-            .post(server.url(EVALUATION))
+            .post(server.url(&format!("{EVALUATION}?lang=en")))
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
@@ -249,7 +249,7 @@ async fn the_status_code_table_of_the_certification_scenario() {
         assert!(
             text.as_str()
                 .unwrap()
-                .contains("Content-Type must be application/json"),
+                .contains("Content-Type måste vara application/json"),
             "{text}"
         );
     }
@@ -279,7 +279,7 @@ async fn the_status_code_table_of_the_certification_scenario() {
     let (status, text) = server.post_json(EVALUATION, &big).await;
     assert_eq!(status, 413);
     assert!(
-        text.as_str().unwrap().contains("2097152 bytes (2 MiB)"),
+        text.as_str().unwrap().contains("2097152 byte (2 MiB)"),
         "{text}"
     );
     server.stop().await;
@@ -315,7 +315,7 @@ async fn evaluations_with_defaults_and_the_three_semantics() {
     assert_eq!(decisions, [true, false, true, false, false, true]);
     let missing = &answer["evaluations"][3]["context"]["error"];
     assert_eq!(missing["status"], 400);
-    assert_eq!(missing["message"], "evaluations[3].resource: missing required field (neither the evaluation nor the request gives a `resource`)");
+    assert_eq!(missing["message"], "evaluations[3].resource: obligatoriskt fält saknas (varken utvärderingen eller begäran anger `resource`)");
     assert!(answer["evaluations"][4]["context"]["error"]["message"]
         .as_str()
         .unwrap()
@@ -364,7 +364,7 @@ async fn evaluations_with_defaults_and_the_three_semantics() {
     assert!(text
         .as_str()
         .unwrap()
-        .contains("options.evaluations_semantic: unknown semantic `first_one`"));
+        .contains("options.evaluations_semantic: okänd semantik `first_one`"));
 
     // No `evaluations`, or an empty array: a single evaluation (c-3-4-2, c-3-4-3).
     let (status, single) = server
@@ -397,7 +397,7 @@ async fn evaluations_with_defaults_and_the_three_semantics() {
     assert!(
         text.as_str()
             .unwrap()
-            .contains("the limit is 2 per request (--max-batch)"),
+            .contains("gränsen är 2 per begäran (--max-batch)"),
         "{text}"
     );
     server.stop().await;
@@ -548,7 +548,7 @@ async fn a_page_limit_of_zero_is_refused() {
     assert_eq!(status, 400, "{text}");
     let text = text.as_str().unwrap();
     assert!(
-        text.contains("page.limit") && text.contains("at least 1"),
+        text.contains("page.limit") && text.contains("ett heltal från 1"),
         "{text}"
     );
     // A limit of one pages through to the end.

@@ -91,7 +91,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
         ("[1]", 400, ""),
     ];
     for (body, status, error) in cases {
-        let (got, decision) = server.post_json("/v1/decide", body).await;
+        let (got, decision) = server.post_json("/v1/decide?lang=en", body).await;
         assert_eq!(got, status, "{body}: {decision}");
         assert_eq!(decision["decision"], "deny", "{body}");
         assert_eq!(
@@ -134,7 +134,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("2097152 bytes (2 MiB)"),
+            .contains("gränsen 2097152 byte (2 MiB)"),
         "{body}"
     );
     let deep = format!(
@@ -145,7 +145,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
     let (status, body) = server.post_json("/v1/decide", &deep).await;
     assert_eq!(status, 400);
     assert!(
-        body["errors"][0].as_str().unwrap().contains("16 levels"),
+        body["errors"][0].as_str().unwrap().contains("16 nivåer"),
         "{body}"
     );
     let (status, body) = server.post_json("/v1/decide?lang=xx", ANNA_COPILOT).await;
@@ -154,7 +154,7 @@ async fn a_bad_query_is_a_deny_naming_the_field_never_an_allow() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("unknown language `xx`"),
+            .contains("okänt språk `xx`"),
         "{body}"
     );
     let invalid_utf8 = server
@@ -209,7 +209,7 @@ async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
         if i % 3 == 2 {
             let error = d["errors"][0].as_str().unwrap();
             assert!(
-                error.starts_with(&format!("line {}: data[0]: unknown data class", i + 1)),
+                error.starts_with(&format!("rad {}: data[0]: okänd informationsklass", i + 1)),
                 "{error}"
             );
         }
@@ -238,7 +238,7 @@ async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("the limit is 3 per request (--max-batch)"),
+            .contains("gränsen är 3 per begäran (--max-batch)"),
         "{body}"
     );
     let (status, body) = read(post(" ".repeat(1001)).await.unwrap()).await;
@@ -247,7 +247,7 @@ async fn batch_answers_json_lines_in_order_as_aipolicy_batch() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("limit of 1000 bytes"),
+            .contains("gränsen 1000 byte"),
         "{body}"
     );
     server.stop().await;
@@ -381,7 +381,7 @@ async fn blank_lines_count_toward_max_batch() {
         assert_eq!(blank["decision"], "deny");
         let error = blank["errors"][0].as_str().unwrap();
         assert!(
-            error.starts_with(&format!("line {}: blank line", i + 2)),
+            error.starts_with(&format!("rad {}: tom rad", i + 2)),
             "{error}"
         );
     }
@@ -398,7 +398,7 @@ async fn blank_lines_count_toward_max_batch() {
             answer["errors"][0]
                 .as_str()
                 .unwrap()
-                .contains("the limit is 3 per request (--max-batch)"),
+                .contains("gränsen är 3 per begäran (--max-batch)"),
             "{answer}"
         );
     }
@@ -418,8 +418,8 @@ async fn blank_lines_count_toward_max_batch() {
     assert_eq!(status, 413);
     let error = answer["errors"][0].as_str().unwrap();
     assert!(
-        error.starts_with("1048576 lines")
-            && error.contains("the limit is 10000 per request (--max-batch)"),
+        error.starts_with("1048576 rader")
+            && error.contains("gränsen är 10000 per begäran (--max-batch)"),
         "{error}"
     );
     server.stop().await;
@@ -498,7 +498,7 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
     assert!(open["notes"][0]
         .as_str()
         .unwrap()
-        .starts_with("user `tove.extern` is not in the register"));
+        .starts_with("User `tove.extern` is not in the register"));
     server.stop().await;
 
     let server = start(ServeArgs {
@@ -525,7 +525,7 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
         assert!(allow["notes"][0]
             .as_str()
             .unwrap()
-            .starts_with("user `ANNA` is the register's `anna`"));
+            .starts_with("User `ANNA` is the register's `anna`"));
     }
     let response = server
         .client
@@ -594,5 +594,94 @@ async fn registered_users_only_denies_unlisted_users_on_every_api() {
         !html.contains("is not in the register, so the roles"),
         "{html}"
     );
+    server.stop().await;
+}
+
+/// Words that give a language away: an answer in one has none of the other's.
+const ENGLISH_WORDS: [&str; 8] = [
+    " the ",
+    " is not ",
+    "unknown",
+    "expected",
+    "missing",
+    "did you mean",
+    "EU AI Act",
+    "GDPR",
+];
+const SWEDISH_WORDS: [&str; 8] = [
+    " inte ",
+    "okänd",
+    "saknas",
+    "menade du",
+    " är ",
+    "registret",
+    "AI-förordningen",
+    "dataskyddsförordningen",
+];
+
+/// The reasons, duties, notes and errors of an answer, as one text.
+fn said(answer: &Value) -> String {
+    let mut texts = Vec::new();
+    for list in ["reasons", "obligations"] {
+        for item in answer[list].as_array().into_iter().flatten() {
+            texts.push(item["message"].as_str().unwrap_or_default().to_string());
+            texts.push(item["law"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    for list in ["notes", "errors"] {
+        for text in answer[list].as_array().into_iter().flatten() {
+            texts.push(text.as_str().unwrap_or_default().to_string());
+        }
+    }
+    texts.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_speaks_the_language_asked_for_and_only_that() {
+    let server = start(args()).await;
+    let queries = [
+        // A system the register does not list, near a listed one: a deny with a note.
+        r#"{"user":"anna","ai":"copilot","data":"intern"}"#,
+        // An inline user the register lists spelt otherwise, and one it does not list.
+        r#"{"user":{"id":"ANNA","roles":["employee"]},"ai":"copilot-chat","data":"intern"}"#,
+        r#"{"user":{"id":"ana","roles":["employee"]},"ai":"lokal-sprakmodell","data":"personuppgifter","action":"decide","context":{"humanReview":true}}"#,
+        // A rule from law: the law named in the answer's language.
+        r#"{"user":"anna","ai":"chatgpt","data":"kansliga-personuppgifter"}"#,
+        // Input errors: an unknown class (near a known one), a missing field, an unknown key.
+        r#"{"user":"anna","ai":"chatgpt","data":"intrn"}"#,
+        r#"{"user":"anna","ai":"chatgpt"}"#,
+        r#"{"user":"anna","ai":"chatgpt","data":"oppen","contxt":{}}"#,
+        r#"{"user":"anna","ai":"chatgpt","data":"oppen""#,
+    ];
+    for query in queries {
+        for (lang, other_language) in [("sv", ENGLISH_WORDS), ("en", SWEDISH_WORDS)] {
+            let (_, answer) = server
+                .post_json(&format!("/v1/decide?lang={lang}"), query)
+                .await;
+            let text = said(&answer);
+            assert!(!text.is_empty(), "{query}: {answer}");
+            for word in other_language {
+                assert!(
+                    !text.contains(word),
+                    "{lang}: {word:?} in the answer to {query}:\n{text}"
+                );
+            }
+        }
+    }
+    // The batch says a bad line's problems in the same language as its decisions.
+    let response = server
+        .client
+        .post(server.url("/v1/batch?lang=sv"))
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{}\n\n", queries[4]))
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = read(response).await;
+    let text = body.as_str().unwrap_or_default().to_string();
+    assert!(text.contains("rad 2: tom rad"), "{text}");
+    for word in ENGLISH_WORDS {
+        assert!(!text.contains(word), "{word:?} in {text}");
+    }
     server.stop().await;
 }

@@ -79,7 +79,10 @@ async fn tokens_let_callers_in_and_only_admins_reload() {
     .await;
     assert_eq!(status, 403);
     assert!(
-        body["error"].as_str().unwrap().contains("caller `gateway`"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("anroparen `gateway`"),
         "{body}"
     );
     let (status, body) = read(
@@ -222,7 +225,7 @@ async fn not_ready_until_a_good_load() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .contains("no policy is loaded"),
+            .contains("ingen policy är laddad"),
         "{body}"
     );
     let (status, _) = server.post_json("/access/v1/evaluation", "{}").await;
@@ -270,7 +273,7 @@ async fn concurrency_and_time_limits_are_503_naming_the_limit() {
     assert_eq!(response.headers()["retry-after"], "1");
     let text = response.text().await.unwrap();
     assert!(
-        text.contains("limit of 1 requests at once (--max-concurrent)"),
+        text.contains("gräns av 1 begäranden samtidigt (--max-concurrent)"),
         "{text}"
     );
     // Health is not limited.
@@ -283,7 +286,7 @@ async fn concurrency_and_time_limits_are_503_naming_the_limit() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(
-        answer.contains("limit of 300 ms (--request-timeout)"),
+        answer.contains("gränsen 300 ms (--request-timeout)"),
         "{answer}"
     );
     // And the server answers again.
@@ -411,7 +414,7 @@ async fn x_request_id_keeps_the_request_id_rule_on_every_route() {
         assert_eq!(body["decision"], "deny", "{body}");
         let error = body["errors"][0].as_str().unwrap();
         assert!(
-            error.contains("X-Request-ID") && error.contains("1 to 256 characters"),
+            error.contains("X-Request-ID") && error.contains("1 till 256 tecken"),
             "{error}"
         );
 
@@ -424,7 +427,7 @@ async fn x_request_id_keeps_the_request_id_rule_on_every_route() {
             .starts_with("text/plain"));
         let text = response.text().await.unwrap();
         assert!(
-            text.contains("X-Request-ID") && text.contains("1 to 256 characters"),
+            text.contains("X-Request-ID") && text.contains("1 till 256 tecken"),
             "{text}"
         );
 
