@@ -1004,3 +1004,84 @@ fn registered_users_only_denies_users_the_register_does_not_list() {
         .contains("aipolicy-unregistered-user"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Words that give a language away.
+const ENGLISH_WORDS: [&str; 9] = [
+    " the ",
+    " is not ",
+    "unknown",
+    "expected",
+    "did you mean",
+    "EU AI Act",
+    "GDPR",
+    "Notes",
+    "law:",
+];
+const SWEDISH_WORDS: [&str; 9] = [
+    " inte ",
+    "okänd",
+    "menade du",
+    " är ",
+    "registret",
+    "AI-förordningen",
+    "dataskyddsförordningen",
+    "Att notera",
+    "lag:",
+];
+
+#[test]
+fn check_matrix_and_trace_speak_one_language() {
+    let dir = common::workdir("cli", "one-language");
+    // A user the register does not list, said to be trained, asks for decision support on a
+    // high-risk system: duties from law and two notes; then a near miss of an AI system.
+    let checks: [&[&str]; 3] = [
+        &[
+            "check",
+            "--user",
+            "gunila",
+            "--role",
+            "employee",
+            "--ai-literacy",
+            "--ai",
+            "lokal-sprakmodell",
+            "--data",
+            "personuppgifter",
+            "--action",
+            "decide",
+            "--context",
+            "humanReview=true",
+        ],
+        &[
+            "check", "--user", "anna", "--ai", "copilot", "--data", "intern",
+        ],
+        &["matrix", "--action", "decide", "--format", "md"],
+    ];
+    for args in checks {
+        for (lang, other_language) in [("sv", ENGLISH_WORDS), ("en", SWEDISH_WORDS)] {
+            let mut args = args.to_vec();
+            args.extend(["--lang", lang]);
+            let output = aipolicy(&dir, &args, "");
+            let said = stdout(&output);
+            assert!(!said.is_empty(), "{args:?}: {}", stderr(&output));
+            for word in other_language {
+                assert!(!said.contains(word), "{args:?}: {word:?} in\n{said}");
+            }
+        }
+    }
+    let output = aipolicy(&dir, &["trace", "--lang", "en"], "");
+    let trace = stdout(&output);
+    assert!(trace.starts_with("# Traceability"), "{trace}");
+    for word in [
+        "Paragraf",
+        "testfall",
+        "Sammanhang",
+        "AI-förordningen",
+        "kap.",
+    ] {
+        assert!(!trace.contains(word), "{word:?} in the English trace");
+    }
+    let output = aipolicy(&dir, &["trace"], "");
+    let trace = stdout(&output);
+    assert!(trace.contains("### AI-förordningen"), "{trace}");
+    assert!(!trace.contains("### EU AI Act"), "{trace}");
+}
