@@ -164,6 +164,11 @@ pub fn project_files(municipality: &Municipality) -> Vec<ProjectFile> {
             ),
         },
     ];
+    files.push(ProjectFile {
+        path: PathBuf::from("privacy.md"),
+        what: "the privacy notice the staff page links (fill in)",
+        text: privacy_notice(name),
+    });
     files.extend(BUNDLED_POLICY_FILES.iter().map(|(file, text)| ProjectFile {
         // The embedded names are `policies/NAME.cedar` already; a bare name is placed there too.
         path: Path::new("policies").join(Path::new(file).file_name().unwrap_or_default()),
@@ -444,6 +449,48 @@ paragraph's rules come from (§1–§6, U0–U5).
     )
 }
 
+/// The privacy notice of the staff page (GDPR art. 13), to fill in: the staff page shows it on
+/// `/privacy` below what the service itself keeps (its decision log, how long, who reads it),
+/// which the page says from the service's own settings.
+fn privacy_notice(name: &str) -> String {
+    format!(
+        "<!--
+{FILL_IN}: written by `aipolicy init` for {name}. The staff page shows this text on /privacy,
+below what the service itself says it keeps (read off its settings: the decision log, for how
+long, whether a person is named by id, by pseudonym or not at all). Fill in what only {name}
+can say, and have the data-protection officer read it.
+-->
+# Integritet: frågor på sidan ”Får jag använda AI?”
+
+## Personuppgiftsansvarig
+
+{name} ({FILL_IN}: nämnd eller styrelse som är personuppgiftsansvarig), organisationsnummer
+{FILL_IN}.
+
+## Dataskyddsombud
+
+Du når kommunens dataskyddsombud på {FILL_IN}: e-postadress eller telefonnummer.
+
+## Ändamål och rättslig grund
+
+Frågorna loggas för att kommunen ska kunna följa upp att AI används enligt policyn för
+ansvarsfull AI: tillsyn, revision och utvärdering. Den rättsliga grunden är {FILL_IN}: till
+exempel att behandlingen är nödvändig för en uppgift av allmänt intresse
+(dataskyddsförordningen art. 6.1 e).
+
+## Mottagare
+
+Loggen läses av {FILL_IN}: till exempel dataskyddsombudet, informationssäkerhetssamordnaren och
+internrevisionen. Den lämnas inte ut till någon annan, utom när lag kräver det.
+
+## Dina rättigheter
+
+Du har rätt att få veta vilka uppgifter om dig som behandlas, att få felaktiga uppgifter rättade
+och att klaga hos Integritetsskyddsmyndigheten (IMY). Vänd dig till dataskyddsombudet.
+"
+    )
+}
+
 /// A scenario file that passes on the register as written and after its examples are replaced:
 /// it names no AI system or user of the register, only the data classes `oppen` and `intern`,
 /// which every KLASSA register has.
@@ -543,6 +590,18 @@ mod tests {
                 .unwrap();
             let text = PolicyText::parse(text_of(&files, "policy.md"), "policy.md").unwrap();
             assert_eq!(text.title.as_deref(), Some("Policy för ansvarsfull AI"));
+            // The privacy notice reads as the staff page reads it, names the municipality and
+            // marks what only it can say.
+            let privacy = text_of(&files, "privacy.md");
+            let notice = PolicyText::parse(privacy, "privacy.md").unwrap();
+            assert!(notice
+                .sections
+                .iter()
+                .any(|s| s.heading == "Personuppgiftsansvarig"));
+            assert!(
+                privacy.contains(name) && privacy.contains(FILL_IN),
+                "{privacy}"
+            );
         }
     }
 

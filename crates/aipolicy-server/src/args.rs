@@ -135,6 +135,10 @@ pub struct ServeArgs {
     /// Staff page: the policy's own text (`/policy`) [default: the project's policy.md, else the embedded Askersund text]
     #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
     pub policy_text: Option<PathBuf>,
+    /// Staff page: the municipality's privacy notice, shown on /privacy below what the service
+    /// itself keeps [default: the project's privacy.md, else none]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "FILE"))]
+    pub privacy_notice: Option<PathBuf>,
     /// Format of the request log on stderr
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = LogFormat::Text))]
     pub log_format: LogFormat,
@@ -174,6 +178,7 @@ impl Default for ServeArgs {
             quiet: false,
             trust_user_header: None,
             policy_text: None,
+            privacy_notice: None,
             no_staff_page: false,
             staff_page_user_ids: false,
             log: aipolicy_log::LogArgs::default(),

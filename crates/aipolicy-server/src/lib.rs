@@ -154,6 +154,7 @@ impl Server {
             .map_err(|e| StartError::Bind(args.listen, e))?;
         let mut page = page::Settings::resolve(
             args.policy_text.as_deref(),
+            args.privacy_notice.as_deref(),
             &inputs,
             args.trust_user_header.clone(),
         )
@@ -183,8 +184,9 @@ impl Server {
                 // The address bound, so that `--listen 127.0.0.1:0` shows the port it got.
                 let addr = listener.local_addr().unwrap_or(args.listen);
                 tracing::info!(
-                    "staff page: http://{addr}/ (policy text: {})",
-                    page.text_source
+                    "staff page: http://{addr}/ (policy text: {}; privacy notice: {})",
+                    page.text_source,
+                    page.privacy_notice_source
                 );
             }
         }

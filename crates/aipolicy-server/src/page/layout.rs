@@ -28,6 +28,8 @@ pub enum Route {
     Policy,
     /// `/text`.
     Text,
+    /// `/privacy`, linked from every page's foot.
+    Privacy,
 }
 
 /// A link to `path` in `language` (Swedish needs no parameter).
@@ -121,7 +123,14 @@ impl Frame<'_> {
                                "The answers come from the municipality's AI policy and AI register, applied by aipolicy."))
                         }
                         @if let Some(privacy) = self.privacy {
-                            p.privacy { (privacy.footer(language)) }
+                            p.privacy {
+                                (privacy.footer(language)) " "
+                                @if self.route == Route::Privacy {
+                                    a href=(link("/privacy", language)) aria-current="page" { (t("Så hanteras dina uppgifter", "How your information is handled")) }
+                                } @else {
+                                    a href=(link("/privacy", language)) { (t("Så hanteras dina uppgifter", "How your information is handled")) }
+                                }
+                            }
                         }
                     }
                 }

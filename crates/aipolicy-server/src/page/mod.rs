@@ -8,6 +8,7 @@
 //! | `GET /ask?ai=ID&data=ID[&data=ID]&action=NAME&role=ROLE` | the answer: yes or no, each reason with its paragraph and the policy's words, the duties of a yes, and for a no the systems that are allowed instead |
 //! | `GET /matrix` | the access matrix, every reason in words below its table |
 //! | `GET /policy` | the policy's text, each paragraph linked to its rules and back |
+//! | `GET /privacy` | how the page handles what is asked on it: what the decision log keeps of a question, why, how long, who reads it, the person's rights, and the municipality's own privacy notice |
 //! | `GET /text`, `POST /text` | "Vad innehåller min text?": a box to paste a text into, answered with what was found in it and the information class it makes the text; nothing of the text is kept or logged |
 //! | `GET /staff-page.css` | the styles (screen, phone, print) |
 //!
@@ -54,6 +55,10 @@ pub struct Settings {
     pub enabled: bool,
     /// What becomes of a question asked on the page, as every page says.
     pub privacy: privacy::Privacy,
+    /// The municipality's own privacy notice (`/privacy`), when it has one.
+    pub privacy_notice: Option<Arc<PolicyText>>,
+    /// Where it comes from, as the start log names it.
+    pub privacy_notice_source: String,
 }
 
 impl Default for Settings {
@@ -68,24 +73,32 @@ impl Default for Settings {
             user_header: None,
             enabled: true,
             privacy: privacy::Privacy::default(),
+            privacy_notice: None,
+            privacy_notice_source: "none (the page says what the service does)".to_string(),
         }
     }
 }
 
 impl Settings {
     /// The policy text: `file` when given, else the project's `policy.md` when it has one,
-    /// else the embedded Askersund text.
+    /// else the embedded Askersund text; the privacy notice: `privacy_notice` when given, else
+    /// the project's `privacy.md` when it has one, else none.
     pub fn resolve(
         file: Option<&Path>,
+        privacy_notice: Option<&Path>,
         inputs: &Inputs,
         user_header: Option<HeaderName>,
     ) -> Result<Settings, PolicyTextError> {
-        let project_file = inputs
-            .project
-            .as_ref()
-            .map(|root| root.join(PROJECT_POLICY_TEXT))
-            .filter(|file| file.is_file());
-        let chosen: Option<PathBuf> = file.map(Path::to_path_buf).or(project_file);
+        let in_project = |name: &str| {
+            inputs
+                .project
+                .as_ref()
+                .map(|root| root.join(name))
+                .filter(|file| file.is_file())
+        };
+        let chosen: Option<PathBuf> = file
+            .map(Path::to_path_buf)
+            .or_else(|| in_project(PROJECT_POLICY_TEXT));
         let mut settings = Settings {
             user_header,
             ..Settings::default()
@@ -95,16 +108,24 @@ impl Settings {
             settings.text_source = path.display().to_string();
             settings.text_file = Some(path.display().to_string());
         }
+        let notice: Option<PathBuf> = privacy_notice
+            .map(Path::to_path_buf)
+            .or_else(|| in_project(privacy::PROJECT_PRIVACY_NOTICE));
+        if let Some(path) = notice {
+            settings.privacy_notice = Some(Arc::new(PolicyText::from_file(&path)?));
+            settings.privacy_notice_source = path.display().to_string();
+        }
         Ok(settings)
     }
 }
 
 /// The paths of [`router`].
-const PATHS: [&str; 6] = [
+const PATHS: [&str; 7] = [
     "/",
     "/ask",
     "/matrix",
     "/policy",
+    "/privacy",
     "/text",
     "/staff-page.css",
 ];
@@ -124,6 +145,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/ask", get(ask::page))
         .route("/matrix", get(matrix::page))
         .route("/policy", get(policy::page))
+        .route("/privacy", get(privacy::page))
         .route(
             "/text",
             get(text::page)

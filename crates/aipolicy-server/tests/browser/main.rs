@@ -480,6 +480,8 @@ async fn every_page_passes_axe_core_at_desktop_and_phone_width_and_the_keyboard_
             "/policy?lang=en",
             "/text",
             "/text?lang=en",
+            "/privacy",
+            "/privacy?lang=en",
         ];
         for width in [1280, 400] {
             client.set_window_size(width, 900).await.unwrap();
@@ -511,6 +513,60 @@ async fn every_page_passes_axe_core_at_desktop_and_phone_width_and_the_keyboard_
         client.find(Locator::Css("a.skip")).await.unwrap().send_keys("\u{E007}").await.unwrap();
         let at = client.execute("return document.activeElement.id;", vec![]).await.unwrap();
         assert_eq!(at, "main");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_privacy_notice_every_page_links_says_what_the_log_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ServeArgs {
+        log: aipolicy_log::LogArgs {
+            log: Some(
+                format!("jsonl:{}", dir.path().join("log.jsonl").display())
+                    .parse()
+                    .unwrap(),
+            ),
+            ..aipolicy_log::LogArgs::default()
+        },
+        ..ServeArgs::default()
+    };
+    with_browser(args, |client, base, _| async move {
+        client.goto(&format!("{base}/")).await.unwrap();
+        // From the foot of any page to the notice.
+        client
+            .find(Locator::Css("footer p.privacy a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(h1(&client).await, "Så hanteras dina uppgifter");
+        let text = client
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for said in [
+            "den roll du valde",
+            "i 6 månader",
+            "Dina rättigheter",
+            "Askersunds kommun",
+        ] {
+            assert!(text.contains(said), "{said:?} not in {text}");
+        }
+        for width in [1280, 400] {
+            client.set_window_size(width, 900).await.unwrap();
+            assert_accessible(&client, &format!("/privacy at {width} px")).await;
+            assert!(
+                fits_width(&client).await,
+                "/privacy is wider than {width} px"
+            );
+        }
+        screenshot(&client, 1280, "privacy-desktop").await;
+        screenshot(&client, 400, "privacy-phone").await;
     })
     .await;
 }

@@ -911,6 +911,80 @@ async fn every_page_says_truly_what_becomes_of_a_question() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_links_a_privacy_notice_true_of_this_service_and_the_municipalitys_text() {
+    // Without a log and without a text of the municipality's: nothing is kept, and the notice
+    // says who is responsible, from the register.
+    let server = start(args()).await;
+    for path in [
+        "/",
+        "/matrix",
+        "/policy",
+        "/text",
+        "/ask?ai=chatgpt&data=oppen&role=employee",
+    ] {
+        let (_, _, html) = page(&server, path).await;
+        assert!(html.contains("href=\"/privacy\""), "{path} links no notice");
+    }
+    let (status, headers, html) = page(&server, "/privacy").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    let read = text(&html);
+    assert!(read.contains("Så hanteras dina uppgifter"), "{read}");
+    assert!(
+        read.contains("Ingenting: tjänsten för ingen beslutslogg"),
+        "{read}"
+    );
+    assert!(
+        read.contains("Personuppgiftsansvarig är Askersunds kommun"),
+        "{read}"
+    );
+    assert!(
+        !read.contains("Dina rättigheter"),
+        "no log, nothing to ask for: {read}"
+    );
+    let (_, _, html) = page(&server, "/privacy?lang=en").await;
+    assert!(text(&html).contains("The controller is Askersunds kommun"));
+    server.stop().await;
+
+    // A log with a year's retention, and the project's privacy.md: the facts, the rights, and
+    // the municipality's own words.
+    let dir = tempfile::tempdir().unwrap();
+    let notice = dir.path().join("integritet.md");
+    std::fs::write(
+        &notice,
+        "<!-- ett utkast -->\n# Integritet\n\n## Dataskyddsombud\n\nDu når dataskyddsombudet på dso@exempelby.example.\n",
+    )
+    .unwrap();
+    let mut with_log = args();
+    with_log.privacy_notice = Some(notice);
+    with_log.log.log_retention = "1y".parse().unwrap();
+    with_log.log.log = Some(
+        format!("jsonl:{}", dir.path().join("log.jsonl").display())
+            .parse()
+            .unwrap(),
+    );
+    let server = start_with_sink(with_log, Arc::new(Counting::default())).await;
+    let (_, _, html) = page(&server, "/privacy").await;
+    let read = text(&html);
+    for said in [
+        "den roll du valde",
+        "sparas i 1 år",
+        "Dina rättigheter",
+        "art. 15",
+        "Integritetsskyddsmyndigheten",
+        "Du når dataskyddsombudet på dso@exempelby.example.",
+    ] {
+        assert!(read.contains(said), "{said:?} not in {read}");
+    }
+    assert!(!read.contains("ett utkast"), "a comment is not shown");
+    assert!(
+        !read.contains("inte lagt till någon egen integritetstext"),
+        "{read}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_single_sign_on_the_log_holds_a_pseudonym_unless_the_municipality_chose_ids() {
     let dir = tempfile::tempdir().unwrap();
     let log = |name: &str| aipolicy_log::LogArgs {
