@@ -190,6 +190,9 @@ impl Server {
                 );
             }
         }
+        if page.enabled && page.user_header.is_none() && inputs.registered_users_only {
+            tracing::warn!("only the register's users may use AI, and the staff page knows no one (no --trust-user-header): it answers every visitor no, and says why");
+        }
         if let Some(header) = &page.user_header {
             tracing::warn!(header = %header, "the staff page decides as the user named in this header: safe only if every request comes through the sign-in proxy that sets it");
         }

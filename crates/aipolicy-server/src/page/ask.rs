@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::Extension;
 use maud::{html, Markup};
 
-use super::form::{action_label, flags_set, nobody_message};
+use super::form::{action_label, flags_set, nobody_message, register_only_notice};
 use super::layout::{
     bad_parameter, link, refusal, respond, tr, with_code, with_query, Frame, Route,
 };
@@ -140,6 +140,7 @@ pub async fn page(
         instead: &instead,
         pairs: &raw.pairs,
         language,
+        visitor_of_register_only: user_is_visitor && engine.is_registered_users_only(),
     };
     let title = match decision.decision {
         Verdict::Allow => t(
@@ -186,6 +187,8 @@ struct Answer<'a> {
     instead: &'a [(String, String)],
     pairs: &'a [(String, String)],
     language: Language,
+    /// A visitor, where only the register's users may use AI: every answer is no, and why.
+    visitor_of_register_only: bool,
 }
 
 impl Answer<'_> {
@@ -271,6 +274,7 @@ impl Answer<'_> {
             @if allowed {
                 (self.duties())
             } @else {
+                @if self.visitor_of_register_only { (register_only_notice(language)) }
                 @if needs_conditions(self.query.action) && flags_set(&self.query.context, language).is_empty() {
                     p.hint {
                         (t("Inga förutsättningar är ikryssade, och den här handlingen kräver några. ",

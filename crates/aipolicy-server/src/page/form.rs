@@ -87,8 +87,11 @@ pub async fn page(
         .unwrap_or_default();
     let flags = raw.context.flags();
     let municipality = register.municipality();
+    let visitor_of_register_only =
+        matches!(asker, Asker::Visitor) && policy.engine.is_registered_users_only();
     let main: Markup = html! {
         h1 { (title) }
+        @if visitor_of_register_only { (register_only_notice(language)) }
         p.intro {
             (t("Svara på frågorna nedan, så får du besked om du får använda AI-systemet enligt ",
                "Answer the questions below to learn whether you may use the AI system under "))
@@ -317,4 +320,19 @@ pub(crate) fn flags_set(context: &Context, language: Language) -> Vec<&'static s
         .filter(|(_, on)| *on)
         .map(|(key, _)| flag_label(key, language))
         .collect()
+}
+
+/// What a visitor is told where only the register's users may use AI
+/// ([`aipolicy::Engine::is_registered_users_only`]) and the page does not know who they are
+/// (no sign-in proxy): every answer is no, and why.
+pub(super) fn register_only_notice(language: Language) -> Markup {
+    let t = |sv, en| tr(language, sv, en);
+    html! {
+        div.verdict.problem role="note" {
+            p {
+                (t("Här får bara de som finns i kommunens AI-register använda AI, och sidan vet inte vem du är (du är inte inloggad). Därför blir svaret nej, vilken roll du än väljer. Logga in via kommunens inloggning, eller fråga den som ansvarar för AI-registret.",
+                   "Here only those in the municipality's AI register may use AI, and the page does not know who you are (you are not signed in). So the answer is no, whichever role you choose. Sign in through the municipality's sign-in, or ask whoever keeps the AI register."))
+            }
+        }
+    }
 }

@@ -985,6 +985,31 @@ async fn every_page_links_a_privacy_notice_true_of_this_service_and_the_municipa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_only_the_registers_users_may_use_ai_a_visitor_is_told_why_every_answer_is_no() {
+    let notice = "Här får bara de som finns i kommunens AI-register använda AI";
+    let server = start(ServeArgs {
+        registered_users_only: true,
+        ..args()
+    })
+    .await;
+    let (_, _, html) = page(&server, "/").await;
+    assert!(text(&html).contains(notice), "{html}");
+    let (status, _, html) = page(&server, "/ask?ai=copilot-chat&data=intern&role=employee").await;
+    assert_eq!(status, 200);
+    let read = text(&html);
+    assert!(read.contains("Nej"), "{read}");
+    assert!(read.contains(notice), "{read}");
+    let (_, _, html) = page(&server, "/?lang=en").await;
+    assert!(text(&html).contains("Here only those in the municipality's AI register may use AI"));
+    server.stop().await;
+    // Where every user may, no such notice.
+    let server = start(args()).await;
+    let (_, _, html) = page(&server, "/ask?ai=copilot-chat&data=intern&role=employee").await;
+    assert!(!text(&html).contains(notice));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_single_sign_on_the_log_holds_a_pseudonym_unless_the_municipality_chose_ids() {
     let dir = tempfile::tempdir().unwrap();
     let log = |name: &str| aipolicy_log::LogArgs {
