@@ -177,6 +177,23 @@ async fn copilot_chat_with_personal_data_is_a_no_with_the_s3_reason_and_what_is_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reason_from_law_names_its_article_once_in_the_pages_language() {
+    let server = start(args()).await;
+    let asked = "/ask?ai=lokal-sprakmodell&data=intern&role=employee";
+    let (_, _, html) = page(&server, asked).await;
+    let read = text(&html);
+    // The rule's sentence cites AI-förordningen art. 26.2; the page adds no second citation,
+    // and no English name of the act.
+    assert_eq!(read.matches("art. 26.2").count(), 1, "{read}");
+    assert!(!read.contains("EU AI Act"), "{read}");
+    let (_, _, html) = page(&server, &format!("{asked}&lang=en")).await;
+    let read = text(&html);
+    assert_eq!(read.matches("art. 26(2)").count(), 1, "{read}");
+    assert!(!read.contains("AI-förordningen"), "{read}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_yes_carries_its_duties() {
     let server = start(args()).await;
     let (status, _, html) = page(&server, "/ask?ai=copilot-chat&data=intern&role=employee").await;
