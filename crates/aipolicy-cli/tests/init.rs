@@ -142,6 +142,7 @@ fn init_writes_a_project_that_validates_tests_and_decides_at_once() {
         "aipolicy.toml",
         "register.yaml",
         "policy.md",
+        "privacy.md",
         "policies/u3-publik-ai.cedar",
         "policies/invariants.yaml",
         "tests/scenarios/exempel.yaml",
@@ -214,6 +215,19 @@ fn init_writes_a_project_that_validates_tests_and_decides_at_once() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // It serves: the staff page shows the project's policy text and privacy notice.
+    let (mut server, addr, _log) =
+        common::spawn_serve_in(Some(&dir), &[], std::time::Duration::from_secs(20));
+    let privacy = common::http_get(&addr, "/privacy");
+    let policy = common::http_get(&addr, "/policy");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        privacy.contains("Personuppgiftsansvarig") && privacy.contains("Hallsbergs kommun"),
+        "{privacy}"
+    );
+    assert!(!privacy.contains("inte lagt till någon egen integritetstext"));
+    assert!(policy.contains("policy.md"), "{policy}");
     // A rule changed in the new project changes its decisions: its files are the ones in force.
     let u3 = dir.join("policies/u3-publik-ai.cedar");
     let text = std::fs::read_to_string(&u3).unwrap();

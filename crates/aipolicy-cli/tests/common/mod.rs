@@ -71,7 +71,20 @@ pub fn text(bytes: &[u8]) -> String {
 /// its log lines. The log is read to the end whether or not the lines are wanted, so the
 /// server never blocks on a full pipe.
 pub fn spawn_serve(args: &[&str], wait: Duration) -> (Child, String, Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aipolicy"))
+    spawn_serve_in(None, args, wait)
+}
+
+/// [`spawn_serve`] with `dir` as the working folder (a project's), when given.
+pub fn spawn_serve_in(
+    dir: Option<&std::path::Path>,
+    args: &[&str],
+    wait: Duration,
+) -> (Child, String, Receiver<String>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aipolicy"));
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .env(
             aipolicy::clock::TODAY_VARIABLE,
             aipolicy_test_support::TODAY,
@@ -113,4 +126,21 @@ pub fn spawn_serve(args: &[&str], wait: Duration) -> (Child, String, Receiver<St
     }
     let addr = addr.expect("the server did not say where it listens");
     (child, addr, rx)
+}
+
+/// The body of `GET path` from a server at `addr` (HTTP/1.1, the connection closed after it).
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
 }
