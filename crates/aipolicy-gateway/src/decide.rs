@@ -128,7 +128,7 @@ impl Gateway {
         let decision = policy
             .engine
             .decide_memoized(&query, asker.language, &policy.memo)
-            .map_err(|e| input_error(&e))?;
+            .map_err(|e| input_error(&e, asker.language))?;
         let recorder = Recorder::open();
         let decision_id = self
             .state
@@ -175,15 +175,16 @@ fn request_id(headers: &HeaderMap) -> Result<Option<String>, GatewayError> {
 
 /// A query the engine cannot decide: 400 naming what is wrong, in the terms of the gateway's
 /// headers and flags (never an answer).
-fn input_error(e: &aipolicy::InputError) -> GatewayError {
-    let problems: Vec<String> = e.problems.iter().map(ToString::to_string).collect();
-    let mut message = problems.join("; ");
-    if problems.iter().any(|p| p.starts_with("data")) {
-        message.push_str(
-            " (the classes come from X-AIPolicy-Data and what is found in the text; where nothing is declared or found, the gateway's --default-data counts, and without one the request is refused)",
-        );
+fn input_error(e: &aipolicy::InputError, language: Language) -> GatewayError {
+    let mut message = e.problems_in(language).join("; ");
+    let at = |field: &str| e.problems.iter().any(|p| p.path.starts_with(field));
+    if at("data") {
+        message.push_str(match language {
+            Language::Sv => " (klasserna kommer från X-AIPolicy-Data och det som hittas i texten; där inget anges eller hittas gäller gatewayens --default-data, och utan den nekas begäran)",
+            Language::En => " (the classes come from X-AIPolicy-Data and what is found in the text; where nothing is declared or found, the gateway's --default-data counts, and without one the request is refused)",
+        });
     }
-    if problems.iter().any(|p| p.starts_with("text")) {
+    if at("text") {
         return GatewayError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             crate::error::INVALID_REQUEST,

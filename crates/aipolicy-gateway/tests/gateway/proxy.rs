@@ -203,6 +203,34 @@ async fn classes_declared_found_or_by_default() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(error_of(&body).2.contains("--default-data"), "{body}");
+    // In the language asked for (Swedish by default), the engine's words and the gateway's.
+    let said = error_of(&body).2;
+    assert!(said.contains("inget som hittades i `text`"), "{said}");
+    assert!(
+        said.contains("klasserna kommer från X-AIPolicy-Data"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("nothing found") && !said.contains("the classes"),
+        "{said}"
+    );
+    let response = gateway
+        .post(
+            "/v1/chat/completions",
+            CHAT_APP,
+            &[("x-aipolicy-user", "anna"), ("x-aipolicy-language", "en")],
+            chat("chatgpt", "Hej", false),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, _, body) = read(response).await;
+    let said = error_of(&body).2;
+    assert!(said.contains("nothing found in `text`"), "{said}");
+    assert!(
+        said.contains("the classes come from X-AIPolicy-Data"),
+        "{said}"
+    );
     // Internal information declared to public AI: refused by the policy.
     let (status, _, body) = gateway
         .ask("anna", Some("intern"), &chat("chatgpt", "Hej", false))
