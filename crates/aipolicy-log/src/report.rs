@@ -646,3 +646,112 @@ fn counts_table(
 fn paragraph_title(code: &str, language: Language) -> &'static str {
     Paragraph::from_str(code).map_or("", |p| p.title(language))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Denies per hour at these times, each under `§3`.
+    fn per_hour(times: &[&str]) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut per = BTreeMap::new();
+        for time in times {
+            let hour: &mut BTreeMap<String, u64> =
+                per.entry(time.get(..13).unwrap().to_string()).or_default();
+            *hour.entry("§3".to_string()).or_default() += 1;
+        }
+        per
+    }
+
+    fn counts(timeline: &Timeline) -> Vec<u64> {
+        timeline
+            .buckets
+            .iter()
+            .map(|(_, c)| c.values().sum())
+            .collect()
+    }
+
+    #[test]
+    fn a_day_is_charted_by_the_hour_from_midnight_to_midnight() {
+        let times = [
+            "2026-12-07T08:05:00.000Z",
+            "2026-12-07T08:55:00.000Z",
+            "2026-12-07T13:30:00.000Z",
+            "2026-12-07T16:59:59.999Z",
+        ];
+        let t = timeline(&per_hour(&times), times[0], times[3], Language::Sv).unwrap();
+        assert_eq!(t.step, Step::Hour);
+        assert_eq!(t.buckets.len(), 24);
+        assert_eq!(t.buckets[0].0, "00:00");
+        assert_eq!(t.buckets[8].0, "08:00");
+        let n = counts(&t);
+        assert_eq!((n[8], n[13], n[16]), (2, 1, 1));
+        assert_eq!(n.iter().sum::<u64>(), 4, "quiet hours are zero: {n:?}");
+        let svg = chart(&t, Language::Sv).unwrap();
+        assert!(svg.contains("timme (UTC)") && svg.contains("nekanden under paragrafen"));
+        assert!(svg.contains("08:00"), "hours label the x axis");
+        let svg = chart(&t, Language::En).unwrap();
+        assert!(svg.contains("hour (UTC)") && svg.contains("denies under the paragraph"));
+        assert!(!svg.contains("timme"));
+    }
+
+    #[test]
+    fn a_month_is_charted_by_the_day() {
+        let times = [
+            "2026-11-01T09:00:00.000Z",
+            "2026-11-15T10:00:00.000Z",
+            "2026-11-15T11:00:00.000Z",
+            "2026-11-30T23:00:00.000Z",
+        ];
+        let t = timeline(&per_hour(&times), times[0], times[3], Language::Sv).unwrap();
+        assert_eq!(t.step, Step::Day);
+        assert_eq!(t.buckets.len(), 30);
+        assert_eq!(t.buckets[14].0, "11-15");
+        let n = counts(&t);
+        assert_eq!((n[0], n[14], n[29]), (1, 2, 1));
+        assert!(chart(&t, Language::Sv).unwrap().contains("dag (UTC)"));
+    }
+
+    #[test]
+    fn a_year_is_charted_by_the_month_and_half_a_year_by_the_week() {
+        let times = [
+            "2026-01-03T09:00:00.000Z",
+            "2026-03-10T10:00:00.000Z",
+            "2026-03-20T10:00:00.000Z",
+            "2026-12-30T10:00:00.000Z",
+        ];
+        let t = timeline(&per_hour(&times), times[0], times[3], Language::Sv).unwrap();
+        assert_eq!(t.step, Step::Month);
+        assert_eq!(t.buckets.len(), 12);
+        assert_eq!(t.buckets[2].0, "2026-03");
+        assert_eq!(counts(&t), [1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert!(chart(&t, Language::Sv).unwrap().contains("månad (UTC)"));
+        // Half a year: ISO weeks, Monday to Sunday (2026-03-10 and -11 are in week 11).
+        let quarter = [
+            "2026-01-05T09:00:00.000Z",
+            "2026-03-10T10:00:00.000Z",
+            "2026-03-11T10:00:00.000Z",
+        ];
+        let t = timeline(
+            &per_hour(&quarter),
+            quarter[0],
+            "2026-06-30T00:00:00.000Z",
+            Language::En,
+        )
+        .unwrap();
+        assert_eq!(t.step, Step::Week);
+        assert_eq!(t.buckets[0].0, "w2");
+        let week11 = t.buckets.iter().position(|(l, _)| l == "w11").unwrap();
+        assert_eq!(counts(&t)[week11], 2);
+        assert!(chart(&t, Language::En).unwrap().contains("week (ISO"));
+    }
+
+    #[test]
+    fn a_single_deny_is_drawn_as_a_point_not_a_line_across() {
+        let times = ["2026-12-07T10:00:00.000Z"];
+        let t = timeline(&per_hour(&times), times[0], times[0], Language::Sv).unwrap();
+        assert_eq!((t.step, t.buckets.len()), (Step::Hour, 24));
+        let svg = chart(&t, Language::Sv).unwrap();
+        assert!(svg.contains("<circle"), "the hour's deny is marked");
+    }
+}
