@@ -744,7 +744,7 @@ fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
         assert_eq!(lines[0][at - 1], "data");
         assert_eq!(lines[1][at], "personnummer");
         assert_eq!(lines[1][at - 1], "intern;personuppgifter");
-        // The report counts the kinds, in Swedish and English.
+        // The report counts the kinds, in Swedish (and in English with --lang en).
         let report = dir.path().join("report.html");
         let out = aipolicy(
             &[
@@ -760,11 +760,13 @@ fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         let page = std::fs::read_to_string(&report).unwrap();
         assert!(
-            page.contains("Hittat i texten · Found in the text"),
+            page.contains("<h2>Hittat i texten</h2>"),
             "no table of what was found"
         );
         assert!(page.contains("<code>personnummer</code>"), "{page}");
-        assert!(page.contains("ett personnummer · a personal identity number"));
+        assert!(page.contains("<td>ett personnummer</td>"), "{page}");
+        let english = aipolicy(&["audit", "report", "--log", log, "--lang", "en"], "");
+        assert!(text(&english.stdout).contains("<td>a personal identity number</td>"));
         for output in [&csv, &page] {
             for spelling in PERSONNUMMER_SPELLINGS {
                 assert!(!output.contains(spelling), "`{spelling}` in {output}");

@@ -601,7 +601,11 @@ impl Summary {
                 continue;
             }
             writeln!(out, "\n{title}:")?;
-            let rows: Vec<(String, u64)> = sorted(counts)
+            let mut rows = sorted(counts);
+            if paragraphs {
+                rows.sort_by_key(|(code, _)| paragraph_order(code));
+            }
+            let rows: Vec<(String, u64)> = rows
                 .into_iter()
                 .map(|(k, n)| (shown_key(k, paragraphs, language), n))
                 .collect();
@@ -774,7 +778,11 @@ impl Summary {
                 continue;
             }
             writeln!(out, "\n## {title}\n\n| {column} | {count} |\n|---|---:|")?;
-            for (key, n) in sorted(counts) {
+            let mut rows = sorted(counts);
+            if paragraphs {
+                rows.sort_by_key(|(code, _)| paragraph_order(code));
+            }
+            for (key, n) in rows {
                 writeln!(
                     out,
                     "| {} | {n} |",
@@ -877,6 +885,16 @@ impl Summary {
             (_, _, false) => format!("no records{asked}"),
         }
     }
+}
+
+/// Paragraphs in the document's order (§1 … §6, U0 … U5), any other code after.
+pub(crate) fn paragraph_order(code: &str) -> (usize, String) {
+    let at = code
+        .parse::<Paragraph>()
+        .ok()
+        .and_then(|p| Paragraph::ALL.iter().position(|q| *q == p))
+        .unwrap_or(Paragraph::ALL.len());
+    (at, code.to_string())
 }
 
 /// Counts, largest first (then by name).

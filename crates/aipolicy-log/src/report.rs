@@ -15,8 +15,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::prelude::*;
 
 use crate::audit::{
-    say, shown_key, sorted, Counting, Progress, Selection, Summary, Verification, BEYOND_APPROVAL,
-    PROGRESS_EVERY,
+    paragraph_order, say, shown_key, sorted, Counting, Progress, Selection, Summary, Verification,
+    BEYOND_APPROVAL, PROGRESS_EVERY,
 };
 use crate::{Source, TimeRange};
 
@@ -374,15 +374,6 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(0, 150, 160),
     RGBColor(150, 80, 40),
 ];
-
-/// Paragraphs in the document's order (§1 … §6, U0 … U5), any other code after.
-fn paragraph_order(code: &str) -> (usize, String) {
-    let at = Paragraph::from_str(code)
-        .ok()
-        .and_then(|p| Paragraph::ALL.iter().position(|q| *q == p))
-        .unwrap_or(Paragraph::ALL.len());
-    (at, code.to_string())
-}
 
 const STYLE: &str = r#"
 body { font-family: system-ui, "Segoe UI", Arial, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #111; line-height: 1.4; }
