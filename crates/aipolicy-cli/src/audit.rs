@@ -43,13 +43,15 @@ pub enum AuditCommand {
     /// Check the hash chain: exit 0 when it is whole, 1 naming the first edited, inserted or
     /// deleted record.
     Verify(VerifyArgs),
-    /// Count decisions by verdict, paragraph, AI system, unit and action.
+    /// Count decisions by verdict, paragraph, rule, caller, AI system, unit and action, and
+    /// set shadow AI apart (systems the register in force does not list); in Swedish, or
+    /// English with --lang en.
     Summary(SummaryArgs),
     /// Write the records as CSV or JSON Lines.
     Export(ExportArgs),
     /// One self-contained, printable HTML page for a revision: the chain's check, totals,
-    /// denies per paragraph over time, AI systems asked beyond their approval, units, policy
-    /// revisions.
+    /// denies per paragraph over time, AI systems asked beyond their approval, shadow AI,
+    /// units, callers, policy revisions; in Swedish, or English with --lang en.
     Report(ReportArgs),
     /// The pseudonym a log written with `--log-pseudonymize KEY` holds for a user id: to find
     /// a person's records for their request for their data (GDPR art. 15).

@@ -1471,6 +1471,16 @@ fn summary_and_report_speak_swedish_by_default_and_english_when_asked() {
     ] {
         assert!(!page.contains(swedish), "`{swedish}` in the English page");
     }
+    // A broken chain is told in the page's language too.
+    let path = dir.path().join("mixed.jsonl");
+    let logged = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, logged.replacen("\"bertil\"", "\"berit\"", 1)).unwrap();
+    let page = run(&["report"]);
+    assert!(
+        page.contains("post 3 (decisionId 00000000-0000-7000-8000-000000000002, tid 2026-11-03T10:00:00.000Z) ändrades efter att den skrevs"),
+        "{page}"
+    );
+    assert!(run(&["report", "--lang", "en"]).contains("was changed after it was written"));
 }
 
 /// `n` denies under U3 at each of `times`.

@@ -235,7 +235,8 @@ impl ShadowAi {
 
     /// Counts one record, when its AI system is not listed.
     pub fn add(&mut self, record: &DecisionRecord) {
-        if self.listed.contains(&record.ai) {
+        // A record names its AI system; one that names none asked about no system.
+        if record.ai.is_empty() || self.listed.contains(&record.ai) {
             return;
         }
         let system = self

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use aipolicy::log::{ChainVerifier, LogError};
+use aipolicy::log::{BreakKind, ChainBreak, ChainVerifier, LogError};
 use aipolicy::{Language, Paragraph};
 use jiff::civil::DateTime;
 use jiff::{Span, Unit};
@@ -562,11 +562,44 @@ fn verification(v: &Verification, language: Language) -> Markup {
             }
         },
         Verification::Broken(broken) => html! {
-            p.bad { strong { (say(language, "Kedjan är bruten: ", "The hash chain is broken: ")) } (broken.to_string()) ". " (say(language, "Talen nedan räknar med poster efter brottet.", "Counts below include records after the break.")) }
+            p.bad { strong { (say(language, "Kedjan är bruten: ", "The hash chain is broken: ")) } (chain_break(broken, language)) ". " (say(language, "Talen nedan räknar med poster efter brottet.", "Counts below include records after the break.")) }
         },
         Verification::Unreadable { position, what } => html! {
-            p.bad { strong { (say(language, "Kedjan är bruten: ", "The hash chain is broken: ")) } (say(language, "post ", "record ")) (position) ", " (what.to_string()) "." }
+            p.bad {
+                strong { (say(language, "Kedjan är bruten: ", "The hash chain is broken: ")) }
+                @if sv {
+                    "post " (position) " (" (what.location) ") kan inte läsas som en post (" (what.message) ")."
+                } @else {
+                    "record " (position) ", " (what.to_string()) "."
+                }
+            }
         },
+    }
+}
+
+/// Where and how the chain breaks, in the language.
+fn chain_break(broken: &ChainBreak, language: Language) -> String {
+    if language == Language::En {
+        return broken.to_string();
+    }
+    let record = format!(
+        "post {} (decisionId {}, tid {})",
+        broken.position, broken.decision_id, broken.time
+    );
+    match &broken.kind {
+        BreakKind::Edited => format!(
+            "{record} ändrades efter att den skrevs: dess innehåll ger inte dess hash"
+        ),
+        BreakKind::NotLinked { .. } if broken.position == 1 => format!(
+            "{record} är inte där loggen börjar: poster före den togs bort, eller den lades till"
+        ),
+        BreakKind::NotLinked { .. } => format!(
+            "{record} följer inte post {}: en post mellan dem togs bort, eller en av dem lades till",
+            broken.position - 1
+        ),
+        BreakKind::Duplicate => format!(
+            "{record} upprepar en tidigare posts decisionId: en kopia lades till"
+        ),
     }
 }
 
