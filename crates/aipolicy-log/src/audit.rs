@@ -393,7 +393,97 @@ pub(crate) fn shown_key(key: &str, paragraphs: bool, language: Language) -> Stri
     key.to_string()
 }
 
+/// `gateway 3, staff-page 1`: counts in a line, largest first.
+pub(crate) fn listed_counts(counts: &BTreeMap<String, u64>, language: Language) -> String {
+    sorted(counts)
+        .into_iter()
+        .map(|(k, n)| format!("{} {n}", shown_key(k, false, language)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `text` with its first letter a capital (a heading of the Markdown).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 impl Summary {
+    /// The tables of counts the text and Markdown show, in order: title, the column's name,
+    /// the counts, and whether the keys are paragraphs.
+    fn count_tables(
+        &self,
+        language: Language,
+    ) -> [(&'static str, &'static str, &BTreeMap<String, u64>, bool); 9] {
+        let ai = say(language, "AI-system", "AI system");
+        [
+            (
+                say(language, "nekanden per paragraf", "denies by paragraph"),
+                say(language, "paragraf", "paragraph"),
+                &self.by_paragraph,
+                true,
+            ),
+            (
+                say(language, "nekanden per regel", "denies by rule"),
+                say(language, "regel", "rule"),
+                &self.by_rule,
+                false,
+            ),
+            (
+                say(language, "per anropare", "by caller"),
+                say(language, "anropare", "caller"),
+                &self.by_caller,
+                false,
+            ),
+            (
+                say(language, "per AI-system", "by AI system"),
+                ai,
+                &self.by_ai_system,
+                false,
+            ),
+            (
+                say(language, "per förvaltning", "by unit"),
+                say(language, "förvaltning", "unit"),
+                &self.by_unit,
+                false,
+            ),
+            (
+                say(language, "per handling", "by action"),
+                say(language, "handling", "action"),
+                &self.by_action,
+                false,
+            ),
+            (
+                say(
+                    language,
+                    "hittat i texten (slag)",
+                    "found in the text (kinds)",
+                ),
+                say(language, "slag", "kind"),
+                &self.by_found,
+                false,
+            ),
+            (
+                say(language, "nekanden per AI-system", "denies by AI system"),
+                ai,
+                &self.deny_by_ai_system,
+                false,
+            ),
+            (
+                say(
+                    language,
+                    "nekanden utöver AI-systemets godkännande (§3, U0, U3)",
+                    "denies beyond the AI system's approval (§3, U0, U3)",
+                ),
+                ai,
+                &self.beyond_approval_by_ai_system,
+                false,
+            ),
+        ]
+    }
+
     /// Counts one record.
     pub fn add(&mut self, record: &DecisionRecord) {
         self.total += 1;
@@ -542,62 +632,7 @@ impl Summary {
                 self.total, self.allow, self.deny, self.input_errors
             )?;
         }
-        let tables: [(&str, &BTreeMap<String, u64>, bool); 9] = [
-            (
-                say(language, "nekanden per paragraf", "denies by paragraph"),
-                &self.by_paragraph,
-                true,
-            ),
-            (
-                say(language, "nekanden per regel", "denies by rule"),
-                &self.by_rule,
-                false,
-            ),
-            (
-                say(language, "per anropare", "by caller"),
-                &self.by_caller,
-                false,
-            ),
-            (
-                say(language, "per AI-system", "by AI system"),
-                &self.by_ai_system,
-                false,
-            ),
-            (
-                say(language, "per förvaltning", "by unit"),
-                &self.by_unit,
-                false,
-            ),
-            (
-                say(language, "per handling", "by action"),
-                &self.by_action,
-                false,
-            ),
-            (
-                say(
-                    language,
-                    "hittat i texten (slag)",
-                    "found in the text (kinds)",
-                ),
-                &self.by_found,
-                false,
-            ),
-            (
-                say(language, "nekanden per AI-system", "denies by AI system"),
-                &self.deny_by_ai_system,
-                false,
-            ),
-            (
-                say(
-                    language,
-                    "nekanden utöver AI-systemets godkännande (§3, U0, U3)",
-                    "denies beyond the AI system's approval (§3, U0, U3)",
-                ),
-                &self.beyond_approval_by_ai_system,
-                false,
-            ),
-        ];
-        for (title, counts, paragraphs) in tables {
+        for (title, _, counts, paragraphs) in self.count_tables(language) {
             if counts.is_empty() {
                 continue;
             }
@@ -644,13 +679,7 @@ impl Summary {
                     )?;
                 }
                 writeln!(out)?;
-                let list = |counts: &BTreeMap<String, u64>| {
-                    sorted(counts)
-                        .into_iter()
-                        .map(|(k, n)| format!("{} {n}", shown_key(k, false, language)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+                let list = |counts: &BTreeMap<String, u64>| listed_counts(counts, language);
                 writeln!(
                     out,
                     "    {}: {}",
@@ -720,61 +749,8 @@ impl Summary {
         )?;
         let count = say(language, "antal", "count");
         let ai = say(language, "AI-system", "AI system");
-        let tables: [(&str, &str, &BTreeMap<String, u64>, bool); 8] = [
-            (
-                say(language, "Nekanden per paragraf", "Denies by paragraph"),
-                say(language, "paragraf", "paragraph"),
-                &self.by_paragraph,
-                true,
-            ),
-            (
-                say(language, "Nekanden per regel", "Denies by rule"),
-                say(language, "regel", "rule"),
-                &self.by_rule,
-                false,
-            ),
-            (
-                say(language, "Per anropare", "By caller"),
-                say(language, "anropare", "caller"),
-                &self.by_caller,
-                false,
-            ),
-            (
-                say(language, "Per AI-system", "By AI system"),
-                ai,
-                &self.by_ai_system,
-                false,
-            ),
-            (
-                say(language, "Per förvaltning", "By unit"),
-                say(language, "förvaltning", "unit"),
-                &self.by_unit,
-                false,
-            ),
-            (
-                say(language, "Per handling", "By action"),
-                say(language, "handling", "action"),
-                &self.by_action,
-                false,
-            ),
-            (
-                say(language, "Hittat i texten", "Found in the text"),
-                say(language, "slag", "kind"),
-                &self.by_found,
-                false,
-            ),
-            (
-                say(
-                    language,
-                    "Nekanden utöver AI-systemets godkännande (§3, U0, U3)",
-                    "Denies beyond the AI system's approval (§3, U0, U3)",
-                ),
-                ai,
-                &self.beyond_approval_by_ai_system,
-                false,
-            ),
-        ];
-        for (title, column, counts, paragraphs) in tables {
+        for (title, column, counts, paragraphs) in self.count_tables(language) {
+            let title = capitalized(title);
             if counts.is_empty() {
                 continue;
             }
@@ -811,13 +787,7 @@ impl Summary {
                     )
                 )?;
                 for (name, system) in shadow.sorted() {
-                    let list = |counts: &BTreeMap<String, u64>| {
-                        sorted(counts)
-                            .into_iter()
-                            .map(|(k, n)| format!("{} {n}", shown_key(k, false, language)))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
+                    let list = |counts: &BTreeMap<String, u64>| listed_counts(counts, language);
                     writeln!(
                         out,
                         "| {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -15,8 +15,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::prelude::*;
 
 use crate::audit::{
-    paragraph_order, say, shown_key, sorted, Counting, Progress, Selection, Summary, Verification,
-    BEYOND_APPROVAL, PROGRESS_EVERY,
+    listed_counts, paragraph_order, say, shown_key, sorted, Counting, Progress, Selection, Summary,
+    Verification, BEYOND_APPROVAL, PROGRESS_EVERY,
 };
 use crate::{Source, TimeRange};
 
@@ -534,14 +534,6 @@ fn shadow_section(s: &Summary, language: Language) -> Markup {
             }
         }
     }
-}
-
-fn listed_counts(counts: &BTreeMap<String, u64>, language: Language) -> String {
-    sorted(counts)
-        .into_iter()
-        .map(|(k, n)| format!("{} {n}", shown_key(k, false, language)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn verification(v: &Verification, language: Language) -> Markup {
