@@ -1336,6 +1336,11 @@ fn shadow_ai_is_the_systems_the_register_in_force_does_not_list() {
     let out = aipolicy_in(dir.path(), &["audit", "summary", "--log", &log, "-q"]);
     let said = text(&out.stdout);
     assert!(said.contains("skugg-AI:\n"), "{said}");
+    // These records were decided under a revision ("rev1") other than the one in force.
+    assert!(
+        said.contains("Några poster beslutades under en annan policyrevision än den i kraft nu: registret då kan ha listat andra system."),
+        "{said}"
+    );
     assert!(said.contains("copilt-chat  2 beslut, 1 nekade, 2026-11-04T11:00:00.000Z – 2026-11-05T12:00:00.000Z; menade anroparen `copilot-chat`?"), "{said}");
     assert!(
         said.contains("    förvaltningar: (ingen) 1, Socialförvaltningen 1"),
