@@ -1,14 +1,17 @@
 //! `aipolicy audit`: what the people who supervise read from a decision log.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use aipolicy_log::audit::{self, ExportFormat, Verification};
+use aipolicy::inputs::{Inputs, Overrides, Source as InputSource};
+use aipolicy::{Language, Register};
+use aipolicy_log::audit::{self, ExportFormat, Listed, Selection, Verification};
+use aipolicy_log::filter::{parse_paragraph, Filter, Outcome, Unmatched, UserFilter};
 use aipolicy_log::{open_source, SinkSpec, Source, TimeRange};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::output::{Progress, Watched};
-use super::Exit;
+use super::{Exit, LangArg};
 
 /// Arguments of `aipolicy audit`.
 #[derive(Debug, Clone, Args)]
@@ -16,7 +19,14 @@ use super::Exit;
   aipolicy audit verify  --log sqlite:audit.db          # exit 0: no record was edited, inserted or deleted
   aipolicy audit summary --log sqlite:audit.db --since 2026-11-01 --until 2026-11-30
   aipolicy audit report  --log sqlite:audit.db --since 2026-11-01 -o revision.html
+  aipolicy audit summary --log sqlite:audit.db --ai copilot-chat --decision deny,input-error
+  aipolicy audit export  --log sqlite:audit.db --format csv --user anna --key @pseudonym.key
   aipolicy audit pseudonym anna --key @pseudonym.key   # the pseudonym a pseudonymized log holds
+
+summary, export and report take the same filters (--user, --ai, --unit, --decision, --caller,
+--paragraph): values of one filter are alternatives, different filters all hold. Each output
+says which filters it applied; a value no record holds is named, and one close to a value that
+a record does hold (a slip: `copilt-chat` for `copilot-chat`) is refused.
 
 The log is what `--log SINK` on check, batch and serve writes: sqlite:PATH, jsonl:PATH or
 postgres://USER@HOST/DB. Records hold ids (user or its pseudonym, AI system, data classes,
@@ -33,13 +43,15 @@ pub enum AuditCommand {
     /// Check the hash chain: exit 0 when it is whole, 1 naming the first edited, inserted or
     /// deleted record.
     Verify(VerifyArgs),
-    /// Count decisions by verdict, paragraph, AI system, unit and action.
+    /// Count decisions by verdict, paragraph, rule, caller, AI system, unit and action, and
+    /// set shadow AI apart (systems the register in force does not list); in Swedish, or
+    /// English with --lang en.
     Summary(SummaryArgs),
     /// Write the records as CSV or JSON Lines.
     Export(ExportArgs),
     /// One self-contained, printable HTML page for a revision: the chain's check, totals,
-    /// denies per paragraph over time, AI systems asked beyond their approval, units, policy
-    /// revisions.
+    /// denies per paragraph over time, AI systems asked beyond their approval, shadow AI,
+    /// units, callers, policy revisions; in Swedish, or English with --lang en.
     Report(ReportArgs),
     /// The pseudonym a log written with `--log-pseudonymize KEY` holds for a user id: to find
     /// a person's records for their request for their data (GDPR art. 15).
@@ -90,6 +102,54 @@ pub struct RangeArgs {
     pub until: Option<String>,
 }
 
+/// Which records beside the time range, and the register in force: the filters `summary`,
+/// `export` and `report` share.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Only this user: an id (compared without regard to case) or a pseudonym (p-…); with
+    /// --key, an id also finds the pseudonym a pseudonymized log holds for it (repeatable, or
+    /// a comma list)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub user: Vec<String>,
+    /// The key the log was pseudonymized with (@FILE or env:VAR, as --log-pseudonymize): each
+    /// --user id is looked for by its pseudonym too (GDPR art. 15: a person's records)
+    #[arg(long, value_name = "KEY", requires = "user")]
+    pub key: Option<String>,
+    /// Only this AI system (repeatable, or a comma list)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub ai: Vec<String>,
+    /// Only this unit, as the records name it; `(none)` for users without one (repeatable)
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Vec<String>,
+    /// Only these decisions: allow, deny (the policy's), input-error (a query that could not
+    /// be read) (repeatable, or a comma list)
+    #[arg(long, value_enum, value_name = "DECISION", value_delimiter = ',')]
+    pub decision: Vec<Outcome>,
+    /// Only this caller (a token's name, `staff-page`, `aipolicy check`, …) (repeatable, or
+    /// a comma list)
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub caller: Vec<String>,
+    /// Only records citing this paragraph: a deny's reasons or an allow's duties (`§3`, or
+    /// `3`; `U0`) (repeatable, or a comma list)
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = parse_paragraph)]
+    pub paragraph: Vec<String>,
+    /// The register that tells shadow AI (systems it does not list) and users' ids [default:
+    /// the project's register.yaml, else the embedded Askersund register]
+    #[arg(long, value_name = "FILE")]
+    pub register: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    fn is_empty(&self) -> bool {
+        self.user.is_empty()
+            && self.ai.is_empty()
+            && self.unit.is_empty()
+            && self.decision.is_empty()
+            && self.caller.is_empty()
+            && self.paragraph.is_empty()
+    }
+}
+
 /// `audit verify`.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
@@ -119,9 +179,15 @@ pub struct SummaryArgs {
     /// Which records
     #[command(flatten)]
     pub range: RangeArgs,
+    /// Filters
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
+    /// Language of the text and Markdown (JSON keys stay English)
+    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    pub lang: LangArg,
 }
 
 /// `audit export`.
@@ -133,6 +199,9 @@ pub struct ExportArgs {
     /// Which records
     #[command(flatten)]
     pub range: RangeArgs,
+    /// Filters
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Output format
     #[arg(long, value_enum)]
     pub format: ExportFormat,
@@ -155,12 +224,18 @@ pub struct ReportArgs {
     /// The log
     #[command(flatten)]
     pub source: LogSource,
-    /// Which records (the chain is checked whole, whatever the range)
+    /// Which records (the chain is checked whole, whatever the range and filters)
     #[command(flatten)]
     pub range: RangeArgs,
+    /// Filters
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
+    /// Language of the page
+    #[arg(long, value_enum, default_value_t = LangArg::Sv)]
+    pub lang: LangArg,
     /// Write to this file [default: stdout]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -198,18 +273,142 @@ fn open(source: &LogSource, err: &mut dyn Write) -> Result<Box<dyn Source>, Exit
     })
 }
 
-/// The time range asked for, then the log opened (a range that cannot be read is said
-/// before the log is touched).
-fn open_range(
+/// The register in force (the flag, else the project's, else the embedded one, as every
+/// command resolves it), named on `err` unless `quiet`, with the AI systems it lists.
+fn register_in_force(
+    file: Option<&PathBuf>,
+    quiet: bool,
+    err: &mut dyn Write,
+) -> Result<(Register, Listed), Exit> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let overrides = Overrides {
+        register: file.cloned(),
+        ..Overrides::default()
+    };
+    let inputs = Inputs::resolve(&overrides, &cwd).map_err(|e| {
+        super::report(err, e);
+        Exit::InputError
+    })?;
+    let loaded = match &inputs.register {
+        InputSource::Embedded => Register::bundled(),
+        InputSource::Path(path) => Register::from_file(path),
+    };
+    let register = loaded.map_err(|e| {
+        super::report(err, e);
+        Exit::InputError
+    })?;
+    let name = register_name(&inputs, &cwd);
+    if !quiet {
+        let _ = writeln!(err, "register: {name}");
+    }
+    let revision = aipolicy::project::sources::Sources::read(&inputs).revision();
+    let listed = Listed {
+        register: name,
+        revision,
+        ai_systems: register
+            .ai_systems()
+            .iter()
+            .map(|ai| ai.id.clone())
+            .collect(),
+    };
+    Ok((register, listed))
+}
+
+/// `register.yaml (project .)`, `embedded Askersund register`.
+fn register_name(inputs: &Inputs, cwd: &Path) -> String {
+    let mut name = match &inputs.register {
+        InputSource::Embedded => "embedded Askersund register".to_string(),
+        InputSource::Path(path) => match path.strip_prefix(cwd) {
+            Ok(rest) if path.is_absolute() => rest.display().to_string(),
+            _ => path.display().to_string(),
+        },
+    };
+    if let (InputSource::Path(_), Some(project)) = (&inputs.register, &inputs.project) {
+        let project = match project.strip_prefix(cwd) {
+            Ok(rest) if rest.as_os_str().is_empty() => ".".to_string(),
+            Ok(rest) => rest.display().to_string(),
+            Err(_) => project.display().to_string(),
+        };
+        name.push_str(&format!(" (project {project})"));
+    }
+    name
+}
+
+/// The time range asked for, the filters (with the register in force when `register` is
+/// wanted), then the log opened: what cannot be used is said before the log is touched.
+fn open_selection(
     source: &LogSource,
     range: &RangeArgs,
+    filters: &FilterArgs,
+    register: bool,
     err: &mut dyn Write,
-) -> Result<(TimeRange, Box<dyn Source>), Exit> {
+) -> Result<(Selection, Box<dyn Source>), Exit> {
     let range = TimeRange::parse(range.since.as_deref(), range.until.as_deref()).map_err(|e| {
         let _ = writeln!(err, "error: {e}");
         Exit::InputError
     })?;
-    Ok((range, open(source, err)?))
+    let pseudonymizer = match &filters.key {
+        Some(key) => Some(aipolicy_log::pseudonymizer(key).map_err(|e| log_error(err, e))?),
+        None => None,
+    };
+    let (register, listed) = if register {
+        let (register, listed) = register_in_force(filters.register.as_ref(), source.quiet, err)?;
+        (Some(register), Some(listed))
+    } else {
+        (None, None)
+    };
+    let users = filters
+        .user
+        .iter()
+        .map(|given| {
+            let listed_id = register
+                .as_ref()
+                .and_then(|r| r.user(given))
+                .map(|u| u.id.as_str());
+            UserFilter::new(given, pseudonymizer.as_ref(), listed_id)
+        })
+        .collect();
+    let mut outcomes = filters.decision.clone();
+    outcomes.dedup();
+    let filter = Filter {
+        users,
+        ai_systems: filters.ai.clone(),
+        units: filters.unit.clone(),
+        outcomes,
+        callers: filters.caller.clone(),
+        paragraphs: filters.paragraph.clone(),
+    };
+    let selection = Selection {
+        range,
+        filter,
+        listed,
+    };
+    Ok((selection, open(source, err)?))
+}
+
+/// Refuses the filter values taken for slips (each named, with the value meant); says the
+/// others, which no record holds, as notes. Exit 2 when any was refused.
+fn refuse_slips(unmatched: &[Unmatched], err: &mut dyn Write) -> Result<(), Exit> {
+    let mut refused = false;
+    for value in unmatched {
+        let kind = if value.is_slip() { "error" } else { "note" };
+        refused |= value.is_slip();
+        let _ = writeln!(
+            err,
+            "{kind}: {} ({})",
+            value.message(Language::En),
+            value.field.flag()
+        );
+    }
+    if refused {
+        let _ = writeln!(
+            err,
+            "error: nothing is counted over a filter value no record holds; correct it, or leave it out"
+        );
+        Err(Exit::InputError)
+    } else {
+        Ok(())
+    }
 }
 
 fn log_error(err: &mut dyn Write, e: impl std::fmt::Display) -> Exit {
@@ -285,20 +484,27 @@ fn broken_chain(said: std::io::Result<()>, err: &mut dyn Write) -> Exit {
 }
 
 fn summary(args: &SummaryArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let (range, mut source) = match open_range(&args.source, &args.range, err) {
-        Ok(opened) => opened,
-        Err(exit) => return exit,
-    };
+    let (selection, mut source) =
+        match open_selection(&args.source, &args.range, &args.filters, true, err) {
+            Ok(opened) => opened,
+            Err(exit) => return exit,
+        };
     let counted = reading(args.source.quiet, |shown| {
-        audit::summary(source.as_mut(), &range, shown)
+        audit::summary(source.as_mut(), &selection, shown)
     });
     let summary = match counted {
         Ok(summary) => summary,
         Err(e) => return log_error(err, e),
     };
+    if let Some(filters) = &summary.filters {
+        if let Err(exit) = refuse_slips(&filters.unmatched, err) {
+            return exit;
+        }
+    }
+    let language = Language::from(args.lang);
     let result = match args.format {
-        SummaryFormat::Text => summary.write_text(out),
-        SummaryFormat::Md => summary.write_md(out),
+        SummaryFormat::Text => summary.write_text(out, language),
+        SummaryFormat::Md => summary.write_md(out, language),
         SummaryFormat::Json => serde_json::to_writer_pretty(&mut *out, &summary)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
@@ -324,17 +530,39 @@ fn output<'o>(
 }
 
 fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let (range, mut source) = match open_range(&args.source, &args.range, err) {
-        Ok(opened) => opened,
-        Err(exit) => return exit,
-    };
+    let filtered = !args.filters.is_empty();
+    let (selection, mut source) =
+        match open_selection(&args.source, &args.range, &args.filters, filtered, err) {
+            Ok(opened) => opened,
+            Err(exit) => return exit,
+        };
+    // A slip is refused before anything is written: the range is read once for the values
+    // its records hold.
+    if filtered {
+        let checked = reading(args.source.quiet, |shown| {
+            audit::unmatched(source.as_mut(), &selection, shown)
+        });
+        let unmatched = match checked {
+            Ok(unmatched) => unmatched,
+            Err(e) => return log_error(err, e),
+        };
+        if let Err(exit) = refuse_slips(&unmatched, err) {
+            return exit;
+        }
+    }
     let mut target = match output(args.output.as_ref(), out, err) {
         Ok(target) => target,
         Err(exit) => return exit,
     };
     let mut watched = Watched::new(&mut target);
     let exported = reading(args.source.quiet, |shown| {
-        audit::export(source.as_mut(), &range, args.format, &mut watched, shown)
+        audit::export(
+            source.as_mut(),
+            &selection,
+            args.format,
+            &mut watched,
+            shown,
+        )
     });
     // A failed flush is kept by `watched`, as every failed write.
     let _ = watched.flush();
@@ -344,6 +572,14 @@ fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     }
     match exported {
         Ok(count) => {
+            // The export's own format has no place for them: the filters are said here.
+            if let Some(applied) = selection.filter.applied() {
+                let _ = writeln!(
+                    err,
+                    "filters: {}; {count} record(s) taken",
+                    applied.describe(Language::En)
+                );
+            }
             if let Some(path) = &args.output {
                 let _ = writeln!(err, "{count} record(s) written to {}", path.display());
             }
@@ -355,18 +591,29 @@ fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
 
 fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let ReportFormat::Html = args.format;
-    let (range, mut source) = match open_range(&args.source, &args.range, err) {
-        Ok(opened) => opened,
-        Err(exit) => return exit,
-    };
+    let (selection, mut source) =
+        match open_selection(&args.source, &args.range, &args.filters, true, err) {
+            Ok(opened) => opened,
+            Err(exit) => return exit,
+        };
     let collected = reading(args.source.quiet, |shown| {
-        aipolicy_log::report::collect(&args.source.log.to_string(), source.as_mut(), &range, shown)
+        aipolicy_log::report::collect(
+            &args.source.log.to_string(),
+            source.as_mut(),
+            &selection,
+            shown,
+        )
     });
     let report = match collected {
         Ok(report) => report,
         Err(e) => return log_error(err, e),
     };
-    let page = aipolicy_log::report::html(&report);
+    if let Some(filters) = &report.summary.filters {
+        if let Err(exit) = refuse_slips(&filters.unmatched, err) {
+            return exit;
+        }
+    }
+    let page = aipolicy_log::report::html(&report, args.lang.into());
     let mut target = match output(args.output.as_ref(), out, err) {
         Ok(target) => target,
         Err(exit) => return exit,

@@ -230,6 +230,10 @@ fn the_summary_counts_input_errors_apart_from_denies_and_by_rule_and_caller() {
     assert_eq!(callers, 32, "{s}");
     let out = aipolicy(&["audit", "summary", "--log", &log], "");
     let said = text(&out.stdout);
+    assert!(said.contains("nekade 10, felaktiga frågor 2"), "{said}");
+    assert!(said.contains("nekanden per regel:"), "{said}");
+    let out = aipolicy(&["audit", "summary", "--log", &log, "--lang", "en"], "");
+    let said = text(&out.stdout);
     assert!(said.contains("deny 10, input errors 2"), "{said}");
     assert!(said.contains("denies by rule:"), "{said}");
 }
@@ -740,7 +744,7 @@ fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
         assert_eq!(lines[0][at - 1], "data");
         assert_eq!(lines[1][at], "personnummer");
         assert_eq!(lines[1][at - 1], "intern;personuppgifter");
-        // The report counts the kinds, in Swedish and English.
+        // The report counts the kinds, in Swedish (and in English with --lang en).
         let report = dir.path().join("report.html");
         let out = aipolicy(
             &[
@@ -756,11 +760,13 @@ fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         let page = std::fs::read_to_string(&report).unwrap();
         assert!(
-            page.contains("Hittat i texten · Found in the text"),
+            page.contains("<h2>Hittat i texten</h2>"),
             "no table of what was found"
         );
         assert!(page.contains("<code>personnummer</code>"), "{page}");
-        assert!(page.contains("ett personnummer · a personal identity number"));
+        assert!(page.contains("<td>ett personnummer</td>"), "{page}");
+        let english = aipolicy(&["audit", "report", "--log", log, "--lang", "en"], "");
+        assert!(text(&english.stdout).contains("<td>a personal identity number</td>"));
         for output in [&csv, &page] {
             for spelling in PERSONNUMMER_SPELLINGS {
                 assert!(!output.contains(spelling), "`{spelling}` in {output}");
@@ -768,4 +774,804 @@ fn a_text_is_logged_by_the_kinds_found_in_it_never_by_itself() {
         }
         std::fs::remove_file(&report).unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Filters, shadow AI, one language, and charts by the span: over logs written here record by
+// record (a real hash chain), so that times, callers and units are the test's own.
+
+/// One record of a crafted log: `reasons` make it a deny.
+struct Crafted {
+    time: &'static str,
+    user: &'static str,
+    ai: &'static str,
+    unit: Option<&'static str>,
+    caller: &'static str,
+    reasons: &'static [(&'static str, &'static str)],
+    obligations: &'static [(&'static str, &'static str)],
+}
+
+const U1_DUTY: &[(&str, &str)] = &[("u1-duty-responsible-for-result", "U1")];
+const U3_DENY: &[(&str, &str)] = &[("u3-public-ai-open-only", "U3")];
+const S3_U3_DENY: &[(&str, &str)] = &[
+    ("s3-data-level-within-approval", "§3"),
+    ("u3-public-ai-open-only", "U3"),
+];
+const UNREADABLE: &[(&str, &str)] = &[("aipolicy-invalid-query", "U2")];
+const KSF: Option<&str> = Some("Kommunstyrelseförvaltningen");
+const SOC: Option<&str> = Some("Socialförvaltningen");
+
+/// Seven records: anna, bertil and cecilia; chatgpt and copilot-chat (in the register),
+/// copilt-chat and mystery-bot (not); four callers; one user without a unit.
+const MIXED: [Crafted; 7] = [
+    Crafted {
+        time: "2026-11-02T08:00:00.000Z",
+        user: "anna",
+        ai: "copilot-chat",
+        unit: KSF,
+        caller: "gateway",
+        reasons: &[],
+        obligations: U1_DUTY,
+    },
+    Crafted {
+        time: "2026-11-02T09:00:00.000Z",
+        user: "anna",
+        ai: "chatgpt",
+        unit: KSF,
+        caller: "gateway",
+        reasons: S3_U3_DENY,
+        obligations: &[],
+    },
+    Crafted {
+        time: "2026-11-03T10:00:00.000Z",
+        user: "bertil",
+        ai: "chatgpt",
+        unit: SOC,
+        caller: "staff-page",
+        reasons: U3_DENY,
+        obligations: &[],
+    },
+    Crafted {
+        time: "2026-11-04T11:00:00.000Z",
+        user: "bertil",
+        ai: "copilt-chat",
+        unit: SOC,
+        caller: "gateway",
+        reasons: U3_DENY,
+        obligations: &[],
+    },
+    Crafted {
+        time: "2026-11-05T12:00:00.000Z",
+        user: "cecilia",
+        ai: "copilt-chat",
+        unit: None,
+        caller: "intranet",
+        reasons: &[],
+        obligations: U1_DUTY,
+    },
+    Crafted {
+        time: "2026-11-06T13:00:00.000Z",
+        user: "anna",
+        ai: "chatgpt",
+        unit: KSF,
+        caller: "gateway",
+        reasons: UNREADABLE,
+        obligations: &[],
+    },
+    Crafted {
+        time: "2026-11-20T14:00:00.000Z",
+        user: "anna",
+        ai: "mystery-bot",
+        unit: KSF,
+        caller: "staff-page",
+        reasons: &[],
+        obligations: U1_DUTY,
+    },
+];
+
+/// A JSON Lines log in `dir` holding `records`, chained as a writer chains them.
+fn crafted_log(dir: &Path, name: &str, records: &[Crafted]) -> String {
+    use aipolicy::log::{Cited, DecisionRecord};
+    let cited = |list: &[(&str, &str)]| -> Vec<Cited> {
+        list.iter()
+            .map(|(policy, paragraph)| Cited {
+                policy: (*policy).to_string(),
+                paragraph: (*paragraph).to_string(),
+            })
+            .collect()
+    };
+    let mut prev = aipolicy::log::GENESIS.to_string();
+    let mut lines = String::new();
+    for (i, c) in records.iter().enumerate() {
+        let mut record = DecisionRecord {
+            decision_id: format!("00000000-0000-7000-8000-{i:012}"),
+            time: c.time.to_string(),
+            policy_revision: "rev1".into(),
+            request_id: None,
+            caller: c.caller.to_string(),
+            user: c.user.to_string(),
+            roles: vec!["employee".into()],
+            unit: c.unit.map(str::to_string),
+            ai: c.ai.to_string(),
+            action: "use".into(),
+            data: vec!["intern".into()],
+            found: vec![],
+            context: Default::default(),
+            decision: if c.reasons.is_empty() {
+                aipolicy::Verdict::Allow
+            } else {
+                aipolicy::Verdict::Deny
+            },
+            reasons: cited(c.reasons),
+            obligations: cited(c.obligations),
+            hash: String::new(),
+            prev_hash: String::new(),
+        };
+        record.link(&prev);
+        prev.clone_from(&record.hash);
+        lines.push_str(&serde_json::to_string(&record).unwrap());
+        lines.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, lines).unwrap();
+    format!("jsonl:{}", path.display())
+}
+
+/// `aipolicy args` run in `dir` (so that its project, or none, gives the register).
+fn aipolicy_in(dir: &Path, args: &[&str]) -> Output {
+    common::output(common::aipolicy(args).current_dir(dir), "")
+}
+
+fn json_in(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = aipolicy_in(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn summary_export_and_report_take_the_same_filters_and_say_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crafted_log(dir.path(), "mixed.jsonl", &MIXED);
+    let summary = |filters: &[&str]| {
+        let mut args = vec!["audit", "summary", "--log", &log, "--format", "json", "-q"];
+        args.extend(filters);
+        json_in(dir.path(), &args)
+    };
+    let all = summary(&[]);
+    assert_eq!(all["total"], 7);
+    assert!(all.get("filters").is_none(), "no filters, none said: {all}");
+    let s = summary(&["--ai", "chatgpt", "--decision", "deny"]);
+    assert_eq!(
+        (s["total"].as_u64(), s["deny"].as_u64()),
+        (Some(2), Some(2)),
+        "{s}"
+    );
+    assert_eq!(
+        s["filters"],
+        serde_json::json!({"ai": ["chatgpt"], "decision": ["deny"]})
+    );
+    // A user in any case; two decisions as a comma list (alternatives), the user and the
+    // decisions both holding.
+    let s = summary(&["--user", "ANNA", "--decision", "deny,input-error"]);
+    assert_eq!(
+        (
+            s["total"].as_u64(),
+            s["deny"].as_u64(),
+            s["inputErrors"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{s}"
+    );
+    // A paragraph: a deny's reasons (`3` is `§3`) or an allow's duties.
+    assert_eq!(summary(&["--paragraph", "3"])["total"], 1);
+    assert_eq!(summary(&["--paragraph", "U1"])["allow"], 3);
+    assert_eq!(
+        summary(&["--paragraph", "§3", "--paragraph", "U3"])["total"],
+        3
+    );
+    assert_eq!(
+        summary(&["--unit", "(none)"])["byAiSystem"],
+        serde_json::json!({"copilt-chat": 1})
+    );
+    let s = summary(&[
+        "--caller",
+        "gateway",
+        "--ai",
+        "chatgpt,copilt-chat",
+        "--decision",
+        "deny",
+    ]);
+    assert_eq!(s["total"], 2, "{s}");
+
+    // The text says what it covers before it counts.
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit",
+            "summary",
+            "--log",
+            &log,
+            "--ai",
+            "chatgpt",
+            "--decision",
+            "deny",
+            "-q",
+        ],
+    );
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with("urval: AI-system chatgpt; beslut nekade\n"),
+        "{said}"
+    );
+    assert!(
+        said.contains("beslut: 2 (tillåtna 0, nekade 2, felaktiga frågor 0)"),
+        "{said}"
+    );
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit", "summary", "--log", &log, "--ai", "chatgpt", "--format", "md", "--lang", "en",
+            "-q",
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains("filters: AI system chatgpt\n"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The export takes the same records, and says the filters where its format has no room.
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit",
+            "export",
+            "--log",
+            &log,
+            "--format",
+            "jsonl",
+            "--ai",
+            "chatgpt",
+            "--decision",
+            "deny",
+            "-q",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exported.len(), 2);
+    assert!(exported
+        .iter()
+        .all(|r| r["ai"] == "chatgpt" && r["decision"] == "deny"));
+    assert!(
+        text(&out.stderr)
+            .contains("filters: AI system chatgpt; decision denied; 2 record(s) taken"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit", "export", "--log", &log, "--format", "csv", "--user", "bertil", "-q",
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        3,
+        "a header and bertil's two"
+    );
+
+    // The report too.
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit",
+            "report",
+            "--log",
+            &log,
+            "--ai",
+            "chatgpt",
+            "--decision",
+            "deny",
+            "-q",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(
+        page.contains("Urval: </strong>AI-system chatgpt; beslut nekade"),
+        "{page}"
+    );
+    assert!(page.contains("<td class=\"n\">2</td>"), "{page}");
+}
+
+#[test]
+fn a_mistyped_filter_value_is_named_with_the_value_meant_and_never_counted_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crafted_log(dir.path(), "mixed.jsonl", &MIXED);
+    for command in [
+        vec!["audit", "summary", "--log", &log, "--ai", "copilot-cht"],
+        vec![
+            "audit",
+            "export",
+            "--log",
+            &log,
+            "--format",
+            "csv",
+            "--ai",
+            "copilot-cht",
+        ],
+        vec!["audit", "report", "--log", &log, "--ai", "copilot-cht"],
+    ] {
+        let out = aipolicy_in(dir.path(), &command);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        assert!(
+            out.stdout.is_empty(),
+            "{command:?} wrote {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains(
+                "no record has AI system `copilot-cht`; did you mean `copilot-chat`? (--ai)"
+            ),
+            "{command:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit",
+            "summary",
+            "--log",
+            &log,
+            "--unit",
+            "Socialförvaltningn",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `Socialförvaltningen`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A value like no other is a true zero: counted, and said.
+    let s = json_in(
+        dir.path(),
+        &[
+            "audit", "summary", "--log", &log, "--caller", "payroll", "--format", "json", "-q",
+        ],
+    );
+    assert_eq!(s["total"], 0);
+    assert_eq!(
+        s["filters"]["unmatched"],
+        serde_json::json!([{"field": "caller", "value": "payroll"}])
+    );
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit", "summary", "--log", &log, "--caller", "payroll", "-q",
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains("obs: ingen post har anropare `payroll`"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("note: no record has caller `payroll`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Values that are no paragraph or decision are refused by name.
+    let out = aipolicy_in(
+        dir.path(),
+        &["audit", "summary", "--log", &log, "--paragraph", "§9"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`§9` is not a paragraph of the policy"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit",
+            "export",
+            "--log",
+            &log,
+            "--format",
+            "csv",
+            "--decision",
+            "denied",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("input-error"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_subject_access_request_finds_a_persons_records_in_a_pseudonymized_log_by_id_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let key = dir.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let key_arg = format!("@{}", key.display());
+    // anna three times (once as a service spells her), bertil twice.
+    let input = [
+        r#"{"user":"anna","ai":"copilot-chat","data":"intern"}"#,
+        r#"{"user":"bertil","ai":"copilot-chat","data":"intern"}"#,
+        r#"{"user":{"id":"ANNA","roles":["employee"]},"ai":"chatgpt","data":"intern"}"#,
+        r#"{"user":"bertil","ai":"chatgpt","data":"oppen"}"#,
+        r#"{"user":"anna","ai":"chatgpt","data":"oppen"}"#,
+    ]
+    .join("\n");
+    let out = aipolicy_in(
+        dir.path(),
+        &["batch", "--log", &log, "--log-pseudonymize", &key_arg, "-q"],
+    );
+    drop(out);
+    let out = common::output(
+        common::aipolicy(["batch", "--log", &log, "--log-pseudonymize", &key_arg, "-q"])
+            .current_dir(dir.path()),
+        &input,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pseudonym = text(
+        &aipolicy_in(
+            dir.path(),
+            &["audit", "pseudonym", "anna", "--key", &key_arg],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let out = aipolicy_in(
+        dir.path(),
+        &[
+            "audit", "export", "--log", &log, "--format", "jsonl", "--user", "Anna", "--key",
+            &key_arg, "-q",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let users: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["user"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [pseudonym.clone(), pseudonym.clone(), pseudonym.clone()],
+        "anna's three records, and only hers"
+    );
+    let s = json_in(
+        dir.path(),
+        &[
+            "audit", "summary", "--log", &log, "--user", "anna", "--key", &key_arg, "--format",
+            "json", "-q",
+        ],
+    );
+    assert_eq!(s["total"], 3);
+    assert_eq!(s["filters"]["userPseudonyms"], true);
+    // The pseudonym itself finds them without the key.
+    assert_eq!(
+        json_in(
+            dir.path(),
+            &["audit", "summary", "--log", &log, "--user", &pseudonym, "--format", "json", "-q"]
+        )["total"],
+        3
+    );
+    // An id without the key finds nothing in a pseudonymized log, and is told why.
+    let out = aipolicy_in(
+        dir.path(),
+        &["audit", "summary", "--log", &log, "--user", "anna", "-q"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(
+            "ingen post har användare `anna`; loggens användare är pseudonymer: ange --key"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = aipolicy_in(
+        dir.path(),
+        &["audit", "summary", "--log", &log, "--key", &key_arg],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--key without --user is refused"
+    );
+}
+
+#[test]
+fn shadow_ai_is_the_systems_the_register_in_force_does_not_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crafted_log(dir.path(), "mixed.jsonl", &MIXED);
+    let out = aipolicy_in(
+        dir.path(),
+        &["audit", "summary", "--log", &log, "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("register: embedded Askersund register"),
+        "{}",
+        text(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shadow = &s["shadowAi"];
+    assert_eq!(shadow["register"], "embedded Askersund register");
+    let names: Vec<&String> = shadow["systems"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        ["copilt-chat", "mystery-bot"],
+        "chatgpt and copilot-chat are listed"
+    );
+    assert_eq!(
+        shadow["systems"]["copilt-chat"],
+        serde_json::json!({
+            "decisions": 2, "deny": 1,
+            "first": "2026-11-04T11:00:00.000Z", "last": "2026-11-05T12:00:00.000Z",
+            "byCaller": {"gateway": 1, "intranet": 1},
+            "byUnit": {"(none)": 1, "Socialförvaltningen": 1},
+            "closestListed": "copilot-chat"
+        })
+    );
+    assert!(shadow["systems"]["mystery-bot"]
+        .get("closestListed")
+        .is_none());
+    let out = aipolicy_in(dir.path(), &["audit", "summary", "--log", &log, "-q"]);
+    let said = text(&out.stdout);
+    assert!(said.contains("skugg-AI:\n"), "{said}");
+    // These records were decided under a revision ("rev1") other than the one in force.
+    assert!(
+        said.contains("Några poster beslutades under en annan policyrevision än den i kraft nu: registret då kan ha listat andra system."),
+        "{said}"
+    );
+    assert!(said.contains("copilt-chat  2 beslut, 1 nekade, 2026-11-04T11:00:00.000Z – 2026-11-05T12:00:00.000Z; menade anroparen `copilot-chat`?"), "{said}");
+    assert!(
+        said.contains("    förvaltningar: (ingen) 1, Socialförvaltningen 1"),
+        "{said}"
+    );
+    let out = aipolicy_in(dir.path(), &["audit", "report", "--log", &log, "-q"]);
+    let page = text(&out.stdout);
+    assert!(
+        page.contains("Skugg-AI: AI-system som registret inte listar"),
+        "{page}"
+    );
+    assert!(page.contains("<code>mystery-bot</code>"), "{page}");
+
+    // A project's register in force lists mystery-bot: no longer shadow AI, and said whose.
+    let project = dir.path().join("kommun");
+    std::fs::create_dir(&project).unwrap();
+    let register = aipolicy::register::BUNDLED_REGISTER.replacen(
+        "aiSystems:\n",
+        "aiSystems:\n  - {id: mystery-bot, hosting: public, approved: false}\n",
+        1,
+    );
+    assert_ne!(register, aipolicy::register::BUNDLED_REGISTER);
+    std::fs::write(project.join("register.yaml"), register).unwrap();
+    let out = aipolicy_in(
+        &project,
+        &["audit", "summary", "--log", &log, "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("register: register.yaml (project .)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["shadowAi"]["register"], "register.yaml (project .)");
+    let names: Vec<&String> = s["shadowAi"]["systems"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(names, ["copilt-chat"]);
+    // A broken register is refused, never replaced by the embedded one.
+    std::fs::write(project.join("register.yaml"), "aiSystems: [{id: x}]\n").unwrap();
+    let out = aipolicy_in(&project, &["audit", "summary", "--log", &log]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn summary_and_report_speak_swedish_by_default_and_english_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crafted_log(dir.path(), "mixed.jsonl", &MIXED);
+    let run = |args: &[&str]| {
+        let mut all = vec!["audit", args[0], "--log", &log, "-q"];
+        all.extend(&args[1..]);
+        let out = aipolicy_in(dir.path(), &all);
+        assert!(out.status.success(), "{all:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let sv = run(&["summary"]);
+    for said in [
+        "beslut: 7 (tillåtna 3, nekade 3, felaktiga frågor 1)",
+        "nekanden per paragraf:",
+        "§3 Integritet och säkerhet",
+        "per förvaltning:",
+        "skugg-AI:",
+        "policyrevisioner i kraft:",
+    ] {
+        assert!(sv.contains(said), "{said}: {sv}");
+    }
+    let en = run(&["summary", "--lang", "en"]);
+    for said in [
+        "decisions: 7 (allow 3, deny 3, input errors 1)",
+        "denies by paragraph:",
+        "§3 Privacy and security",
+        "by unit:",
+        "shadow AI:",
+    ] {
+        assert!(en.contains(said), "{said}: {en}");
+    }
+    for swedish in [
+        "nekanden",
+        "beslut",
+        "per förvaltning",
+        "skugg-AI",
+        "Integritet",
+        "(ingen)",
+        "menade",
+    ] {
+        assert!(!en.contains(swedish), "`{swedish}` in English: {en}");
+    }
+    let md_sv = run(&["summary", "--format", "md"]);
+    assert!(
+        md_sv.starts_with("# Sammanställning av beslutsloggen"),
+        "{md_sv}"
+    );
+    let md_en = run(&["summary", "--format", "md", "--lang", "en"]);
+    assert!(
+        md_en.starts_with("# Decision log summary") && !md_en.contains("Nekanden"),
+        "{md_en}"
+    );
+    // JSON is for programs: its keys do not change with the language.
+    assert_eq!(
+        run(&["summary", "--format", "json"]),
+        run(&["summary", "--format", "json", "--lang", "en"])
+    );
+    let page = run(&["report"]);
+    assert!(
+        page.contains("<html lang=\"sv\">") && page.contains("Nekanden per paragraf över tid"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Kedjan är hel: </strong>7 poster kontrollerade"),
+        "{page}"
+    );
+    let page = run(&["report", "--lang", "en"]);
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Denies per paragraph over time"),
+        "{page}"
+    );
+    assert!(
+        page.contains("The hash chain is whole: </strong>7 record(s) checked"),
+        "{page}"
+    );
+    for swedish in [
+        "Nekanden",
+        "Kedjan",
+        "Förvaltning",
+        "Beslut",
+        "Integritet",
+        "timme",
+        "Skugg",
+    ] {
+        assert!(!page.contains(swedish), "`{swedish}` in the English page");
+    }
+    // A broken chain is told in the page's language too.
+    let path = dir.path().join("mixed.jsonl");
+    let logged = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, logged.replacen("\"bertil\"", "\"berit\"", 1)).unwrap();
+    let page = run(&["report"]);
+    assert!(
+        page.contains("post 3 (decisionId 00000000-0000-7000-8000-000000000002, tid 2026-11-03T10:00:00.000Z) ändrades efter att den skrevs"),
+        "{page}"
+    );
+    assert!(run(&["report", "--lang", "en"]).contains("was changed after it was written"));
+}
+
+/// `n` denies under U3 at each of `times`.
+fn denies_at(times: &[&'static str]) -> Vec<Crafted> {
+    times
+        .iter()
+        .map(|time| Crafted {
+            time,
+            user: "anna",
+            ai: "chatgpt",
+            unit: KSF,
+            caller: "gateway",
+            reasons: U3_DENY,
+            obligations: &[],
+        })
+        .collect()
+}
+
+#[test]
+fn the_reports_chart_is_by_the_hour_for_a_day_by_the_day_for_a_month_and_by_the_month_for_a_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart_of = |name: &str, times: &[&'static str], extra: &[&str]| {
+        let log = crafted_log(dir.path(), name, &denies_at(times));
+        let mut args = vec!["audit", "report", "--log", &log, "-q"];
+        args.extend(extra);
+        let out = aipolicy_in(dir.path(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let page = text(&out.stdout);
+        let start = page.find("<figure>").unwrap();
+        let end = page.find("</figure>").unwrap();
+        page[start..end].to_string()
+    };
+    let day = chart_of(
+        "day.jsonl",
+        &[
+            "2026-12-07T08:10:00.000Z",
+            "2026-12-07T08:40:00.000Z",
+            "2026-12-07T15:00:00.000Z",
+        ],
+        &[],
+    );
+    assert!(
+        day.contains("timme (UTC)") && day.contains("nekanden under paragrafen"),
+        "{day}"
+    );
+    assert!(
+        day.contains("\n00:00\n") && day.contains("Antal nekanden per timme"),
+        "{day}"
+    );
+    let month = chart_of(
+        "month.jsonl",
+        &[
+            "2026-11-01T08:00:00.000Z",
+            "2026-11-12T08:00:00.000Z",
+            "2026-11-30T08:00:00.000Z",
+        ],
+        &[],
+    );
+    assert!(
+        month.contains("dag (UTC)") && month.contains("\n11-01\n") && month.contains("per dag"),
+        "{month}"
+    );
+    let year = chart_of(
+        "year.jsonl",
+        &[
+            "2026-01-15T08:00:00.000Z",
+            "2026-06-12T08:00:00.000Z",
+            "2026-12-30T08:00:00.000Z",
+        ],
+        &["--lang", "en"],
+    );
+    assert!(
+        year.contains("month (UTC)")
+            && year.contains("\n2026-01\n")
+            && year.contains("Denies per month"),
+        "{year}"
+    );
+    // The range asked for sets the span: one day of a month's log is charted by the hour.
+    let one_day = chart_of(
+        "month2.jsonl",
+        &[
+            "2026-11-01T08:00:00.000Z",
+            "2026-11-12T08:00:00.000Z",
+            "2026-11-30T08:00:00.000Z",
+        ],
+        &["--since", "2026-11-12", "--until", "2026-11-12"],
+    );
+    assert!(one_day.contains("timme (UTC)"), "{one_day}");
 }

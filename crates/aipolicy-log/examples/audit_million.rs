@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aipolicy::log::{Cited, DecisionRecord};
 use aipolicy::Verdict;
-use aipolicy_log::{audit, jsonl, report, sqlite, Source, Store, TimeRange};
+use aipolicy_log::{audit, jsonl, report, sqlite, Source, Store};
 
 fn record(i: usize) -> DecisionRecord {
     const AI: [&str; 6] = [
@@ -134,7 +134,12 @@ fn main() {
     );
 
     let started = Instant::now();
-    let summary = audit::summary(open().as_mut(), &TimeRange::default(), &mut |_, _| {}).unwrap();
+    let summary = audit::summary(
+        open().as_mut(),
+        &audit::Selection::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     println!(
         "audit summary: {:.2} s ({} records, {} denies)",
         started.elapsed().as_secs_f64(),
@@ -155,11 +160,11 @@ fn main() {
     let report = report::collect(
         "bench",
         open().as_mut(),
-        &TimeRange::default(),
+        &audit::Selection::default(),
         &mut |_, _| {},
     )
     .unwrap();
-    let page = report::html(&report);
+    let page = report::html(&report, aipolicy::Language::Sv);
     println!(
         "audit report:  {:.2} s ({} bytes of HTML)",
         started.elapsed().as_secs_f64(),

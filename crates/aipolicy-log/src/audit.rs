@@ -1,12 +1,14 @@
 //! What `aipolicy audit` reads from a log: the chain's check, the counts, the export.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use aipolicy::log::{Anchor, ChainBreak, ChainVerifier, DecisionRecord, LogError, Verified};
 use aipolicy::matrix::{md_escape, no_formula};
+use aipolicy::{Language, Paragraph};
 use serde::Serialize;
 
+use crate::filter::{Applied, Field, Filter, Seen, Unmatched};
 use crate::{Source, TimeRange, Unreadable};
 
 /// Called now and then with the records read so far (and the total, when known).
@@ -105,7 +107,11 @@ pub fn is_input_error(record: &DecisionRecord) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Records in the range.
+    /// The filters applied beside the range, and the values no record held (absent without
+    /// filters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Applied>,
+    /// Records in the range (that pass the filters).
     pub total: u64,
     /// Allowed.
     pub allow: u64,
@@ -137,6 +143,10 @@ pub struct Summary {
     pub deny_by_unit: BTreeMap<String, u64>,
     /// Denies beyond an AI system's approval ([`BEYOND_APPROVAL`]) by AI system.
     pub beyond_approval_by_ai_system: BTreeMap<String, u64>,
+    /// AI systems asked about that the register in force does not list (absent when no
+    /// register was given to tell them by).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow_ai: Option<ShadowAi>,
     /// The policy revisions that decided, each with its first and last time and its count.
     pub policy_revisions: BTreeMap<String, RevisionSpan>,
     /// The range asked for (`--since`).
@@ -163,10 +173,194 @@ pub struct RevisionSpan {
     pub decisions: u64,
 }
 
+/// The register that tells shadow AI: the AI systems it lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Which register (`register.yaml`, `embedded Askersund register`).
+    pub register: String,
+    /// The policy revision of the inputs in force with it, when known: records decided under
+    /// another revision may have been decided on another register.
+    pub revision: Option<String>,
+    /// The ids of the AI systems it lists.
+    pub ai_systems: BTreeSet<String>,
+}
+
+/// Shadow AI: AI systems asked about that the register does not list (JSON key `shadowAi`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShadowAi {
+    /// The register they are not in.
+    pub register: String,
+    /// The policy revision of the inputs in force with that register, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Each name asked about, with how often, by whom and when.
+    pub systems: BTreeMap<String, ShadowSystem>,
+    #[serde(skip)]
+    listed: BTreeSet<String>,
+}
+
+/// One AI system the register does not list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShadowSystem {
+    /// Records about it.
+    pub decisions: u64,
+    /// Of them denied (by the policy or as input errors).
+    pub deny: u64,
+    /// The first record's time.
+    pub first: String,
+    /// The last record's time.
+    pub last: String,
+    /// Records by caller.
+    pub by_caller: BTreeMap<String, u64>,
+    /// Records by unit.
+    pub by_unit: BTreeMap<String, u64>,
+    /// The listed system closest to the name, when one is close: a caller's slip rather than
+    /// another AI system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closest_listed: Option<String>,
+}
+
+impl ShadowAi {
+    /// Shadow AI as `listed` tells it, nothing counted yet.
+    pub fn new(listed: &Listed) -> ShadowAi {
+        ShadowAi {
+            register: listed.register.clone(),
+            revision: listed.revision.clone(),
+            systems: BTreeMap::new(),
+            listed: listed.ai_systems.clone(),
+        }
+    }
+
+    /// Counts one record, when its AI system is not listed.
+    pub fn add(&mut self, record: &DecisionRecord) {
+        // A record names its AI system; one that names none asked about no system.
+        if record.ai.is_empty() || self.listed.contains(&record.ai) {
+            return;
+        }
+        let system = self
+            .systems
+            .entry(record.ai.clone())
+            .or_insert_with(|| ShadowSystem {
+                first: record.time.clone(),
+                last: record.time.clone(),
+                ..ShadowSystem::default()
+            });
+        system.decisions += 1;
+        if record.is_deny() {
+            system.deny += 1;
+        }
+        if record.time < system.first {
+            system.first.clone_from(&record.time);
+        }
+        if record.time > system.last {
+            system.last.clone_from(&record.time);
+        }
+        bump(&mut system.by_caller, &record.caller);
+        bump(&mut system.by_unit, unit_name(record));
+    }
+
+    /// Names the listed system closest to each shadow name.
+    pub fn finish(&mut self) {
+        for (name, system) in &mut self.systems {
+            system.closest_listed =
+                aipolicy::suggest::closest(name, self.listed.iter().map(String::as_str))
+                    .map(str::to_string);
+        }
+    }
+
+    /// The systems, most asked first.
+    pub fn sorted(&self) -> Vec<(&str, &ShadowSystem)> {
+        let mut list: Vec<(&str, &ShadowSystem)> =
+            self.systems.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        list.sort_by(|a, b| b.1.decisions.cmp(&a.1.decisions).then(a.0.cmp(b.0)));
+        list
+    }
+}
+
+/// Which records a summary, export or report takes, and the register that tells shadow AI.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `--since` and `--until`.
+    pub range: TimeRange,
+    /// The filters.
+    pub filter: Filter,
+    /// The register in force, when given.
+    pub listed: Option<Listed>,
+}
+
+impl Selection {
+    /// The register's AI systems, to suggest from beside what the records hold.
+    fn also_known(&self) -> Vec<(Field, Vec<String>)> {
+        self.listed
+            .iter()
+            .map(|l| (Field::Ai, l.ai_systems.iter().cloned().collect()))
+            .collect()
+    }
+
+    /// An empty summary of this selection.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            filters: self.filter.applied(),
+            shadow_ai: self.listed.as_ref().map(ShadowAi::new),
+            since: self.range.since.clone(),
+            until: self.range.until.clone(),
+            ..Summary::default()
+        }
+    }
+}
+
+/// What counting a selection found beside the counts: the filter values no record held.
+#[derive(Debug, Default)]
+pub struct Counting {
+    seen: Seen,
+}
+
+impl Counting {
+    /// Counting for `selection`.
+    pub fn new(selection: &Selection) -> Counting {
+        Counting {
+            seen: Seen::for_filter(&selection.filter),
+        }
+    }
+
+    /// Takes a record of the range into `summary` when it passes the filters; whether it did.
+    pub fn add(
+        &mut self,
+        selection: &Selection,
+        summary: &mut Summary,
+        record: &DecisionRecord,
+    ) -> bool {
+        self.seen.add(record);
+        let taken = selection.filter.matches(record);
+        if taken {
+            summary.add(record);
+        }
+        taken
+    }
+
+    /// The filter values no record held, said in `summary`'s filters.
+    pub fn finish(self, selection: &Selection, summary: &mut Summary) {
+        let unmatched = self
+            .seen
+            .unmatched(&selection.filter, &selection.also_known());
+        if let Some(filters) = &mut summary.filters {
+            filters.unmatched = unmatched;
+        }
+        if let Some(shadow) = &mut summary.shadow_ai {
+            shadow.finish();
+        }
+    }
+}
+
 /// The unit of a record as summaries name it.
 pub fn unit_name(record: &DecisionRecord) -> &str {
-    record.unit.as_deref().unwrap_or("(none)")
+    record.unit.as_deref().unwrap_or(NO_UNIT)
 }
+
+/// The unit of a record without one, as summaries (and `--unit`) name it.
+pub const NO_UNIT: &str = "(none)";
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     match map.get_mut(key) {
@@ -177,7 +371,119 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
+/// `sv` or `en` words.
+pub(crate) fn say(language: Language, sv: &'static str, en: &'static str) -> &'static str {
+    match language {
+        Language::Sv => sv,
+        Language::En => en,
+    }
+}
+
+/// A key of a count as a person reads it: a paragraph with its title, the unit of none in
+/// the language.
+pub(crate) fn shown_key(key: &str, paragraphs: bool, language: Language) -> String {
+    if paragraphs {
+        if let Ok(p) = key.parse::<Paragraph>() {
+            return format!("{key} {}", p.title(language));
+        }
+    }
+    if key == NO_UNIT {
+        return say(language, "(ingen)", "(none)").to_string();
+    }
+    key.to_string()
+}
+
+/// `gateway 3, staff-page 1`: counts in a line, largest first.
+pub(crate) fn listed_counts(counts: &BTreeMap<String, u64>, language: Language) -> String {
+    sorted(counts)
+        .into_iter()
+        .map(|(k, n)| format!("{} {n}", shown_key(k, false, language)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `text` with its first letter a capital (a heading of the Markdown).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 impl Summary {
+    /// The tables of counts the text and Markdown show, in order: title, the column's name,
+    /// the counts, and whether the keys are paragraphs.
+    fn count_tables(
+        &self,
+        language: Language,
+    ) -> [(&'static str, &'static str, &BTreeMap<String, u64>, bool); 9] {
+        let ai = say(language, "AI-system", "AI system");
+        [
+            (
+                say(language, "nekanden per paragraf", "denies by paragraph"),
+                say(language, "paragraf", "paragraph"),
+                &self.by_paragraph,
+                true,
+            ),
+            (
+                say(language, "nekanden per regel", "denies by rule"),
+                say(language, "regel", "rule"),
+                &self.by_rule,
+                false,
+            ),
+            (
+                say(language, "per anropare", "by caller"),
+                say(language, "anropare", "caller"),
+                &self.by_caller,
+                false,
+            ),
+            (
+                say(language, "per AI-system", "by AI system"),
+                ai,
+                &self.by_ai_system,
+                false,
+            ),
+            (
+                say(language, "per förvaltning", "by unit"),
+                say(language, "förvaltning", "unit"),
+                &self.by_unit,
+                false,
+            ),
+            (
+                say(language, "per handling", "by action"),
+                say(language, "handling", "action"),
+                &self.by_action,
+                false,
+            ),
+            (
+                say(
+                    language,
+                    "hittat i texten (slag)",
+                    "found in the text (kinds)",
+                ),
+                say(language, "slag", "kind"),
+                &self.by_found,
+                false,
+            ),
+            (
+                say(language, "nekanden per AI-system", "denies by AI system"),
+                ai,
+                &self.deny_by_ai_system,
+                false,
+            ),
+            (
+                say(
+                    language,
+                    "nekanden utöver AI-systemets godkännande (§3, U0, U3)",
+                    "denies beyond the AI system's approval (§3, U0, U3)",
+                ),
+                ai,
+                &self.beyond_approval_by_ai_system,
+                false,
+            ),
+        ]
+    }
+
     /// Counts one record.
     pub fn add(&mut self, record: &DecisionRecord) {
         self.total += 1;
@@ -188,6 +494,9 @@ impl Summary {
             bump(&mut self.by_found, kind);
         }
         bump(&mut self.by_caller, &record.caller);
+        if let Some(shadow) = &mut self.shadow_ai {
+            shadow.add(record);
+        }
         if is_input_error(record) {
             self.input_errors += 1;
         } else if record.is_deny() {
@@ -240,90 +549,274 @@ impl Summary {
         }
     }
 
-    /// Writes the summary for a person.
-    pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "{}", self.period())?;
-        writeln!(
-            out,
-            "decisions: {} (allow {}, deny {}, input errors {})",
-            self.total, self.allow, self.deny, self.input_errors
-        )?;
-        let tables: [(&str, &BTreeMap<String, u64>); 9] = [
-            ("denies by paragraph", &self.by_paragraph),
-            ("denies by rule", &self.by_rule),
-            ("by caller", &self.by_caller),
-            ("by AI system", &self.by_ai_system),
-            ("by unit", &self.by_unit),
-            ("by action", &self.by_action),
-            ("found in the text (kinds)", &self.by_found),
-            ("denies by AI system", &self.deny_by_ai_system),
-            (
-                "denies beyond the AI system's approval (§3, U0, U3)",
-                &self.beyond_approval_by_ai_system,
+    /// The filter values taken for slips (a close value exists): a command refuses them.
+    pub fn slips(&self) -> Vec<&Unmatched> {
+        self.filters
+            .iter()
+            .flat_map(|f| f.unmatched.iter())
+            .filter(|u| u.is_slip())
+            .collect()
+    }
+
+    /// `urval: …` / `filters: …` when filters were applied, then a line for each value no
+    /// record held.
+    pub fn filter_lines(&self, language: Language) -> Vec<String> {
+        let Some(filters) = &self.filters else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!(
+            "{}: {}",
+            say(language, "urval", "filters"),
+            filters.describe(language)
+        )];
+        for unmatched in &filters.unmatched {
+            lines.push(format!(
+                "{}: {}",
+                say(language, "obs", "note"),
+                unmatched.message(language)
+            ));
+        }
+        lines
+    }
+
+    /// Whether records were decided under a revision other than the one in force with the
+    /// register that tells shadow AI (then that register may not be the one they were
+    /// decided on).
+    pub fn shadow_register_differs(&self) -> bool {
+        match self.shadow_ai.as_ref().and_then(|s| s.revision.as_ref()) {
+            Some(revision) => self.policy_revisions.keys().any(|r| r != revision),
+            None => false,
+        }
+    }
+
+    /// The sentence under the shadow-AI heading: which register, and its caveat.
+    pub fn shadow_intro(&self, shadow: &ShadowAi, language: Language) -> String {
+        let mut text = match language {
+            Language::Sv => format!(
+                "AI-system som frågorna gällde men som registret i kraft inte listar (register: {}); de behandlas som publik AI (bara öppen information, U3).",
+                shadow.register
             ),
-        ];
-        for (title, counts) in tables {
+            Language::En => format!(
+                "AI systems asked about that the register in force does not list (register: {}); they are treated as public AI (open information only, U3).",
+                shadow.register
+            ),
+        };
+        if self.shadow_register_differs() {
+            text.push(' ');
+            text.push_str(say(
+                language,
+                "Några poster beslutades under en annan policyrevision än den i kraft nu: registret då kan ha listat andra system.",
+                "Some records were decided under another policy revision than the one in force now: the register then may have listed other systems.",
+            ));
+        }
+        text
+    }
+
+    /// Writes the summary for a person, in `language`.
+    pub fn write_text(&self, out: &mut dyn Write, language: Language) -> std::io::Result<()> {
+        let sv = language == Language::Sv;
+        for line in self.filter_lines(language) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "{}", self.period(language))?;
+        if sv {
+            writeln!(
+                out,
+                "beslut: {} (tillåtna {}, nekade {}, felaktiga frågor {})",
+                self.total, self.allow, self.deny, self.input_errors
+            )?;
+        } else {
+            writeln!(
+                out,
+                "decisions: {} (allow {}, deny {}, input errors {})",
+                self.total, self.allow, self.deny, self.input_errors
+            )?;
+        }
+        for (title, _, counts, paragraphs) in self.count_tables(language) {
             if counts.is_empty() {
                 continue;
             }
             writeln!(out, "\n{title}:")?;
-            let width = counts.keys().map(|k| k.chars().count()).max().unwrap_or(0);
-            for (key, count) in sorted(counts) {
+            let mut rows = sorted(counts);
+            if paragraphs {
+                rows.sort_by_key(|(code, _)| paragraph_order(code));
+            }
+            let rows: Vec<(String, u64)> = rows
+                .into_iter()
+                .map(|(k, n)| (shown_key(k, paragraphs, language), n))
+                .collect();
+            let width = rows
+                .iter()
+                .map(|(k, _)| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (key, count) in rows {
                 writeln!(out, "  {key:<width$}  {count:>8}")?;
             }
         }
+        if let Some(shadow) = &self.shadow_ai {
+            writeln!(out, "\n{}:", say(language, "skugg-AI", "shadow AI"))?;
+            writeln!(out, "  {}", self.shadow_intro(shadow, language))?;
+            if shadow.systems.is_empty() {
+                writeln!(out, "  {}", say(language, "inga", "none"))?;
+            }
+            for (name, system) in shadow.sorted() {
+                let (decisions, denied) = if sv {
+                    ("beslut", "nekade")
+                } else {
+                    ("decision(s)", "denied")
+                };
+                write!(
+                    out,
+                    "  {name}  {} {decisions}, {} {denied}, {} – {}",
+                    system.decisions, system.deny, system.first, system.last
+                )?;
+                if let Some(close) = &system.closest_listed {
+                    write!(
+                        out,
+                        "; {} `{close}`?",
+                        say(language, "menade anroparen", "did the caller mean")
+                    )?;
+                }
+                writeln!(out)?;
+                let list = |counts: &BTreeMap<String, u64>| listed_counts(counts, language);
+                writeln!(
+                    out,
+                    "    {}: {}",
+                    say(language, "anropare", "callers"),
+                    list(&system.by_caller)
+                )?;
+                writeln!(
+                    out,
+                    "    {}: {}",
+                    say(language, "förvaltningar", "units"),
+                    list(&system.by_unit)
+                )?;
+            }
+        }
         if !self.policy_revisions.is_empty() {
-            writeln!(out, "\npolicy revisions in force:")?;
+            writeln!(
+                out,
+                "\n{}:",
+                say(
+                    language,
+                    "policyrevisioner i kraft",
+                    "policy revisions in force"
+                )
+            )?;
             for (revision, span) in &self.policy_revisions {
                 writeln!(
                     out,
-                    "  {revision}  {} – {}  {:>8} decision(s)",
-                    span.first, span.last, span.decisions
+                    "  {revision}  {} – {}  {:>8} {}",
+                    span.first,
+                    span.last,
+                    span.decisions,
+                    say(language, "beslut", "decision(s)")
                 )?;
             }
         }
         Ok(())
     }
 
-    /// Writes the summary as Markdown tables.
-    pub fn write_md(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "# Decision log summary\n\n{}\n", self.period())?;
+    /// Writes the summary as Markdown tables, in `language`.
+    pub fn write_md(&self, out: &mut dyn Write, language: Language) -> std::io::Result<()> {
         writeln!(
             out,
-            "| decisions | allow | deny | input errors |\n|---:|---:|---:|---:|"
+            "# {}\n",
+            say(
+                language,
+                "Sammanställning av beslutsloggen",
+                "Decision log summary"
+            )
+        )?;
+        for line in self.filter_lines(language) {
+            writeln!(out, "{}\n", md_escape(&line))?;
+        }
+        writeln!(out, "{}\n", self.period(language))?;
+        writeln!(
+            out,
+            "| {} |\n|---:|---:|---:|---:|",
+            say(
+                language,
+                "beslut | tillåtna | nekade | felaktiga frågor",
+                "decisions | allow | deny | input errors"
+            )
         )?;
         writeln!(
             out,
             "| {} | {} | {} | {} |",
             self.total, self.allow, self.deny, self.input_errors
         )?;
-        let tables: [(&str, &str, &BTreeMap<String, u64>); 8] = [
-            ("Denies by paragraph", "paragraph", &self.by_paragraph),
-            ("Denies by rule", "rule", &self.by_rule),
-            ("By caller", "caller", &self.by_caller),
-            ("By AI system", "AI system", &self.by_ai_system),
-            ("By unit", "unit", &self.by_unit),
-            ("By action", "action", &self.by_action),
-            ("Found in the text", "kind", &self.by_found),
-            (
-                "Denies beyond the AI system's approval (§3, U0, U3)",
-                "AI system",
-                &self.beyond_approval_by_ai_system,
-            ),
-        ];
-        for (title, column, counts) in tables {
+        let count = say(language, "antal", "count");
+        let ai = say(language, "AI-system", "AI system");
+        for (title, column, counts, paragraphs) in self.count_tables(language) {
+            let title = capitalized(title);
             if counts.is_empty() {
                 continue;
             }
-            writeln!(out, "\n## {title}\n\n| {column} | count |\n|---|---:|")?;
-            for (key, count) in sorted(counts) {
-                writeln!(out, "| {} | {count} |", md_escape(key))?;
+            writeln!(out, "\n## {title}\n\n| {column} | {count} |\n|---|---:|")?;
+            let mut rows = sorted(counts);
+            if paragraphs {
+                rows.sort_by_key(|(code, _)| paragraph_order(code));
+            }
+            for (key, n) in rows {
+                writeln!(
+                    out,
+                    "| {} | {n} |",
+                    md_escape(&shown_key(key, paragraphs, language))
+                )?;
+            }
+        }
+        if let Some(shadow) = &self.shadow_ai {
+            writeln!(
+                out,
+                "\n## {}\n\n{}\n",
+                say(language, "Skugg-AI", "Shadow AI"),
+                md_escape(&self.shadow_intro(shadow, language))
+            )?;
+            if shadow.systems.is_empty() {
+                writeln!(out, "{}", say(language, "Inga.", "None."))?;
+            } else {
+                writeln!(
+                    out,
+                    "| {ai} | {} |\n|---|---:|---:|---|---|---|---|---|",
+                    say(
+                        language,
+                        "beslut | nekade | först | sist | anropare | förvaltningar | närmast i registret",
+                        "decisions | denied | first | last | callers | units | closest listed"
+                    )
+                )?;
+                for (name, system) in shadow.sorted() {
+                    let list = |counts: &BTreeMap<String, u64>| listed_counts(counts, language);
+                    writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                        md_escape(name),
+                        system.decisions,
+                        system.deny,
+                        system.first,
+                        system.last,
+                        md_escape(&list(&system.by_caller)),
+                        md_escape(&list(&system.by_unit)),
+                        md_escape(system.closest_listed.as_deref().unwrap_or(""))
+                    )?;
+                }
             }
         }
         if !self.policy_revisions.is_empty() {
             writeln!(
                 out,
-                "\n## Policy revisions in force\n\n| revision | first | last | decisions |\n|---|---|---|---:|"
+                "\n## {}\n\n| {} |\n|---|---|---|---:|",
+                say(
+                    language,
+                    "Policyrevisioner i kraft",
+                    "Policy revisions in force"
+                ),
+                say(
+                    language,
+                    "revision | första | sista | beslut",
+                    "revision | first | last | decisions"
+                )
             )?;
             for (revision, span) in &self.policy_revisions {
                 writeln!(
@@ -339,21 +832,40 @@ impl Summary {
         Ok(())
     }
 
-    /// `records from … to …` (or that the range holds none).
-    pub fn period(&self) -> String {
+    /// `poster från … till …` / `records from … to …` (or that the range holds none).
+    pub fn period(&self, language: Language) -> String {
+        let sv = language == Language::Sv;
         let asked = match (&self.since, &self.until) {
             (None, None) => String::new(),
-            (since, until) => format!(
-                " (asked: {} to {})",
-                since.as_deref().unwrap_or("the start"),
-                until.as_deref().unwrap_or("now")
-            ),
+            (since, until) => {
+                let since = since
+                    .as_deref()
+                    .unwrap_or(say(language, "början", "the start"));
+                let until = until.as_deref().unwrap_or(say(language, "nu", "now"));
+                if sv {
+                    format!(" (begärt: {since} till {until})")
+                } else {
+                    format!(" (asked: {since} to {until})")
+                }
+            }
         };
-        match (&self.first, &self.last) {
-            (Some(first), Some(last)) => format!("records from {first} to {last}{asked}"),
-            _ => format!("no records{asked}"),
+        match (&self.first, &self.last, sv) {
+            (Some(first), Some(last), true) => format!("poster från {first} till {last}{asked}"),
+            (Some(first), Some(last), false) => format!("records from {first} to {last}{asked}"),
+            (_, _, true) => format!("inga poster{asked}"),
+            (_, _, false) => format!("no records{asked}"),
         }
     }
+}
+
+/// Paragraphs in the document's order (§1 … §6, U0 … U5), any other code after.
+pub(crate) fn paragraph_order(code: &str) -> (usize, String) {
+    let at = code
+        .parse::<Paragraph>()
+        .ok()
+        .and_then(|p| Paragraph::ALL.iter().position(|q| *q == p))
+        .unwrap_or(Paragraph::ALL.len());
+    (at, code.to_string())
 }
 
 /// Counts, largest first (then by name).
@@ -400,22 +912,35 @@ pub fn for_each_record(
     }
 }
 
-/// The counts of `range`.
+/// The counts of a selection (the filter values no record held are in its `filters`).
 pub fn summary(
     source: &mut dyn Source,
-    range: &TimeRange,
+    selection: &Selection,
     progress: Progress<'_>,
 ) -> Result<Summary, LogError> {
-    let mut summary = Summary {
-        since: range.since.clone(),
-        until: range.until.clone(),
-        ..Summary::default()
-    };
-    for_each_record(source, range, progress, &mut |record| {
-        summary.add(record);
+    let mut summary = selection.summary();
+    let mut counting = Counting::new(selection);
+    for_each_record(source, &selection.range, progress, &mut |record| {
+        counting.add(selection, &mut summary, record);
         Ok(())
     })?;
+    counting.finish(selection, &mut summary);
     Ok(summary)
+}
+
+/// The filter values of `selection` that no record of its range holds (read before an
+/// export, so that a slip is refused before anything is written).
+pub fn unmatched(
+    source: &mut dyn Source,
+    selection: &Selection,
+    progress: Progress<'_>,
+) -> Result<Vec<Unmatched>, LogError> {
+    let mut seen = Seen::for_filter(&selection.filter);
+    for_each_record(source, &selection.range, progress, &mut |record| {
+        seen.add(record);
+        Ok(())
+    })?;
+    Ok(seen.unmatched(&selection.filter, &selection.also_known()))
 }
 
 /// `audit export` formats.
@@ -458,10 +983,11 @@ fn cited(list: &[aipolicy::log::Cited]) -> String {
         .join("; ")
 }
 
-/// Writes every record of `range` to `out` in `format`; returns how many.
+/// Writes every record of the selection (its range, that passes its filters) to `out` in
+/// `format`; returns how many.
 pub fn export(
     source: &mut dyn Source,
-    range: &TimeRange,
+    selection: &Selection,
     format: ExportFormat,
     out: &mut dyn Write,
     progress: Progress<'_>,
@@ -470,7 +996,12 @@ pub fn export(
     match format {
         ExportFormat::Jsonl => {
             let mut out = std::io::BufWriter::new(out);
-            let count = for_each_record(source, range, progress, &mut |record| {
+            let mut count = 0;
+            for_each_record(source, &selection.range, progress, &mut |record| {
+                if !selection.filter.matches(record) {
+                    return Ok(());
+                }
+                count += 1;
                 serde_json::to_writer(&mut out, record).map_err(|e| write_error(&e))?;
                 out.write_all(b"\n").map_err(|e| write_error(&e))
             })?;
@@ -482,7 +1013,12 @@ pub fn export(
             writer
                 .write_record(CSV_HEADER)
                 .map_err(|e| write_error(&e))?;
-            let count = for_each_record(source, range, progress, &mut |r| {
+            let mut count = 0;
+            for_each_record(source, &selection.range, progress, &mut |r| {
+                if !selection.filter.matches(r) {
+                    return Ok(());
+                }
+                count += 1;
                 let context: Vec<&str> = r.context.keys().map(String::as_str).collect();
                 let fields = [
                     r.decision_id.clone(),

@@ -12,6 +12,7 @@
 //! writes the batch in one transaction.
 
 pub mod audit;
+pub mod filter;
 pub mod jsonl;
 pub mod postgres;
 mod queue;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use aipolicy::log::{Cited, DecisionRecord, DecisionSink, Pseudonymizer};
 use aipolicy::Verdict;
 use aipolicy_log::audit::{self, Verification};
+use aipolicy_log::filter::{Filter, Outcome, UserFilter};
 use aipolicy_log::jsonl::{JsonlSource, JsonlStore};
 use aipolicy_log::postgres::{PostgresSource, PostgresStore};
 use aipolicy_log::sqlite::{SqliteSource, SqliteStore};
@@ -96,11 +97,28 @@ fn exercise(open_store: &dyn Fn() -> Box<dyn Store>, open_source: &dyn Fn() -> B
     assert_eq!(whole(open_source().as_mut()), (100, 0));
     let summary = audit::summary(
         open_source().as_mut(),
-        &TimeRange::default(),
+        &audit::Selection::default(),
         &mut |_, _| {},
     )
     .unwrap();
     assert_eq!((summary.total, summary.deny), (100, 34));
+    // Filtered, as read from each store: a user's records (any case) among the denies of
+    // one unit, and the filters said beside the counts.
+    let selection = audit::Selection {
+        filter: Filter {
+            users: vec![UserFilter::new("USER0", None, None)],
+            outcomes: vec![Outcome::Deny],
+            units: vec!["Socialförvaltningen".into()],
+            ..Filter::default()
+        },
+        ..audit::Selection::default()
+    };
+    let filtered = audit::summary(open_source().as_mut(), &selection, &mut |_, _| {}).unwrap();
+    // user0 is every fourth record (so even: Socialförvaltningen), denied every third: i % 12 == 0.
+    assert_eq!((filtered.total, filtered.deny, filtered.allow), (9, 9, 0));
+    let said = filtered.filters.unwrap();
+    assert_eq!(said.user, ["USER0"]);
+    assert!(said.unmatched.is_empty(), "{said:?}");
     assert_eq!(summary.by_paragraph.get("U3"), Some(&34));
     assert_eq!(summary.by_ai_system.get("chatgpt"), Some(&34));
     // Every fifth record found a personnummer; the kinds come back from each store.
@@ -444,7 +462,7 @@ fn an_old_layout_keeps_working(
         let mut out = Vec::new();
         audit::export(
             open_source().as_mut(),
-            &TimeRange::default(),
+            &audit::Selection::default(),
             audit::ExportFormat::Jsonl,
             &mut out,
             &mut |_, _| {},
