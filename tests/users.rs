@@ -134,7 +134,7 @@ fn an_inline_user_spelt_otherwise_is_decided_as_the_register_knows_them_and_told
         assert!(policies(&en).contains(&"u0-only-users"), "{en:#?}");
         assert_eq!(
             en.notes[0],
-            format!("user `{id}` is the register's `gunilla` (user ids compare without regard to case and surrounding spaces, as in a directory), so it is decided with the roles, unit and AI training the register gives, not the query's")
+            format!("User `{id}` is the register's `gunilla` (user ids compare without regard to case and surrounding spaces, as in a directory), so it is decided with the roles, unit and AI training the register gives, not the query's.")
         );
         let sv = decide(engine, value, Language::Sv);
         assert_eq!(sv.decision, Verdict::Deny);
@@ -207,7 +207,7 @@ fn every_decision_about_an_unlisted_inline_user_says_so() {
         let en = decide(engine, value.clone(), Language::En);
         assert_eq!(
             en.notes[0],
-            "user `tove.extern` is not in the register, so the roles, unit and AI training the query gives are the calling service's word, which the register cannot confirm",
+            "User `tove.extern` is not in the register, so the roles, unit and AI training the query gives are the calling service's word, which the register cannot confirm.",
             "{action}"
         );
         let sv = decide(engine, value, Language::Sv);

@@ -300,7 +300,7 @@ pub struct DecidedLine {
 /// let blank = aipolicy::batch::decide_line_by(2, b"", Language::Sv, |query| {
 ///     engine.decide_in(query, Language::Sv)
 /// });
-/// assert!(blank.input_error && blank.decision.errors[0].starts_with("line 2:"));
+/// assert!(blank.input_error && blank.decision.errors[0].starts_with("rad 2: tom rad"));
 /// ```
 pub fn decide_line_by(
     number: usize,

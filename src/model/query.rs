@@ -430,7 +430,7 @@ pub fn json_nesting_over(bytes: &[u8], max: usize) -> Option<usize> {
 /// ```
 /// use aipolicy::query::{json_error_sv, json_with_unique_keys};
 /// let e = json_with_unique_keys(br#"{"a": 1, "a": 2}"#).unwrap_err();
-/// assert_eq!(json_error_sv(&e), "nyckeln `a` står två gånger i samma objekt (rad 1, kolumn 15)");
+/// assert_eq!(json_error_sv(&e), "nyckeln `a` står två gånger i samma objekt (rad 1, kolumn 12)");
 /// let e = json_with_unique_keys(br#"{"a": "#).unwrap_err();
 /// assert_eq!(json_error_sv(&e), "texten tar slut mitt i JSON (rad 1, kolumn 6)");
 /// ```
