@@ -83,7 +83,16 @@ impl Answer {
         ids
     }
 
-    /// What tells two answers apart in a group: the verdict, the policies, the error.
+    /// What tells two answers of a changed verdict apart in a group: the verdict, a deny's
+    /// reasons (not an allow's duties, which differ by the user's training), the error.
+    fn verdict_signature(&self) -> (Verdict, Vec<String>, Option<String>) {
+        match self.decision {
+            Verdict::Allow => (Verdict::Allow, Vec::new(), self.error.clone()),
+            Verdict::Deny => self.signature(),
+        }
+    }
+
+    /// What tells two answers apart: the verdict, the policies, the error.
     fn signature(&self) -> (Verdict, Vec<String>, Option<String>) {
         (
             self.decision,
@@ -193,6 +202,30 @@ pub struct Group {
     pub new: Answer,
     /// In which cases.
     pub scope: Scope,
+    /// How many cells.
+    pub cells: usize,
+}
+
+/// Cells that keep their decision for other reasons (or with other duties), as a person reads
+/// them: the roles and AI system, the reasons that no longer apply and those that now do, over
+/// every action and data class where that is so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasonGroup {
+    /// The roles.
+    pub roles: Vec<Role>,
+    /// The AI system.
+    pub ai: String,
+    /// The decision both revisions give.
+    pub decision: Verdict,
+    /// Reasons (or duties) that no longer apply, `paragraph policy`.
+    pub removed: Vec<String>,
+    /// Reasons (or duties) that now apply.
+    pub added: Vec<String>,
+    /// The actions.
+    pub actions: Vec<Action>,
+    /// The data classes.
+    pub data: Vec<Option<String>>,
     /// How many cells.
     pub cells: usize,
 }
@@ -385,8 +418,10 @@ pub struct Diff {
     pub newly_denied: usize,
     /// Cells with the same decision and other reasons or duties.
     pub other_reasons: usize,
-    /// The changed cells, grouped for a person: newly allowed first.
+    /// The cells whose decision changed, grouped for a person: newly allowed first.
     pub groups: Vec<Group>,
+    /// The cells that keep their decision for other reasons, grouped for a person.
+    pub reason_groups: Vec<ReasonGroup>,
     /// Every changed cell.
     pub changes: Vec<Change>,
     /// The register's systems, classes, users and keys that changed.
@@ -771,6 +806,7 @@ impl Diff {
             cells,
         };
         let groups = group(&changes, &space);
+        let reason_groups = group_reasons(&changes, &space);
         Ok(Diff {
             old_label: "old".into(),
             new_label: "new".into(),
@@ -780,6 +816,7 @@ impl Diff {
             other_reasons: count(Shift::OtherReasons),
             space,
             groups,
+            reason_groups,
             changes,
             register,
             rules: RuleChanges {
@@ -829,15 +866,15 @@ fn group(changes: &[Change], space: &Space) -> Vec<Group> {
     // 1. Each cell with the variants in which it moved so.
     let mut cells: Vec<(Key, Vec<Variant>, &Change)> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
-    for change in changes {
+    for change in changes.iter().filter(|c| c.shift != Shift::OtherReasons) {
         let key: Key = (
             change.shift,
             change.action,
             change.role,
             change.ai.clone(),
             change.data.clone(),
-            change.old.signature(),
-            change.new.signature(),
+            change.old.verdict_signature(),
+            change.new.verdict_signature(),
         );
         let variant = (change.context, change.ai_literacy, change.unit.clone());
         match index.get(&key) {
@@ -861,8 +898,8 @@ fn group(changes: &[Change], space: &Space) -> Vec<Group> {
                 && g.action == key.1
                 && g.roles == [key.2]
                 && g.ai == key.3
-                && g.old.signature() == key.5
-                && g.new.signature() == key.6
+                && g.old.verdict_signature() == key.5
+                && g.new.verdict_signature() == key.6
                 && g.scope == scope
         });
         match found {
@@ -890,8 +927,8 @@ fn group(changes: &[Change], space: &Space) -> Vec<Group> {
                 && m.action == g.action
                 && m.ai == g.ai
                 && m.data == g.data
-                && m.old.signature() == g.old.signature()
-                && m.new.signature() == g.new.signature()
+                && m.old.verdict_signature() == g.old.verdict_signature()
+                && m.new.verdict_signature() == g.new.verdict_signature()
                 && m.scope == g.scope
         });
         match found {
@@ -910,6 +947,85 @@ fn group(changes: &[Change], space: &Space) -> Vec<Group> {
         (
             g.shift,
             Action::ALL.iter().position(|a| *a == g.action),
+            g.roles.first().and_then(|r| Role::ALL.iter().position(|x| x == r)),
+            position(&g.ai),
+        )
+    });
+    merged
+}
+
+/// Groups the cells that keep their decision by roles, AI system and the reasons that came and
+/// went, over every action and data class.
+fn group_reasons(changes: &[Change], space: &Space) -> Vec<ReasonGroup> {
+    let named = |r: &Reason| format!("{} {}", r.paragraph, r.policy);
+    let mut groups: Vec<ReasonGroup> = Vec::new();
+    for change in changes.iter().filter(|c| c.shift == Shift::OtherReasons) {
+        let old: BTreeSet<String> = change.old.reasons.iter().map(named).collect();
+        let new: BTreeSet<String> = change.new.reasons.iter().map(named).collect();
+        let removed: Vec<String> = old.difference(&new).cloned().collect();
+        let added: Vec<String> = new.difference(&old).cloned().collect();
+        let found = groups.iter_mut().find(|g| {
+            g.roles == [change.role]
+                && g.ai == change.ai
+                && g.decision == change.new.decision
+                && g.removed == removed
+                && g.added == added
+        });
+        let group = match found {
+            Some(g) => g,
+            None => {
+                groups.push(ReasonGroup {
+                    roles: vec![change.role],
+                    ai: change.ai.clone(),
+                    decision: change.new.decision,
+                    removed,
+                    added,
+                    actions: Vec::new(),
+                    data: Vec::new(),
+                    cells: 0,
+                });
+                let Some(g) = groups.last_mut() else {
+                    continue;
+                };
+                g
+            }
+        };
+        group.cells += 1;
+        if !group.actions.contains(&change.action) {
+            group.actions.push(change.action);
+        }
+        if !group.data.contains(&change.data) {
+            group.data.push(change.data.clone());
+        }
+    }
+    // Roles whose cells moved alike, one line.
+    let mut merged: Vec<ReasonGroup> = Vec::new();
+    for g in groups {
+        let found = merged.iter_mut().find(|m| {
+            m.ai == g.ai
+                && m.decision == g.decision
+                && m.removed == g.removed
+                && m.added == g.added
+                && m.actions == g.actions
+                && m.data == g.data
+        });
+        match found {
+            Some(m) => {
+                m.roles.extend(g.roles.iter().copied());
+                m.cells += g.cells;
+            }
+            None => merged.push(g),
+        }
+    }
+    let order = |data: &Option<String>| space.data_classes.iter().position(|d| Some(d) == data.as_ref());
+    for g in &mut merged {
+        g.actions.sort_by_key(|a| Action::ALL.iter().position(|x| x == a));
+        g.data.sort_by_key(order);
+        g.roles.sort_by_key(|r| Role::ALL.iter().position(|x| x == r));
+    }
+    let position = |ai: &str| space.systems.iter().position(|s| s == ai);
+    merged.sort_by_key(|g| {
+        (
             g.roles.first().and_then(|r| Role::ALL.iter().position(|x| x == r)),
             position(&g.ai),
         )
@@ -1027,8 +1143,8 @@ fn unit_label(unit: &Option<String>, language: Language) -> String {
         Some(unit) => unit.clone(),
         None => tr(
             language,
-            "ingen angiven förvaltning (behovsprövad information: dess egen)",
-            "no unit given (restricted information: its own unit)",
+            "informationens egen förvaltning (standard)",
+            "the information's own unit (default)",
         )
         .to_string(),
     }
@@ -1100,10 +1216,7 @@ impl Group {
             .iter()
             .map(|r| role_plural(*r, language).to_string())
             .collect();
-        let mut who = list(&roles, language);
-        if let Some(first) = who.get(..1) {
-            who = format!("{}{}", first.to_uppercase(), who.get(1..).unwrap_or(""));
-        }
+        let who = capitalised(&list(&roles, language));
         let data: Vec<String> = self
             .data
             .iter()
@@ -1124,6 +1237,7 @@ impl Group {
             (Shift::NewlyAllowed, Language::En) => format!("{who} may now {what}"),
             (Shift::NewlyDenied, Language::Sv) => format!("{who} får inte längre {what}"),
             (Shift::NewlyDenied, Language::En) => format!("{who} may no longer {what}"),
+            // Grouped as a `ReasonGroup` instead; said plainly should one be asked for.
             (Shift::OtherReasons, Language::Sv) => format!("{who}, {what}"),
             (Shift::OtherReasons, Language::En) => format!("{who}, to {what}"),
         };
@@ -1138,6 +1252,61 @@ impl Group {
             self.old.describe(language),
             self.new.describe(language)
         )
+    }
+}
+
+impl ReasonGroup {
+    /// The group as one sentence, e.g. `private contractors, `copilot-chat` (use, decide;
+    /// `personuppgifter`): still deny, no longer for §3 s3-user-in-user-groups`.
+    pub fn sentence(&self, language: Language) -> String {
+        let roles: Vec<String> = self
+            .roles
+            .iter()
+            .map(|r| role_plural(*r, language).to_string())
+            .collect();
+        let who = capitalised(&list(&roles, language));
+        let actions: Vec<&str> = self.actions.iter().map(|a| a.as_str()).collect();
+        let data: Vec<String> = self
+            .data
+            .iter()
+            .map(|d| d.as_ref().map_or("–".to_string(), |d| format!("`{d}`")))
+            .collect();
+        let still = match (self.decision, language) {
+            (Verdict::Allow, Language::Sv) => "fortfarande tillåtet",
+            (Verdict::Allow, Language::En) => "still allow",
+            (Verdict::Deny, Language::Sv) => "fortfarande nekat",
+            (Verdict::Deny, Language::En) => "still deny",
+        };
+        let mut line = format!(
+            "{who}, `{}` ({}; {}): {still}",
+            self.ai,
+            actions.join(", "),
+            data.join(", ")
+        );
+        if !self.removed.is_empty() {
+            line.push_str(&format!(
+                ", {} {}",
+                tr(language, "inte längre", "no longer"),
+                self.removed.join(", ")
+            ));
+        }
+        if !self.added.is_empty() {
+            line.push_str(&format!(
+                ", {} {}",
+                tr(language, "nu också", "now also"),
+                self.added.join(", ")
+            ));
+        }
+        line
+    }
+}
+
+/// `text` with its first letter in upper case.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -1266,7 +1435,12 @@ impl Diff {
                     ", bevisat likvärdiga för varje begäran.",
                     ", proved equivalent for every request.",
                 )),
-                _ => line.push('.'),
+                Some(_) => line.push_str(tr(
+                    l,
+                    "; men beviset hittar begäranden som beslutas olika (se Bevis).",
+                    "; but the proof finds requests decided differently (see Proof).",
+                )),
+                None => line.push('.'),
             }
             return line;
         }
@@ -1314,12 +1488,20 @@ impl Diff {
                 "Proof: not made (--no-proof); only the matrix was compared.",
             )
             .to_string(),
-            Some(p) if p.equivalent() => tr(
-                l,
-                "Bevis: policyerna beslutar lika för varje begäran och varje register (likvärdiga).",
-                "Proof: the policies decide alike for every request and every register (equivalent).",
-            )
-            .to_string(),
+            Some(p) if p.equivalent() => {
+                let mut line = tr(
+                    l,
+                    "Bevis: policyerna beslutar lika för varje begäran och varje register (likvärdiga)",
+                    "Proof: the policies decide alike for every request and every register (equivalent)",
+                )
+                .to_string();
+                line.push_str(if self.newly_allowed + self.newly_denied > 0 {
+                    tr(l, "; ändringarna kommer från registret.", "; the changes come from the register.")
+                } else {
+                    "."
+                });
+                line
+            }
             Some(p) if p.only_takes_away() => tr(
                 l,
                 "Bevis: de nya policyerna tillåter inget som de gamla nekade; ändringen tar bara bort.",
@@ -1341,7 +1523,35 @@ impl Diff {
         }
     }
 
-    fn shift_title(&self, shift: Shift, cells: usize) -> String {
+    /// Each kind of change that has cells, with its lines: newly allowed, newly denied, other
+    /// reasons.
+    fn sections(&self) -> Vec<(Shift, Vec<String>)> {
+        let l = self.language;
+        let mut sections = Vec::new();
+        for shift in [Shift::NewlyAllowed, Shift::NewlyDenied] {
+            let lines: Vec<String> = self
+                .groups
+                .iter()
+                .filter(|g| g.shift == shift)
+                .map(|g| g.sentence(l))
+                .collect();
+            if !lines.is_empty() {
+                sections.push((shift, lines));
+            }
+        }
+        if !self.reason_groups.is_empty() {
+            let lines = self.reason_groups.iter().map(|g| g.sentence(l)).collect();
+            sections.push((Shift::OtherReasons, lines));
+        }
+        sections
+    }
+
+    fn shift_title(&self, shift: Shift) -> String {
+        let cells = match shift {
+            Shift::NewlyAllowed => self.newly_allowed,
+            Shift::NewlyDenied => self.newly_denied,
+            Shift::OtherReasons => self.other_reasons,
+        };
         let l = self.language;
         let title = match shift {
             Shift::NewlyAllowed => tr(l, "Nu tillåtet", "Newly allowed"),
@@ -1436,6 +1646,18 @@ impl Diff {
         for note in &proof.notes {
             lines.push(format!("  {note}"));
         }
+        let witness = |lines: &mut Vec<String>, finding: &Finding| {
+            if let Finding::Counterexample(w) = finding {
+                lines.push(format!(
+                    "  {:<17} {}",
+                    "",
+                    tr(l, "registret och fallet:", "register and case:")
+                ));
+                for line in w.register.lines() {
+                    lines.push(format!("  {:<17}   {line}", ""));
+                }
+            }
+        };
         for a in &proof.actions {
             let alike = a.new_allows_more == Finding::Proved && a.old_allows_more == Finding::Proved;
             if alike {
@@ -1452,12 +1674,14 @@ impl Diff {
                 tr(l, "nya tillåter mer", "new allows more"),
                 a.new_allows_more.describe(l)
             ));
+            witness(&mut lines, &a.new_allows_more);
             lines.push(format!(
                 "  {:<17} {}: {}",
                 "",
                 tr(l, "gamla tillät mer", "old allowed more"),
                 a.old_allows_more.describe(l)
             ));
+            witness(&mut lines, &a.old_allows_more);
         }
         lines
     }
@@ -1476,15 +1700,10 @@ impl Diff {
         let _ = writeln!(out, "{}", self.headline());
         let _ = writeln!(out, "{}", self.proof_line());
         let _ = writeln!(out, "{}", self.space_line());
-        for shift in [Shift::NewlyAllowed, Shift::NewlyDenied, Shift::OtherReasons] {
-            let groups: Vec<&Group> = self.groups.iter().filter(|g| g.shift == shift).collect();
-            if groups.is_empty() {
-                continue;
-            }
-            let cells: usize = groups.iter().map(|g| g.cells).sum();
-            let _ = writeln!(out, "\n{}:", self.shift_title(shift, cells));
-            for g in groups {
-                let _ = writeln!(out, "  - {}", g.sentence(l));
+        for (shift, lines) in self.sections() {
+            let _ = writeln!(out, "\n{}:", self.shift_title(shift));
+            for line in lines {
+                let _ = writeln!(out, "  - {line}");
             }
         }
         if !self.register.is_empty() {
@@ -1528,22 +1747,17 @@ impl Diff {
         let _ = writeln!(out, "**{}**\n", md(&self.headline()));
         let _ = writeln!(out, "{}\n", md(&self.proof_line()));
         let _ = writeln!(out, "{}\n", md(&self.space_line()));
-        for shift in [Shift::NewlyAllowed, Shift::NewlyDenied, Shift::OtherReasons] {
-            let groups: Vec<&Group> = self.groups.iter().filter(|g| g.shift == shift).collect();
-            if groups.is_empty() {
-                continue;
-            }
-            let cells: usize = groups.iter().map(|g| g.cells).sum();
-            let title = self.shift_title(shift, cells);
+        for (shift, lines) in self.sections() {
+            let title = self.shift_title(shift);
             // Newly allowed always open: it is what a reviewer must see.
-            let open = shift == Shift::NewlyAllowed || groups.len() <= 10;
+            let open = shift == Shift::NewlyAllowed || lines.len() <= 10;
             if open {
                 let _ = writeln!(out, "#### {title}\n");
             } else {
                 let _ = writeln!(out, "<details><summary>{title}</summary>\n");
             }
-            for g in groups {
-                let _ = writeln!(out, "- {}", md(&g.sentence(l)));
+            for line in lines {
+                let _ = writeln!(out, "- {}", md(&line));
             }
             let _ = writeln!(out, "{}", if open { "" } else { "\n</details>\n" });
         }
