@@ -114,11 +114,7 @@ impl Answer {
                     .iter()
                     .map(|r| format!("{} {}", r.paragraph, r.policy))
                     .collect();
-                format!(
-                    "{} ({})",
-                    tr(language, "nekat", "deny"),
-                    reasons.join(", ")
-                )
+                format!("{} ({})", tr(language, "nekat", "deny"), reasons.join(", "))
             }
         }
     }
@@ -370,9 +366,9 @@ pub struct Witness {
 impl Proof {
     /// Whether the sets decide alike for every request of every action.
     pub fn equivalent(&self) -> bool {
-        self.actions.iter().all(|a| {
-            a.new_allows_more == Finding::Proved && a.old_allows_more == Finding::Proved
-        })
+        self.actions
+            .iter()
+            .all(|a| a.new_allows_more == Finding::Proved && a.old_allows_more == Finding::Proved)
     }
 
     /// Whether the new set allows nothing the old did not (the change only takes away).
@@ -558,9 +554,12 @@ fn register_changes(old: &Register, new: &Register) -> Vec<ItemChange> {
             other_reasons: 0,
         });
     }
-    changes.extend(items("aiSystems", old.ai_systems(), new.ai_systems(), |a| {
-        &a.id
-    }));
+    changes.extend(items(
+        "aiSystems",
+        old.ai_systems(),
+        new.ai_systems(),
+        |a| &a.id,
+    ));
     changes.extend(items(
         "dataClasses",
         old.data_classes(),
@@ -695,7 +694,11 @@ impl Diff {
         let (old_register, new_register) = (old.register(), new.register());
 
         let mut systems: Vec<String> = Vec::new();
-        for ai in new_register.ai_systems().iter().chain(old_register.ai_systems()) {
+        for ai in new_register
+            .ai_systems()
+            .iter()
+            .chain(old_register.ai_systems())
+        {
             if !systems.contains(&ai.id) {
                 systems.push(ai.id.clone());
             }
@@ -941,13 +944,16 @@ fn group(changes: &[Change], space: &Space) -> Vec<Group> {
     }
     let position = |ai: &str| space.systems.iter().position(|s| s == ai);
     for g in &mut merged {
-        g.roles.sort_by_key(|r| Role::ALL.iter().position(|x| x == r));
+        g.roles
+            .sort_by_key(|r| Role::ALL.iter().position(|x| x == r));
     }
     merged.sort_by_key(|g| {
         (
             g.shift,
             Action::ALL.iter().position(|a| *a == g.action),
-            g.roles.first().and_then(|r| Role::ALL.iter().position(|x| x == r)),
+            g.roles
+                .first()
+                .and_then(|r| Role::ALL.iter().position(|x| x == r)),
             position(&g.ai),
         )
     });
@@ -1017,16 +1023,25 @@ fn group_reasons(changes: &[Change], space: &Space) -> Vec<ReasonGroup> {
             None => merged.push(g),
         }
     }
-    let order = |data: &Option<String>| space.data_classes.iter().position(|d| Some(d) == data.as_ref());
+    let order = |data: &Option<String>| {
+        space
+            .data_classes
+            .iter()
+            .position(|d| Some(d) == data.as_ref())
+    };
     for g in &mut merged {
-        g.actions.sort_by_key(|a| Action::ALL.iter().position(|x| x == a));
+        g.actions
+            .sort_by_key(|a| Action::ALL.iter().position(|x| x == a));
         g.data.sort_by_key(order);
-        g.roles.sort_by_key(|r| Role::ALL.iter().position(|x| x == r));
+        g.roles
+            .sort_by_key(|r| Role::ALL.iter().position(|x| x == r));
     }
     let position = |ai: &str| space.systems.iter().position(|s| s == ai);
     merged.sort_by_key(|g| {
         (
-            g.roles.first().and_then(|r| Role::ALL.iter().position(|x| x == r)),
+            g.roles
+                .first()
+                .and_then(|r| Role::ALL.iter().position(|x| x == r)),
             position(&g.ai),
         )
     });
@@ -1333,7 +1348,11 @@ impl ItemChange {
             "aiSystems" => tr(language, "AI-system", "AI system"),
             "dataClasses" => tr(language, "Informationsklass", "Data class"),
             "users" => tr(language, "Användare", "User"),
-            _ => tr(language, "Registrets egna nycklar", "The register's own keys"),
+            _ => tr(
+                language,
+                "Registrets egna nycklar",
+                "The register's own keys",
+            ),
         };
         let id = self
             .id
@@ -1391,19 +1410,27 @@ impl Finding {
         match self {
             Finding::Proved => tr(language, "bevisat: ingen", "proved: none").to_string(),
             Finding::Counterexample(w) => match language {
-                Language::Sv => format!(
-                    "JA, till exempel {} (gamla: {}, nya: {}; motorn har spelat upp den)",
-                    w.query, w.old, w.new
-                ),
+                Language::Sv => {
+                    let sv = |word: &str| match word {
+                        "allow" => "tillåtet".to_string(),
+                        "deny" => "nekat".to_string(),
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "JA, till exempel {} (gamla: {}, nya: {}; motorn har spelat upp den)",
+                        w.query,
+                        sv(&w.old),
+                        sv(&w.new)
+                    )
+                }
                 Language::En => format!(
                     "YES, e.g. {} (old: {}, new: {}; replayed through the engine)",
                     w.query, w.old, w.new
                 ),
             },
-            Finding::Unknown { reason } => format!(
-                "{} ({reason})",
-                tr(language, "OBEVISAT", "NOT PROVED")
-            ),
+            Finding::Unknown { reason } => {
+                format!("{} ({reason})", tr(language, "OBEVISAT", "NOT PROVED"))
+            }
         }
     }
 }
@@ -1421,7 +1448,10 @@ impl Diff {
             if self.other_reasons > 0 {
                 line.push_str(&match l {
                     Language::Sv => {
-                        format!("; {} behåller sitt beslut med andra skäl", self.other_reasons)
+                        format!(
+                            "; {} behåller sitt beslut med andra skäl",
+                            self.other_reasons
+                        )
                     }
                     Language::En => format!(
                         "; {} keep their decision with other reasons",
@@ -1659,7 +1689,8 @@ impl Diff {
             }
         };
         for a in &proof.actions {
-            let alike = a.new_allows_more == Finding::Proved && a.old_allows_more == Finding::Proved;
+            let alike =
+                a.new_allows_more == Finding::Proved && a.old_allows_more == Finding::Proved;
             if alike {
                 lines.push(format!(
                     "  {:<17} {}",
@@ -1717,7 +1748,11 @@ impl Diff {
             let _ = writeln!(
                 out,
                 "\n{}:",
-                tr(l, "Policyer, schema, invarianter", "Policies, schema, invariants")
+                tr(
+                    l,
+                    "Policyer, schema, invarianter",
+                    "Policies, schema, invariants"
+                )
             );
             for line in rules {
                 let _ = writeln!(out, "  - {line}");
@@ -1773,7 +1808,11 @@ impl Diff {
             let _ = writeln!(
                 out,
                 "#### {}\n",
-                tr(l, "Policyer, schema, invarianter", "Policies, schema, invariants")
+                tr(
+                    l,
+                    "Policyer, schema, invarianter",
+                    "Policies, schema, invariants"
+                )
             );
             for line in rules {
                 let _ = writeln!(out, "- {}", md(&line));

@@ -21,7 +21,8 @@ use aipolicy::project::Sources;
 
 /// Arguments of `aipolicy diff`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Each side is a git revision of the project (HEAD, origin/main, a commit)
+#[command(
+    after_help = "Each side is a git revision of the project (HEAD, origin/main, a commit)
 or a folder (a folder of that name wins over a revision). Without NEW the working tree is
 compared; without OLD and NEW, the working tree with HEAD. Each side is loaded as the project
 would be: its aipolicy.toml, policies/, schemas/, register.yaml and invariants, else the
@@ -42,7 +43,8 @@ Examples:
   aipolicy diff origin/main             # the working tree against origin/main
   aipolicy diff origin/main HEAD --format md > comment.md
   aipolicy diff old-copy/ . --lang en
-  aipolicy diff origin/main HEAD --fail-on newly-allowed")]
+  aipolicy diff origin/main HEAD --fail-on newly-allowed"
+)]
 pub struct DiffArgs {
     /// The old side: a git revision of the project or a folder [default: HEAD]
     #[arg(value_name = "OLD")]
@@ -193,9 +195,8 @@ fn materialise(project: &Path, rev: &str) -> Result<(TempTree, PathBuf, String),
     .map_err(|_| format!("`{rev}` is neither a folder nor a git revision of `{top}`"))?;
     let short = git(project, &["rev-parse", "--short", &commit]).unwrap_or(commit.clone());
     let n = TREES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tree = TempTree(
-        std::env::temp_dir().join(format!("aipolicy-diff-{}-{n}", std::process::id())),
-    );
+    let tree =
+        TempTree(std::env::temp_dir().join(format!("aipolicy-diff-{}-{n}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tree.0);
     std::fs::create_dir_all(&tree.0)
         .map_err(|e| format!("cannot make `{}`: {e}", tree.0.display()))?;

@@ -168,7 +168,10 @@ fn a_forbid_removed_is_found_by_the_proof_where_the_matrix_sees_nothing() {
     assert_eq!(value["newlyAllowed"], 0);
     let proof = proof(&value);
     let (_, use_new, use_old) = proof.iter().find(|(a, _, _)| a == "use").unwrap();
-    assert_eq!((use_new.as_str(), use_old.as_str()), ("counterexample", "proved"));
+    assert_eq!(
+        (use_new.as_str(), use_old.as_str()),
+        ("counterexample", "proved")
+    );
     // The counterexample, replayed: the old policies deny it, the new allow it.
     let use_proof = &value["proof"]["actions"][0]["newAllowsMore"];
     assert_eq!(use_proof["old"], "deny");
@@ -261,7 +264,8 @@ fn a_system_added_is_decided_where_it_was_public_ai_before() {
     let run = diff(&dir, ARGS);
     assert_eq!(run.0, 1, "{}{}", run.1, run.2);
     assert!(
-        run.1.contains("Employees may now use `sammanfattaren` with `intern`"),
+        run.1
+            .contains("Employees may now use `sammanfattaren` with `intern`"),
         "{}",
         run.1
     );
@@ -336,7 +340,11 @@ fn git_revisions_and_the_working_tree() {
 #[test]
 fn a_broken_side_is_an_error_naming_its_file_and_line() {
     let (dir, new) = pair("broken");
-    edit(&new.join("register.yaml"), "maxDataLevel: 1", "maxDataLevel: 9");
+    edit(
+        &new.join("register.yaml"),
+        "maxDataLevel: 1",
+        "maxDataLevel: 9",
+    );
     let (code, _, stderr) = diff(&dir, &["old", "new", "--no-proof"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("new: "), "{stderr}");

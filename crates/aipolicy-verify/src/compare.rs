@@ -174,13 +174,9 @@ async fn implies(
         .await
     {
         Ok(None) => Finding::Proved,
-        Ok(Some(found)) => Finding::Counterexample(witness(
-            &found,
-            action,
-            (more, less),
-            more_is_new,
-            schema,
-        )),
+        Ok(Some(found)) => {
+            Finding::Counterexample(witness(&found, action, (more, less), more_is_new, schema))
+        }
         Err(e) => Finding::Unknown {
             reason: solver_error(&check, e).to_string(),
         },
