@@ -429,6 +429,36 @@ pub struct Diff {
     pub proof: Option<Proof>,
 }
 
+/// The units a cell is decided for: `None` (a restricted class's own staff, else no unit) and
+/// each unit of either register. When both revisions' policies tell users apart only by roles
+/// and training, a unit matters only through need-to-know: then the units classes are
+/// restricted to, and one other unit standing for all the rest.
+fn units_that_matter(old: &Engine, new: &Engine) -> Vec<Option<String>> {
+    let mut all: Vec<String> = Vec::new();
+    for unit in units_of(new.register())
+        .into_iter()
+        .chain(units_of(old.register()))
+    {
+        if !all.contains(&unit) {
+            all.push(unit);
+        }
+    }
+    if old.sees_users_only_by_roles() && new.sees_users_only_by_roles() {
+        let restricted = |unit: &String| {
+            [old.register(), new.register()].iter().any(|r| {
+                r.data_classes()
+                    .iter()
+                    .any(|c| c.units.as_ref().is_some_and(|u| u.contains(unit)))
+            })
+        };
+        let other = all.iter().find(|u| !restricted(u)).cloned();
+        all.retain(|u| restricted(u) || Some(u) == other.as_ref());
+    }
+    std::iter::once(None)
+        .chain(all.into_iter().map(Some))
+        .collect()
+}
+
 /// The context flags the policies (and duties) of `action` look at, on either engine.
 fn flags_of(action: Action, engines: [&Engine; 2]) -> Vec<&'static str> {
     let mut texts = String::new();
@@ -718,15 +748,7 @@ impl Diff {
         } else {
             classes.iter().copied().map(Some).collect()
         };
-        let mut units: Vec<Option<String>> = vec![None];
-        for unit in units_of(new_register)
-            .into_iter()
-            .chain(units_of(old_register))
-        {
-            if !units.contains(&Some(unit.clone())) {
-                units.push(Some(unit));
-            }
-        }
+        let units = units_that_matter(&old, &new);
         let mut actions = Vec::new();
         for action in Action::ALL {
             actions.push((action, flags_of(action, [&old, &new])));
@@ -736,52 +758,85 @@ impl Diff {
             DecisionMemo::new(MEMO_CAPACITY),
             DecisionMemo::new(MEMO_CAPACITY),
         ];
-        let mut changes = Vec::new();
-        let mut cells = 0;
+        // Every variant of a cell: the action, its flags, the training, the unit.
+        let mut variants: Vec<(Action, Context, bool, Option<String>)> = Vec::new();
         for (action, flags) in &actions {
             for context in contexts_of(flags)? {
                 for ai_literacy in [false, true] {
                     for unit in &units {
-                        let audience = Audience {
-                            ai_literacy,
-                            unit: unit.clone(),
-                        };
-                        for ai in &systems {
-                            for class in &data {
-                                for role in Role::ALL {
-                                    let query =
-                                        cell_query(ai, *class, role, *action, context, &audience);
-                                    let id = class.map(|c| c.id.clone());
-                                    let [old_memo, new_memo] = &memos;
-                                    let before = answer(&old, old_memo, &query, language)?;
-                                    let after = answer(&new, new_memo, &query, language)?;
-                                    cells += 1;
-                                    let shift = match (before.decision, after.decision) {
-                                        (Verdict::Deny, Verdict::Allow) => Shift::NewlyAllowed,
-                                        (Verdict::Allow, Verdict::Deny) => Shift::NewlyDenied,
-                                        _ if before.signature() != after.signature() => {
-                                            Shift::OtherReasons
-                                        }
-                                        _ => continue,
-                                    };
-                                    changes.push(Change {
-                                        shift,
-                                        action: *action,
-                                        context,
-                                        ai_literacy,
-                                        unit: unit.clone(),
-                                        role,
-                                        ai: ai.clone(),
-                                        data: id,
-                                        old: before,
-                                        new: after,
-                                    });
-                                }
-                            }
+                        variants.push((*action, context, ai_literacy, unit.clone()));
+                    }
+                }
+            }
+        }
+        let cells_of = |variants: &[(Action, Context, bool, Option<String>)]| {
+            let mut changes = Vec::new();
+            let mut cells = 0usize;
+            for (action, context, ai_literacy, unit) in variants {
+                let audience = Audience {
+                    ai_literacy: *ai_literacy,
+                    unit: unit.clone(),
+                };
+                for ai in &systems {
+                    for class in &data {
+                        for role in Role::ALL {
+                            let query = cell_query(ai, *class, role, *action, *context, &audience);
+                            let [old_memo, new_memo] = &memos;
+                            let before = answer(&old, old_memo, &query, language)?;
+                            let after = answer(&new, new_memo, &query, language)?;
+                            cells += 1;
+                            let shift = match (before.decision, after.decision) {
+                                (Verdict::Deny, Verdict::Allow) => Shift::NewlyAllowed,
+                                (Verdict::Allow, Verdict::Deny) => Shift::NewlyDenied,
+                                _ if before.signature() != after.signature() => Shift::OtherReasons,
+                                _ => continue,
+                            };
+                            changes.push(Change {
+                                shift,
+                                action: *action,
+                                context: *context,
+                                ai_literacy: *ai_literacy,
+                                unit: unit.clone(),
+                                role,
+                                ai: ai.clone(),
+                                data: class.map(|c| c.id.clone()),
+                                old: before,
+                                new: after,
+                            });
                         }
                     }
                 }
             }
+            Ok::<_, InputError>((cells, changes))
+        };
+        // On every core, each a run of the variants; their changes joined in order.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let chunk = variants.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<(usize, Vec<Change>), InputError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = variants
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || cells_of(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(InputError::at(
+                            "diff",
+                            "a thread deciding the matrix stopped".to_string(),
+                        ))
+                    })
+                })
+                .collect()
+        });
+        let mut changes = Vec::new();
+        let mut cells = 0;
+        for part in parts {
+            let (n, part) = part?;
+            cells += n;
+            changes.extend(part);
         }
 
         let count = |shift| changes.iter().filter(|c| c.shift == shift).count();
@@ -1222,30 +1277,36 @@ impl Scope {
     }
 }
 
+/// The roles of a group as its sentence starts: `Private contractors and elected officials`.
+fn who(roles: &[Role], language: Language) -> String {
+    let names: Vec<String> = roles
+        .iter()
+        .map(|r| role_plural(*r, language).to_string())
+        .collect();
+    capitalised(&list(&names, language))
+}
+
+/// The data classes of a group, each in backticks.
+fn data_names(data: &[Option<String>], language: Language) -> Vec<String> {
+    data.iter()
+        .map(|d| match d {
+            Some(d) => format!("`{d}`"),
+            None => tr(language, "ingen angiven information", "no data named").to_string(),
+        })
+        .collect()
+}
+
 impl Group {
     /// The group as one sentence, e.g. `private contractors may now use `copilot-chat` with
     /// `intern`: deny (§3 s3-user-in-user-groups) → allow`.
     pub fn sentence(&self, language: Language) -> String {
-        let roles: Vec<String> = self
-            .roles
-            .iter()
-            .map(|r| role_plural(*r, language).to_string())
-            .collect();
-        let who = capitalised(&list(&roles, language));
-        let data: Vec<String> = self
-            .data
-            .iter()
-            .map(|d| match d {
-                Some(d) => format!("`{d}`"),
-                None => tr(language, "ingen angiven information", "no data named").to_string(),
-            })
-            .collect();
+        let who = who(&self.roles, language);
         let what = format!(
             "{} `{}` {} {}",
             verb(self.action, language),
             self.ai,
             tr(language, "med", "with"),
-            list(&data, language)
+            list(&data_names(&self.data, language), language)
         );
         let sentence = match (self.shift, language) {
             (Shift::NewlyAllowed, Language::Sv) => format!("{who} får nu {what}"),
@@ -1274,18 +1335,9 @@ impl ReasonGroup {
     /// The group as one sentence, e.g. `private contractors, `copilot-chat` (use, decide;
     /// `personuppgifter`): still deny, no longer for §3 s3-user-in-user-groups`.
     pub fn sentence(&self, language: Language) -> String {
-        let roles: Vec<String> = self
-            .roles
-            .iter()
-            .map(|r| role_plural(*r, language).to_string())
-            .collect();
-        let who = capitalised(&list(&roles, language));
+        let who = who(&self.roles, language);
         let actions: Vec<&str> = self.actions.iter().map(|a| a.as_str()).collect();
-        let data: Vec<String> = self
-            .data
-            .iter()
-            .map(|d| d.as_ref().map_or("–".to_string(), |d| format!("`{d}`")))
-            .collect();
+        let data = data_names(&self.data, language);
         let still = match (self.decision, language) {
             (Verdict::Allow, Language::Sv) => "fortfarande tillåtet",
             (Verdict::Allow, Language::En) => "still allow",

@@ -130,7 +130,6 @@ impl Drop for TempTree {
 struct Side {
     label: String,
     inputs: Inputs,
-    root: PathBuf,
     tree: Option<(TempTree, String)>,
 }
 
@@ -255,13 +254,11 @@ fn resolve(spec: &Spec, cwd: &Path, language: Language) -> Result<Side, String> 
                 Language::En => "the working tree".into(),
             },
             inputs: Inputs::resolve(&overrides, cwd).map_err(|e| e.to_string())?,
-            root: cwd.to_path_buf(),
             tree: None,
         }),
         Spec::Folder(dir) => Ok(Side {
             label: dir.display().to_string(),
             inputs: Inputs::resolve(&overrides, dir).map_err(|e| e.to_string())?,
-            root: dir.clone(),
             tree: None,
         }),
         Spec::Revision(rev) => {
@@ -280,7 +277,6 @@ fn resolve(spec: &Spec, cwd: &Path, language: Language) -> Result<Side, String> 
             Ok(Side {
                 label: format!("{rev} ({short})"),
                 inputs,
-                root,
                 tree: Some((tree, rev.clone())),
             })
         }
@@ -344,12 +340,13 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         match resolve(spec, &cwd, language) {
             Ok(side) => {
                 if !args.quiet {
-                    let _ = writeln!(
-                        err,
-                        "{name}: {}: {}",
-                        side.label,
-                        side.unmask(&side.inputs.describe(&side.root))
-                    );
+                    // A revision's files by their names in it (`HEAD:policies`), others as any
+                    // command names them here.
+                    let described = match &side.tree {
+                        Some(_) => side.unmask(&side.inputs.describe(Path::new("/aipolicy-none"))),
+                        None => side.inputs.describe(&cwd),
+                    };
+                    let _ = writeln!(err, "{name}: {}: {described}", side.label);
                 }
                 sides.push(side);
             }
