@@ -1717,11 +1717,11 @@ impl Diff {
         };
         let mut lines = vec![match l {
             Language::Sv => format!(
-                "Bevisat för varje begäran och varje register med {} ({} ms); per handling: tillåter de nya något som de gamla nekade? tillåter de gamla något som de nya nekar?",
+                "Jämfört för varje begäran och varje register med {} ({} ms); per handling: tillåter de nya något som de gamla nekade? tillåter de gamla något som de nya nekar?",
                 proof.solver, proof.millis
             ),
             Language::En => format!(
-                "Proved for every request and every register with {} ({} ms); for each action: do the new policies allow anything the old denied? do the old allow anything the new deny?",
+                "Compared for every request and every register with {} ({} ms); for each action: do the new policies allow anything the old denied? do the old allow anything the new deny?",
                 proof.solver, proof.millis
             ),
         }];
