@@ -30,11 +30,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::authoring::invariants::Invariants;
-use crate::authoring::matrix::{cell_query, units_of, Audience, Cell};
+use crate::authoring::matrix::{cell_query, explained, units_of, Audience};
 use crate::diagnostics::error::InputError;
 use crate::engine::memo::DecisionMemo;
 use crate::engine::Engine;
-use crate::model::decision::{Language, Reason, Verdict};
+use crate::model::decision::{Decision, Language, Reason, Verdict};
 use crate::model::query::{Action, Context};
 use crate::model::register::{DataClass, Register, Role};
 
@@ -57,11 +57,13 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn of(cell: Cell) -> Answer {
+    fn of(decision: Decision) -> Answer {
+        let verdict = decision.decision;
+        let (paragraphs, reasons) = explained(decision);
         Answer {
-            decision: cell.decision,
-            paragraphs: cell.paragraphs,
-            reasons: cell.reasons,
+            decision: verdict,
+            paragraphs,
+            reasons,
             error: None,
         }
     }
@@ -688,12 +690,8 @@ fn answer(
     query: &crate::model::query::Query,
     language: Language,
 ) -> Result<Answer, InputError> {
-    let cell = |decision| {
-        let data = query.data.first().cloned();
-        Cell::of(query.ai.clone(), data, Role::Employee, decision)
-    };
     match engine.decide_memoized(query, language, memo) {
-        Ok(decision) => Ok(Answer::of(cell(decision))),
+        Ok(decision) => Ok(Answer::of(decision)),
         Err(e)
             if query
                 .data

@@ -48,27 +48,33 @@ impl Cell {
     /// ([`cell_query`]): a deny's paragraphs in the document's order and its reasons, or an
     /// allow's duties.
     pub fn of(ai: String, data: Option<String>, role: Role, decision: Decision) -> Cell {
-        let (paragraphs, reasons) = match decision.decision {
-            Verdict::Deny => {
-                // In the document's order, whichever file a rule is in.
-                let codes: Vec<String> = Paragraph::ALL
-                    .into_iter()
-                    .map(Paragraph::code)
-                    .filter(|code| decision.reasons.iter().any(|r| &*r.paragraph == *code))
-                    .map(str::to_string)
-                    .collect();
-                (codes, decision.reasons)
-            }
-            Verdict::Allow => (Vec::new(), decision.obligations),
-        };
+        let verdict = decision.decision;
+        let (paragraphs, reasons) = explained(decision);
         Cell {
             ai,
             data,
             role,
-            decision: decision.decision,
+            decision: verdict,
             paragraphs,
             reasons,
         }
+    }
+}
+
+/// What a cell shows of a decision: a deny's paragraphs, in the document's order whichever
+/// file a rule is in, and its reasons; or an allow's duties.
+pub fn explained(decision: Decision) -> (Vec<String>, Vec<Reason>) {
+    match decision.decision {
+        Verdict::Deny => {
+            let codes: Vec<String> = Paragraph::ALL
+                .into_iter()
+                .map(Paragraph::code)
+                .filter(|code| decision.reasons.iter().any(|r| &*r.paragraph == *code))
+                .map(str::to_string)
+                .collect();
+            (codes, decision.reasons)
+        }
+        Verdict::Allow => (Vec::new(), decision.obligations),
     }
 }
 

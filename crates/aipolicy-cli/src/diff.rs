@@ -389,12 +389,11 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         diff.rules.registered_users_only = Some((old_only, new_only));
     }
     if !args.no_proof {
-        let old_schema = schema_changed.then(|| old.engine.schema());
         match aipolicy_verify::compare(
             old.engine.policies(),
             new.engine.policies(),
             new.engine.schema(),
-            old_schema,
+            schema_changed,
         ) {
             Ok(proof) => diff.proof = Some(proof),
             Err(e) => {

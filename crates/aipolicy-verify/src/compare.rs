@@ -10,7 +10,7 @@
 //! use aipolicy_verify::compare;
 //! let policies = aipolicy::Policies::bundled()?;
 //! let schema = aipolicy::policies::bundled_schema()?;
-//! let proof = compare(&policies, &policies, &schema, None)?;
+//! let proof = compare(&policies, &policies, &schema, false)?;
 //! assert!(proof.equivalent());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -32,9 +32,9 @@ use crate::run::{request_envs, solver_version, start_compiler};
 use crate::simplify::{simplify_while, still_breaks};
 
 /// Proves, for each action of `schema`, whether `new` allows any request `old` denies and the
-/// other way round. `old_schema`, when given, is the old revision's schema where it differs:
-/// both sets are then compiled against `schema` (the new one), and an old set that does not
-/// type-check against it leaves its actions unproved, never proved.
+/// other way round. `schema` is the new revision's; when the old revision's differs
+/// (`schemas_differ`, said in the proof's notes), both sets are compared under the new one, and
+/// an old set that does not type-check against it leaves every action unproved, never proved.
 ///
 /// `Err` only when the solver cannot be started or the runtime fails; a check the solver or
 /// the compiler cannot answer is a [`Finding::Unknown`].
@@ -42,14 +42,14 @@ pub fn compare(
     old: &Policies,
     new: &Policies,
     schema: &Schema,
-    old_schema: Option<&Schema>,
+    schemas_differ: bool,
 ) -> Result<Proof, VerifyError> {
     let solver = solver_version()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| solver_error("start", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run(old, new, schema, old_schema.is_some(), solver))
+    runtime.block_on(run(old, new, schema, schemas_differ, solver))
 }
 
 async fn run(
