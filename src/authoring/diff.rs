@@ -44,6 +44,7 @@ const MEMO_CAPACITY: usize = 1 << 16;
 
 /// What a cell's user was told, on one side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Answer {
     /// Allow or deny (an input error is a deny).
     pub decision: Verdict,
@@ -51,9 +52,10 @@ pub struct Answer {
     pub paragraphs: Vec<String>,
     /// The reasons of a deny, or the duties of an allow.
     pub reasons: Vec<Reason>,
-    /// Why the query could not be decided on this side (a data class its register lacks).
+    /// The data class this side's register lacks, when the query could not be decided for
+    /// that (an input error: refused, never allowed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub unknown_class: Option<String>,
 }
 
 impl Answer {
@@ -64,16 +66,16 @@ impl Answer {
             decision: verdict,
             paragraphs,
             reasons,
-            error: None,
+            unknown_class: None,
         }
     }
 
-    fn error(error: &InputError) -> Answer {
+    fn unknown_class(class: &str) -> Answer {
         Answer {
             decision: Verdict::Deny,
             paragraphs: Vec::new(),
             reasons: Vec::new(),
-            error: Some(error.to_string()),
+            unknown_class: Some(class.to_string()),
         }
     }
 
@@ -89,7 +91,7 @@ impl Answer {
     /// reasons (not an allow's duties, which differ by the user's training), the error.
     fn verdict_signature(&self) -> (Verdict, Vec<String>, Option<String>) {
         match self.decision {
-            Verdict::Allow => (Verdict::Allow, Vec::new(), self.error.clone()),
+            Verdict::Allow => (Verdict::Allow, Vec::new(), self.unknown_class.clone()),
             Verdict::Deny => self.signature(),
         }
     }
@@ -99,14 +101,19 @@ impl Answer {
         (
             self.decision,
             self.policies().into_iter().map(str::to_string).collect(),
-            self.error.clone(),
+            self.unknown_class.clone(),
         )
     }
 
     /// `deny (§3 s3-user-in-user-groups)`, `allow`, `input error (…)`.
     fn describe(&self, language: Language) -> String {
-        if let Some(error) = &self.error {
-            return format!("{} ({error})", tr(language, "indatafel", "input error"));
+        if let Some(class) = &self.unknown_class {
+            return match language {
+                Language::Sv => {
+                    format!("indatafel (registret har ingen informationsklass `{class}`)")
+                }
+                Language::En => format!("input error (the register has no data class `{class}`)"),
+            };
         }
         match self.decision {
             Verdict::Allow => tr(language, "tillåtet", "allow").to_string(),
@@ -316,9 +323,9 @@ pub struct Proof {
     pub solver: String,
     /// Each action's result.
     pub actions: Vec<ActionProof>,
-    /// What the proof ranges over or could not, e.g. that the schemas differ.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    /// Whether the two revisions' Cedar schemas differ: both policy sets were then compared
+    /// under the new one.
+    pub schemas_differ: bool,
     /// Time taken, in milliseconds.
     pub millis: u128,
 }
@@ -692,15 +699,14 @@ fn answer(
 ) -> Result<Answer, InputError> {
     match engine.decide_memoized(query, language, memo) {
         Ok(decision) => Ok(Answer::of(decision)),
-        Err(e)
-            if query
-                .data
-                .iter()
-                .any(|d| engine.register().data_class(d).is_none()) =>
+        Err(e) => match query
+            .data
+            .iter()
+            .find(|d| engine.register().data_class(d).is_none())
         {
-            Ok(Answer::error(&e))
-        }
-        Err(e) => Err(e),
+            Some(class) => Ok(Answer::unknown_class(class)),
+            None => Err(e),
+        },
     }
 }
 
@@ -1408,10 +1414,17 @@ impl ItemChange {
             .id
             .as_ref()
             .map_or(String::new(), |id| format!(" `{id}`"));
+        // Swedish agrees with the noun: ett AI-system, en informationsklass, en användare,
+        // nycklarna.
+        let (added, removed, changed) = match self.part {
+            "aiSystems" => ("tillagt", "borttaget", "ändrat"),
+            "dataClasses" | "users" => ("tillagd", "borttagen", "ändrad"),
+            _ => ("tillagda", "borttagna", "ändrade"),
+        };
         let status = match self.status {
-            ItemStatus::Added => tr(language, "tillagt", "added"),
-            ItemStatus::Removed => tr(language, "borttaget", "removed"),
-            ItemStatus::Changed => tr(language, "ändrat", "changed"),
+            ItemStatus::Added => tr(language, added, "added"),
+            ItemStatus::Removed => tr(language, removed, "removed"),
+            ItemStatus::Changed => tr(language, changed, "changed"),
         };
         let mut line = format!("{kind}{id} {status}");
         if !self.keys.is_empty() {
@@ -1723,8 +1736,15 @@ impl Diff {
                 proof.solver, proof.millis
             ),
         }];
-        for note in &proof.notes {
-            lines.push(format!("  {note}"));
+        if proof.schemas_differ {
+            lines.push(format!(
+                "  {}",
+                tr(
+                    l,
+                    "Cedar-schemana skiljer sig: båda policyuppsättningarna jämförs under det nya.",
+                    "The Cedar schemas differ: both policy sets are compared under the new one.",
+                )
+            ));
         }
         let witness = |lines: &mut Vec<String>, finding: &Finding| {
             if let Finding::Counterexample(w) = finding {

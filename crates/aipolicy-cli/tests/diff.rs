@@ -342,3 +342,42 @@ fn a_broken_side_is_an_error_naming_its_file_and_line() {
     assert!(stderr.contains("register.yaml"), "{stderr}");
     assert!(stderr.contains("line "), "{stderr}");
 }
+
+#[test]
+fn a_data_class_added_was_an_input_error_before_said_in_one_language() {
+    let (dir, new) = pair("class");
+    edit(
+        &new.join("register.yaml"),
+        "aiSystems:\n",
+        "  - id: forskningsdata\n    name: Forskningsdata\n    level: 1\n    personalData: none\n    secrecy: false\n\naiSystems:\n",
+    );
+    let (code, stdout, stderr) = diff(&dir, &["old", "new", "-q", "--no-proof"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // Before, a query naming the class was refused (never allowed); now it is decided.
+    assert!(
+        stdout.contains("Anställda och förtroendevalda får nu använda `copilot-chat` med `forskningsdata`: indatafel (registret har ingen informationsklass `forskningsdata`) → tillåtet"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Informationsklass `forskningsdata` tillagd"),
+        "{stdout}"
+    );
+    // One language: none of the English sentences or headings.
+    for english in [
+        "may now",
+        "Newly allowed",
+        "input error",
+        "decisions changed",
+    ] {
+        assert!(!stdout.contains(english), "`{english}` in {stdout}");
+    }
+    let (_, value) = json(&dir);
+    let change = value["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["data"] == "forskningsdata")
+        .unwrap();
+    assert_eq!(change["old"]["unknownClass"], "forskningsdata");
+    assert_eq!(change["old"]["decision"], "deny");
+}

@@ -33,7 +33,7 @@ use crate::simplify::{simplify_while, still_breaks};
 
 /// Proves, for each action of `schema`, whether `new` allows any request `old` denies and the
 /// other way round. `schema` is the new revision's; when the old revision's differs
-/// (`schemas_differ`, said in the proof's notes), both sets are compared under the new one, and
+/// (`schemas_differ`, which the proof says), both sets are compared under the new one, and
 /// an old set that does not type-check against it leaves every action unproved, never proved.
 ///
 /// `Err` only when the solver cannot be started or the runtime fails; a check the solver or
@@ -62,12 +62,6 @@ async fn run(
     let started = Instant::now();
     let mut compiler = start_compiler()?;
     let envs = request_envs(schema)?;
-    let mut notes = Vec::new();
-    if schemas_differ {
-        notes.push(
-            "the Cedar schemas differ: both policy sets are compared under the new schema".into(),
-        );
-    }
     // Outside the assumptions both sets deny: the solver ranges over the requests the engine
     // can build, so every difference it finds is a real register and query.
     let unless_a = Policy::parse(
@@ -133,7 +127,7 @@ async fn run(
     Ok(Proof {
         solver,
         actions,
-        notes,
+        schemas_differ,
         millis: started.elapsed().as_millis(),
     })
 }
