@@ -28,7 +28,7 @@ use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicySet, Env};
 
 use crate::counterexample::Counterexample;
 use crate::error::{solver_error, VerifyError};
-use crate::run::{request_envs, solver_version, start_compiler};
+use crate::run::{block_on, request_envs, solver_version, start_compiler};
 use crate::simplify::{simplify_while, still_breaks};
 
 /// Proves, for each action of `schema`, whether `new` allows any request `old` denies and the
@@ -45,11 +45,7 @@ pub fn compare(
     schemas_differ: bool,
 ) -> Result<Proof, VerifyError> {
     let solver = solver_version()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| solver_error("start", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run(old, new, schema, schemas_differ, solver))
+    block_on(run(old, new, schema, schemas_differ, solver))?
 }
 
 async fn run(

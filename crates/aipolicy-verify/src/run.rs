@@ -63,11 +63,17 @@ pub fn verify(
     }
     invariants.check(schema)?;
     let solver = solver_version()?;
+    block_on(run(policies, schema, invariants, options, solver))?
+}
+
+/// Runs `checks` to the end on a runtime of one thread: the symbolic compiler's API is async,
+/// the solver one process.
+pub(crate) fn block_on<T>(checks: impl std::future::Future<Output = T>) -> Result<T, VerifyError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| solver_error("start", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run(policies, schema, invariants, options, solver))
+    Ok(runtime.block_on(checks))
 }
 
 /// The symbolic compiler on a cvc5 session with a time limit per check (not the default's one
