@@ -50,8 +50,12 @@ pub struct Answer {
     pub decision: Verdict,
     /// The paragraphs behind a deny, in the document's order.
     pub paragraphs: Vec<String>,
-    /// The reasons of a deny, or the duties of an allow.
+    /// The reasons of a deny, or the duties of an allow (in JSON, their policies' ids:
+    /// `policies`; the text says them in full).
+    #[serde(skip)]
     pub reasons: Vec<Reason>,
+    /// The `@id` of each reason or duty, in the order given.
+    pub policies: Vec<String>,
     /// The data class this side's register lacks, when the query could not be decided for
     /// that (an input error: refused, never allowed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +69,7 @@ impl Answer {
         Answer {
             decision: verdict,
             paragraphs,
+            policies: reasons.iter().map(|r| r.policy.to_string()).collect(),
             reasons,
             unknown_class: None,
         }
@@ -75,6 +80,7 @@ impl Answer {
             decision: Verdict::Deny,
             paragraphs: Vec::new(),
             reasons: Vec::new(),
+            policies: Vec::new(),
             unknown_class: Some(class.to_string()),
         }
     }
@@ -427,7 +433,8 @@ pub struct Diff {
     pub groups: Vec<Group>,
     /// The cells that keep their decision for other reasons, grouped for a person.
     pub reason_groups: Vec<ReasonGroup>,
-    /// Every changed cell.
+    /// Every cell whose decision changed (those that keep it for other reasons are in
+    /// [`Diff::reason_groups`], and counted in [`Diff::other_reasons`]).
     pub changes: Vec<Change>,
     /// The register's systems, classes, users and keys that changed.
     pub register: Vec<ItemChange>,
@@ -844,6 +851,11 @@ impl Diff {
         }
 
         let count = |shift| changes.iter().filter(|c| c.shift == shift).count();
+        let (newly_allowed, newly_denied, other_reasons) = (
+            count(Shift::NewlyAllowed),
+            count(Shift::NewlyDenied),
+            count(Shift::OtherReasons),
+        );
         let mut register = register_changes(old_register, new_register);
         for item in &mut register {
             let of_item = |c: &&Change| match item.part {
@@ -869,13 +881,16 @@ impl Diff {
         };
         let groups = group(&changes, &space);
         let reason_groups = group_reasons(&changes, &space);
+        // The cells that keep their decision are many when a rule goes (every cell it was a
+        // reason in): counted and grouped, not listed one by one.
+        changes.retain(|c| c.shift != Shift::OtherReasons);
         Ok(Diff {
             old_label: "old".into(),
             new_label: "new".into(),
             language,
-            newly_allowed: count(Shift::NewlyAllowed),
-            newly_denied: count(Shift::NewlyDenied),
-            other_reasons: count(Shift::OtherReasons),
+            newly_allowed,
+            newly_denied,
+            other_reasons,
             space,
             groups,
             reason_groups,
@@ -1903,9 +1918,10 @@ impl Diff {
         out
     }
 
-    /// The diff as JSON (pretty), every changed cell included.
+    /// The diff as JSON on one line (a change to a whole system can move thousands of cells),
+    /// every cell whose decision changed included.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(self)
+        serde_json::to_string(self)
     }
 }
 

@@ -80,7 +80,7 @@ pub enum DiffFormat {
     Text,
     /// Markdown, for a pull-request comment.
     Md,
-    /// JSON, every changed cell included.
+    /// JSON, every cell whose decision changed included.
     Json,
 }
 
