@@ -38,7 +38,7 @@ pub use project::EngineBuilder;
 // The module paths of the releases before the layers: kept, so that code written against them
 // still compiles.
 #[doc(no_inline)]
-pub use authoring::{invariants, lint, matrix, scenario, trace};
+pub use authoring::{diff, invariants, lint, matrix, scenario, trace};
 #[doc(no_inline)]
 pub use diagnostics::{error, suggest};
 #[doc(no_inline)]

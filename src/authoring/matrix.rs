@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::diagnostics::error::InputError;
 use crate::engine::Engine;
-use crate::model::decision::{Language, Reason, Verdict};
+use crate::model::decision::{Decision, Language, Reason, Verdict};
 use crate::model::paragraph::Paragraph;
 use crate::model::query::{Action, Context, Query, UserRef};
 use crate::model::register::{AiSystem, DataClass, Role};
@@ -41,6 +41,41 @@ pub struct Cell {
     pub paragraphs: Vec<String>,
     /// The reasons of a deny, or the duties of an allow, in the matrix's language.
     pub reasons: Vec<Reason>,
+}
+
+impl Cell {
+    /// The cell of `decision`, made for the query of this system, class and role
+    /// ([`cell_query`]): a deny's paragraphs in the document's order and its reasons, or an
+    /// allow's duties.
+    pub fn of(ai: String, data: Option<String>, role: Role, decision: Decision) -> Cell {
+        let verdict = decision.decision;
+        let (paragraphs, reasons) = explained(decision);
+        Cell {
+            ai,
+            data,
+            role,
+            decision: verdict,
+            paragraphs,
+            reasons,
+        }
+    }
+}
+
+/// What a cell shows of a decision: a deny's paragraphs, in the document's order whichever
+/// file a rule is in, and its reasons; or an allow's duties.
+pub fn explained(decision: Decision) -> (Vec<String>, Vec<Reason>) {
+    match decision.decision {
+        Verdict::Deny => {
+            let codes: Vec<String> = Paragraph::ALL
+                .into_iter()
+                .map(Paragraph::code)
+                .filter(|code| decision.reasons.iter().any(|r| &*r.paragraph == *code))
+                .map(str::to_string)
+                .collect();
+            (codes, decision.reasons)
+        }
+        Verdict::Allow => (Vec::new(), decision.obligations),
+    }
 }
 
 /// For whom a matrix decides: besides the one role of a cell, what every cell's user is. The
@@ -262,29 +297,12 @@ impl Matrix {
                 for role in Role::ALL {
                     let query = cell_query(&ai.id, *data, role, action, context, audience);
                     let decision = engine.decide_in(&query, language)?;
-                    let (paragraphs, reasons) = match decision.decision {
-                        Verdict::Deny => {
-                            // In the document's order, whichever file a rule is in.
-                            let codes: Vec<String> = Paragraph::ALL
-                                .into_iter()
-                                .map(Paragraph::code)
-                                .filter(|code| {
-                                    decision.reasons.iter().any(|r| &*r.paragraph == *code)
-                                })
-                                .map(str::to_string)
-                                .collect();
-                            (codes, decision.reasons)
-                        }
-                        Verdict::Allow => (Vec::new(), decision.obligations),
-                    };
-                    cells.push(Cell {
-                        ai: ai.id.clone(),
-                        data: data.map(|c| c.id.clone()),
+                    cells.push(Cell::of(
+                        ai.id.clone(),
+                        data.map(|c| c.id.clone()),
                         role,
-                        decision: decision.decision,
-                        paragraphs,
-                        reasons,
-                    });
+                        decision,
+                    ));
                 }
             }
         }

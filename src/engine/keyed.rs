@@ -5,6 +5,12 @@
 use super::*;
 
 impl Engine {
+    /// Whether the policies tell users apart only by their roles and AI training (see
+    /// [`DecisionKey`]): then a user's unit matters only through the data's need-to-know.
+    pub(crate) fn sees_users_only_by_roles(&self) -> bool {
+        !self.role_representatives.is_empty()
+    }
+
     /// Decides a query, or takes its decision from `memo` when an equal one was decided before
     /// (see [`Engine::decision_key`]). Decisions with errors are not kept.
     ///

@@ -15,6 +15,7 @@ use aipolicy::inputs::{Inputs, Overrides};
 pub mod audit;
 pub mod batch;
 pub mod check;
+pub mod diff;
 pub mod fmt;
 pub mod init;
 pub mod logging;
@@ -93,6 +94,8 @@ pub enum Command {
     Matrix(matrix::MatrixArgs),
     /// Prove the policy's invariants for every possible request (needs the SMT solver cvc5).
     Verify(verify::VerifyArgs),
+    /// What a change does: the decisions that differ between two revisions (git or folders), proved.
+    Diff(diff::DiffArgs),
     /// Print a format aipolicy reads (query, register, scenarios, invariants, Cedar schema).
     Schema(schema::SchemaArgs),
     /// The decision service: the native and the AuthZEN 1.0 API over HTTP (127.0.0.1:8282).
@@ -375,6 +378,7 @@ pub fn main() -> Exit {
         Command::Trace(args) => trace::run(&args, &mut out, &mut err),
         Command::Matrix(args) => matrix::run(&args, &mut out, &mut err),
         Command::Verify(args) => verify::run(&args, &mut out, &mut err),
+        Command::Diff(args) => diff::run(&args, &mut out, &mut err),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err),
         Command::Audit(args) => audit::run(&args, &mut out, &mut err),
         // The services take "today" from AIPOLICY_TODAY too, and say so when it is set.

@@ -19,16 +19,6 @@ use aipolicy_cli::{Exit, LangArg, PolicyArgs};
 use aipolicy_verify::{self as verify, Options, Report};
 use cedar_policy::{Authorizer, Decision, PolicySet};
 
-/// Fails the test with the install advice when cvc5 cannot be started.
-fn require_cvc5() {
-    if let Err(e) = verify::solver_version() {
-        panic!(
-            "this test needs the SMT solver cvc5 ({e}); install it with `apt-get install cvc5` \
-             (CI's .ci/run does) or set CVC5 to the path of a cvc5 executable"
-        );
-    }
-}
-
 /// The bundled policy files with the policy `id` cut out of its file (Cedar keeps each
 /// policy's exact source text, so the text is found and removed as written).
 fn policies_without(id: &str) -> Policies {
@@ -57,7 +47,7 @@ fn policies_without(id: &str) -> Policies {
 }
 
 fn verify_with(policies: &Policies, invariants: &Invariants, options: Options) -> Report {
-    require_cvc5();
+    common::require_cvc5();
     let schema = bundled_schema().expect("the bundled schema loads");
     verify::verify(policies, &schema, invariants, &options).expect("verification runs")
 }
@@ -389,7 +379,7 @@ fn verify_cli(policies: Option<&std::path::Path>, no_generic: bool) -> (Exit, St
 
 #[test]
 fn cli_proves_the_bundled_policies_and_exits_0() {
-    require_cvc5();
+    common::require_cvc5();
     let (exit, out, err) = verify_cli(None, false);
     assert_eq!(exit, Exit::Success, "{out}\n{err}");
     assert!(out.contains("proved   never-public-ai-above-open"), "{out}");
@@ -400,7 +390,7 @@ fn cli_proves_the_bundled_policies_and_exits_0() {
 
 #[test]
 fn cli_reports_a_violation_with_the_counterexample_and_exits_1() {
-    require_cvc5();
+    common::require_cvc5();
     let dir = policies_dir(&policies_without("s6-human-review-of-decisions"));
     let (exit, out, _) = verify_cli(Some(dir.path()), true);
     assert_eq!(exit, Exit::Failure, "{out}");
@@ -426,7 +416,7 @@ fn a_missing_solver_exits_2_with_install_advice() {
 
 #[test]
 fn cli_proves_the_invariants_beside_the_policies_it_is_given() {
-    require_cvc5();
+    common::require_cvc5();
     let dir = policies_dir(&Policies::bundled().expect("bundled policies"));
     // A false invariant beside the policies: public AI is allowed with open information.
     std::fs::write(

@@ -32,12 +32,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compare;
 mod counterexample;
 mod error;
 mod report;
 mod run;
 mod simplify;
 
+pub use compare::compare;
 pub use counterexample::{
     Counterexample, COUNTEREXAMPLE_AI, COUNTEREXAMPLE_DATA, COUNTEREXAMPLE_USER,
 };

@@ -63,11 +63,47 @@ pub fn verify(
     }
     invariants.check(schema)?;
     let solver = solver_version()?;
+    block_on(run(policies, schema, invariants, options, solver))?
+}
+
+/// Runs `checks` to the end on a runtime of one thread: the symbolic compiler's API is async,
+/// the solver one process.
+pub(crate) fn block_on<T>(checks: impl std::future::Future<Output = T>) -> Result<T, VerifyError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| solver_error("start", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run(policies, schema, invariants, options, solver))
+    Ok(runtime.block_on(checks))
+}
+
+/// The symbolic compiler on a cvc5 session with a time limit per check (not the default's one
+/// limit for the whole session: a run of many checks on a busy machine must not be cut off
+/// midway).
+pub(crate) fn start_compiler() -> Result<CedarSymCompiler<LocalSolver>, VerifyError> {
+    let cvc5 = LocalSolver::cvc5_with_args([SOLVER_TIME_LIMIT]).map_err(|e| match e {
+        cedar_policy_symcc::solver::SolverError::Io(source) => VerifyError::SolverMissing {
+            command: solver_command(),
+            source,
+        },
+        other => solver_error("start", other),
+    })?;
+    CedarSymCompiler::new(cvc5).map_err(|e| solver_error("start", e))
+}
+
+/// The schema's request environments, one per action, in the order of [`Action::ALL`].
+pub(crate) fn request_envs(schema: &Schema) -> Result<Vec<(Action, RequestEnv)>, VerifyError> {
+    let mut envs = Vec::new();
+    for env in schema.request_envs() {
+        let name = env.action().id().unescaped().to_string();
+        let action = Action::from_str(&name).map_err(|_| {
+            VerifyError::Load(LoadError::Internal(format!(
+                "the Cedar schema has action `{name}`, which aipolicy does not know"
+            )))
+        })?;
+        envs.push((action, env));
+    }
+    envs.sort_by_key(|(action, _)| Action::ALL.iter().position(|a| a == action));
+    Ok(envs)
 }
 
 /// The cvc5 to run: the `CVC5` environment variable lets a machine without cvc5 on `PATH` name
@@ -113,27 +149,8 @@ async fn run(
     solver: String,
 ) -> Result<Report, VerifyError> {
     let started = Instant::now();
-    // A time limit per check, not the default's one limit for the solver's whole session: a
-    // run of many checks on a busy machine must not be cut off midway.
-    let cvc5 = LocalSolver::cvc5_with_args([SOLVER_TIME_LIMIT]).map_err(|e| match e {
-        cedar_policy_symcc::solver::SolverError::Io(source) => VerifyError::SolverMissing {
-            command: solver_command(),
-            source,
-        },
-        other => solver_error("start", other),
-    })?;
-    let compiler = CedarSymCompiler::new(cvc5).map_err(|e| solver_error("start", e))?;
-    let mut envs = Vec::new();
-    for env in schema.request_envs() {
-        let name = env.action().id().unescaped().to_string();
-        let action = Action::from_str(&name).map_err(|_| {
-            VerifyError::Load(LoadError::Internal(format!(
-                "the Cedar schema has action `{name}`, which aipolicy does not know"
-            )))
-        })?;
-        envs.push((action, env));
-    }
-    envs.sort_by_key(|(action, _)| Action::ALL.iter().position(|a| a == action));
+    let compiler = start_compiler()?;
+    let envs = request_envs(schema)?;
     let mut run = Run {
         compiler,
         policies,

@@ -122,15 +122,27 @@ pub(crate) fn simplify(
     policies: &Policies,
     schema: &Schema,
 ) -> Counterexample {
+    match still_breaks(condition, policies, schema) {
+        Some(still_breaks) => simplify_while(cex, still_breaks),
+        None => cex,
+    }
+}
+
+/// Whether a counterexample still breaks: with these policies the engine decides as
+/// [`Counterexample::decision`] says, and the request meets the assumptions and `condition`.
+/// `None` when `condition` is not Cedar.
+pub(crate) fn still_breaks<'a>(
+    condition: &str,
+    policies: &'a Policies,
+    schema: &'a Schema,
+) -> Option<impl Fn(&Counterexample) -> bool + 'a> {
     let text = format!(
         "permit (principal, action, resource) when {{ ({}) && ({condition}) }};",
         assumptions_condition()
     );
-    let Ok(meets) = PolicySet::from_str(&text) else {
-        return cex;
-    };
+    let meets = PolicySet::from_str(&text).ok()?;
     let authorizer = Authorizer::new();
-    let still_breaks = |c: &Counterexample| -> bool {
+    Some(move |c: &Counterexample| -> bool {
         let Ok(register) = c.register() else {
             return false;
         };
@@ -143,7 +155,16 @@ pub(crate) fn simplify(
         };
         let response = authorizer.is_authorized(&prepared.request, &meets, &prepared.entities);
         decided == Ok(c.decision) && response.decision() == cedar_policy::Decision::Allow
-    };
+    })
+}
+
+/// Makes a counterexample easier to read: tries each of [`SIMPLIFICATIONS`] and keeps it while
+/// `holds` still holds of it. A counterexample of which it does not hold is returned unchanged.
+pub(crate) fn simplify_while(
+    cex: Counterexample,
+    holds: impl Fn(&Counterexample) -> bool,
+) -> Counterexample {
+    let still_breaks = holds;
     if !still_breaks(&cex) {
         return cex;
     }

@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 #[allow(unused_imports)] // not every test binary uses it
 pub use aipolicy_test_support::repo;
 
+/// Fails the test with the install advice when cvc5 cannot be started: a test that needs the
+/// solver never passes silently without it.
+pub fn require_cvc5() {
+    if let Err(e) = aipolicy_verify::solver_version() {
+        panic!(
+            "this test needs the SMT solver cvc5 ({e}); install it with `apt-get install cvc5` \
+             (CI's .ci/run does) or set CVC5 to the path of a cvc5 executable"
+        );
+    }
+}
+
 /// `aipolicy ARGS…`, its three streams piped: add a folder or variables, then [`output`].
 pub fn aipolicy<I, S>(args: I) -> Command
 where
