@@ -80,7 +80,14 @@ const SIMPLIFICATIONS: &[Simplification] = &[
     |c| set_roles(c, &[Role::Employee]),
     |c| set_roles(c, &[Role::Contractor]),
     |c| set_roles(c, &[Role::Elected]),
-    |c| c.user.unit.take().is_some(),
+    |c| {
+        // The query gives the same user inline: both lose the unit.
+        let had = c.user.unit.take().is_some();
+        if had {
+            c.query.user = UserRef::Inline(c.user.clone());
+        }
+        had
+    },
     |c| {
         on_ai(c, |a| {
             a.user_groups != Role::ALL && {
