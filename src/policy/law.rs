@@ -84,17 +84,8 @@ const ACTS: [(&str, &str, Citation); 11] = [
 /// written.
 pub fn law_in(law: &str, language: Language) -> Cow<'_, str> {
     let law = law.trim();
-    let Some((sv, en, citation, rest)) = ACTS.iter().find_map(|&(sv, en, citation)| {
-        [sv, en]
-            .into_iter()
-            .find_map(|name| strip_name(law, name))
-            .map(|rest| (sv, en, citation, rest))
-    }) else {
+    let Some((name, citation, rest)) = act_of(law, language) else {
         return Cow::Borrowed(law);
-    };
-    let name = match language {
-        Language::Sv => sv,
-        Language::En => en,
     };
     // The SFS number stays with the name: `(2017:900)`.
     let (number, article) = match rest.strip_prefix(" (") {
@@ -115,6 +106,21 @@ pub fn law_in(law: &str, language: Language) -> Cow<'_, str> {
         shown.push_str(&article);
     }
     Cow::Owned(shown)
+}
+
+/// The act `law` starts with, by its name in `language`, how it is cited, and what follows its
+/// name (the SFS number and the article); `None` for an act the table does not know.
+fn act_of(law: &str, language: Language) -> Option<(&'static str, Citation, &str)> {
+    ACTS.iter().find_map(|&(sv, en, citation)| {
+        let name = match language {
+            Language::Sv => sv,
+            Language::En => en,
+        };
+        [sv, en]
+            .into_iter()
+            .find_map(|written| strip_name(law, written))
+            .map(|rest| (name, citation, rest))
+    })
 }
 
 /// What follows `name` at the start of `law`, when `law` starts with it as a whole word
@@ -225,19 +231,8 @@ fn swedish_section(article: &str, language: Language) -> String {
 /// assert!(is_cited_in("Förvaltningslagen (2017:900) 32 §", "… (förvaltningslagen 32 §).", Language::Sv));
 /// ```
 pub fn is_cited_in(law: &str, message: &str, language: Language) -> bool {
-    let shown = law_in(law, language);
-    let act = ACTS
-        .iter()
-        .find_map(|&(sv, en, _)| {
-            [sv, en]
-                .into_iter()
-                .any(|name| strip_name(law.trim(), name).is_some())
-                .then_some(match language {
-                    Language::Sv => sv,
-                    Language::En => en,
-                })
-        })
-        .unwrap_or(&shown);
+    let law = law.trim();
+    let act = act_of(law, language).map_or(law, |(name, ..)| name);
     message.to_lowercase().contains(&act.to_lowercase())
 }
 
