@@ -26,16 +26,13 @@ pub const SUBJECT_TYPE: &str = "user";
 /// The resource type aipolicy decides for.
 pub const RESOURCE_TYPE: &str = "ai_system";
 
-/// A request that cannot be evaluated: the field at fault and what is wrong (HTTP 400).
+/// A request that cannot be evaluated: the field at fault and what is wrong (HTTP 400), in
+/// Swedish and English as aipolicy's own input errors are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
-    /// The JSON path of the field (`subject.id`), empty for the whole body.
-    pub path: String,
-    /// What is wrong (English).
-    pub message: String,
-    /// What is wrong, in Swedish (`None` only where the message comes from elsewhere in
-    /// English alone).
-    pub message_sv: Option<String>,
+    /// The field at fault, by its JSON path in AuthZEN's terms (`subject.id`; empty for the
+    /// whole body), and what is wrong.
+    pub problem: FieldError,
     /// Whether a limit was exceeded (HTTP 413), not the shape broken.
     pub over_limit: bool,
 }
@@ -44,9 +41,7 @@ impl RequestError {
     /// An error at `path`, said in Swedish (`sv`) and English (`en`).
     fn at(path: impl Into<String>, sv: impl Into<String>, en: impl Into<String>) -> RequestError {
         RequestError {
-            path: path.into(),
-            message: en.into(),
-            message_sv: Some(sv.into()),
+            problem: FieldError::in_both(path, sv, en),
             over_limit: false,
         }
     }
@@ -67,43 +62,27 @@ impl RequestError {
 
     /// The error in `language`, as [`Display`](std::fmt::Display) says it in English.
     pub fn text_in(&self, language: Language) -> String {
-        let message = match (language, &self.message_sv) {
-            (Language::Sv, Some(sv)) => sv,
-            _ => &self.message,
-        };
-        if self.path.is_empty() {
-            message.clone()
-        } else {
-            format!("{}: {message}", self.path)
+        self.problem.text_in(language)
+    }
+
+    /// An error about the whole request, in English alone.
+    pub fn whole(message: impl Into<String>) -> RequestError {
+        RequestError {
+            problem: FieldError::new("", message),
+            over_limit: false,
         }
     }
 }
 
 impl std::fmt::Display for RequestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        self.problem.fmt(f)
     }
 }
 
 impl From<json::JsonError> for RequestError {
     fn from(e: json::JsonError) -> Self {
         RequestError::at("", e.sv, e.en)
-    }
-}
-
-impl RequestError {
-    /// An error about the whole request, in English alone.
-    pub fn whole(message: impl Into<String>) -> RequestError {
-        RequestError {
-            path: String::new(),
-            message: message.into(),
-            message_sv: None,
-            over_limit: false,
-        }
     }
 }
 
@@ -814,9 +793,10 @@ pub fn input_error(e: &aipolicy::InputError) -> RequestError {
 /// An error of aipolicy's query (or engine) with its path given in AuthZEN's terms.
 pub fn field_error(problem: &FieldError) -> RequestError {
     RequestError {
-        path: authzen_path(&problem.path),
-        message: problem.message.clone(),
-        message_sv: problem.message_sv.clone(),
+        problem: FieldError {
+            path: authzen_path(&problem.path),
+            ..problem.clone()
+        },
         over_limit: false,
     }
 }
@@ -951,7 +931,10 @@ mod tests {
             "action":{"name":"use"},"resource":{"type":"ai_system","id":"x"},"context":{"data":"oppen"}}"#).unwrap();
         let e = bad.to_query(None, None, Language::En).unwrap_err();
         assert!(
-            e.error().path.starts_with("subject.properties.roles"),
+            e.error()
+                .problem
+                .path
+                .starts_with("subject.properties.roles"),
             "{e:?}"
         );
         assert_eq!(authzen_path("data[1]"), "context.data[1]");

@@ -166,7 +166,7 @@ fn authzen_error(e: RequestError, language: Language) -> ApiError {
     } else {
         ApiError::bad_request(Dialect::AuthZen, e.to_string())
     };
-    let error = match e.message_sv {
+    let error = match e.problem.message_sv {
         Some(_) => error.in_swedish(e.text_in(Language::Sv)),
         None => error,
     };
