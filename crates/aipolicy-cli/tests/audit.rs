@@ -384,18 +384,6 @@ fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16,
     Some((status, answer.split("\r\n\r\n").nth(1)?.to_string()))
 }
 
-fn get(addr: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-}
-
 fn stop(child: &mut Child, signal: &str) {
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
@@ -444,7 +432,7 @@ fn a_served_log_holds_every_decision_with_its_caller_after_sigterm() {
             .0,
         200
     );
-    let metrics = get(&addr, "/metrics");
+    let metrics = common::http_get(&addr, "/metrics");
     assert!(
         metrics.contains("aipolicy_decision_log_queue_depth "),
         "{metrics}"
@@ -454,7 +442,7 @@ fn a_served_log_holds_every_decision_with_its_caller_after_sigterm() {
         "{metrics}"
     );
     // No endpoint reads the log.
-    assert!(get(&addr, "/v1/log").starts_with("HTTP/1.1 404"));
+    assert!(common::http_get(&addr, "/v1/log").starts_with("HTTP/1.1 404"));
     stop(&mut child, "TERM");
     let s = summary(&log);
     assert_eq!(s["total"], 151, "{s}");

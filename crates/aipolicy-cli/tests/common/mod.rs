@@ -139,7 +139,8 @@ pub fn spawn_serve_in(
     (child, addr, rx)
 }
 
-/// The body of `GET path` from a server at `addr` (HTTP/1.1, the connection closed after it).
+/// The answer to `GET path` from a server at `addr`, status line, headers and body (HTTP/1.1,
+/// the connection closed after it).
 pub fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -151,7 +152,4 @@ pub fn http_get(addr: &str, path: &str) -> String {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default()
 }
